@@ -1,0 +1,2 @@
+// Data pipeline: decoding, datasets, sampler, augmentations, loader.
+export {};

@@ -1,0 +1,2 @@
+// Engine public API.
+export async function shutdown(): Promise<void> {}

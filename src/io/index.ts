@@ -1,0 +1,2 @@
+// Weight files: safetensors, PyTorch .pth import, atomic writes.
+export {};

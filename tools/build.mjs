@@ -1,0 +1,51 @@
+// Bundles the library for Node and for the browser, the CLI, the benchmarks' library entry
+// and every test file, with the WGSL shaders inlined as text (one code path for both targets).
+import { build } from 'esbuild';
+import { readdirSync, statSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const common = {
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  loader: { '.wgsl': 'text' },
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
+
+function listTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...listTests(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const nodeEntries = { index: 'src/index.ts' };
+try { statSync('src/cli/main.ts'); nodeEntries.cli = 'src/cli/main.ts'; } catch { /* CLI not built yet */ }
+
+// Tests import the library through `src/index.ts` only; that import is mapped to the one
+// built bundle, so every test file shares one engine (one GPU device, one buffer pool).
+const libraryEntry = resolve('dist/node/index.js');
+const publicApiIsExternal = {
+  name: 'public-api-is-external',
+  setup(b) {
+    b.onResolve({ filter: /src\/(index|engine\/)/ }, (args) => {
+      const target = resolve(args.resolveDir, args.path);
+      if (/src\/index(\.ts|\.js)?$/.test(target)) return { path: libraryEntry, external: true };
+      return { errors: [{ text: `tests must import the engine through src/index.ts, not ${args.path}` }] };
+    });
+  },
+};
+
+rmSync('build', { recursive: true, force: true });
+await Promise.all([
+  build({ ...common, platform: 'node', packages: 'external', entryPoints: nodeEntries, outdir: 'dist/node',
+    banner: { js: "import { createRequire as __mgCreateRequire } from 'node:module'; const require = __mgCreateRequire(import.meta.url);" } }),
+  build({ ...common, platform: 'browser', entryPoints: { index: 'src/index.ts' }, outdir: 'dist/browser',
+    external: ['webgpu', 'node:*', 'sharp'] }),
+  build({ ...common, platform: 'node', packages: 'external', entryPoints: listTests('kernels-test'),
+    outdir: 'build/test', outbase: 'kernels-test', plugins: [publicApiIsExternal] }),
+]);
