@@ -1,2 +1,27 @@
-// Engine public API.
-export async function shutdown(): Promise<void> {}
+// Engine public API: device and runtime, tensors, autograd, ops, optimizer.
+import { setGradMath } from './tape.js';
+import { add } from './ops/arithmetic.js';
+import { copy, onesLike } from './ops/basic.js';
+
+setGradMath({ add, copy, onesLike });
+
+export { init, shutdown, runtime, isInitialized, Runtime, type DispatchArgs } from './runtime.js';
+export type { GpuContext, DeviceOptions } from './device.js';
+export { Uniforms } from './uniforms.js';
+export { preprocess, type KernelSource, type Defines } from './pipelines.js';
+export { sizeClass, type PoolStats } from './pool.js';
+export type { KernelTime } from './profiler.js';
+export { Tensor, Storage, tensor, empty, zeros, ones, full, parameter, shapeSize, shapeString, type DType, type Shape } from './tensor.js';
+export { tidy, keep } from './scope.js';
+export { backward, grad, noGrad, record, clearTape, tapeLength, isGradEnabled, type BackwardRule, type BackwardOptions } from './tape.js';
+export { add, sub, mul, div, addScalar, mulScalar, neg, relu, exp, log, sqrt, pow, clamp, binaryMap, unaryMap } from './ops/arithmetic.js';
+export { sum, mean, sumTo, normalizeAxes } from './ops/reduce.js';
+export { reshape, expand, permute, transpose, slice, concat } from './ops/shape.js';
+export { matmul, matmulRaw, linear, type MatmulOptions } from './ops/matmul.js';
+export { crossEntropy } from './ops/cross-entropy.js';
+export { topkCorrect } from './ops/accuracy.js';
+export { gather } from './ops/gather.js';
+export { copy, fullLike, onesLike, zerosLike } from './ops/basic.js';
+export { mapStrided, broadcastShapes, contiguousStrides, type Layout } from './ops/strided.js';
+export { checkLive, checkDtype, checkFloat, checkRank } from './ops/checks.js';
+export { SGD, type ParamGroup } from './optim/sgd.js';

@@ -1,0 +1,33 @@
+// Row gather: out[i, :] = x[index[i], :]  (FORWARD)
+// and its gradient: dx[r, :] = sum over i with index[i] == r of g[i, :]  (BACKWARD; no float
+// atomics in WGSL, so each output element scans the index list; fine for the batch-sized
+// index lists this engine gathers with).
+struct Params { rows: u32, cols: u32, count: u32, pad0: u32 }
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> src: array<${T}>;
+@group(0) @binding(2) var<storage, read> index: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<${T}>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x + gid.y * nwg.x * 256u;
+#if ${BACKWARD}
+  // out is [rows, cols], src (the gradient) is [count, cols]
+  if (e >= params.rows * params.cols) { return; }
+  let r = e / params.cols;
+  let c = e % params.cols;
+  var acc = 0.0;
+  for (var i = 0u; i < params.count; i++) {
+    if (u32(index[i]) == r) { acc += src[i * params.cols + c]; }
+  }
+  out[e] = acc;
+#else
+  // src is [rows, cols], out is [count, cols]
+  if (e >= params.count * params.cols) { return; }
+  let i = e / params.cols;
+  let c = e % params.cols;
+  let r = min(u32(index[i]), params.rows - 1u);
+  out[e] = src[r * params.cols + c];
+#endif
+}

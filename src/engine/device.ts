@@ -1,0 +1,102 @@
+/**
+ * GPU device acquisition: Dawn (npm `webgpu`) in Node, `navigator.gpu` in a page.
+ *
+ * The device is requested with the adapter's maximum buffer, binding and workgroup limits
+ * (WebGPU's defaults, 128 MiB per binding and 16 KiB of workgroup memory, are too small for
+ * ResNet-50 activations and tiled kernels).
+ */
+
+/** What the engine knows about the GPU it runs on. */
+export interface GpuContext {
+  device: GPUDevice;
+  adapterInfo: { vendor: string; architecture: string; device: string; description: string };
+  limits: GPUSupportedLimits;
+  hasTimestamps: boolean;
+  isNode: boolean;
+}
+
+export interface DeviceOptions {
+  /** Prefer a low-power or high-performance adapter where there are several. */
+  powerPreference?: GPUPowerPreference;
+}
+
+// The object returned by `webgpu`'s create() must stay reachable while any device lives:
+// if it is garbage-collected, Dawn dereferences a freed instance in its event loop and the
+// process segfaults. Holding it in module scope ties its lifetime to the process.
+let dawnInstance: GPU | null = null;
+
+const isNode =
+  typeof process !== 'undefined' && !!process.versions?.node &&
+  !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
+
+async function nodeGpu(): Promise<GPU> {
+  if (dawnInstance) return dawnInstance;
+  // Dawn's Vulkan loader wants a runtime dir; without one it logs errors on every start.
+  if (!process.env.XDG_RUNTIME_DIR) {
+    const os = await import('node:os');
+    process.env.XDG_RUNTIME_DIR = os.tmpdir();
+  }
+  let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    mod = await import('webgpu') as unknown as typeof mod;
+  } catch (err) {
+    throw new Error(`cannot load the 'webgpu' package (Dawn for Node): ${(err as Error).message}. Run 'npm install'.`);
+  }
+  // GPUBufferUsage, GPUMapMode, ... are globals in a page; Dawn exports them separately.
+  for (const [name, value] of Object.entries(mod.globals)) {
+    if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+  }
+  dawnInstance = mod.create([]);
+  return dawnInstance;
+}
+
+async function browserGpu(): Promise<GPU> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) throw new Error('WebGPU is not available in this browser (navigator.gpu is undefined)');
+  return gpu;
+}
+
+/** Limits we ask for: the adapter's maximum of each one the engine relies on. */
+const WANTED_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxUniformBufferBindingSize',
+] as const;
+
+/** Opens a GPU device with the adapter's maximum limits. */
+export async function openDevice(options: DeviceOptions = {}): Promise<GpuContext> {
+  const gpu = isNode ? await nodeGpu() : await browserGpu();
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new Error(
+      'no WebGPU adapter found. In Node this needs a Vulkan driver (on Debian: run `bash tools/setup.sh`, ' +
+        'which installs lavapipe from bookworm-backports); in a browser, WebGPU must be enabled.',
+    );
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  const hasTimestamps = adapter.features.has('timestamp-query');
+  const device = await adapter.requestDevice({
+    requiredLimits,
+    requiredFeatures: hasTimestamps ? ['timestamp-query'] : [],
+  });
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  return {
+    device,
+    adapterInfo: {
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      device: info.device ?? '',
+      description: info.description ?? '',
+    },
+    limits: device.limits,
+    hasTimestamps,
+    isNode,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * WGSL preprocessing and the compute-pipeline cache.
+ *
+ * Shader files in `shaders/` are WGSL with `${NAME}` placeholders, fed to
+ * `wgsl-preprocessor` (which gives `#if ${FLAG}` / `#elif` / `#else` / `#endif`); other
+ * placeholders are replaced by their value (workgroup sizes, tile sizes). A pipeline is
+ * compiled once per (shader, defines): shapes travel as uniforms, never as defines.
+ */
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+
+export type Defines = Record<string, string | number | boolean>;
+
+/** A kernel: a shader file plus compile-time defines. */
+export interface KernelSource {
+  /** Shader name, used in error messages (e.g. 'matmul'). */
+  name: string;
+  /** WGSL text with `${NAME}` placeholders. */
+  source: string;
+  defines?: Defines;
+  /** Entry point (default 'main'). */
+  entryPoint?: string;
+}
+
+/** Fills `${NAME}` placeholders from `defines` and resolves `#if` blocks. */
+export function preprocess(name: string, source: string, defines: Defines = {}): string {
+  const strings: string[] = [];
+  const values: unknown[] = [];
+  let last = 0;
+  for (const match of source.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+    const key = match[1];
+    if (!(key in defines)) throw new Error(`shader '${name}': no value given for \${${key}}`);
+    strings.push(source.slice(last, match.index));
+    values.push(defines[key]);
+    last = match.index! + match[0].length;
+  }
+  strings.push(source.slice(last));
+  const raw = Object.assign([...strings], { raw: strings }) as unknown as TemplateStringsArray;
+  return wgsl(raw, ...values);
+}
+
+function cacheKey(kernel: KernelSource): string {
+  const defines = kernel.defines ?? {};
+  const parts = Object.keys(defines).sort().map((k) => `${k}=${defines[k]}`);
+  return `${kernel.name}:${kernel.entryPoint ?? 'main'}|${parts.join(',')}`;
+}
+
+export class PipelineCache {
+  private pipelines = new Map<string, GPUComputePipeline>();
+  /** Kernels whose compilation failed, with the message (later uses throw it at once). */
+  private broken = new Map<string, string>();
+
+  constructor(private device: GPUDevice) {}
+
+  get size(): number {
+    return this.pipelines.size;
+  }
+
+  /**
+   * The pipeline for a kernel, compiled on first use. Compilation is synchronous so that ops
+   * stay synchronous; a compile error reaches `onError` (with shader name and line) when the
+   * device reports it, and the runtime throws it at the next dispatch or readback.
+   */
+  getSync(kernel: KernelSource, onError: (message: string) => void): GPUComputePipeline {
+    const key = cacheKey(kernel);
+    const failure = this.broken.get(key);
+    if (failure) throw new Error(failure);
+    const cached = this.pipelines.get(key);
+    if (cached) return cached;
+    const code = preprocess(kernel.name, kernel.source, kernel.defines);
+    const device = this.device;
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ code, label: kernel.name });
+    const pipeline = device.createComputePipeline({
+      layout: 'auto',
+      compute: { module, entryPoint: kernel.entryPoint ?? 'main' },
+      label: kernel.name,
+    });
+    void device.popErrorScope().then(async (error) => {
+      if (!error) return;
+      const message = await describeCompileError(kernel, module, error.message);
+      this.broken.set(key, message);
+      onError(message);
+    });
+    this.pipelines.set(key, pipeline);
+    return pipeline;
+  }
+}
+
+async function describeCompileError(kernel: KernelSource, module: GPUShaderModule, fallback: string): Promise<string> {
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  const where = errors.map((m) => `  ${kernel.name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`).join('\n');
+  const defines = JSON.stringify(kernel.defines ?? {});
+  return `shader '${kernel.name}' (defines ${defines}) failed to compile:\n${where || '  ' + fallback}`;
+}

@@ -1,0 +1,189 @@
+/**
+ * Tensors: a shape, a dtype and a GPU buffer from the pool.
+ *
+ * Several tensors may share one storage (a reshape is a view); the storage returns its
+ * buffer to the pool when its last tensor is disposed and no autograd node still saves it.
+ */
+import { runtime } from './runtime.js';
+import { trackInScope } from './scope.js';
+
+export type DType = 'f32' | 'i32' | 'u32';
+export type Shape = readonly number[];
+export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+
+/** A GPU buffer shared by the tensors that view it, reference-counted. */
+export class Storage {
+  private refs = 1;
+  constructor(readonly buffer: GPUBuffer, readonly bytes: number) {}
+
+  retain(): void {
+    this.refs++;
+  }
+
+  release(): void {
+    if (--this.refs === 0) runtime().pool.release(this.buffer);
+  }
+}
+
+/** Anything autograd records about how a tensor was made (see tape.ts). */
+export interface Creator {
+  readonly name: string;
+}
+
+let nextId = 1;
+
+export function shapeSize(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeString(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function checkShape(shape: Shape): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`invalid tensor shape ${shapeString(shape)}: dimensions must be non-negative integers`);
+  }
+}
+
+export class Tensor {
+  readonly id = nextId++;
+  /** Set when the tensor takes part in autograd (a leaf you train, or a result computed from one). */
+  requiresGrad = false;
+  /** Gradient accumulated by `backward()` for leaf tensors. */
+  grad: Tensor | null = null;
+  /** The autograd node that produced this tensor, if recorded. */
+  creator: Creator | null = null;
+  /** Optional name, used in error messages and parameter listings. */
+  name = '';
+  private storage: Storage | null;
+
+  constructor(storage: Storage, readonly shape: Shape, readonly dtype: DType = 'f32') {
+    this.storage = storage;
+    trackInScope(this);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return shapeSize(this.shape);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get disposed(): boolean {
+    return this.storage === null;
+  }
+
+  /** The GPU buffer (throws if the tensor was disposed). */
+  get buffer(): GPUBuffer {
+    return this.liveStorage('read').buffer;
+  }
+
+  /** The storage, for views and for autograd to keep saved tensors alive. */
+  liveStorage(op: string): Storage {
+    if (!this.storage) {
+      throw new Error(`${op}: tensor #${this.id}${this.name ? ` '${this.name}'` : ''} ${shapeString(this.shape)} was disposed and cannot be used`);
+    }
+    return this.storage;
+  }
+
+  /** Releases the GPU buffer (kept until autograd no longer needs it). Idempotent. */
+  dispose(): void {
+    if (!this.storage) return;
+    const storage = this.storage;
+    this.storage = null;
+    storage.release();
+  }
+
+  /** A tensor with another shape over the same storage (same number of elements). */
+  view(shape: Shape): Tensor {
+    checkShape(shape);
+    if (shapeSize(shape) !== this.size) {
+      throw new Error(`reshape: cannot view ${shapeString(this.shape)} (${this.size} elements) as ${shapeString(shape)} (${shapeSize(shape)} elements)`);
+    }
+    const storage = this.liveStorage('reshape');
+    storage.retain();
+    return new Tensor(storage, [...shape], this.dtype);
+  }
+
+  /** Copies the values to the CPU (waits for the GPU). */
+  async toArray(): Promise<Float32Array | Int32Array | Uint32Array> {
+    const bytes = await runtime().read(this.buffer, this.size * 4);
+    if (this.dtype === 'i32') return new Int32Array(bytes);
+    if (this.dtype === 'u32') return new Uint32Array(bytes);
+    return new Float32Array(bytes);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item(): tensor has shape ${shapeString(this.shape)}, not one element`);
+    return (await this.toArray())[0];
+  }
+
+  toString(): string {
+    return `Tensor(#${this.id}${this.name ? ` '${this.name}'` : ''}, ${shapeString(this.shape)}, ${this.dtype})`;
+  }
+}
+
+/** An uninitialized tensor (kernel output). */
+export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
+  checkShape(shape);
+  const bytes = Math.max(shapeSize(shape), 1) * 4;
+  const rt = runtime();
+  const max = rt.gpu.limits.maxStorageBufferBindingSize;
+  if (bytes > max) {
+    throw new Error(
+      `tensor of shape ${shapeString(shape)} needs ${(bytes / 2 ** 20).toFixed(1)} MiB, above this GPU's ` +
+        `maxStorageBufferBindingSize of ${(max / 2 ** 20).toFixed(0)} MiB: use a smaller batch size or resolution`,
+    );
+  }
+  return new Tensor(new Storage(rt.pool.acquire(bytes, false), bytes), [...shape], dtype);
+}
+
+type HostData = ArrayLike<number> | Float32Array | Int32Array | Uint32Array;
+
+/** A tensor holding `data` (row-major), uploaded to the GPU. */
+export function tensor(data: HostData, shape?: Shape, dtype: DType = 'f32'): Tensor {
+  const dims = shape ? [...shape] : [data.length];
+  checkShape(dims);
+  if (shapeSize(dims) !== data.length) {
+    throw new Error(`tensor: ${data.length} values do not fill shape ${shapeString(dims)} (${shapeSize(dims)} elements)`);
+  }
+  const typed = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
+  if (dtype === 'f32') {
+    for (let i = 0; i < typed.length; i++) {
+      if (!Number.isFinite(typed[i])) throw new Error(`tensor: value ${data[i]} at index ${i} is not finite`);
+    }
+  }
+  const rt = runtime();
+  const bytes = Math.max(typed.byteLength, 4);
+  return new Tensor(new Storage(rt.upload(typed), bytes), dims, dtype);
+}
+
+/** A tensor filled with one value. */
+export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
+  const n = shapeSize(shape);
+  const data = dtype === 'f32' ? new Float32Array(n) : dtype === 'i32' ? new Int32Array(n) : new Uint32Array(n);
+  data.fill(value);
+  return tensor(data, shape, dtype);
+}
+
+export function zeros(shape: Shape, dtype: DType = 'f32'): Tensor {
+  return full(shape, 0, dtype);
+}
+
+export function ones(shape: Shape, dtype: DType = 'f32'): Tensor {
+  return full(shape, 1, dtype);
+}
+
+/** A trainable leaf tensor (requiresGrad = true). */
+export function parameter(data: HostData, shape: Shape, name = ''): Tensor {
+  const t = tensor(data, shape);
+  t.requiresGrad = true;
+  t.name = name;
+  return t;
+}
