@@ -25,3 +25,8 @@ export { copy, fullLike, onesLike, zerosLike } from './ops/basic.js';
 export { mapStrided, broadcastShapes, contiguousStrides, type Layout } from './ops/strided.js';
 export { checkLive, checkDtype, checkFloat, checkRank } from './ops/checks.js';
 export { SGD, type ParamGroup } from './optim/sgd.js';
+export * from './ops/conv2d.js';
+export * from './ops/batchnorm.js';
+export * from './ops/pool.js';
+export * from './ops/gem.js';
+export * from './ops/l2n.js';

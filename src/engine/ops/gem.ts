@@ -1,0 +1,2 @@
+// Placeholder: filled in by the gem kernel work.
+export {};

@@ -1,0 +1,2 @@
+// Placeholder: filled in by the l2n kernel work.
+export {};
