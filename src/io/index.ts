@@ -1,2 +1,6 @@
-// Weight files: safetensors, PyTorch .pth import, atomic writes.
-export {};
+// Weight files: host tensors, safetensors, PyTorch .pth import, state-dict matching,
+// our checkpoint format, atomic writes. Format notes: src/io/FORMAT.md.
+export * from './host-tensor.js';
+export * from './safetensors.js';
+export * from './zip.js';
+export * from './pickle.js';
