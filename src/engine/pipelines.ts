@@ -48,8 +48,14 @@ export class PipelineCache {
   private pipelines = new Map<string, GPUComputePipeline>();
   /** Kernels whose compilation failed, with the message (later uses throw it at once). */
   private broken = new Map<string, string>();
+  private pendingChecks = new Set<Promise<void>>();
 
   constructor(private device: GPUDevice) {}
+
+  /** Waits until every compilation started so far has been checked for errors. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.pendingChecks]);
+  }
 
   get size(): number {
     return this.pipelines.size;
@@ -75,12 +81,14 @@ export class PipelineCache {
       compute: { module, entryPoint: kernel.entryPoint ?? 'main' },
       label: kernel.name,
     });
-    void device.popErrorScope().then(async (error) => {
+    const check = device.popErrorScope().then(async (error) => {
       if (!error) return;
       const message = await describeCompileError(kernel, module, error.message);
       this.broken.set(key, message);
       onError(message);
     });
+    this.pendingChecks.add(check);
+    void check.finally(() => this.pendingChecks.delete(check));
     this.pipelines.set(key, pipeline);
     return pipeline;
   }

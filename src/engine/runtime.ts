@@ -180,9 +180,11 @@ export class Runtime {
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, size);
     } catch (err) {
+      await this.pipelines.settled();
       this.throwIfFailed();
       throw err;
     }
+    await this.pipelines.settled();
     const out = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
     this.staging.push(staging);
@@ -194,6 +196,7 @@ export class Runtime {
   async sync(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
+    await this.pipelines.settled();
     this.throwIfFailed();
   }
 

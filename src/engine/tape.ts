@@ -5,7 +5,7 @@
  * requested leaves need, and each node's saved tensors are released right after its
  * backward rule ran.
  */
-import { Tensor, type Storage, shapeString } from './tensor.js';
+import { Tensor, type Storage, shapeString, setBackwardActive } from './tensor.js';
 import { keep } from './scope.js';
 
 /** Computes input gradients from output gradients; `needs[i]` says whether input i wants one. */
@@ -122,6 +122,7 @@ export function backward(output: Tensor, options: BackwardOptions = {}): Map<Ten
   grads.set(output.id, options.gradient ? m.copy(options.gradient) : m.onesLike(output));
   const leafGrads = new Map<Tensor, Tensor>();
   const saved = isGradEnabledSwap(false);
+  setBackwardActive(true);
   try {
     for (let n = tape.length - 1; n >= 0; n--) {
       const node = tape[n];
@@ -147,6 +148,7 @@ export function backward(output: Tensor, options: BackwardOptions = {}): Map<Ten
       releaseNode(node);
     }
   } finally {
+    setBackwardActive(false);
     isGradEnabledSwap(saved);
     clearTape();
   }

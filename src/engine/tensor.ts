@@ -16,6 +16,10 @@ export class Storage {
   private refs = 1;
   constructor(readonly buffer: GPUBuffer, readonly bytes: number) {}
 
+  get alive(): boolean {
+    return this.refs > 0;
+  }
+
   retain(): void {
     this.refs++;
   }
@@ -31,6 +35,13 @@ export interface Creator {
 }
 
 let nextId = 1;
+
+// While backward rules run, tensors the tape saved may be used even if their owner already
+// disposed them (the tape keeps their storage alive until the rule has run).
+let backwardActive = false;
+export function setBackwardActive(active: boolean): void {
+  backwardActive = active;
+}
 
 export function shapeSize(shape: Shape): number {
   let n = 1;
@@ -59,6 +70,8 @@ export class Tensor {
   /** Optional name, used in error messages and parameter listings. */
   name = '';
   private storage: Storage | null;
+  /** The storage after dispose(), still readable by backward rules while the tape retains it. */
+  private released: Storage | null = null;
 
   constructor(storage: Storage, readonly shape: Shape, readonly dtype: DType = 'f32') {
     this.storage = storage;
@@ -86,6 +99,7 @@ export class Tensor {
   /** The storage, for views and for autograd to keep saved tensors alive. */
   liveStorage(op: string): Storage {
     if (!this.storage) {
+      if (backwardActive && this.released?.alive) return this.released;
       throw new Error(`${op}: tensor #${this.id}${this.name ? ` '${this.name}'` : ''} ${shapeString(this.shape)} was disposed and cannot be used`);
     }
     return this.storage;
@@ -96,6 +110,7 @@ export class Tensor {
     if (!this.storage) return;
     const storage = this.storage;
     this.storage = null;
+    this.released = storage;
     storage.release();
   }
 

@@ -1,0 +1,61 @@
+// Bad input gets a clear error naming the op and the shapes, never a NaN or a crash in Dawn.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { init, runtime, tensor, empty, parameter, add, matmul, crossEntropy, sum, backward, Uniforms, reshape, slice } from '../../src/index.js';
+import { assertThrowsWith } from '../helpers.js';
+
+const test = suite('errors');
+test.before(async () => {
+  await init();
+});
+
+test('broadcast mismatch names the op and both shapes', async () => {
+  await assertThrowsWith(() => add(tensor([1, 2, 3, 4, 5, 6], [2, 3]), tensor([1, 2, 3, 4], [4])), ['add', '[2, 3]', '[4]'], 'add');
+});
+
+test('matmul inner-dimension mismatch names both shapes', async () => {
+  await assertThrowsWith(() => matmul(empty([3, 4]), empty([5, 6])), ['matmul', '[3, 4]', '[5, 6]'], 'matmul');
+});
+
+test('wrong dtype names the op and the expected dtype', async () => {
+  await assertThrowsWith(() => crossEntropy(empty([2, 3]), tensor([0, 1], [2])), ['crossEntropy', 'i32', 'f32'], 'labels');
+  await assertThrowsWith(() => add(tensor([1], [1], 'i32'), tensor([1], [1])), ['add', 'f32', 'i32'], 'add on i32');
+});
+
+test('a disposed tensor cannot be used', async () => {
+  const t = tensor([1, 2], [2]);
+  t.dispose();
+  await assertThrowsWith(() => sum(t), ['sum', 'disposed', '[2]'], 'sum');
+  await assertThrowsWith(() => t.toArray(), ['disposed'], 'toArray');
+});
+
+test('shape errors for reshape, slice and host data', async () => {
+  await assertThrowsWith(() => reshape(empty([2, 3]), [4, 2]), ['reshape', '[2, 3]', '[4, 2]'], 'reshape');
+  await assertThrowsWith(() => slice(empty([2, 3]), 1, 2, 5), ['slice', '[2, 3]'], 'slice');
+  await assertThrowsWith(() => tensor([1, 2, 3], [2, 2]), ['3 values', '[2, 2]'], 'tensor size');
+  await assertThrowsWith(() => tensor([1, NaN], [2]), ['not finite', 'index 1'], 'NaN input');
+});
+
+test('backward of a non-scalar needs an explicit gradient', async () => {
+  const p = parameter([1, 2], [2]);
+  await assertThrowsWith(() => backward(add(p, p)), ['backward', '[2]', 'gradient'], 'non-scalar');
+});
+
+test('a tensor above the binding-size limit is refused with the limit and a hint', async () => {
+  await assertThrowsWith(() => empty([1 << 20, 1 << 12]), ['[1048576, 4096]', 'maxStorageBufferBindingSize', 'batch size'], 'huge');
+});
+
+test('a WGSL compile error names the shader and the line', async () => {
+  const rt = runtime();
+  const source = 'struct Params { n: u32 }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() {\n  let x: u32 = undefined_thing;\n}\n';
+  rt.dispatch({ name: 'broken_kernel', source }, { uniforms: new Uniforms().u32(1), buffers: [], workgroups: [1] });
+  await assertThrowsWith(() => rt.sync(), ['broken_kernel', ':4:'], 'compile error');
+  // later uses of the broken kernel fail at once, and the engine keeps working
+  await assertThrowsWith(
+    () => rt.dispatch({ name: 'broken_kernel', source }, { uniforms: new Uniforms().u32(1), buffers: [], workgroups: [1] }),
+    ['broken_kernel'], 'second use',
+  );
+  assert.equal(Array.from(await add(tensor([1], [1]), tensor([2], [1])).toArray()), [3]);
+});
+
+test.run();
