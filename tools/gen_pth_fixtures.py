@@ -48,7 +48,7 @@ def write_safetensors(path, arrays, metadata=None):
         header['__metadata__'] = metadata
     blobs, offset = [], 0
     for name, a in arrays.items():
-        a = np.ascontiguousarray(a)
+        a = a.copy(order='C')  # (np.ascontiguousarray would turn 0-d arrays into 1-d)
         b = a.astype(a.dtype.newbyteorder('<')).tobytes()
         header[name] = {'dtype': ST_DTYPES[a.dtype], 'shape': list(a.shape), 'data_offsets': [offset, offset + len(b)]}
         blobs.append(b)
@@ -134,8 +134,9 @@ def main():
     save(obj, 'tiny_zip_p4.pth', pickle_protocol=4)
     save(obj, 'tiny_legacy.pth', _use_new_zipfile_serialization=False)
     with zipfile.ZipFile(zpath) as src, zipfile.ZipFile(os.path.join(OUT, 'tiny_deflate.pth'), 'w', zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            dst.writestr(info.filename, src.read(info.filename))
+        for info in src.infolist():  # fixed timestamps keep the file reproducible
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), src.read(info.filename),
+                         compress_type=zipfile.ZIP_DEFLATED)
     flat = OrderedDict()
     flatten(obj, '', flat)
     write_safetensors(os.path.join(OUT, 'tiny_expected.safetensors'), flat, {'generator': 'tools/gen_pth_fixtures.py', 'torch': torch.__version__})

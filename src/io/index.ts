@@ -4,3 +4,8 @@ export * from './host-tensor.js';
 export * from './safetensors.js';
 export * from './zip.js';
 export * from './pickle.js';
+export * from './torch-load.js';
+export * from './state-dict.js';
+export * from './checkpoint.js';
+export * from './atomic-write.js';
+export * from './node-files.js';

@@ -195,12 +195,12 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): Unpi
       case 0x29: stack.push([]); break; // EMPTY_TUPLE
       case 0x8f: stack.push(new Set()); break; // EMPTY_SET
       case 0x64: { const m = new Map(); setItems(m, popMark()); stack.push(m); break; } // DICT
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x74: stack.push(popMark()); break; // TUPLE
+      case 0x6c: { const items = popMark(); stack.push(items); break; } // LIST
+      case 0x74: { const items = popMark(); stack.push(items); break; } // TUPLE
       case 0x85: { const a = pop(); stack.push([a]); break; } // TUPLE1
       case 0x86: { const b = pop(); const a = pop(); stack.push([a, b]); break; } // TUPLE2
       case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push([a, b, c]); break; } // TUPLE3
-      case 0x91: stack.push(new Set(popMark())); break; // FROZENSET
+      case 0x91: { const items = popMark(); stack.push(new Set(items)); break; } // FROZENSET
       case 0x90: { // ADDITEMS
         const items = popMark();
         const s = top();
