@@ -125,6 +125,19 @@ export class Tensor {
     return new Tensor(storage, [...shape], this.dtype);
   }
 
+  /**
+   * Overwrites the values from host data (same number of elements), after all work recorded
+   * so far (loading weights, restoring optimizer state).
+   */
+  assign(data: Float32Array | Int32Array | Uint32Array): void {
+    if (data.length !== this.size) {
+      throw new Error(`assign: ${data.length} values for ${this} (${this.size} elements)`);
+    }
+    const rt = runtime();
+    rt.flush();
+    rt.device.queue.writeBuffer(this.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
   /** Copies the values to the CPU (waits for the GPU). */
   async toArray(): Promise<Float32Array | Int32Array | Uint32Array> {
     const bytes = await runtime().read(this.buffer, this.size * 4);
