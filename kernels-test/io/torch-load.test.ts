@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   PickleObject, checkpointGet, flattenCheckpointTensors, isHostTensor, loadTorchCheckpoint, loadTorchCheckpointFile,
-  pickleBuildState, readSafetensors, type HostTensor,
+  ZipArchive, pickleBuildState, readSafetensors, type HostTensor,
 } from '../../src/index.js';
 import { assertSameTensor, fixture, fixturePath } from './fixtures.js';
 
@@ -92,6 +92,21 @@ test('truncated and corrupt files give clear errors', async () => {
     try {
       await loadTorchCheckpoint(bytes);
       assert.unreachable(`no error for ${re}`);
+    } catch (e) {
+      assert.match((e as Error).message, re);
+    }
+  }
+});
+
+test('a bad opcode inside data.pkl is reported (CRC check off), or caught by the CRC', async () => {
+  const bytes = fixture('tiny_zip.pth').slice();
+  const zip = new ZipArchive(bytes);
+  const pkl = zip.rawEntryData(zip.entries.get('tiny_zip/data.pkl')!);
+  pkl[2] = 0xff; // right after PROTO 2
+  for (const [verifyCrc, re] of [[false, /pickle: unknown or unsupported opcode 0xff .*at byte 2/], [true, /CRC mismatch in entry 'tiny_zip\/data\.pkl'/]] as const) {
+    try {
+      await loadTorchCheckpoint(bytes, { verifyCrc });
+      assert.unreachable();
     } catch (e) {
       assert.match((e as Error).message, re);
     }

@@ -35,8 +35,15 @@ export const TORCH_STORAGE_DTYPES: Readonly<Record<string, HostDType>> = {
 
 /** A storage a pickle refers to; its data is filled in after the pickle is read. */
 class StorageRef {
-  data: HostTensorData | undefined;
+  /** Raw bytes of the storage (a view into the file or the inflated entry), set once read. */
+  bytes: Uint8Array | undefined;
+  littleEndian = true;
+  private typed: HostTensorData | undefined;
   constructor(readonly key: string, readonly dtype: HostDType, readonly numel: number) {}
+  /** The storage as a typed array (an aligned, host-order copy made on first use). */
+  elements(): HostTensorData {
+    return (this.typed ??= typedArrayFromBytes(this.dtype, this.bytes!, this.littleEndian));
+  }
 }
 
 /** A storage as a tensor sees it: the root storage, or (legacy format) a window into it. */
@@ -164,7 +171,8 @@ async function loadZip(bytes: Uint8Array, options: TorchLoadOptions): Promise<un
     const raw = await zip.read(name, { verifyCrc });
     const nbytes = ref.numel * HOST_DTYPE_INFO[ref.dtype].bytes;
     if (raw.byteLength < nbytes) throw new TorchLoadError(`torch.load: storage '${name}' has ${raw.byteLength} bytes, needs ${nbytes}`);
-    ref.data = typedArrayFromBytes(ref.dtype, raw.subarray(0, nbytes), littleEndian);
+    ref.bytes = raw.subarray(0, nbytes);
+    ref.littleEndian = littleEndian;
   }
   return materialize(value);
 }
@@ -197,11 +205,12 @@ function loadLegacy(bytes: Uint8Array, options: TorchLoadOptions): unknown {
     if (numel !== ref.numel) throw new TorchLoadError(`torch.load: storage '${ref.key}' has ${numel} elements in the file, the pickle says ${ref.numel}`);
     const nbytes = numel * HOST_DTYPE_INFO[ref.dtype].bytes;
     if (pos + nbytes > bytes.byteLength) throw new TorchLoadError(`torch.load: file truncated inside storage '${ref.key}' (needs ${nbytes} bytes at byte ${pos}, file has ${bytes.byteLength})`);
-    ref.data = typedArrayFromBytes(ref.dtype, bytes.subarray(pos, pos + nbytes), littleEndian);
+    ref.bytes = bytes.subarray(pos, pos + nbytes);
+    ref.littleEndian = littleEndian;
     pos += nbytes;
   }
   for (const ref of refs.values()) {
-    if (!ref.data) throw new TorchLoadError(`torch.load: storage '${ref.key}' is not in the file's storage list`);
+    if (!ref.bytes) throw new TorchLoadError(`torch.load: storage '${ref.key}' is not in the file's storage list`);
   }
   return materialize(main.value);
 }
@@ -211,12 +220,12 @@ type AnyTyped = { length: number; subarray(a: number, b: number): AnyTyped; set(
 /** Copies the strided view `t` out of its storage into a new contiguous HostTensor. */
 function materializeTensor(t: PendingTensor): HostTensor {
   const root = t.storage.root;
-  const src = root.data as unknown as AnyTyped;
   const base = t.storage.offset + t.offset;
   const n = shapeNumel(t.shape);
   const dtype = root.dtype;
-  const dst = new HOST_DTYPE_INFO[dtype].ctor(n) as unknown as AnyTyped;
-  if (n > 0) {
+  const ctor = HOST_DTYPE_INFO[dtype].ctor;
+  if (n === 0) return { dtype, shape: [...t.shape], data: new ctor(0) };
+  {
     let last = base;
     for (let d = 0; d < t.shape.length; d++) {
       if (t.stride[d]! < 0) throw new TorchLoadError('torch.load: negative strides are not supported');
@@ -227,6 +236,18 @@ function materializeTensor(t: PendingTensor): HostTensor {
       throw new TorchLoadError(`torch.load: tensor ${formatShape(t.shape)} (offset ${t.offset}, stride ${formatShape(t.stride)}) reaches past its ${limit}-element storage '${root.key}'`);
     }
     const nd = t.shape.length;
+    let contiguous = true;
+    for (let d = nd - 1, expect = 1; d >= 0; d--) {
+      if (t.shape[d]! !== 1 && t.stride[d]! !== expect) { contiguous = false; break; }
+      expect *= t.shape[d]!;
+    }
+    const size = HOST_DTYPE_INFO[dtype].bytes;
+    if (contiguous) {
+      // Byte copy straight from the file: no alignment needed, no intermediate storage copy.
+      return { dtype, shape: [...t.shape], data: typedArrayFromBytes(dtype, root.bytes!.subarray(base * size, (base + n) * size), root.littleEndian) };
+    }
+    const src = root.elements() as unknown as AnyTyped;
+    const dst = new ctor(n) as unknown as AnyTyped;
     const inner = nd ? t.shape[nd - 1]! : 1;
     const innerStride = nd ? t.stride[nd - 1]! : 1;
     const outer = n / inner;
@@ -234,16 +255,16 @@ function materializeTensor(t: PendingTensor): HostTensor {
       let p = base;
       let rem = k;
       for (let d = nd - 2; d >= 0; d--) {
-        const size = t.shape[d]!;
-        const i = rem % size;
-        rem = (rem - i) / size;
+        const dim = t.shape[d]!;
+        const i = rem % dim;
+        rem = (rem - i) / dim;
         p += i * t.stride[d]!;
       }
       if (innerStride === 1) dst.set(src.subarray(p, p + inner), o);
       else for (let j = 0; j < inner; j++) dst[o + j] = src[p + j * innerStride]!;
     }
+    return { dtype, shape: [...t.shape], data: dst as unknown as HostTensorData };
   }
-  return { dtype, shape: [...t.shape], data: dst as unknown as HostTensorData };
 }
 
 /** Replaces every PendingTensor (and bare storage) in the value tree with a HostTensor. */
