@@ -47,17 +47,17 @@ export interface ScaleShiftOptions {
  * alive even when the caller disposes the tensor, and `revive` re-wraps it inside the rule
  * (dispose the revived tensor when done).
  */
-export interface SavedTensor {
+interface SavedTensor {
   storage: Storage;
   shape: readonly number[];
   dtype: Tensor['dtype'];
 }
 
-export function saveTensor(op: string, t: Tensor): SavedTensor {
+function saveTensor(op: string, t: Tensor): SavedTensor {
   return { storage: t.liveStorage(op), shape: t.shape, dtype: t.dtype };
 }
 
-export function revive(s: SavedTensor): Tensor {
+function revive(s: SavedTensor): Tensor {
   s.storage.retain();
   return new Tensor(s.storage, s.shape, s.dtype);
 }
