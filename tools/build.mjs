@@ -25,6 +25,8 @@ function listTests(dir) {
 
 const nodeEntries = { index: 'src/index.ts' };
 try { statSync('src/cli/main.ts'); nodeEntries.cli = 'src/cli/main.ts'; } catch { /* CLI not built yet */ }
+// Worker threads of the data loader (src/data/loader.ts) start dist/node/data-worker.js.
+nodeEntries['data-worker'] = 'src/data/worker-entry.ts';
 
 // Tests import the library through `src/index.ts` only; that import is mapped to the one
 // built bundle, so every test file shares one engine (one GPU device, one buffer pool).

@@ -1,2 +1,25 @@
-// Data pipeline: decoding, datasets, sampler, augmentations, loader.
-export {};
+// Data pipeline: decoding, datasets, repeated-augmentation sampler, augmentations, loader.
+export * from './image.js';
+export * from './rng.js';
+export * from './sampler.js';
+export * from './decode.js';
+export * from './decode-node.js';
+export * from './decode-browser.js';
+export * from './transforms/geometry.js';
+export * from './transforms/random-resized-crop.js';
+export * from './transforms/color.js';
+export * from './transforms/tensor.js';
+export * from './transforms/pil-ops.js';
+export * from './transforms/pipelines.js';
+export * from './autoaugment.js';
+export * from './datasets/common.js';
+export * from './datasets/image-folder.js';
+export * from './datasets/list-dataset.js';
+export * from './datasets/fashion-mnist.js';
+export * from './datasets/holidays.js';
+export * from './datasets/holidays-rotate.js';
+export * from './datasets/copydays.js';
+export * from './datasets/ukbench.js';
+export * from './sample-task.js';
+export * from './worker-pool.js';
+export * from './loader.js';

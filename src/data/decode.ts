@@ -1,0 +1,36 @@
+/**
+ * Image decoding interface, shared by the Node ({@link NodeImageDecoder}, on `sharp`) and
+ * browser ({@link BrowserImageDecoder}, on `createImageBitmap`) implementations.
+ */
+import type { RgbImage } from './image.js';
+
+/** Options of {@link ImageDecoder.decode}. */
+export interface DecodeOptions {
+  /** Apply the EXIF orientation tag (default true). Datasets whose fix-up lists were made
+   * for raw, un-oriented pixels (INRIA Holidays) turn it off. */
+  autoOrient?: boolean;
+  /** Name used in error messages when `input` is bytes (a path names itself). */
+  name?: string;
+}
+
+/** Decodes JPEG / PNG / WebP into 8-bit RGB (alpha dropped, gray replicated). */
+export interface ImageDecoder {
+  /** `input`: encoded bytes, or a path (Node) / URL (browser). */
+  decode(input: Uint8Array | string, options?: DecodeOptions): Promise<RgbImage>;
+}
+
+/** A corrupt, truncated, unsupported or unreadable image; `file` names it. */
+export class ImageDecodeError extends Error {
+  readonly file: string;
+  constructor(file: string, reason: string, options?: { cause?: unknown }) {
+    super(`cannot decode image ${file}: ${reason}`, options);
+    this.name = 'ImageDecodeError';
+    this.file = file;
+  }
+}
+
+/** The name to use for an input in messages. */
+export function inputName(input: Uint8Array | string, options?: DecodeOptions): string {
+  if (typeof input === 'string') return input;
+  return options?.name ?? `<${input.length} bytes>`;
+}

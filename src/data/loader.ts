@@ -1,0 +1,265 @@
+/**
+ * The data loader: decodes and augments samples ahead of consumption, in parallel worker
+ * threads (Node; `workers: 0` or the browser run them in the calling thread), and
+ * assembles host batches: NCHW float32 images, class labels and instance ids (the dataset
+ * index, so repeated augmentations of one image share an id).
+ *
+ * Deterministic under a seed whatever the worker count: sample k of epoch e is augmented
+ * with DataRng.derive(seed, e, k) and batches are assembled in stream order.
+ *
+ * Unreadable images stop the loader with an error naming the file, unless
+ * `skipUnreadable`: then the sample is left out of its batch (which gets smaller), a
+ * warning is printed and `skipped` / `skippedFiles` count it.
+ */
+import type { ImageDecoder } from './decode.js';
+import { ImageDecodeError } from './decode.js';
+import type { ImageDataset } from './datasets/common.js';
+import type { SampleResult, SampleTask } from './sample-task.js';
+import { runSampleTask } from './sample-task.js';
+import type { RASampler } from './sampler.js';
+import type { ImageTransform, TransformSpec } from './transforms/pipelines.js';
+import { makeTransform } from './transforms/pipelines.js';
+import { SampleWorkerPool } from './worker-pool.js';
+
+/** A batch on the host, ready to become engine tensors. */
+export interface HostBatch {
+  /** NCHW float32 pixels. */
+  images: Float32Array;
+  /** [N, 3, H, W]. */
+  shape: [number, number, number, number];
+  /** Class label per sample (-1 = none). */
+  labels: Int32Array;
+  /** Instance id per sample = dataset index. */
+  instanceIds: Int32Array;
+  /** Position of each sample in the epoch stream (train) or evaluation order. */
+  positions: Int32Array;
+  epoch: number;
+  /** Batch number (sampler batch for training; running count for evaluation). */
+  index: number;
+}
+
+/** Options of {@link DataLoader}. */
+export interface DataLoaderOptions {
+  dataset: ImageDataset;
+  /** The pipeline (plain data, so workers can rebuild it). */
+  transform: TransformSpec;
+  /** Seed of the per-sample augmentation streams. Default 0. */
+  seed?: number;
+  /** Worker threads; default os.availableParallelism() in Node, 0 in the browser. 0 = in this thread. */
+  workers?: number;
+  /** Samples decoded ahead of the consumer. Default max(64, 4 x workers). */
+  prefetch?: number;
+  /** Skip unreadable images (warning + count) instead of failing. Default false. */
+  skipUnreadable?: boolean;
+  /** Called for each skipped image (default: console.warn). */
+  onSkip?: (file: string, message: string) => void;
+  /** Decoder for in-thread work (default: the Node decoder on sharp). */
+  decoder?: ImageDecoder;
+}
+
+/** Options of {@link DataLoader.evaluation}. */
+export interface EvaluationBatchOptions {
+  /** Max images per batch (default 1). In rect mode a batch also ends where the image size changes. */
+  batchSize?: number;
+  /** Dataset indices to visit, in order (default all). */
+  indices?: ArrayLike<number>;
+}
+
+interface StreamItem {
+  index: number;
+  position: number;
+  batch: number;
+  last: boolean;
+}
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+/** Parallel, prefetching, deterministic batch producer. */
+export class DataLoader {
+  readonly dataset: ImageDataset;
+  readonly transform: TransformSpec;
+  readonly seed: number;
+  readonly workers: number;
+  readonly prefetch: number;
+  readonly skipUnreadable: boolean;
+  /** Number of images skipped so far. */
+  skipped = 0;
+  /** Files skipped so far. */
+  readonly skippedFiles: string[] = [];
+  private readonly onSkip: (file: string, message: string) => void;
+  private readonly decoderOption: ImageDecoder | undefined;
+  private pool: Promise<SampleWorkerPool> | null = null;
+  private local: { transform: ImageTransform; decoder: Promise<ImageDecoder> } | null = null;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(options: DataLoaderOptions) {
+    this.dataset = options.dataset;
+    this.transform = options.transform;
+    makeTransform(options.transform); // validate now
+    this.seed = options.seed ?? 0;
+    let workers = options.workers;
+    if (workers === undefined) workers = isNode() ? defaultWorkerCount() : 0;
+    if (!Number.isInteger(workers) || workers < 0) throw new Error(`DataLoader: workers must be an integer >= 0, got ${workers}`);
+    this.workers = workers;
+    this.prefetch = Math.max(1, options.prefetch ?? Math.max(64, 4 * workers));
+    this.skipUnreadable = options.skipUnreadable ?? false;
+    this.onSkip = options.onSkip ?? ((file, message) => console.warn(`DataLoader: skipping unreadable image ${file}: ${message}`));
+    this.decoderOption = options.decoder;
+  }
+
+  /**
+   * Training batches of `epoch` from an RA sampler (its batches, in order), starting at
+   * batch `startBatch` (to resume mid-epoch).
+   */
+  trainEpoch(sampler: RASampler, epoch: number, startBatch = 0): AsyncGenerator<HostBatch> {
+    if (sampler.datasetLength !== this.dataset.length) {
+      throw new Error(`DataLoader: sampler is for ${sampler.datasetLength} items, dataset has ${this.dataset.length}`);
+    }
+    const all = sampler.epochIndices(epoch);
+    const items: StreamItem[] = [];
+    const nb = sampler.batchesPerEpoch;
+    for (let b = startBatch; b < nb; b++) {
+      const start = b * sampler.batchSize;
+      const end = Math.min(all.length, start + sampler.batchSize);
+      for (let p = start; p < end; p++) items.push({ index: all[p]!, position: p, batch: b, last: p === end - 1 });
+    }
+    return this.run(items, epoch, false);
+  }
+
+  /**
+   * Evaluation batches in dataset order (no augmentation randomness; epoch 0). Rect-mode
+   * batches hold images of one size: with batchSize 1 (default) every image is its own batch.
+   */
+  evaluation(options: EvaluationBatchOptions = {}): AsyncGenerator<HostBatch> {
+    const batchSize = options.batchSize ?? 1;
+    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`DataLoader: bad batch size ${batchSize}`);
+    const indices = options.indices ?? Int32Array.from({ length: this.dataset.length }, (_, i) => i);
+    const items: StreamItem[] = [];
+    for (let k = 0; k < indices.length; k++) {
+      const last = k === indices.length - 1 || (k + 1) % batchSize === 0;
+      items.push({ index: indices[k]!, position: k, batch: Math.floor(k / batchSize), last });
+    }
+    return this.run(items, 0, true);
+  }
+
+  /** Stops the worker threads. The loader cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pool = this.pool;
+    this.pool = null;
+    if (pool) await (await pool).close();
+  }
+
+  private async execute(task: SampleTask): Promise<SampleResult> {
+    if (this.closed) throw new Error('DataLoader: closed');
+    if (this.workers > 0) {
+      this.pool ??= SampleWorkerPool.create(this.workers, this.transform);
+      return (await this.pool).run(task);
+    }
+    if (!this.local) {
+      const decoder = this.decoderOption ? Promise.resolve(this.decoderOption) : defaultDecoder();
+      this.local = { transform: makeTransform(this.transform), decoder };
+    }
+    return runSampleTask(task, this.local.transform, await this.local.decoder);
+  }
+
+  private async *run(items: StreamItem[], epoch: number, splitBySize: boolean): AsyncGenerator<HostBatch> {
+    const pending: (Promise<SampleResult> | undefined)[] = new Array(items.length);
+    let dispatched = 0;
+    const dispatch = (upTo: number): void => {
+      for (; dispatched < Math.min(items.length, upTo); dispatched++) {
+        const it = items[dispatched]!;
+        const task: SampleTask = { id: this.nextId++, record: this.dataset.record(it.index), seed: this.seed, epoch, position: it.position };
+        const p = this.execute(task);
+        p.catch(() => undefined); // handled when consumed
+        pending[dispatched] = p;
+      }
+    };
+    let group: { results: { data: Float32Array; item: StreamItem }[]; width: number; height: number; batch: number } | null = null;
+    const emit = (): HostBatch | null => {
+      const g = group;
+      group = null;
+      if (!g || g.results.length === 0) return null;
+      return assemble(g.results, g.width, g.height, epoch, g.batch, this.dataset.labels);
+    };
+    try {
+      for (let k = 0; k < items.length; k++) {
+        dispatch(k + this.prefetch);
+        const item = items[k]!;
+        const r = await pending[k]!;
+        pending[k] = undefined;
+        if (!r.ok) {
+          const file = r.file ?? `dataset item ${item.index}`;
+          if (r.decodeError && this.skipUnreadable) {
+            this.skipped++;
+            this.skippedFiles.push(file);
+            this.onSkip(file, r.message);
+          } else if (r.decodeError) {
+            throw new ImageDecodeError(file, r.message.replace(/^cannot decode image .*?: /, ''));
+          } else {
+            throw new Error(`DataLoader: sample ${item.index} (${file}) failed: ${r.message}`);
+          }
+        } else {
+          if (group && (group.batch !== item.batch || (splitBySize && (group.width !== r.width || group.height !== r.height)))) {
+            const b = emit();
+            if (b) yield b;
+          }
+          group ??= { results: [], width: r.width, height: r.height, batch: item.batch };
+          if (group.width !== r.width || group.height !== r.height) {
+            throw new Error(`DataLoader: samples of one batch differ in size (${group.width}x${group.height} vs ${r.width}x${r.height}); use evaluation() for rect mode`);
+          }
+          group.results.push({ data: r.data, item });
+        }
+        if (item.last) {
+          const b = emit();
+          if (b) yield b;
+        }
+      }
+      const b = emit();
+      if (b) yield b;
+    } finally {
+      // An abandoned iteration leaves tasks running; their results are dropped.
+      for (const p of pending) p?.catch(() => undefined);
+    }
+  }
+}
+
+function assemble(results: { data: Float32Array; item: StreamItem }[], width: number, height: number, epoch: number, batch: number, labels: Int32Array): HostBatch {
+  const n = results.length;
+  const per = 3 * width * height;
+  const images = new Float32Array(n * per);
+  const instanceIds = new Int32Array(n);
+  const lab = new Int32Array(n);
+  const positions = new Int32Array(n);
+  results.forEach((r, i) => {
+    images.set(r.data, i * per);
+    instanceIds[i] = r.item.index;
+    lab[i] = labels[r.item.index]!;
+    positions[i] = r.item.position;
+  });
+  return { images, shape: [n, 3, height, width], labels: lab, instanceIds, positions, epoch, index: batch };
+}
+
+/** os.availableParallelism() (Node), else 0. */
+export function defaultWorkerCount(): number {
+  return isNode() ? availableParallelism() : 0;
+}
+
+let parallelism = 0;
+function availableParallelism(): number {
+  if (parallelism === 0) {
+    // Lazy, synchronous access without a static import of node:os (browser bundle).
+    const os = (globalThis as { process?: { getBuiltinModule?: (m: string) => unknown } }).process?.getBuiltinModule?.('node:os') as
+      { availableParallelism?: () => number; cpus: () => unknown[] } | undefined;
+    parallelism = os ? (os.availableParallelism?.() ?? os.cpus().length) : 1;
+  }
+  return parallelism;
+}
+
+async function defaultDecoder(): Promise<ImageDecoder> {
+  const { NodeImageDecoder } = await import('./decode-node.js');
+  return new NodeImageDecoder();
+}

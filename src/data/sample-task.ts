@@ -1,0 +1,47 @@
+/**
+ * One unit of loader work, identical in a worker thread and in the calling thread: load a
+ * record (decode + fix-up rotation), run the transform with the sample's own generator
+ * DataRng.derive(seed, epoch, position), and return the CHW float pixels.
+ */
+import type { ImageDecoder } from './decode.js';
+import { ImageDecodeError } from './decode.js';
+import type { ImageRecord } from './datasets/common.js';
+import { loadRecord } from './datasets/common.js';
+import { DataRng } from './rng.js';
+import type { ImageTransform } from './transforms/pipelines.js';
+
+/** A sample to produce (plain data, posted to workers). */
+export interface SampleTask {
+  id: number;
+  record: ImageRecord;
+  seed: number;
+  epoch: number;
+  /** Position of the sample in its epoch's stream (train) or in the evaluation order. */
+  position: number;
+}
+
+/** The produced sample, or why it could not be read. */
+export type SampleResult =
+  | { id: number; ok: true; data: Float32Array; width: number; height: number }
+  | { id: number; ok: false; decodeError: boolean; message: string; file?: string };
+
+/** The per-sample generator of the loader. */
+export function sampleRng(seed: number, epoch: number, position: number): DataRng {
+  return DataRng.derive(seed, epoch, position);
+}
+
+/** Runs a task. Decode failures become `{ ok: false, decodeError: true }`; other errors too, flagged false. */
+export async function runSampleTask(task: SampleTask, transform: ImageTransform, decoder: ImageDecoder): Promise<SampleResult> {
+  try {
+    const img = await loadRecord(task.record, decoder);
+    const out = transform(img, sampleRng(task.seed, task.epoch, task.position));
+    return { id: task.id, ok: true, data: out.data, width: out.width, height: out.height };
+  } catch (e) {
+    const err = e as Error;
+    const result: SampleResult = { id: task.id, ok: false, decodeError: e instanceof ImageDecodeError, message: err.message };
+    if (e instanceof ImageDecodeError) result.file = e.file;
+    else if (task.record.path !== undefined) result.file = task.record.path;
+    if (!(e instanceof ImageDecodeError) && err.stack) result.message = err.stack;
+    return result;
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Geometric operations on 8-bit RGB images: crop, flips, quarter turns and a PIL-style
+ * antialiased bilinear resize (the `Image.BILINEAR` resampling torchvision uses for PIL
+ * images: a triangle filter whose support widens by the downscale factor).
+ */
+import type { RgbImage } from '../image.js';
+
+/** Python 3 `round()`: half to even. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** A rectangle of pixels: top row, left column, height, width (torchvision's i, j, h, w). */
+export interface CropBox {
+  top: number;
+  left: number;
+  height: number;
+  width: number;
+}
+
+function checkBox(img: RgbImage, box: CropBox, who: string): void {
+  const { top, left, height, width } = box;
+  if (![top, left, height, width].every(Number.isInteger) || height <= 0 || width <= 0 || top < 0 || left < 0 ||
+      top + height > img.height || left + width > img.width) {
+    throw new Error(`${who}: box ${JSON.stringify(box)} is not inside the ${img.width}x${img.height} image`);
+  }
+}
+
+/** Copies the pixels of `box` (which must lie inside the image). */
+export function cropImage(img: RgbImage, box: CropBox): RgbImage {
+  checkBox(img, box, 'cropImage');
+  const out = new Uint8Array(box.width * box.height * 3);
+  const rowBytes = box.width * 3;
+  for (let y = 0; y < box.height; y++) {
+    const s = ((box.top + y) * img.width + box.left) * 3;
+    out.set(img.data.subarray(s, s + rowBytes), y * rowBytes);
+  }
+  return { width: box.width, height: box.height, data: out };
+}
+
+/** The centered `height` x `width` box, offsets rounded like torchvision's CenterCrop. */
+export function centerCropBox(imgWidth: number, imgHeight: number, width: number, height: number): CropBox {
+  if (width > imgWidth || height > imgHeight) {
+    throw new Error(`centerCropBox: ${width}x${height} crop does not fit a ${imgWidth}x${imgHeight} image`);
+  }
+  return {
+    top: roundHalfEven((imgHeight - height) / 2),
+    left: roundHalfEven((imgWidth - width) / 2),
+    height,
+    width,
+  };
+}
+
+/** Center crop to `width` x `height` (default square `width`). */
+export function centerCropImage(img: RgbImage, width: number, height = width): RgbImage {
+  return cropImage(img, centerCropBox(img.width, img.height, width, height));
+}
+
+/** Mirror left-right (new image). */
+export function flipImageHorizontal(img: RgbImage): RgbImage {
+  const { width, height, data } = img;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width * 3;
+    for (let x = 0; x < width; x++) {
+      const s = row + x * 3;
+      const d = row + (width - 1 - x) * 3;
+      out[d] = data[s]!; out[d + 1] = data[s + 1]!; out[d + 2] = data[s + 2]!;
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** Mirror top-bottom (new image). */
+export function flipImageVertical(img: RgbImage): RgbImage {
+  const { width, height, data } = img;
+  const out = new Uint8Array(data.length);
+  const rowBytes = width * 3;
+  for (let y = 0; y < height; y++) out.set(data.subarray(y * rowBytes, (y + 1) * rowBytes), (height - 1 - y) * rowBytes);
+  return { width, height, data: out };
+}
+
+/**
+ * Rotates clockwise by `degrees` (a multiple of 90), the canvas growing to fit (PIL's
+ * `rotate(-degrees, expand=True)`, which the INRIA Holidays fix-up list expects).
+ */
+export function rotateImageClockwise(img: RgbImage, degrees: number): RgbImage {
+  const turns = (((Math.round(degrees / 90) % 4) + 4) % 4);
+  if (degrees % 90 !== 0) throw new Error(`rotateImageClockwise: ${degrees} is not a multiple of 90`);
+  if (turns === 0) return { width: img.width, height: img.height, data: img.data.slice() };
+  const { width: w, height: h, data } = img;
+  const ow = turns === 2 ? w : h;
+  const oh = turns === 2 ? h : w;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let ox: number, oy: number;
+      if (turns === 1) { ox = h - 1 - y; oy = x; }
+      else if (turns === 2) { ox = w - 1 - x; oy = h - 1 - y; }
+      else { ox = y; oy = w - 1 - x; }
+      const s = (y * w + x) * 3;
+      const d = (oy * ow + ox) * 3;
+      out[d] = data[s]!; out[d + 1] = data[s + 1]!; out[d + 2] = data[s + 2]!;
+    }
+  }
+  return { width: ow, height: oh, data: out };
+}
+
+/** Resampling weights along one axis: output k reads `taps` inputs from `start[k]`. */
+interface AxisCoefficients {
+  start: Int32Array;
+  count: Int32Array;
+  taps: number;
+  weights: Float32Array;
+}
+
+/** PIL `precompute_coeffs` for the bilinear (triangle) filter, restricted to [lo, lo+size). */
+function axisCoefficients(lo: number, size: number, outSize: number): AxisCoefficients {
+  const scale = size / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = filterScale; // bilinear support 1.0, widened when downscaling (antialias)
+  const taps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Float32Array(outSize * taps);
+  const inv = 1 / filterScale;
+  for (let k = 0; k < outSize; k++) {
+    const center = lo + (k + 0.5) * scale;
+    const xmin = Math.max(Math.trunc(center - support + 0.5), lo);
+    const xmax = Math.min(Math.trunc(center + support + 0.5), lo + size);
+    let total = 0;
+    const n = Math.min(xmax - xmin, taps);
+    for (let t = 0; t < n; t++) {
+      const w = Math.max(0, 1 - Math.abs((xmin + t - center + 0.5) * inv));
+      weights[k * taps + t] = w;
+      total += w;
+    }
+    if (total > 0) for (let t = 0; t < n; t++) weights[k * taps + t]! /= total;
+    start[k] = xmin;
+    count[k] = n;
+  }
+  return { start, count, taps, weights };
+}
+
+/**
+ * Resizes the region `box` of `img` (default: the whole image) to `outWidth` x `outHeight`
+ * with PIL-style antialiased bilinear filtering (pixels outside the box are not read, so
+ * this equals crop-then-resize). Separable: horizontal pass in float, vertical pass rounded
+ * to 8 bits.
+ */
+export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: number, box?: CropBox): RgbImage {
+  const b = box ?? { top: 0, left: 0, height: img.height, width: img.width };
+  checkBox(img, b, 'resizeImageBilinear');
+  if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth <= 0 || outHeight <= 0) {
+    throw new Error(`resizeImageBilinear: bad output size ${outWidth}x${outHeight}`);
+  }
+  const cx = axisCoefficients(b.left, b.width, outWidth);
+  const cy = axisCoefficients(b.top, b.height, outHeight);
+  const src = img.data;
+  const srcStride = img.width * 3;
+  // Horizontal pass over the rows of the box: tmp[(y - top) * outWidth * 3 + x * 3 + c].
+  const rows = b.height;
+  const tmp = new Float32Array(rows * outWidth * 3);
+  for (let y = 0; y < rows; y++) {
+    const srow = (b.top + y) * srcStride;
+    const trow = y * outWidth * 3;
+    for (let x = 0; x < outWidth; x++) {
+      const s0 = cx.start[x]!;
+      const n = cx.count[x]!;
+      const wo = x * cx.taps;
+      let r = 0, g = 0, bl = 0;
+      for (let t = 0; t < n; t++) {
+        const w = cx.weights[wo + t]!;
+        const p = srow + (s0 + t) * 3;
+        r += w * src[p]!; g += w * src[p + 1]!; bl += w * src[p + 2]!;
+      }
+      const d = trow + x * 3;
+      tmp[d] = r; tmp[d + 1] = g; tmp[d + 2] = bl;
+    }
+  }
+  // Vertical pass.
+  const out = new Uint8Array(outWidth * outHeight * 3);
+  const rowLen = outWidth * 3;
+  const acc = new Float32Array(rowLen);
+  for (let y = 0; y < outHeight; y++) {
+    const s0 = cy.start[y]! - b.top;
+    const n = cy.count[y]!;
+    const wo = y * cy.taps;
+    acc.fill(0);
+    for (let t = 0; t < n; t++) {
+      const w = cy.weights[wo + t]!;
+      const base = (s0 + t) * rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i]! += w * tmp[base + i]!;
+    }
+    const orow = y * rowLen;
+    for (let i = 0; i < rowLen; i++) {
+      const v = acc[i]!;
+      out[orow + i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+    }
+  }
+  return { width: outWidth, height: outHeight, data: out };
+}

@@ -1,0 +1,94 @@
+/**
+ * Complete transform pipelines of MultiGrain (spec section 3, ANCHORS 5.3), from a decoded
+ * RGB image to a normalized CHW float image:
+ *
+ * - train recipes: "torch" (RRC, flip, normalize), "full" (RRC, flip, ColorJitter .3,
+ *   ToTensor, PCA lighting /1.1, clamp, normalize), "senet" (as full with jitter .2),
+ *   "AA" (RRC, flip, AutoAugment ImageNet policy, normalize);
+ * - validation: "square" (resize the shorter side to int(s * 256/224), center crop s) and
+ *   "rect" (resize the longest side to s, aspect kept, no crop).
+ *
+ * A {@link TransformSpec} is plain data, so worker threads can rebuild the same pipeline.
+ */
+import type { ChwImage, RgbImage } from '../image.js';
+import type { DataRng } from '../rng.js';
+import { autoAugmentImageNet } from '../autoaugment.js';
+import { colorJitter } from './color.js';
+import { centerCropImage, flipImageHorizontal, resizeImageBilinear } from './geometry.js';
+import { randomResizedCrop } from './random-resized-crop.js';
+import { IMAGENET_MEAN, IMAGENET_STD, applyLighting, clampChw, normalizeChw, rgbToChw } from './tensor.js';
+
+/** Training augmentation recipes. */
+export type TrainRecipe = 'torch' | 'full' | 'senet' | 'AA';
+/** All training recipes. */
+export const TRAIN_RECIPES: readonly TrainRecipe[] = ['torch', 'full', 'senet', 'AA'];
+/** Validation modes. */
+export type ValidationMode = 'square' | 'rect';
+
+/** Serializable description of a pipeline. */
+export type TransformSpec =
+  | { kind: 'train'; recipe: TrainRecipe; size: number; mean?: readonly number[]; std?: readonly number[] }
+  | { kind: 'val'; mode: ValidationMode; size: number; mean?: readonly number[]; std?: readonly number[] };
+
+/** A pipeline: decoded image in, normalized CHW float image out. Validation ignores `rng`. */
+export type ImageTransform = (img: RgbImage, rng: DataRng) => ChwImage;
+
+/** Horizontal flip with probability p. */
+export function randomHorizontalFlip(img: RgbImage, rng: DataRng, p = 0.5): RgbImage {
+  return rng.random() < p ? flipImageHorizontal(img) : img;
+}
+
+/** Output size (w, h) of resizing so that the shorter (or, `largest`, the longer) side is `size`, as MultiGrain's Resize. */
+export function resizeTargetSize(width: number, height: number, size: number, largest = false): [number, number] {
+  if ((height < width) === largest) return [size, Math.max(1, Math.floor((size * height) / width))];
+  return [Math.max(1, Math.floor((size * width) / height)), size];
+}
+
+/** Validation "square": shorter side to int(size * 256 / 224), then center crop size x size. */
+export function validationSquare(img: RgbImage, size: number): RgbImage {
+  const [w, h] = resizeTargetSize(img.width, img.height, Math.floor((256 / 224) * size));
+  return centerCropImage(resizeImageBilinear(img, w, h), size);
+}
+
+/** Validation "rect": longest side to `size`, aspect ratio kept, no crop. */
+export function validationRect(img: RgbImage, size: number): RgbImage {
+  const [w, h] = resizeTargetSize(img.width, img.height, size, true);
+  return resizeImageBilinear(img, w, h);
+}
+
+/** The (width, height) a validation transform will output for an input of this size. */
+export function validationOutputSize(mode: ValidationMode, width: number, height: number, size: number): [number, number] {
+  return mode === 'square' ? [size, size] : resizeTargetSize(width, height, size, true);
+}
+
+/** Builds a training pipeline. */
+export function makeTrainTransform(recipe: TrainRecipe, size: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): ImageTransform {
+  if (!TRAIN_RECIPES.includes(recipe)) throw new Error(`unknown augmentation recipe "${recipe}" (expected one of ${TRAIN_RECIPES.join(', ')})`);
+  const jitter = recipe === 'full' ? 0.3 : recipe === 'senet' ? 0.2 : 0;
+  return (img, rng) => {
+    let x = randomResizedCrop(img, size, rng);
+    x = randomHorizontalFlip(x, rng);
+    if (jitter > 0) x = colorJitter(x, rng, { brightness: jitter, contrast: jitter, saturation: jitter });
+    if (recipe === 'AA') x = autoAugmentImageNet(x, rng);
+    const t = rgbToChw(x);
+    if (jitter > 0) {
+      applyLighting(t, rng, 0.1);
+      clampChw(t, 0, 1);
+    }
+    return normalizeChw(t, mean, std);
+  };
+}
+
+/** Builds a validation pipeline. */
+export function makeValidationTransform(mode: ValidationMode, size: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): ImageTransform {
+  if (mode !== 'square' && mode !== 'rect') throw new Error(`unknown validation mode "${String(mode)}" (expected square or rect)`);
+  return (img) => normalizeChw(rgbToChw(mode === 'square' ? validationSquare(img, size) : validationRect(img, size)), mean, std);
+}
+
+/** Builds the pipeline a spec describes. */
+export function makeTransform(spec: TransformSpec): ImageTransform {
+  if (!Number.isInteger(spec.size) || spec.size <= 0) throw new Error(`transform size must be a positive integer, got ${spec.size}`);
+  return spec.kind === 'train'
+    ? makeTrainTransform(spec.recipe, spec.size, spec.mean, spec.std)
+    : makeValidationTransform(spec.mode, spec.size, spec.mean, spec.std);
+}

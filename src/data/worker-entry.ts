@@ -1,0 +1,23 @@
+/**
+ * Entry of the loader's worker threads, bundled to dist/node/data-worker.js. It receives
+ * its {@link TransformSpec} in `workerData`, then {@link SampleTask} messages, and answers
+ * each with a {@link SampleResult} (pixel buffer transferred, not copied).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { NodeImageDecoder } from './decode-node.js';
+import type { SampleTask } from './sample-task.js';
+import { runSampleTask } from './sample-task.js';
+import type { TransformSpec } from './transforms/pipelines.js';
+import { makeTransform } from './transforms/pipelines.js';
+
+const port = parentPort;
+if (!port) throw new Error('data-worker.js must run in a worker thread');
+const spec = (workerData as { transform: TransformSpec }).transform;
+const transform = makeTransform(spec);
+const decoder = new NodeImageDecoder();
+port.on('message', (task: SampleTask) => {
+  void runSampleTask(task, transform, decoder).then((result) => {
+    if (result.ok) port.postMessage(result, [result.data.buffer as ArrayBuffer]);
+    else port.postMessage(result);
+  });
+});
