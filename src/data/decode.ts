@@ -22,10 +22,13 @@ export interface ImageDecoder {
 /** A corrupt, truncated, unsupported or unreadable image; `file` names it. */
 export class ImageDecodeError extends Error {
   readonly file: string;
+  /** What went wrong, without the file name. */
+  readonly reason: string;
   constructor(file: string, reason: string, options?: { cause?: unknown }) {
     super(`cannot decode image ${file}: ${reason}`, options);
     this.name = 'ImageDecodeError';
     this.file = file;
+    this.reason = reason;
   }
 }
 

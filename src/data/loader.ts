@@ -126,23 +126,21 @@ export class DataLoader {
       const end = Math.min(all.length, start + sampler.batchSize);
       for (let p = start; p < end; p++) items.push({ index: all[p]!, position: p, batch: b, last: p === end - 1 });
     }
-    return this.run(items, epoch, false);
+    return this.run(items, epoch, 0);
   }
 
   /**
-   * Evaluation batches in dataset order (no augmentation randomness; epoch 0). Rect-mode
-   * batches hold images of one size: with batchSize 1 (default) every image is its own batch.
+   * Evaluation batches in dataset order (no augmentation randomness; epoch 0): runs of
+   * consecutive images of one output size, at most `batchSize` long. Square mode gives
+   * full batches; rect mode with batchSize 1 (default) gives one image per batch.
    */
   evaluation(options: EvaluationBatchOptions = {}): AsyncGenerator<HostBatch> {
     const batchSize = options.batchSize ?? 1;
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`DataLoader: bad batch size ${batchSize}`);
     const indices = options.indices ?? Int32Array.from({ length: this.dataset.length }, (_, i) => i);
     const items: StreamItem[] = [];
-    for (let k = 0; k < indices.length; k++) {
-      const last = k === indices.length - 1 || (k + 1) % batchSize === 0;
-      items.push({ index: indices[k]!, position: k, batch: Math.floor(k / batchSize), last });
-    }
-    return this.run(items, 0, true);
+    for (let k = 0; k < indices.length; k++) items.push({ index: indices[k]!, position: k, batch: 0, last: false });
+    return this.run(items, 0, batchSize);
   }
 
   /** Stops the worker threads. The loader cannot be used afterwards. */
@@ -166,7 +164,8 @@ export class DataLoader {
     return runSampleTask(task, this.local.transform, await this.local.decoder);
   }
 
-  private async *run(items: StreamItem[], epoch: number, splitBySize: boolean): AsyncGenerator<HostBatch> {
+  /** `greedy` > 0: group consecutive same-size samples up to that count (evaluation); 0: sampler batches. */
+  private async *run(items: StreamItem[], epoch: number, greedy: number): AsyncGenerator<HostBatch> {
     const pending: (Promise<SampleResult> | undefined)[] = new Array(items.length);
     let dispatched = 0;
     const dispatch = (upTo: number): void => {
@@ -179,10 +178,12 @@ export class DataLoader {
       }
     };
     let group: { results: { data: Float32Array; item: StreamItem }[]; width: number; height: number; batch: number } | null = null;
+    let emitted = 0;
     const emit = (): HostBatch | null => {
       const g = group;
       group = null;
       if (!g || g.results.length === 0) return null;
+      emitted++;
       return assemble(g.results, g.width, g.height, epoch, g.batch, this.dataset.labels);
     };
     try {
@@ -198,16 +199,17 @@ export class DataLoader {
             this.skippedFiles.push(file);
             this.onSkip(file, r.message);
           } else if (r.decodeError) {
-            throw new ImageDecodeError(file, r.message.replace(/^cannot decode image .*?: /, ''));
+            throw new ImageDecodeError(file, r.message);
           } else {
             throw new Error(`DataLoader: sample ${item.index} (${file}) failed: ${r.message}`);
           }
         } else {
-          if (group && (group.batch !== item.batch || (splitBySize && (group.width !== r.width || group.height !== r.height)))) {
+          if (group && ((greedy === 0 && group.batch !== item.batch) ||
+              (greedy > 0 && (group.width !== r.width || group.height !== r.height || group.results.length >= greedy)))) {
             const b = emit();
             if (b) yield b;
           }
-          group ??= { results: [], width: r.width, height: r.height, batch: item.batch };
+          group ??= { results: [], width: r.width, height: r.height, batch: greedy > 0 ? emitted : item.batch };
           if (group.width !== r.width || group.height !== r.height) {
             throw new Error(`DataLoader: samples of one batch differ in size (${group.width}x${group.height} vs ${r.width}x${r.height}); use evaluation() for rect mode`);
           }

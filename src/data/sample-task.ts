@@ -23,7 +23,7 @@ export interface SampleTask {
 /** The produced sample, or why it could not be read. */
 export type SampleResult =
   | { id: number; ok: true; data: Float32Array; width: number; height: number }
-  | { id: number; ok: false; decodeError: boolean; message: string; file?: string };
+  | { id: number; ok: false; decodeError: boolean; /** The reason (decode errors) or the error text. */ message: string; file?: string };
 
 /** The per-sample generator of the loader. */
 export function sampleRng(seed: number, epoch: number, position: number): DataRng {
@@ -39,7 +39,10 @@ export async function runSampleTask(task: SampleTask, transform: ImageTransform,
   } catch (e) {
     const err = e as Error;
     const result: SampleResult = { id: task.id, ok: false, decodeError: e instanceof ImageDecodeError, message: err.message };
-    if (e instanceof ImageDecodeError) result.file = e.file;
+    if (e instanceof ImageDecodeError) {
+      result.file = e.file;
+      result.message = e.reason;
+    }
     else if (task.record.path !== undefined) result.file = task.record.path;
     if (!(e instanceof ImageDecodeError) && err.stack) result.message = err.stack;
     return result;
