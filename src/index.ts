@@ -6,3 +6,4 @@
 export * from './engine/index.js';
 export * from './data/index.js';
 export * from './io/index.js';
+export * from './multigrain/losses/index.js';

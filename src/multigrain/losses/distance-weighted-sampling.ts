@@ -1,0 +1,184 @@
+/**
+ * Distance-weighted sampling of (anchor, positive, negative) triplets inside a batch
+ * (Wu et al. 2017, "Sampling matters in deep embedding learning"), as MultiGrain's
+ * `DistanceWeightedSampling` does it, with the negatives drawn on the GPU.
+ *
+ * What runs where:
+ * - CPU, from the instance ids only (the RA sampler knows the batch composition before the
+ *   batch reaches the GPU): the triplet *structure*. Anchor i whose instance has k copies in
+ *   the batch gives k - 1 triplets, one per other copy j (positive), in the order of the
+ *   original (anchors ascending, positives ascending); singletons (k = 1) give none, and so
+ *   does every anchor of a batch with a single instance (no negative exists; the original
+ *   crashes there). T = sum of (k_i - 1) is therefore known on the CPU.
+ * - GPU, with no readback: the Gram matrix (`matmulRaw(x, x, false, true)`), the log weights,
+ *   their global max, the masks, and the choice of the k - 1 negatives of every anchor
+ *   (see shaders/dws.wgsl): Gumbel-top-k of `log w + Gumbel noise` is sampling without
+ *   replacement proportional to w (the distribution of numpy's `choice(replace=False, p=w)`);
+ *   rows with fewer than k - 1 non-zero weights draw with replacement, and rows whose weights
+ *   are all zero draw uniformly over the other instances, like the original.
+ *
+ * Weights: d = max(sqrt(|x_i|² + |x_j|² - 2 x_i·x_j + [i = j]), 0.5);
+ * log w = (2 - C) log d - ((C - 3)/2) log(1 - d²/4); w = exp(log w - max over the whole matrix);
+ * w = 0 for the same instance, for d >= 1.4, and where exp(log w - max) rounds to 0 in f32
+ * (log w - max <= ln 2^-150, IEEE f32 with denormals, as on the CUDA GPUs the original ran on;
+ * the kernel works in log space, so it never computes the exp and no GPU's denormal flushing
+ * changes the result). Large C makes this common: at C = 2048, log w(0.5) - log w(1.2) is
+ * about 1400, so a batch whose closest pair sits at the 0.5 clamp leaves most rows all-zero,
+ * and those draw uniformly, exactly as the original does.
+ * Two guards the original lacks (it gives NaN there): |x_i - x_j|² is clamped at 0 before the
+ * square root, and 1 - d²/4 at 1e-8 (antipodal embeddings).
+ *
+ * Noise is a counter-based hash of (seed, step, anchor, candidate, draw): the same seed and step
+ * give the same triplets on every run and device, whatever else ran before.
+ */
+import dwsSource from '../../../shaders/dws.wgsl';
+import {
+  type Tensor, runtime, Uniforms, empty, tensor, matmulRaw, shapeString, checkFloat, checkDtype,
+} from '../../engine/index.js';
+
+/** Largest batch the sampling kernel handles (its per-row workgroup buffer). */
+export const DWS_MAX_BATCH = 2048;
+
+/** The triplet layout decided on the CPU from the instance ids. */
+export interface TripletStructure {
+  /** Number of triplets T. */
+  count: number;
+  /** Anchor row of each triplet [T]. */
+  anchors: Int32Array;
+  /** Positive row of each triplet [T]. */
+  positives: Int32Array;
+  /**
+   * For each anchor that has negatives to draw: (row i, first triplet slot, number n = k - 1);
+   * its negatives go to slots offset .. offset + n - 1, next to its positives.
+   */
+  rows: Int32Array;
+}
+
+/** Sampled triplets: i32 index tensors [T] into the batch (negatives [draws, T] when draws > 1). */
+export interface Triplets {
+  anchors: Tensor;
+  positives: Tensor;
+  negatives: Tensor;
+  /** T, the number of triplets (known on the CPU; 0 when the batch has no usable anchor). */
+  count: number;
+}
+
+export interface DistanceWeightedSamplingOptions {
+  /** Lower clamp of the distances (default 0.5). */
+  cutoff?: number;
+  /** Pairs at this distance or more get weight 0 (default 1.4). */
+  nonzeroLossCutoff?: number;
+  /** Training step, mixed into the noise with the seed (default 0). */
+  step?: number;
+  /**
+   * Independent draws of the negatives in one dispatch (default 1); draw d is exactly what
+   * `step + d` gives. The negatives tensor is then [draws, T] (for statistics and benchmarks).
+   */
+  draws?: number;
+}
+
+/** The triplet structure for a batch with these instance ids (CPU, O(B²) at most). */
+export function tripletStructure(ids: ArrayLike<number>): TripletStructure {
+  const B = ids.length;
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < B; i++) {
+    const id = ids[i];
+    if (!Number.isInteger(id)) throw new Error(`distanceWeightedSampling: instance id ${id} at index ${i} is not an integer`);
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = []));
+    g.push(i);
+  }
+  const anchors: number[] = [];
+  const positives: number[] = [];
+  const rows: number[] = [];
+  if (groups.size >= 2) {
+    for (let i = 0; i < B; i++) {
+      const same = groups.get(ids[i])!;
+      if (same.length < 2) continue;
+      rows.push(i, anchors.length, same.length - 1);
+      for (const j of same) {
+        if (j === i) continue;
+        anchors.push(i);
+        positives.push(j);
+      }
+    }
+  }
+  return { count: anchors.length, anchors: Int32Array.from(anchors), positives: Int32Array.from(positives), rows: Int32Array.from(rows) };
+}
+
+/**
+ * Samples triplets for a batch of L2-normalized embeddings [B, C] whose instance ids are given
+ * on the host (one per row; equal ids are copies of one image). `seed` is a u32 number or a
+ * u32/i32 tensor whose first element is the seed (so it can live on the GPU). No autograd: the
+ * indices are constants for the loss, as in the original.
+ */
+export function distanceWeightedSampling(
+  embeddings: Tensor,
+  instanceIds: ArrayLike<number>,
+  seed: number | Tensor,
+  options: DistanceWeightedSamplingOptions = {},
+): Triplets {
+  checkFloat('distanceWeightedSampling', embeddings);
+  if (embeddings.rank !== 2) {
+    throw new Error(`distanceWeightedSampling: embeddings must be [B, C], got ${shapeString(embeddings.shape)}`);
+  }
+  const [B, C] = embeddings.shape;
+  if (instanceIds.length !== B) {
+    throw new Error(`distanceWeightedSampling: ${instanceIds.length} instance ids for embeddings ${shapeString(embeddings.shape)}`);
+  }
+  if (B > DWS_MAX_BATCH) {
+    throw new Error(`distanceWeightedSampling: batch of ${B} is above the maximum of ${DWS_MAX_BATCH}`);
+  }
+  const draws = options.draws ?? 1;
+  const step = options.step ?? 0;
+  const cutoff = options.cutoff ?? 0.5;
+  const nonzero = options.nonzeroLossCutoff ?? 1.4;
+  if (!Number.isInteger(draws) || draws < 1) throw new Error(`distanceWeightedSampling: draws must be a positive integer, got ${draws}`);
+  if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new Error(`distanceWeightedSampling: step must be a u32, got ${step}`);
+  if (typeof seed === 'number') {
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`distanceWeightedSampling: seed must be a u32, got ${seed}`);
+  } else {
+    checkDtype('distanceWeightedSampling', seed, ['u32', 'i32']);
+    if (seed.size < 1) throw new Error('distanceWeightedSampling: the seed tensor is empty');
+  }
+
+  const s = tripletStructure(instanceIds);
+  const T = s.count;
+  const A = s.rows.length / 3;
+  const anchors = tensor(s.anchors, [T], 'i32');
+  const positives = tensor(s.positives, [T], 'i32');
+  const negatives = empty(draws === 1 ? [T] : [draws, T], 'i32');
+  if (T === 0) return { anchors, positives, negatives, count: 0 };
+
+  const rt = runtime();
+  const ids = tensor(Int32Array.from(instanceIds), [B], 'i32');
+  const rows = tensor(s.rows, [A * 3], 'i32');
+  const gram = matmulRaw(embeddings, embeddings, false, true);
+  const rowmax = empty([B]);
+  const uniforms = () =>
+    new Uniforms().u32(B).f32(C).u32(A).u32(draws)
+      .u32(typeof seed === 'number' ? seed : 0).u32(step).u32(T).f32(cutoff)
+      .f32(nonzero).u32(0).u32(0).u32(0);
+  rt.dispatch(
+    { name: 'dws_rowmax', source: dwsSource, defines: { ROWMAX: true, SEED_BUFFER: false, MAX_B: DWS_MAX_BATCH } },
+    { uniforms: uniforms(), buffers: [gram.buffer, rowmax.buffer], workgroups: rt.grid(B) },
+  );
+  const seedBuffer = typeof seed === 'number' ? [] : [seed.buffer];
+  rt.dispatch(
+    { name: 'dws_sample', source: dwsSource, defines: { ROWMAX: false, SEED_BUFFER: typeof seed !== 'number', MAX_B: DWS_MAX_BATCH } },
+    {
+      uniforms: uniforms(),
+      buffers: [gram.buffer, rowmax.buffer, ids.buffer, rows.buffer, negatives.buffer, ...seedBuffer],
+      workgroups: rt.grid(A * draws),
+    },
+  );
+  for (const t of [ids, rows, gram, rowmax]) t.dispose();
+  return { anchors, positives, negatives, count: T };
+}
+
+/** Disposes the three index tensors of a sampling result. */
+export function disposeTriplets(t: Triplets): void {
+  t.anchors.dispose();
+  t.positives.dispose();
+  t.negatives.dispose();
+}

@@ -1,0 +1,8 @@
+// MultiGrain losses: distance-weighted triplet sampling and the margin loss, on the GPU.
+export {
+  distanceWeightedSampling, tripletStructure, disposeTriplets, DWS_MAX_BATCH,
+  type Triplets, type TripletStructure, type DistanceWeightedSamplingOptions,
+} from './distance-weighted-sampling.js';
+export {
+  marginLoss, marginLossWithStats, type TripletIndices, type MarginLossOptions, type MarginLossResult,
+} from './margin-loss.js';
