@@ -334,6 +334,12 @@ test('DWS: reproducible per (seed, step); draws d = step + d; seed as a tensor',
   assert.equal(many.slice(a.length, 2 * a.length), a, 'draw 1 of step 4 = step 5');
   const others = await Promise.all([run(2024, 6), run(2025, 5), run(1, 5)]);
   assert.ok(others.some((o) => o.join() !== a.join()), 'other seeds or steps differ');
+  // anchors x draws above the 65535 workgroups of one grid dimension (folded 2-D grid)
+  const draws = 5500;
+  const big = await run(2024, 0, draws);
+  assert.is(big.length, draws * a.length);
+  assert.equal(big.slice(5 * a.length, 6 * a.length), a, 'draw 5 of step 0 = step 5');
+  assert.equal(big.slice((draws - 1) * a.length), await run(2024, draws - 1), 'last draw');
 });
 
 test('DWS: clear errors for bad inputs', async () => {
