@@ -19,7 +19,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import {
-  init, tensor, parameter, backward, noGrad, marginLoss, marginLossWithStats, distanceWeightedSampling,
+  init, tensor, parameter, backward, noGrad, marginLoss, marginLossWithStats, sampledMarginLoss, distanceWeightedSampling,
   tripletStructure, disposeTriplets, type Tensor,
 } from '../../src/index.js';
 import { randn, rng, assertClose } from '../helpers.js';
@@ -348,6 +348,7 @@ test('DWS: clear errors for bad inputs', async () => {
   assert.throws(() => distanceWeightedSampling(x.view([12]), [0], 1), /embeddings must be \[B, C\]/);
   assert.throws(() => distanceWeightedSampling(x, [0, 0, 1, 1], -1), /seed must be a u32/);
   assert.throws(() => distanceWeightedSampling(x, [0, 0.5, 1, 1], 1), /instance id 0.5/);
+  assert.throws(() => distanceWeightedSampling(x, tensor([0, 0, 1, 1], [4], 'i32') as unknown as number[], 1), /host numbers/);
 });
 
 // ---------------------------------------------------------------- sampling + loss together
@@ -369,6 +370,10 @@ test('DWS + marginLoss end to end (B = 24, C = 32, m = 3): loss and gradients vs
   const ref = cpuMarginLoss(xv, C, a, p, n, 1.2);
   assertClose([await loss.item()], [ref.loss], { atol: 1e-6, rtol: 1e-4 }, 'loss');
   assert.is(await activeTerms.item(), ref.active);
+  // the combined SampledMarginLoss: same seed and step, same triplets, the same loss bit for bit
+  const combined = noGrad(() => sampledMarginLoss(x, beta, ids, 8, { step: 3 }));
+  assert.is(combined.triplets, 2 * B);
+  assert.is(await combined.loss.item(), await loss.item());
   backward(loss);
   // central differences in float64 (the active count held fixed, as in the original)
   const eps = 1e-6;

@@ -33,7 +33,7 @@
  */
 import dwsSource from '../../../shaders/dws.wgsl';
 import {
-  type Tensor, runtime, Uniforms, empty, tensor, matmulRaw, shapeString, checkFloat, checkDtype,
+  Tensor, runtime, Uniforms, empty, tensor, matmulRaw, shapeString, checkFloat, checkDtype,
 } from '../../engine/index.js';
 
 /** Largest batch the sampling kernel handles (its per-row workgroup buffer). */
@@ -121,6 +121,9 @@ export function distanceWeightedSampling(
   checkFloat('distanceWeightedSampling', embeddings);
   if (embeddings.rank !== 2) {
     throw new Error(`distanceWeightedSampling: embeddings must be [B, C], got ${shapeString(embeddings.shape)}`);
+  }
+  if (instanceIds instanceof Tensor) {
+    throw new Error('distanceWeightedSampling: pass the instance ids as host numbers (Int32Array or array): the triplet structure is laid out on the CPU');
   }
   const [B, C] = embeddings.shape;
   if (instanceIds.length !== B) {

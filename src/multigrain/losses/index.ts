@@ -4,5 +4,6 @@ export {
   type Triplets, type TripletStructure, type DistanceWeightedSamplingOptions,
 } from './distance-weighted-sampling.js';
 export {
-  marginLoss, marginLossWithStats, type TripletIndices, type MarginLossOptions, type MarginLossResult,
+  marginLoss, marginLossWithStats, sampledMarginLoss,
+  type TripletIndices, type MarginLossOptions, type MarginLossResult, type SampledMarginLossOptions,
 } from './margin-loss.js';

@@ -15,6 +15,7 @@ import gradSource from '../../../shaders/margin_grad.wgsl';
 import {
   type Tensor, runtime, Uniforms, empty, record, shapeString, checkFloat, checkDtype,
 } from '../../engine/index.js';
+import { distanceWeightedSampling, disposeTriplets, type DistanceWeightedSamplingOptions } from './distance-weighted-sampling.js';
 
 /** Triplet index tensors (i32 [T] each), e.g. from `distanceWeightedSampling`. */
 export interface TripletIndices {
@@ -118,4 +119,27 @@ export function marginLoss(embeddings: Tensor, beta: Tensor, triplets: TripletIn
   const { loss, activeTerms } = marginLossWithStats(embeddings, beta, triplets, options);
   activeTerms.dispose();
   return loss;
+}
+
+export interface SampledMarginLossOptions extends MarginLossOptions, Omit<DistanceWeightedSamplingOptions, 'draws'> {}
+
+/**
+ * The original's `SampledMarginLoss` (global sampling): distance-weighted sampling of the
+ * batch's triplets (no gradient through the sampling), then the margin loss. The index tensors
+ * are released once the backward pass no longer needs them. `triplets` is T.
+ */
+export function sampledMarginLoss(
+  embeddings: Tensor,
+  beta: Tensor,
+  instanceIds: ArrayLike<number>,
+  seed: number | Tensor,
+  options: SampledMarginLossOptions = {},
+): MarginLossResult & { triplets: number } {
+  const { alpha, ...sampling } = options;
+  const tr = distanceWeightedSampling(embeddings, instanceIds, seed, sampling);
+  try {
+    return { ...marginLossWithStats(embeddings, beta, tr, alpha === undefined ? {} : { alpha }), triplets: tr.count };
+  } finally {
+    disposeTriplets(tr);
+  }
 }
