@@ -47,7 +47,8 @@ export class NodeImageDecoder implements ImageDecoder {
       // failOn 'warning' (sharp's default) rejects truncated data instead of returning gray.
       let pipe = sharp(input, { failOn: 'warning', limitInputPixels: 1 << 28 });
       if (options.autoOrient !== false) pipe = pipe.rotate();
-      const { data, info } = await pipe.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+      // sharp converts to sRGB 8-bit on output; gray stays 1 channel and alpha is kept (toRgb fixes both).
+      const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       return toRgb(info.width, info.height, info.channels, bytes);
     } catch (e) {

@@ -161,42 +161,44 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
   const srcStride = img.width * 3;
   // Horizontal pass over the rows of the box: tmp[(y - top) * outWidth * 3 + x * 3 + c].
   const rows = b.height;
-  const tmp = new Float32Array(rows * outWidth * 3);
+  const rowLen = outWidth * 3;
+  const tmp = new Float32Array(rows * rowLen);
+  const xStart = cx.start, xCount = cx.count, xW = cx.weights, xTaps = cx.taps;
   for (let y = 0; y < rows; y++) {
     const srow = (b.top + y) * srcStride;
-    const trow = y * outWidth * 3;
-    for (let x = 0; x < outWidth; x++) {
-      const s0 = cx.start[x]!;
-      const n = cx.count[x]!;
-      const wo = x * cx.taps;
+    let d = y * rowLen;
+    for (let x = 0; x < outWidth; x++, d += 3) {
+      const n = xCount[x]!;
+      let p = srow + xStart[x]! * 3;
+      let wo = x * xTaps;
       let r = 0, g = 0, bl = 0;
-      for (let t = 0; t < n; t++) {
-        const w = cx.weights[wo + t]!;
-        const p = srow + (s0 + t) * 3;
+      for (let t = 0; t < n; t++, p += 3, wo++) {
+        const w = xW[wo]!;
         r += w * src[p]!; g += w * src[p + 1]!; bl += w * src[p + 2]!;
       }
-      const d = trow + x * 3;
       tmp[d] = r; tmp[d + 1] = g; tmp[d + 2] = bl;
     }
   }
-  // Vertical pass.
+  // Vertical pass, accumulated row by row (contiguous memory), rounded to 8 bits.
   const out = new Uint8Array(outWidth * outHeight * 3);
-  const rowLen = outWidth * 3;
   const acc = new Float32Array(rowLen);
+  const yStart = cy.start, yCount = cy.count, yW = cy.weights, yTaps = cy.taps;
   for (let y = 0; y < outHeight; y++) {
-    const s0 = cy.start[y]! - b.top;
-    const n = cy.count[y]!;
-    const wo = y * cy.taps;
-    acc.fill(0);
-    for (let t = 0; t < n; t++) {
-      const w = cy.weights[wo + t]!;
-      const base = (s0 + t) * rowLen;
+    const s0 = yStart[y]! - b.top;
+    const n = yCount[y]!;
+    const wo = y * yTaps;
+    let w = yW[wo]!;
+    let base = s0 * rowLen;
+    for (let i = 0; i < rowLen; i++) acc[i] = w * tmp[base + i]!;
+    for (let t = 1; t < n; t++) {
+      w = yW[wo + t]!;
+      base = (s0 + t) * rowLen;
       for (let i = 0; i < rowLen; i++) acc[i]! += w * tmp[base + i]!;
     }
     const orow = y * rowLen;
     for (let i = 0; i < rowLen; i++) {
-      const v = acc[i]!;
-      out[orow + i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+      const v = acc[i]! + 0.5;
+      out[orow + i] = v <= 0 ? 0 : v >= 255 ? 255 : v | 0;
     }
   }
   return { width: outWidth, height: outHeight, data: out };

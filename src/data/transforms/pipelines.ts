@@ -16,7 +16,7 @@ import { autoAugmentImageNet } from '../autoaugment.js';
 import { colorJitter } from './color.js';
 import { centerCropImage, flipImageHorizontal, resizeImageBilinear } from './geometry.js';
 import { randomResizedCrop } from './random-resized-crop.js';
-import { IMAGENET_MEAN, IMAGENET_STD, applyLighting, clampChw, normalizeChw, rgbToChw } from './tensor.js';
+import { IMAGENET_MEAN, IMAGENET_STD, lightingOffset, rgbToNormalizedChw } from './tensor.js';
 
 /** Training augmentation recipes. */
 export type TrainRecipe = 'torch' | 'full' | 'senet' | 'AA';
@@ -70,19 +70,17 @@ export function makeTrainTransform(recipe: TrainRecipe, size: number, mean: read
     x = randomHorizontalFlip(x, rng);
     if (jitter > 0) x = colorJitter(x, rng, { brightness: jitter, contrast: jitter, saturation: jitter });
     if (recipe === 'AA') x = autoAugmentImageNet(x, rng);
-    const t = rgbToChw(x);
-    if (jitter > 0) {
-      applyLighting(t, rng, 0.1);
-      clampChw(t, 0, 1);
-    }
-    return normalizeChw(t, mean, std);
+    if (jitter === 0) return rgbToNormalizedChw(x, { mean, std });
+    // ToTensor, lighting (alpha ~ N(0, 0.1), offset, / 1.1), clamp, normalize: one fused pass.
+    const alpha = [rng.normal(0, 0.1), rng.normal(0, 0.1), rng.normal(0, 0.1)];
+    return rgbToNormalizedChw(x, { offset: lightingOffset(alpha), scale: 1 / 1.1, clamp: true, mean, std });
   };
 }
 
 /** Builds a validation pipeline. */
 export function makeValidationTransform(mode: ValidationMode, size: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): ImageTransform {
   if (mode !== 'square' && mode !== 'rect') throw new Error(`unknown validation mode "${String(mode)}" (expected square or rect)`);
-  return (img) => normalizeChw(rgbToChw(mode === 'square' ? validationSquare(img, size) : validationRect(img, size)), mean, std);
+  return (img) => rgbToNormalizedChw(mode === 'square' ? validationSquare(img, size) : validationRect(img, size), { mean, std });
 }
 
 /** Builds the pipeline a spec describes. */

@@ -84,3 +84,44 @@ export function normalizeChw(img: ChwImage, mean: readonly number[] = IMAGENET_M
   }
   return img;
 }
+
+/** Options of {@link rgbToNormalizedChw}. */
+export interface FusedToTensorOptions {
+  /** Per-channel offset added to v / 255 (e.g. the lighting offset). Default 0. */
+  offset?: readonly number[];
+  /** Multiplier applied after the offset (e.g. 1 / 1.1). Default 1. */
+  scale?: number;
+  /** Clamp to [0, 1] before normalizing. Default false. */
+  clamp?: boolean;
+  mean?: readonly number[];
+  std?: readonly number[];
+}
+
+/**
+ * One pass of `ToTensor` [+ offset, * scale, clamp] + normalize, the same arithmetic as
+ * the separate stages (computed in double precision, stored once as float32).
+ */
+export function rgbToNormalizedChw(img: RgbImage, options: FusedToTensorOptions = {}): ChwImage {
+  const { width, height, data } = img;
+  const plane = width * height;
+  const out = new Float32Array(plane * 3);
+  const mean = options.mean ?? IMAGENET_MEAN;
+  const std = options.std ?? IMAGENET_STD;
+  const scale = options.scale ?? 1;
+  const clamp = options.clamp ?? false;
+  for (let c = 0; c < 3; c++) {
+    const off = options.offset?.[c] ?? 0;
+    const m = mean[c]!;
+    const inv = 1 / std[c]!;
+    // Table of the 256 possible outputs of this channel.
+    const lut = new Float32Array(256);
+    for (let v = 0; v < 256; v++) {
+      let x = (v / 255 + off) * scale;
+      if (clamp) x = x < 0 ? 0 : x > 1 ? 1 : x;
+      lut[v] = (x - m) * inv;
+    }
+    const o = c * plane;
+    for (let p = 0, s = c; p < plane; p++, s += 3) out[o + p] = lut[data[s]!]!;
+  }
+  return { channels: 3, height, width, data: out };
+}
