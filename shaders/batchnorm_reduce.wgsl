@@ -38,9 +38,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 #endif
   var a0 = 0.0;
   var a1 = 0.0;
-  for (var m = begin + lid; m < end; m += 256u) {
-    let n = m / hw;
-    let i = (n * params.c + c) * hw + (m - n * hw);
+  // (n, hw) of element m = begin + lid, then advanced incrementally: no division per value
+  let stride = params.c * hw;
+  let first = begin + lid;
+  let n0 = first / hw;
+  var j = first - n0 * hw;
+  var base = n0 * stride + c * hw;
+  for (var m = first; m < end; m += 256u) {
+    let i = base + j;
     let v = x[i] - shift;
 #if ${BACKWARD}
     let g = dy[i];
@@ -50,6 +55,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     a0 += v;
     a1 += v * v;
 #endif
+    j += 256u;
+    while (j >= hw) {
+      j -= hw;
+      base += stride;
+    }
   }
   red0[lid] = a0;
   red1[lid] = a1;

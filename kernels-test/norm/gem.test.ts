@@ -75,6 +75,36 @@ test('gem: dp when x needs no gradient (p-finetuning on a frozen trunk)', async 
   assertClose(await tp.grad!.toArray(), numericGrad((v) => gemRef(x, s, v[0]), Float64Array.of(3), g, 1e-5), BWD, 'grad p');
 });
 
+test('gem [8, 2048, 7, 7] (ResNet-50 layer4 at 224, one thread per row): forward, dx, dp', async () => {
+  const s: Shape4 = [8, 2048, 7, 7];
+  const rows = 8 * 2048;
+  const len = 49;
+  const p = 3;
+  const x = activations(prod(s), 21);
+  const tx = parameter(x, s);
+  const tp = parameter([p], [1]);
+  const out = gem(tx, tp);
+  const e = gemRef(x, s, p);
+  assertClose(await out.toArray(), e, FWD, 'forward');
+  const g = randn(rows, 22);
+  backward(out, { gradient: tensor(g, [8, 2048]) });
+  // analytic: dx_i = g e / (m len) xc_i^(p-1) where x_i >= eps; dp = sum g e (S/(p m) - ln m / p^2)
+  const dx = new Float64Array(x.length);
+  let dp = 0;
+  for (let r = 0; r < rows; r++) {
+    const m = e[r] ** p;
+    let sl = 0;
+    for (let i = 0; i < len; i++) {
+      const xc = Math.max(x[r * len + i], EPS);
+      sl += xc ** p * Math.log(xc);
+      if (x[r * len + i] >= EPS) dx[r * len + i] = (g[r] * e[r]) / (m * len) * xc ** (p - 1);
+    }
+    dp += g[r] * e[r] * (sl / len / (p * m) - Math.log(m) / (p * p));
+  }
+  assertClose(await tx.grad!.toArray(), dx, BWD, 'grad x');
+  assertClose(await tp.grad!.toArray(), [dp], BWD, 'grad p');
+});
+
 test('gem: static p (number) differentiates x only', async () => {
   const s: Shape4 = [2, 3, 7, 7];
   const x = activations(prod(s), 5);

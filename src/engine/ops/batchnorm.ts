@@ -63,7 +63,7 @@ function revive(s: SavedTensor): Tensor {
 }
 
 /** Values per workgroup of the first reduction level. */
-const CHUNK_TARGET = 4096;
+const CHUNK_TARGET = 16384;
 const MAX_CHUNKS = 64;
 
 function dims(x: Tensor): { n: number; c: number; hw: number } {

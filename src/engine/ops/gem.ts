@@ -6,7 +6,7 @@
  * max pooling (the kernels switch on the value, so a p tensor may hold +inf too).
  *
  * Kernels `gem.wgsl` / `gem_bwd.wgsl` reduce rows of H*W values with T threads per row
- * (T = power of two near len / 4, at most 256) and 256 / T rows per workgroup; the backward
+ * (see `rowThreads`) and 256 / T rows per workgroup; the backward
  * recomputes the row statistics in the same pass that writes dx, so nothing but x is saved.
  * The per-row dp terms are summed by the engine's `sum`.
  */
@@ -24,10 +24,15 @@ export interface GemOptions {
   eps?: number;
 }
 
-/** Threads per row for a row reduction of `len` values: a power of two, about len / 4, <= 256. */
-export function rowThreads(len: number): number {
+/**
+ * Threads per row for `rows` reductions of `len` values: a power of two <= 256, enough for
+ * about 16k threads in all (GPU occupancy) but at least ~16 values per thread. Many short rows
+ * (GeM on [8, 2048, 7, 7]) get one thread per row: no workgroup tree at all, which matters on
+ * CPU Vulkan (lavapipe), where a barrier tree made the 7x7 case ~10x slower.
+ */
+export function rowThreads(rows: number, len: number): number {
   let t = 1;
-  while (t < 256 && t * 4 < len) t *= 2;
+  while (t < 256 && rows * t < 16384 && t * 16 < len) t *= 2;
   return t;
 }
 
@@ -46,7 +51,7 @@ function rowUniforms(rows: number, len: number, mode: RowPoolMode): Uniforms {
 /** Pools rows of x viewed as [rows, len] -> [rows] (GeM or plain mean). No autograd. */
 export function rowPool(x: Tensor, rows: number, len: number, mode: RowPoolMode): Tensor {
   const out = empty([rows]);
-  const t = rowThreads(len);
+  const t = rowThreads(rows, len);
   const pBuffer = mode.p instanceof Tensor;
   const buffers = pBuffer ? [x.buffer, (mode.p as Tensor).buffer, out.buffer] : [x.buffer, out.buffer];
   const rt = runtime();
@@ -64,7 +69,7 @@ export function rowPool(x: Tensor, rows: number, len: number, mode: RowPoolMode)
 export function rowPoolBackward(
   g: Tensor, x: Tensor | null, rows: number, len: number, mode: RowPoolMode, inShape: Shape, needDx = true, needDp = false,
 ): { dx: Tensor | null; dpRow: Tensor | null } {
-  const t = rowThreads(len);
+  const t = rowThreads(rows, len);
   const avg = mode.avg === true;
   const pBuffer = mode.p instanceof Tensor;
   const dx = needDx ? empty(inShape) : null;

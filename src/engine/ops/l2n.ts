@@ -17,7 +17,7 @@ const L2N_EPS = 1e-6;
 function l2nKernel(x: Tensor, g: Tensor | null): Tensor {
   const [rows, len] = x.shape;
   const out = empty(x.shape);
-  const t = rowThreads(len);
+  const t = rowThreads(rows, len);
   const rt = runtime();
   const buffers = g ? [x.buffer, g.buffer, out.buffer] : [x.buffer, out.buffer];
   if (rows > 0 && len > 0) {

@@ -2,10 +2,12 @@
  * Max pooling (any kernel, stride, padding, dilation; -inf padding like PyTorch) and global
  * average pooling over NCHW images, forward and backward.
  *
- * - `pool_max`: one thread per output; the argmax (in-plane index, i32) is saved when a
+ * - `pool_max`: one thread per output, grid [blocks of 256 within a plane, plane] (in-plane
+ *   coordinates by exact float-reciprocal division: no integer division per value); the argmax (in-plane index, i32) is saved when a
  *   gradient will be needed.
- * - `pool_max_bwd`: one thread per input value gathers, from the output windows that can hold
- *   it, the gradients whose saved argmax is that value. No atomics, deterministic.
+ * - `pool_max_bwd`: one thread per stride-sized block of inputs loads the few output windows
+ *   that can cover the block (4 for 3x3/2) and gives each input value the sum of the
+ *   gradients whose saved argmax it is. No atomics, deterministic.
  * - global average pooling runs on the GeM row kernels (`gem.wgsl` / `gem_bwd.wgsl`, AVG).
  */
 import maxSource from '../../../shaders/pool_max.wgsl';
@@ -41,6 +43,13 @@ function outSize(n: number, k: number, s: number, p: number, d: number): number 
   return Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
 }
 
+/** Workgroup grid [blocks per plane, planes (folded into y and z above 65535)]. */
+function planeGrid(blocks: number, planes: number): [number, number, number] {
+  const max = runtime().gpu.limits.maxComputeWorkgroupsPerDimension;
+  const z = Math.ceil(planes / max);
+  return [blocks, Math.ceil(planes / z), z];
+}
+
 /** 2-D max pooling of x [N, C, H, W]; `{ kernel: 3, stride: 2, padding: 1 }` is ResNet's stem. */
 export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
   const op = 'maxPool2d';
@@ -59,20 +68,32 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
   if (oh < 1 || ow < 1) {
     throw new Error(`${op}: input ${shapeString(x.shape)} is too small for kernel [${kh}, ${kw}] with padding [${ph}, ${pw}] and dilation [${dh}, ${dw}]`);
   }
+  if (h * w >= 1 << 22 || oh * ow >= 1 << 22) {
+    throw new Error(`${op}: planes of ${h}x${w} are above the supported 2^22 values per plane`);
+  }
   const out = empty([n, c, oh, ow]);
   const needIndex = isGradEnabled() && x.requiresGrad;
   const index = needIndex ? empty([n, c, oh, ow], 'i32') : null;
-  const geometry = (total: number) =>
-    new Uniforms().u32(total).u32(h).u32(w).u32(oh).u32(ow).u32(kh).u32(kw).u32(sh).u32(sw).u32(ph).u32(pw).u32(dh).u32(dw).u32(0).u32(0).u32(0);
+  const planes = n * c;
+  const head = () => new Uniforms().u32(planes).u32(h).u32(w).u32(oh).u32(ow).u32(kh).u32(kw).u32(sh).u32(sw).u32(ph).u32(pw).u32(dh).u32(dw);
   const rt = runtime();
   if (out.size > 0) {
     rt.dispatch(
       { name: 'pool_max', source: maxSource, defines: { SAVE_INDEX: needIndex } },
-      { uniforms: geometry(out.size), buffers: index ? [x.buffer, out.buffer, index.buffer] : [x.buffer, out.buffer], workgroups: rt.grid(Math.ceil(out.size / 256)) },
+      {
+        uniforms: head().f32(1 / ow).u32(0).u32(0),
+        buffers: index ? [x.buffer, out.buffer, index.buffer] : [x.buffer, out.buffer],
+        workgroups: planeGrid(Math.ceil((oh * ow) / 256), planes),
+      },
     );
   }
   if (index) {
     const inShape = x.shape;
+    // backward blocks (stride-sized) and the windows that can cover one (see pool_max_bwd.wgsl)
+    const bh = Math.ceil((h + ph) / sh);
+    const bw = Math.ceil((w + pw) / sw);
+    const th = Math.floor(((kh - 1) * dh) / sh) + 1;
+    const tw = Math.floor(((kw - 1) * dw) / sw) + 1;
     const saved: Storage = index.liveStorage(op);
     record(op, [x], [out], ([g]) => {
       saved.retain();
@@ -80,8 +101,12 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
       const dx = empty(inShape);
       if (dx.size > 0) {
         rt.dispatch(
-          { name: 'pool_max_bwd', source: maxBwdSource },
-          { uniforms: geometry(dx.size), buffers: [g!.buffer, idx.buffer, dx.buffer], workgroups: rt.grid(Math.ceil(dx.size / 256)) },
+          { name: 'pool_max_bwd', source: maxBwdSource, defines: { TH: th, TW: tw, NC: th * tw } },
+          {
+            uniforms: new Uniforms().u32(planes).u32(h).u32(w).u32(oh).u32(ow).u32(bh).u32(bw).u32(sh).u32(sw).u32(ph).u32(pw).f32(1 / bw),
+            buffers: [g!.buffer, idx.buffer, dx.buffer],
+            workgroups: planeGrid(Math.ceil((bh * bw) / 256), planes),
+          },
         );
       }
       idx.dispose();
