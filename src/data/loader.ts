@@ -65,6 +65,12 @@ export interface EvaluationBatchOptions {
   indices?: ArrayLike<number>;
 }
 
+/** The samples of one run, produced on demand (an epoch can be millions long). */
+interface StreamSource {
+  length: number;
+  at(k: number): StreamItem;
+}
+
 interface StreamItem {
   index: number;
   position: number;
@@ -119,13 +125,16 @@ export class DataLoader {
       throw new Error(`DataLoader: sampler is for ${sampler.datasetLength} items, dataset has ${this.dataset.length}`);
     }
     const all = sampler.epochIndices(epoch);
-    const items: StreamItem[] = [];
-    const nb = sampler.batchesPerEpoch;
-    for (let b = startBatch; b < nb; b++) {
-      const start = b * sampler.batchSize;
-      const end = Math.min(all.length, start + sampler.batchSize);
-      for (let p = start; p < end; p++) items.push({ index: all[p]!, position: p, batch: b, last: p === end - 1 });
-    }
+    const B = sampler.batchSize;
+    const first = Math.min(startBatch, sampler.batchesPerEpoch) * B;
+    const end = Math.min(all.length, sampler.batchesPerEpoch * B);
+    const items: StreamSource = {
+      length: Math.max(0, end - first),
+      at: (k) => {
+        const p = first + k;
+        return { index: all[p]!, position: p, batch: Math.floor(p / B), last: (p + 1) % B === 0 || p === end - 1 };
+      },
+    };
     return this.run(items, epoch, 0);
   }
 
@@ -138,8 +147,7 @@ export class DataLoader {
     const batchSize = options.batchSize ?? 1;
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`DataLoader: bad batch size ${batchSize}`);
     const indices = options.indices ?? Int32Array.from({ length: this.dataset.length }, (_, i) => i);
-    const items: StreamItem[] = [];
-    for (let k = 0; k < indices.length; k++) items.push({ index: indices[k]!, position: k, batch: 0, last: false });
+    const items: StreamSource = { length: indices.length, at: (k) => ({ index: indices[k]!, position: k, batch: 0, last: false }) };
     return this.run(items, 0, batchSize);
   }
 
@@ -165,16 +173,16 @@ export class DataLoader {
   }
 
   /** `greedy` > 0: group consecutive same-size samples up to that count (evaluation); 0: sampler batches. */
-  private async *run(items: StreamItem[], epoch: number, greedy: number): AsyncGenerator<HostBatch> {
-    const pending: (Promise<SampleResult> | undefined)[] = new Array(items.length);
+  private async *run(items: StreamSource, epoch: number, greedy: number): AsyncGenerator<HostBatch> {
+    const pending = new Map<number, Promise<SampleResult>>();
     let dispatched = 0;
     const dispatch = (upTo: number): void => {
       for (; dispatched < Math.min(items.length, upTo); dispatched++) {
-        const it = items[dispatched]!;
+        const it = items.at(dispatched);
         const task: SampleTask = { id: this.nextId++, record: this.dataset.record(it.index), seed: this.seed, epoch, position: it.position };
         const p = this.execute(task);
         p.catch(() => undefined); // handled when consumed
-        pending[dispatched] = p;
+        pending.set(dispatched, p);
       }
     };
     let group: { results: { data: Float32Array; item: StreamItem }[]; width: number; height: number; batch: number } | null = null;
@@ -189,9 +197,9 @@ export class DataLoader {
     try {
       for (let k = 0; k < items.length; k++) {
         dispatch(k + this.prefetch);
-        const item = items[k]!;
-        const r = await pending[k]!;
-        pending[k] = undefined;
+        const item = items.at(k);
+        const r = await pending.get(k)!;
+        pending.delete(k);
         if (!r.ok) {
           const file = r.file ?? `dataset item ${item.index}`;
           if (r.decodeError && this.skipUnreadable) {
@@ -224,7 +232,7 @@ export class DataLoader {
       if (b) yield b;
     } finally {
       // An abandoned iteration leaves tasks running; their results are dropped.
-      for (const p of pending) p?.catch(() => undefined);
+      for (const p of pending.values()) p.catch(() => undefined);
     }
   }
 }

@@ -103,6 +103,10 @@ export type AffineCoefficients = readonly [number, number, number, number, numbe
 /** Resampling of {@link affineTransformImage}. */
 export type AffineResample = 'nearest' | 'bicubic';
 
+function cl(v: number, n: number): number {
+  return v < 0 ? 0 : v >= n ? n - 1 : v;
+}
+
 function cubic(v1: number, v2: number, v3: number, v4: number, d: number): number {
   // PIL Geometry.c BICUBIC (a = -1).
   const p1 = v2;
@@ -141,11 +145,14 @@ export function affineTransformImage(img: RgbImage, coeffs: AffineCoefficients, 
       const y0 = Math.floor(ys);
       const dx = xs - x0;
       const dy = ys - y0;
-      const xi = [x0 - 1, x0, x0 + 1, x0 + 2].map((v) => (v < 0 ? 0 : v >= w ? w - 1 : v) * 3);
-      const yi = [y0 - 1, y0, y0 + 1, y0 + 2].map((v) => (v < 0 ? 0 : v >= h ? h - 1 : v) * stride);
+      const xa = cl(x0 - 1, w) * 3, xb = cl(x0, w) * 3, xc = cl(x0 + 1, w) * 3, xd = cl(x0 + 2, w) * 3;
+      const ya = cl(y0 - 1, h) * stride, yb = cl(y0, h) * stride, yc = cl(y0 + 1, h) * stride, yd = cl(y0 + 2, h) * stride;
       for (let ch = 0; ch < 3; ch++) {
-        const rows = yi.map((ry) => cubic(src[ry + xi[0]! + ch]!, src[ry + xi[1]! + ch]!, src[ry + xi[2]! + ch]!, src[ry + xi[3]! + ch]!, dx));
-        const v = cubic(rows[0]!, rows[1]!, rows[2]!, rows[3]!, dy);
+        const ra = cubic(src[ya + xa + ch]!, src[ya + xb + ch]!, src[ya + xc + ch]!, src[ya + xd + ch]!, dx);
+        const rb = cubic(src[yb + xa + ch]!, src[yb + xb + ch]!, src[yb + xc + ch]!, src[yb + xd + ch]!, dx);
+        const rc = cubic(src[yc + xa + ch]!, src[yc + xb + ch]!, src[yc + xc + ch]!, src[yc + xd + ch]!, dx);
+        const rd = cubic(src[yd + xa + ch]!, src[yd + xb + ch]!, src[yd + xc + ch]!, src[yd + xd + ch]!, dx);
+        const v = cubic(ra, rb, rc, rd, dy);
         out[o + ch] = v <= 0 ? 0 : v >= 255 ? 255 : v | 0;
       }
     }
