@@ -6,7 +6,8 @@
 // with kp = coef[2t], kn = coef[2t + 1] (margin_reduce BACKWARD).
 // CSR (one workgroup of 256 threads): rowStart[r] .. rowStart[r + 1] - 1 index the entries
 //   (4t + role, t ascending) of row r; each thread owns a contiguous chunk of rows.
-// GRAD: one thread per (r, c) sums its row's pair terms.
+// GRAD: one workgroup (64 threads) per row r stages the row's pair terms in workgroup memory,
+//   then each thread sums them for its columns (in entry order: deterministic).
 struct Params { B: u32, C: u32, T: u32, pad0: u32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -74,27 +75,42 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
 }
 #else
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = gid.x + gid.y * nwg.x * 256u;
+var<workgroup> otherRow: array<u32, 64>;
+var<workgroup> weight: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.x + wid.y * nwg.x;
+  if (r >= params.B) { return; }
   let C = params.C;
-  if (e >= params.B * C) { return; }
-  let r = e / C;
-  let c = e % C;
-  let xr = x[e];
-  var acc = 0.0;
-  for (var k = rowStart[r]; k < rowStart[r + 1u]; k++) {
-    let code = entries[k];
-    let t = code >> 2u;
-    let role = code & 3u;
-    var other: u32;
-    var w: f32;
-    if (role == 0u) { other = row(ip[t]); w = coef[2u * t]; }
-    else if (role == 1u) { other = row(inn[t]); w = -coef[2u * t + 1u]; }
-    else if (role == 2u) { other = row(ia[t]); w = coef[2u * t]; }
-    else { other = row(ia[t]); w = -coef[2u * t + 1u]; }
-    acc += w * (xr - x[other * C + c]);
+  let begin = rowStart[r];
+  let end = rowStart[r + 1u];
+  let base = r * C;
+  if (begin == end) {
+    for (var c = lid; c < C; c += 64u) { dx[base + c] = 0.0; }
+    return;
   }
-  dx[e] = acc;
+  // the row's pair terms, 64 at a time: (other row, weight) in workgroup memory
+  for (var k0 = begin; k0 < end; k0 += 64u) {
+    let k = k0 + lid;
+    if (k < end) {
+      let code = entries[k];
+      let t = code >> 2u;
+      let role = code & 3u;
+      if (role == 0u) { otherRow[lid] = row(ip[t]); weight[lid] = coef[2u * t]; }
+      else if (role == 1u) { otherRow[lid] = row(inn[t]); weight[lid] = -coef[2u * t + 1u]; }
+      else if (role == 2u) { otherRow[lid] = row(ia[t]); weight[lid] = coef[2u * t]; }
+      else { otherRow[lid] = row(ia[t]); weight[lid] = -coef[2u * t + 1u]; }
+    }
+    workgroupBarrier();
+    let m = min(64u, end - k0);
+    for (var c = lid; c < C; c += 64u) {
+      let xr = x[base + c];
+      var acc = select(dx[base + c], 0.0, k0 == begin);
+      for (var q = 0u; q < m; q++) { acc += weight[q] * (xr - x[otherRow[q] * C + c]); }
+      dx[base + c] = acc;
+    }
+    workgroupBarrier();
+  }
 }
 #endif

@@ -71,6 +71,7 @@ def main():
         case('B6 C512 T9 beta1.2', 6, 512, 9, 1.2, 0.2, gen),
         case('B3 C5 T2', 3, 5, 2, 1.1, 0.2, gen),
         case('B8 C8 T6 all terms inactive', 8, 8, 6, 1.2, 0.2, gen, kind='inactive'),
+        case('B5 C70 T100 (rows in > 64 pair terms)', 5, 70, 100, 1.3, 0.2, gen),
     ]
     out = os.path.join(os.path.dirname(__file__), '..', 'kernels-test', 'multigrain', 'fixtures', 'margin.json')
     with open(out, 'w') as f:

@@ -98,7 +98,7 @@ export function marginLossWithStats(
       dx = empty([B, C]);
       rt.dispatch(
         { name: 'margin_grad', source: gradSource, defines: { CSR: false } },
-        { uniforms: u(), buffers: [...idx, rowStart.buffer, entries.buffer, coef.buffer, embeddings.buffer, dx.buffer], workgroups: rt.grid(Math.ceil((B * C) / 256)) },
+        { uniforms: u(), buffers: [...idx, rowStart.buffer, entries.buffer, coef.buffer, embeddings.buffer, dx.buffer], workgroups: rt.grid(B) },
       );
       rowStart.dispose();
       entries.dispose();
