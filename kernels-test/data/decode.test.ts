@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { BrowserImageDecoder, ImageDecodeError, NodeImageDecoder, rotateImageClockwise } from '../../src/index.js';
+import {
+  BrowserImageDecoder, ImageDecodeError, NodeImageDecoder, defaultImageDecoder, isNodeRuntime, rotateImageClockwise,
+} from '../../src/index.js';
 import { gradient, makeImage, mean, px, rejectsWith, std, tempDir, writeBytes, writeImage } from './helpers.js';
 
 const fixtures = join(process.cwd(), 'kernels-test/fixtures/images');
@@ -100,7 +102,9 @@ test('truncated, corrupt and missing images give errors naming the file', async 
   await rejectsWith(decoder.decode(join(tmp.dir, 'nope.jpg')), /nope\.jpg/, /not found/);
 });
 
-test('browser decoder type exists (runs only in browsers)', () => {
+test('default decoder: sharp under Node; the browser decoder exists (runs only in browsers)', () => {
+  assert.ok(isNodeRuntime());
+  assert.instance(defaultImageDecoder(), NodeImageDecoder);
   assert.type(new BrowserImageDecoder().decode, 'function');
 });
 

@@ -143,6 +143,23 @@ test('in-memory datasets (Fashion-MNIST) through worker threads', async () => {
   await b.close();
 });
 
+test('an abandoned epoch does not disturb the next one (worker pool reused)', async () => {
+  const ds = await ImageFolderDataset.open(folder);
+  const sampler = new RASampler(ds.length, { batchSize: 3, repetitions: 1, lengthFactor: 2, seed: 4 });
+  const loader = new DataLoader({ dataset: ds, transform: { kind: 'train', recipe: 'torch', size: 16 }, workers: 2, seed: 2 });
+  for await (const b of loader.trainEpoch(sampler, 0)) {
+    assert.is(b.index, 0);
+    break;
+  }
+  const all = await collect(loader.trainEpoch(sampler, 0));
+  assert.equal(all.map((b) => b.index), [0, 1, 2, 3]);
+  const ref = new DataLoader({ dataset: ds, transform: { kind: 'train', recipe: 'torch', size: 16 }, workers: 0, seed: 2 });
+  const want = await collect(ref.trainEpoch(sampler, 0));
+  all.forEach((b, k) => assert.equal(b.images, want[k]!.images));
+  await loader.close();
+  await rejectsWith(collect(loader.trainEpoch(sampler, 0)), /closed/);
+});
+
 test('options are checked', async () => {
   const ds = await ImageFolderDataset.open(folder, { decoder: new NodeImageDecoder() });
   assert.throws(() => new DataLoader({ dataset: ds, transform: { kind: 'train', recipe: 'full', size: 32 }, workers: -1 }), /workers/);

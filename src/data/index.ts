@@ -5,6 +5,7 @@ export * from './sampler.js';
 export * from './decode.js';
 export * from './decode-node.js';
 export * from './decode-browser.js';
+export * from './decode-default.js';
 export * from './transforms/geometry.js';
 export * from './transforms/random-resized-crop.js';
 export * from './transforms/color.js';

@@ -13,6 +13,7 @@
  */
 import type { ImageDecoder } from './decode.js';
 import { ImageDecodeError } from './decode.js';
+import { defaultImageDecoder, isNodeRuntime } from './decode-default.js';
 import type { ImageDataset } from './datasets/common.js';
 import type { SampleResult, SampleTask } from './sample-task.js';
 import { runSampleTask } from './sample-task.js';
@@ -53,7 +54,7 @@ export interface DataLoaderOptions {
   skipUnreadable?: boolean;
   /** Called for each skipped image (default: console.warn). */
   onSkip?: (file: string, message: string) => void;
-  /** Decoder for in-thread work (default: the Node decoder on sharp). */
+  /** Decoder for in-thread work (default: sharp in Node, the browser codecs in a browser). */
   decoder?: ImageDecoder;
 }
 
@@ -78,9 +79,6 @@ interface StreamItem {
   last: boolean;
 }
 
-function isNode(): boolean {
-  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-}
 
 /** Parallel, prefetching, deterministic batch producer. */
 export class DataLoader {
@@ -107,7 +105,7 @@ export class DataLoader {
     makeTransform(options.transform); // validate now
     this.seed = options.seed ?? 0;
     let workers = options.workers;
-    if (workers === undefined) workers = isNode() ? defaultWorkerCount() : 0;
+    if (workers === undefined) workers = isNodeRuntime() ? defaultWorkerCount() : 0;
     if (!Number.isInteger(workers) || workers < 0) throw new Error(`DataLoader: workers must be an integer >= 0, got ${workers}`);
     this.workers = workers;
     this.prefetch = Math.max(1, options.prefetch ?? Math.max(64, 4 * workers));
@@ -166,7 +164,7 @@ export class DataLoader {
       return (await this.pool).run(task);
     }
     if (!this.local) {
-      const decoder = this.decoderOption ? Promise.resolve(this.decoderOption) : defaultDecoder();
+      const decoder = Promise.resolve(this.decoderOption ?? defaultImageDecoder());
       this.local = { transform: makeTransform(this.transform), decoder };
     }
     return runSampleTask(task, this.local.transform, await this.local.decoder);
@@ -255,7 +253,7 @@ function assemble(results: { data: Float32Array; item: StreamItem }[], width: nu
 
 /** os.availableParallelism() (Node), else 0. */
 export function defaultWorkerCount(): number {
-  return isNode() ? availableParallelism() : 0;
+  return isNodeRuntime() ? availableParallelism() : 0;
 }
 
 let parallelism = 0;
@@ -269,7 +267,3 @@ function availableParallelism(): number {
   return parallelism;
 }
 
-async function defaultDecoder(): Promise<ImageDecoder> {
-  const { NodeImageDecoder } = await import('./decode-node.js');
-  return new NodeImageDecoder();
-}

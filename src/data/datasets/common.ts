@@ -5,7 +5,7 @@
  */
 import type { RgbImage } from '../image.js';
 import type { ImageDecoder } from '../decode.js';
-import { NodeImageDecoder } from '../decode-node.js';
+import { defaultImageDecoder } from '../decode-default.js';
 import { rotateImageClockwise } from '../transforms/geometry.js';
 
 /** Where a dataset item comes from: a file, or pixels already in memory. Plain data (can be posted to a worker). */
@@ -80,7 +80,7 @@ export class RecordDataset implements ImageDataset {
   constructor(records: readonly ImageRecord[], decoder?: ImageDecoder) {
     this.records = records;
     this.labels = Int32Array.from(records, (r) => r.label);
-    this.decoder = decoder ?? new NodeImageDecoder();
+    this.decoder = decoder ?? defaultImageDecoder();
   }
 
   get length(): number {
