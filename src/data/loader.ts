@@ -48,7 +48,8 @@ export interface DataLoaderOptions {
   seed?: number;
   /** Worker threads; default os.availableParallelism() in Node, 0 in the browser. 0 = in this thread. */
   workers?: number;
-  /** Samples decoded ahead of the consumer. Default max(64, 4 x workers). */
+  /** Samples decoded ahead of the consumer. Default: one batch + 4 per worker, so the next
+   * batch is being prepared while the consumer works on the current one. */
   prefetch?: number;
   /** Skip unreadable images (warning + count) instead of failing. Default false. */
   skipUnreadable?: boolean;
@@ -86,7 +87,8 @@ export class DataLoader {
   readonly transform: TransformSpec;
   readonly seed: number;
   readonly workers: number;
-  readonly prefetch: number;
+  /** The `prefetch` option (undefined: one batch + 4 per worker). */
+  readonly prefetch: number | undefined;
   readonly skipUnreadable: boolean;
   /** Number of images skipped so far. */
   skipped = 0;
@@ -108,7 +110,8 @@ export class DataLoader {
     if (workers === undefined) workers = isNodeRuntime() ? defaultWorkerCount() : 0;
     if (!Number.isInteger(workers) || workers < 0) throw new Error(`DataLoader: workers must be an integer >= 0, got ${workers}`);
     this.workers = workers;
-    this.prefetch = Math.max(1, options.prefetch ?? Math.max(64, 4 * workers));
+    if (options.prefetch !== undefined && !(options.prefetch >= 1)) throw new Error(`DataLoader: prefetch must be >= 1, got ${options.prefetch}`);
+    this.prefetch = options.prefetch;
     this.skipUnreadable = options.skipUnreadable ?? false;
     this.onSkip = options.onSkip ?? ((file, message) => console.warn(`DataLoader: skipping unreadable image ${file}: ${message}`));
     this.decoderOption = options.decoder;
@@ -133,7 +136,7 @@ export class DataLoader {
         return { index: all[p]!, position: p, batch: Math.floor(p / B), last: (p + 1) % B === 0 || p === end - 1 };
       },
     };
-    return this.run(items, epoch, 0);
+    return this.run(items, epoch, 0, B);
   }
 
   /**
@@ -146,7 +149,7 @@ export class DataLoader {
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`DataLoader: bad batch size ${batchSize}`);
     const indices = options.indices ?? Int32Array.from({ length: this.dataset.length }, (_, i) => i);
     const items: StreamSource = { length: indices.length, at: (k) => ({ index: indices[k]!, position: k, batch: 0, last: false }) };
-    return this.run(items, 0, batchSize);
+    return this.run(items, 0, batchSize, batchSize);
   }
 
   /** Stops the worker threads. The loader cannot be used afterwards. */
@@ -171,7 +174,8 @@ export class DataLoader {
   }
 
   /** `greedy` > 0: group consecutive same-size samples up to that count (evaluation); 0: sampler batches. */
-  private async *run(items: StreamSource, epoch: number, greedy: number): AsyncGenerator<HostBatch> {
+  private async *run(items: StreamSource, epoch: number, greedy: number, batchSize: number): AsyncGenerator<HostBatch> {
+    const ahead = this.prefetch ?? batchSize + 4 * Math.max(1, this.workers);
     const pending = new Map<number, Promise<SampleResult>>();
     let dispatched = 0;
     const dispatch = (upTo: number): void => {
@@ -194,7 +198,7 @@ export class DataLoader {
     };
     try {
       for (let k = 0; k < items.length; k++) {
-        dispatch(k + this.prefetch);
+        dispatch(k + ahead);
         const item = items.at(k);
         const r = await pending.get(k)!;
         pending.delete(k);
