@@ -1,5 +1,5 @@
 // Batchnorm, first level of the per-channel reductions over x [N, C, HW].
-// Workgroup (s, c) reduces chunk s of channel c's M = N*HW values: 256 threads stride over
+// Workgroup (s, c) reduces chunk s of channel c's M = N*HW values: WG threads stride over
 // the chunk (neighbouring threads read neighbouring hw: coalesced), then a tree in workgroup
 // memory; one (sum0, sum1) pair per (channel, chunk) goes to `partials` [C, chunks, 2].
 //   BACKWARD = false: statistics of x shifted by K = x[0, c, 0] (the channel's first value, so
@@ -21,10 +21,11 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 #endif
 
-var<workgroup> red0: array<f32, 256>;
-var<workgroup> red1: array<f32, 256>;
+const WG = ${WG}u;
+var<workgroup> red0: array<f32, WG>;
+var<workgroup> red1: array<f32, WG>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let s = wid.x;
   let c = wid.y;
@@ -44,7 +45,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let n0 = first / hw;
   var j = first - n0 * hw;
   var base = n0 * stride + c * hw;
-  for (var m = first; m < end; m += 256u) {
+  for (var m = first; m < end; m += WG) {
     let i = base + j;
     let v = x[i] - shift;
 #if ${BACKWARD}
@@ -55,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     a0 += v;
     a1 += v * v;
 #endif
-    j += 256u;
+    j += WG;
     while (j >= hw) {
       j -= hw;
       base += stride;
@@ -64,7 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   red0[lid] = a0;
   red1[lid] = a1;
   workgroupBarrier();
-  for (var k = 128u; k > 0u; k = k >> 1u) {
+  for (var k = WG / 2u; k > 0u; k = k >> 1u) {
     if (lid < k) {
       red0[lid] += red0[lid + k];
       red1[lid] += red1[lid + k];

@@ -3,7 +3,7 @@
 //   p = +inf (any p above 3e38) their maximum. p is read on the GPU (P_BUFFER: element 0 of a
 //   storage buffer, so a learnable p needs no readback; otherwise the uniform).
 //   AVG: plain mean of x (global average pooling, no clamp).
-// T threads per row (a power of two <= 256), 256 / T rows per workgroup: neighbouring threads
+// T threads per row (a power of two <= 256), WG / T rows per workgroup: neighbouring threads
 // read neighbouring values of a row (coalesced), then a tree over the row's T partials.
 
 struct Params { rows: u32, len: u32, eps: f32, p: f32 }
@@ -18,11 +18,12 @@ struct Params { rows: u32, len: u32, eps: f32, p: f32 }
 #endif
 
 const T = ${T}u;
-var<workgroup> red: array<f32, 256>;
+const WG = ${WG}u;
+var<workgroup> red: array<f32, WG>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.y * nwg.x) * (256u / T) + lid / T;
+  let r = (wid.x + wid.y * nwg.x) * (WG / T) + lid / T;
   let lane = lid % T;
   let valid = r < params.rows;
   let len = params.len;

@@ -26,11 +26,12 @@ struct Params { rows: u32, len: u32, eps: f32, p: f32 }
 #endif
 
 const T = ${T}u;
+const WG = ${WG}u;
 
 #if ${AVG}
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.y * nwg.x) * (256u / T) + lid / T;
+  let r = (wid.x + wid.y * nwg.x) * (WG / T) + lid / T;
   if (r >= params.rows) { return; }
   let v = g[r] / f32(params.len);
   for (var i = lid % T; i < params.len; i += T) {
@@ -38,13 +39,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
 }
 #else
-var<workgroup> red0: array<f32, 256>;
-var<workgroup> red1: array<f32, 256>;
-var<workgroup> redI: array<u32, 256>;
+var<workgroup> red0: array<f32, WG>;
+var<workgroup> red1: array<f32, WG>;
+var<workgroup> redI: array<u32, WG>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.y * nwg.x) * (256u / T) + lid / T;
+  let r = (wid.x + wid.y * nwg.x) * (WG / T) + lid / T;
   let lane = lid % T;
   let valid = r < params.rows;
   let len = params.len;

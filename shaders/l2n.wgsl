@@ -14,12 +14,13 @@ struct Params { rows: u32, len: u32, eps: f32, pad0: u32 }
 #endif
 
 const T = ${T}u;
-var<workgroup> red0: array<f32, 256>;
-var<workgroup> red1: array<f32, 256>;
+const WG = ${WG}u;
+var<workgroup> red0: array<f32, WG>;
+var<workgroup> red1: array<f32, WG>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.y * nwg.x) * (256u / T) + lid / T;
+  let r = (wid.x + wid.y * nwg.x) * (WG / T) + lid / T;
   let lane = lid % T;
   let valid = r < params.rows;
   let len = params.len;

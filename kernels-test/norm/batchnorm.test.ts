@@ -136,8 +136,9 @@ for (const s of smallShapes) {
   });
 }
 
-// Several reduction chunks per channel (M > 4096), odd sizes, a large mean (shifted sums).
-const largeShapes: Array<[Shape4, number]> = [[[2, 3, 57, 57], 0], [[5, 2, 33, 33], 50], [[1, 1, 111, 113], -20]];
+// Several reduction chunks per channel (M > 8192; chunk boundaries inside planes), odd
+// sizes, a large mean (shifted sums).
+const largeShapes: Array<[Shape4, number]> = [[[3, 3, 57, 57], 0], [[9, 2, 33, 33], 50], [[1, 1, 111, 113], -20], [[4, 1, 101, 99], 3]];
 for (const [s, offset] of largeShapes) {
   test(`train ${JSON.stringify(s)} mean ${offset}: forward, stats, backward vs analytic`, async () => {
     const c = s[1];

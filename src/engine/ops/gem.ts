@@ -36,6 +36,11 @@ export function rowThreads(rows: number, len: number): number {
   return t;
 }
 
+/** Workgroup size for T threads per row: 256 rows of one thread, else 64 threads (>= T). */
+export function rowWorkgroup(t: number): number {
+  return t === 1 ? 256 : Math.max(64, t);
+}
+
 interface RowPoolMode {
   /** Plain mean, no clamp (global average pooling). */
   avg?: boolean;
@@ -52,12 +57,13 @@ function rowUniforms(rows: number, len: number, mode: RowPoolMode): Uniforms {
 export function rowPool(x: Tensor, rows: number, len: number, mode: RowPoolMode): Tensor {
   const out = empty([rows]);
   const t = rowThreads(rows, len);
+  const wg = rowWorkgroup(t);
   const pBuffer = mode.p instanceof Tensor;
   const buffers = pBuffer ? [x.buffer, (mode.p as Tensor).buffer, out.buffer] : [x.buffer, out.buffer];
   const rt = runtime();
   rt.dispatch(
-    { name: 'gem', source: gemSource, defines: { T: t, AVG: mode.avg === true, P_BUFFER: pBuffer } },
-    { uniforms: rowUniforms(rows, len, mode), buffers, workgroups: rt.grid(Math.ceil(rows / (256 / t))) },
+    { name: 'gem', source: gemSource, defines: { T: t, WG: wg, AVG: mode.avg === true, P_BUFFER: pBuffer } },
+    { uniforms: rowUniforms(rows, len, mode), buffers, workgroups: rt.grid(Math.ceil(rows / (wg / t))) },
   );
   return out;
 }
@@ -70,6 +76,7 @@ export function rowPoolBackward(
   g: Tensor, x: Tensor | null, rows: number, len: number, mode: RowPoolMode, inShape: Shape, needDx = true, needDp = false,
 ): { dx: Tensor | null; dpRow: Tensor | null } {
   const t = rowThreads(rows, len);
+  const wg = rowWorkgroup(t);
   const avg = mode.avg === true;
   const pBuffer = mode.p instanceof Tensor;
   const dx = needDx ? empty(inShape) : null;
@@ -88,9 +95,9 @@ export function rowPoolBackward(
     {
       name: 'gem_bwd',
       source: gemBwdSource,
-      defines: { T: t, AVG: avg, P_BUFFER: pBuffer, WRITE_DX: needDx, WRITE_DP: needDp, B_DX: needDx ? bDx : 0, B_DP: needDp ? bDp : 0 },
+      defines: { T: t, WG: wg, AVG: avg, P_BUFFER: pBuffer, WRITE_DX: needDx, WRITE_DP: needDp, B_DX: needDx ? bDx : 0, B_DP: needDp ? bDp : 0 },
     },
-    { uniforms: rowUniforms(rows, len, mode), buffers, workgroups: rt.grid(Math.ceil(rows / (256 / t))) },
+    { uniforms: rowUniforms(rows, len, mode), buffers, workgroups: rt.grid(Math.ceil(rows / (wg / t))) },
   );
   return { dx, dpRow };
 }

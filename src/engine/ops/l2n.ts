@@ -10,7 +10,7 @@ import { Uniforms } from '../uniforms.js';
 import { empty, Tensor, type Storage } from '../tensor.js';
 import { record } from '../tape.js';
 import { checkFloat, checkRank } from './checks.js';
-import { rowThreads } from './gem.js';
+import { rowThreads, rowWorkgroup } from './gem.js';
 
 const L2N_EPS = 1e-6;
 
@@ -18,12 +18,13 @@ function l2nKernel(x: Tensor, g: Tensor | null): Tensor {
   const [rows, len] = x.shape;
   const out = empty(x.shape);
   const t = rowThreads(rows, len);
+  const wg = rowWorkgroup(t);
   const rt = runtime();
   const buffers = g ? [x.buffer, g.buffer, out.buffer] : [x.buffer, out.buffer];
   if (rows > 0 && len > 0) {
     rt.dispatch(
-      { name: 'l2n', source: l2nSource, defines: { T: t, BACKWARD: g !== null } },
-      { uniforms: new Uniforms().u32(rows).u32(len).f32(L2N_EPS).u32(0), buffers, workgroups: rt.grid(Math.ceil(rows / (256 / t))) },
+      { name: 'l2n', source: l2nSource, defines: { T: t, WG: wg, BACKWARD: g !== null } },
+      { uniforms: new Uniforms().u32(rows).u32(len).f32(L2N_EPS).u32(0), buffers, workgroups: rt.grid(Math.ceil(rows / (wg / t))) },
     );
   }
   return out;
