@@ -1,7 +1,10 @@
 // Batchnorm, first level of the per-channel reductions over x [N, C, HW].
-// Workgroup (s, c) reduces chunk s of channel c's M = N*HW values: WG threads stride over
-// the chunk (neighbouring threads read neighbouring hw: coalesced), then a tree in workgroup
-// memory; one (sum0, sum1) pair per (channel, chunk) goes to `partials` [C, chunks, 2].
+// TPC threads per channel (a power of two <= WG), WG / TPC channels per workgroup: workgroup
+// (s, g) reduces chunk s of the M = N*HW values of each of its channels; a channel's threads
+// stride over the chunk (neighbouring threads read neighbouring hw: coalesced), then a tree
+// over those TPC threads in workgroup memory; one (sum0, sum1) pair per (channel, chunk) goes
+// to `partials` [C, chunks, 2]. Short channels (7x7 planes) use few threads per channel and no
+// chunks, so no thread idles and the tree stays short (trees are costly on CPU Vulkan).
 //   BACKWARD = false: statistics of x shifted by K = x[0, c, 0] (the channel's first value, so
 //     that sum of squares minus square of sum does not cancel): sums of (x-K) and (x-K)^2.
 //   BACKWARD = true: sums of dy and dy * (x - mean[c]), mean read from row 0 of `stats`.
@@ -22,30 +25,34 @@ struct Params {
 #endif
 
 const WG = ${WG}u;
+const TPC = ${TPC}u;
 var<workgroup> red0: array<f32, WG>;
 var<workgroup> red1: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let s = wid.x;
-  let c = wid.y;
+  let lane = lid % TPC;
+  let c = wid.y * (WG / TPC) + lid / TPC;
+  let valid = c < params.c;
   let hw = params.hw;
   let begin = s * params.chunkLen;
   let end = min(begin + params.chunkLen, params.m);
+  var a0 = 0.0;
+  var a1 = 0.0;
+  if (valid) {
 #if ${BACKWARD}
   let shift = stats[c];
 #else
   let shift = x[c * hw];
 #endif
-  var a0 = 0.0;
-  var a1 = 0.0;
   // (n, hw) of element m = begin + lid, then advanced incrementally: no division per value
   let stride = params.c * hw;
-  let first = begin + lid;
+  let first = begin + lane;
   let n0 = first / hw;
   var j = first - n0 * hw;
   var base = n0 * stride + c * hw;
-  for (var m = first; m < end; m += WG) {
+  for (var m = first; m < end; m += TPC) {
     let i = base + j;
     let v = x[i] - shift;
 #if ${BACKWARD}
@@ -56,25 +63,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     a0 += v;
     a1 += v * v;
 #endif
-    j += WG;
+    j += TPC;
     while (j >= hw) {
       j -= hw;
       base += stride;
     }
   }
+  }
   red0[lid] = a0;
   red1[lid] = a1;
   workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k >> 1u) {
-    if (lid < k) {
+  for (var k = TPC / 2u; k > 0u; k = k >> 1u) {
+    if (lane < k) {
       red0[lid] += red0[lid + k];
       red1[lid] += red1[lid + k];
     }
     workgroupBarrier();
   }
-  if (lid == 0u) {
+  if (lane == 0u && valid) {
     let o = (c * params.chunks + s) * 2u;
-    partials[o] = red0[0];
-    partials[o + 1u] = red1[0];
+    partials[o] = red0[lid];
+    partials[o + 1u] = red1[lid];
   }
 }

@@ -6,7 +6,7 @@
  * - `batchnorm_reduce`: first level of the per-channel reductions. Channel c's M = N*H*W
  *   values are cut into `chunks` pieces of about 8192 values; one 64-thread workgroup per
  *   (chunk, channel) reads its piece coalesced (no integer division per value) and reduces in
- *   workgroup memory. Forward: sums
+ *   workgroup memory. Short channels (M < 16k) share a workgroup: M / 256 threads each. Forward: sums
  *   of x - K and (x - K)^2 with K the channel's first value (no catastrophic cancellation for
  *   large means); backward: sums of dy and dy * (x - mean).
  * - `batchnorm_stats`: one thread per channel combines the chunk partials into the batch
@@ -84,25 +84,30 @@ function checkChannelVector(op: string, t: Tensor, c: number, what: string, x: T
   }
 }
 
-/** Chunking of the per-channel reduction (M values per channel). */
-function chunking(m: number): { chunks: number; chunkLen: number } {
-  const chunks = Math.max(1, Math.min(MAX_CHUNKS, Math.ceil(m / CHUNK_TARGET)));
+/**
+ * Layout of the per-channel reduction of M values: threads per channel (a power of two, about
+ * M / 256, at most REDUCE_WG) and, for long channels, chunks of about CHUNK_TARGET values.
+ */
+function chunking(m: number): { tpc: number; chunks: number; chunkLen: number } {
+  let tpc = 1;
+  while (tpc < REDUCE_WG && tpc * 256 < m) tpc *= 2;
+  const chunks = tpc < REDUCE_WG ? 1 : Math.max(1, Math.min(MAX_CHUNKS, Math.ceil(m / CHUNK_TARGET)));
   const chunkLen = Math.ceil(m / chunks);
-  return { chunks, chunkLen };
+  return { tpc, chunks, chunkLen };
 }
 
 /** First-level reduction: partials [C, chunks, 2]. `dy` + `stats` select the backward sums. */
 function reducePartials(x: Tensor, dy: Tensor | null, stats: Tensor | null): { partials: Tensor; chunks: number } {
   const { n, c, hw } = dims(x);
   const m = n * hw;
-  const { chunks, chunkLen } = chunking(m);
+  const { tpc, chunks, chunkLen } = chunking(m);
   const partials = empty([c, chunks, 2]);
   const u = new Uniforms().u32(c).u32(hw).u32(m).u32(chunks).u32(chunkLen).u32(0).u32(0).u32(0);
   const backward = dy !== null;
   const buffers = backward ? [x.buffer, dy.buffer, stats!.buffer, partials.buffer] : [x.buffer, partials.buffer];
   runtime().dispatch(
-    { name: 'batchnorm_reduce', source: reduceSource, defines: { BACKWARD: backward, WG: REDUCE_WG } },
-    { uniforms: u, buffers, workgroups: [chunks, c] },
+    { name: 'batchnorm_reduce', source: reduceSource, defines: { BACKWARD: backward, WG: REDUCE_WG, TPC: tpc } },
+    { uniforms: u, buffers, workgroups: [chunks, Math.ceil(c / (REDUCE_WG / tpc))] },
   );
   return { partials, chunks };
 }
