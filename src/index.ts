@@ -6,4 +6,5 @@
 export * from './engine/index.js';
 export * from './data/index.js';
 export * from './io/index.js';
-export * from './multigrain/losses/index.js';
+export * from './nn/index.js';
+export * from './multigrain/index.js';

@@ -1,0 +1,67 @@
+/** The layers a ResNet is made of: Conv2d, BatchNorm2d, Linear. */
+import {
+  type Tensor, parameter, tensor, full, conv2dGemm as conv2d, batchnorm2d, linear,
+} from '../engine/index.js';
+import { DataRng } from '../data/rng.js';
+import { Module } from './module.js';
+import { kaimingNormalFanOut, linearUniform } from './init.js';
+
+export interface Conv2dLayerOptions {
+  stride?: number;
+  padding?: number;
+  dilation?: number;
+  bias?: boolean;
+}
+
+/** 2-D convolution with PyTorch's weight layout [out, in, kh, kw]. */
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernel: number, readonly options: Conv2dLayerOptions = {}, rng = new DataRng(0)) {
+    super();
+    const shape = [outChannels, inChannels, kernel, kernel];
+    this.weight = this.addParameter('weight', parameter(kaimingNormalFanOut(shape, rng), shape));
+    this.bias = options.bias ? this.addParameter('bias', parameter(new Float32Array(outChannels), [outChannels])) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0, dilation: this.options.dilation ?? 1 });
+  }
+}
+
+/** Batch normalization over N, H, W per channel (momentum 0.1, eps 1e-5, like PyTorch). */
+export class BatchNorm2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+
+  constructor(readonly channels: number, readonly momentum = 0.1, readonly eps = 1e-5) {
+    super();
+    this.weight = this.addParameter('weight', parameter(new Float32Array(channels).fill(1), [channels]));
+    this.bias = this.addParameter('bias', parameter(new Float32Array(channels), [channels]));
+    this.runningMean = this.addBuffer('running_mean', tensor(new Float32Array(channels), [channels]));
+    this.runningVar = this.addBuffer('running_var', full([channels], 1));
+  }
+
+  forward(x: Tensor): Tensor {
+    return batchnorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.momentum, eps: this.eps });
+  }
+}
+
+/** y = x·Wᵀ + b with PyTorch's layout and default initialization. */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, withBias = true, rng = new DataRng(0)) {
+    super();
+    this.weight = this.addParameter('weight', parameter(linearUniform([outFeatures, inFeatures], inFeatures, rng), [outFeatures, inFeatures]));
+    this.bias = withBias ? this.addParameter('bias', parameter(linearUniform([outFeatures], inFeatures, rng), [outFeatures])) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias ?? undefined);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * ResNet-18/34/50/101/152 with torchvision's exact layout and parameter names (`conv1`,
+ * `bn1`, `layer1.0.conv1`, `layer1.0.downsample.0`, ..., `fc`), so torchvision and
+ * MultiGrain weights load by name. Bottleneck blocks stride in their 3x3 conv (ResNet v1.5,
+ * as torchvision). Any input size >= 32 and any batch size.
+ */
+import { type Tensor, add, relu, maxPool2d, globalAvgPool, shapeString } from '../engine/index.js';
+import { DataRng } from '../data/rng.js';
+import { Module } from './module.js';
+import { Conv2d, BatchNorm2d, Linear } from './layers.js';
+import { chain } from './sequence.js';
+
+export type ResNetDepth = 18 | 34 | 50 | 101 | 152;
+
+const LAYOUTS: Record<ResNetDepth, { block: 'basic' | 'bottleneck'; blocks: [number, number, number, number] }> = {
+  18: { block: 'basic', blocks: [2, 2, 2, 2] },
+  34: { block: 'basic', blocks: [3, 4, 6, 3] },
+  50: { block: 'bottleneck', blocks: [3, 4, 6, 3] },
+  101: { block: 'bottleneck', blocks: [3, 4, 23, 3] },
+  152: { block: 'bottleneck', blocks: [3, 8, 36, 3] },
+};
+
+export interface ResNetOptions {
+  depth: ResNetDepth;
+  /** Classes of the `fc` head (torchvision: 1000). */
+  numClasses?: number;
+  /** Channels of the first stage (64 in torchvision); smaller values make test-sized networks. */
+  baseWidth?: number;
+  /** Seed of the weight initialization. */
+  seed?: number;
+  /** Build the `fc` classification head (default true; MultiGrain's trunk has none). */
+  head?: boolean;
+}
+
+/** The downsample branch: 1x1 conv + batchnorm (`downsample.0`, `downsample.1`). */
+class Downsample extends Module {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm2d;
+  constructor(inC: number, outC: number, stride: number, rng: DataRng) {
+    super();
+    this.conv = this.addModule('0', new Conv2d(inC, outC, 1, { stride }, rng));
+    this.bn = this.addModule('1', new BatchNorm2d(outC));
+  }
+  forward(x: Tensor): Tensor {
+    return chain(x, (t) => this.conv.forward(t), (t) => this.bn.forward(t));
+  }
+}
+
+/** relu(main + identity), disposing both summands. */
+function residual(main: Tensor, identity: Tensor, input: Tensor): Tensor {
+  const sum = add(main, identity);
+  main.dispose();
+  if (identity !== input) identity.dispose();
+  const out = relu(sum);
+  sum.dispose();
+  return out;
+}
+
+class BasicBlock extends Module {
+  static readonly expansion = 1;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly downsample: Downsample | null;
+  constructor(inC: number, planes: number, stride: number, rng: DataRng) {
+    super();
+    this.conv1 = this.addModule('conv1', new Conv2d(inC, planes, 3, { stride, padding: 1 }, rng));
+    this.bn1 = this.addModule('bn1', new BatchNorm2d(planes));
+    this.conv2 = this.addModule('conv2', new Conv2d(planes, planes, 3, { padding: 1 }, rng));
+    this.bn2 = this.addModule('bn2', new BatchNorm2d(planes));
+    this.downsample = stride !== 1 || inC !== planes ? this.addModule('downsample', new Downsample(inC, planes, stride, rng)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    const main = chain(x, (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), relu, (t) => this.conv2.forward(t), (t) => this.bn2.forward(t));
+    return residual(main, this.downsample ? this.downsample.forward(x) : x, x);
+  }
+}
+
+class Bottleneck extends Module {
+  static readonly expansion = 4;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly conv3: Conv2d;
+  readonly bn3: BatchNorm2d;
+  readonly downsample: Downsample | null;
+  constructor(inC: number, planes: number, stride: number, rng: DataRng) {
+    super();
+    const outC = planes * Bottleneck.expansion;
+    this.conv1 = this.addModule('conv1', new Conv2d(inC, planes, 1, {}, rng));
+    this.bn1 = this.addModule('bn1', new BatchNorm2d(planes));
+    this.conv2 = this.addModule('conv2', new Conv2d(planes, planes, 3, { stride, padding: 1 }, rng));
+    this.bn2 = this.addModule('bn2', new BatchNorm2d(planes));
+    this.conv3 = this.addModule('conv3', new Conv2d(planes, outC, 1, {}, rng));
+    this.bn3 = this.addModule('bn3', new BatchNorm2d(outC));
+    this.downsample = stride !== 1 || inC !== outC ? this.addModule('downsample', new Downsample(inC, outC, stride, rng)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    const main = chain(
+      x,
+      (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), relu,
+      (t) => this.conv2.forward(t), (t) => this.bn2.forward(t), relu,
+      (t) => this.conv3.forward(t), (t) => this.bn3.forward(t),
+    );
+    return residual(main, this.downsample ? this.downsample.forward(x) : x, x);
+  }
+}
+
+type Block = BasicBlock | Bottleneck;
+
+/** A stage: `layerK.0`, `layerK.1`, ... */
+class Stage extends Module {
+  readonly blocks: Block[] = [];
+  add(block: Block): void {
+    this.blocks.push(this.addModule(String(this.blocks.length), block));
+  }
+  forward(x: Tensor): Tensor {
+    return chain(x, ...this.blocks.map((b) => (t: Tensor) => b.forward(t)));
+  }
+}
+
+export class ResNet extends Module {
+  readonly depth: ResNetDepth;
+  /** Channels of the trunk's output (2048 for ResNet-50, 512 for ResNet-18 at full width). */
+  readonly featureDim: number;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly layers: Stage[];
+  readonly fc: Linear | null;
+
+  constructor(options: ResNetOptions) {
+    super();
+    const layout = LAYOUTS[options.depth];
+    if (!layout) throw new Error(`ResNet: depth ${options.depth} is not one of 18, 34, 50, 101, 152`);
+    this.depth = options.depth;
+    const width = options.baseWidth ?? 64;
+    const rng = new DataRng(options.seed ?? 0);
+    this.conv1 = this.addModule('conv1', new Conv2d(3, width, 7, { stride: 2, padding: 3 }, rng));
+    this.bn1 = this.addModule('bn1', new BatchNorm2d(width));
+    const expansion = layout.block === 'basic' ? 1 : 4;
+    let inC = width;
+    this.layers = layout.blocks.map((count, i) => {
+      const planes = width * 2 ** i;
+      const stage = this.addModule(`layer${i + 1}`, new Stage());
+      for (let b = 0; b < count; b++) {
+        const stride = b === 0 && i > 0 ? 2 : 1;
+        stage.add(layout.block === 'basic' ? new BasicBlock(inC, planes, stride, rng) : new Bottleneck(inC, planes, stride, rng));
+        inC = planes * expansion;
+      }
+      return stage;
+    });
+    this.featureDim = inC;
+    this.fc = options.head === false ? null : this.addModule('fc', new Linear(inC, options.numClasses ?? 1000, true, rng));
+  }
+
+  /** The trunk: conv1 ... layer4, giving [N, featureDim, H/32, W/32]. */
+  features(x: Tensor): Tensor {
+    if (x.rank !== 4 || x.shape[1] !== 3) throw new Error(`ResNet: input must be [N, 3, H, W], got ${shapeString(x.shape)}`);
+    if (x.shape[2] < 32 || x.shape[3] < 32) throw new Error(`ResNet: input ${shapeString(x.shape)} is smaller than 32x32`);
+    return chain(
+      x,
+      (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), relu,
+      (t) => maxPool2d(t, { kernel: 3, stride: 2, padding: 1 }),
+      ...this.layers.map((s) => (t: Tensor) => s.forward(t)),
+    );
+  }
+
+  /** torchvision's classification forward: trunk, global average pool, fc. */
+  forward(x: Tensor): Tensor {
+    const fc = this.fc;
+    if (!fc) throw new Error('ResNet.forward: this network was built without its fc head; use features()');
+    return chain(x, (t) => this.features(t), globalAvgPool, (t) => fc.forward(t));
+  }
+}
