@@ -1,0 +1,70 @@
+/**
+ * Command-line flags: a small typed layer over node:util's parseArgs, so that every flag
+ * has a type, a default and a help line, and a bad value names the flag.
+ */
+import { parseArgs } from 'node:util';
+
+export type FlagType = 'string' | 'number' | 'int' | 'boolean' | 'numbers';
+
+export interface FlagSpec {
+  type: FlagType;
+  help: string;
+  default?: string | number | boolean | number[];
+  /** Allowed values for a string flag. */
+  choices?: readonly string[];
+}
+
+export type FlagSpecs = Record<string, FlagSpec>;
+export type FlagValues = Record<string, string | number | boolean | number[] | undefined>;
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function convert(flag: string, spec: FlagSpec, raw: string | boolean): string | number | boolean | number[] {
+  if (spec.type === 'boolean') return raw as boolean;
+  const text = String(raw);
+  if (spec.type === 'string') {
+    if (spec.choices && !spec.choices.includes(text)) throw new Error(`--${flag}: '${text}' is not one of ${spec.choices.join(', ')}`);
+    return text;
+  }
+  if (spec.type === 'numbers') {
+    const values = text.split(',').filter((s) => s.trim() !== '').map(Number);
+    if (values.some((v) => !Number.isFinite(v))) throw new Error(`--${flag}: '${text}' is not a comma-separated list of numbers`);
+    return values;
+  }
+  const value = Number(text);
+  if (!Number.isFinite(value) || (spec.type === 'int' && !Number.isInteger(value))) {
+    throw new Error(`--${flag}: '${text}' is not ${spec.type === 'int' ? 'an integer' : 'a number'}`);
+  }
+  return value;
+}
+
+/** Parses argv against the specs; returns camelCased values with defaults filled in. */
+export function parseFlags(argv: string[], specs: FlagSpecs): FlagValues {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const [flag, spec] of Object.entries(specs)) options[flag] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new Error(`${(err as Error).message.replace(/^TypeError.*?: /, '')} (see --help)`);
+  }
+  const out: FlagValues = {};
+  for (const [flag, spec] of Object.entries(specs)) {
+    const raw = parsed.values[flag] as string | boolean | undefined;
+    out[camel(flag)] = raw === undefined ? spec.default : convert(flag, spec, raw);
+  }
+  return out;
+}
+
+/** The help text of a command. */
+export function helpText(command: string, summary: string, specs: FlagSpecs): string {
+  const lines = [`Usage: multigrain ${command} [flags]`, '', summary, '', 'Flags:'];
+  for (const [flag, spec] of Object.entries(specs)) {
+    const value = spec.type === 'boolean' ? '' : ` <${spec.choices ? spec.choices.join('|') : spec.type}>`;
+    const def = spec.default === undefined || spec.default === false ? '' : ` (default ${Array.isArray(spec.default) ? spec.default.join(',') : spec.default})`;
+    lines.push(`  --${flag}${value}`.padEnd(40) + spec.help + def);
+  }
+  return lines.join('\n');
+}

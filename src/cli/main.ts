@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/** The `multigrain` command: train (and, later, finetune-p, whiten, evaluate). */
+import { shutdown } from '../engine/index.js';
+import { trainCommand } from './train-command.js';
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  train: trainCommand,
+};
+
+const USAGE = `Usage: multigrain <command> [flags]
+
+Commands:
+  train        train a MultiGrain network (default data: Fashion-MNIST)
+
+Run 'multigrain <command> --help' for its flags.`;
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (!command || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    console.error(`multigrain: unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (err) {
+    console.error(`multigrain ${command}: ${(err as Error).message}`);
+    if (process.env.MULTIGRAIN_DEBUG) console.error((err as Error).stack);
+    return 1;
+  } finally {
+    await shutdown().catch(() => undefined);
+  }
+}
+
+process.exitCode = await main();

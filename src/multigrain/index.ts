@@ -1,0 +1,12 @@
+// MultiGrain: the model, losses, weights and the training program.
+export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGrainOutput } from './model.js';
+export * from './losses/index.js';
+export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights } from './weights.js';
+export { openClassificationData, SubsetDataset, type ClassificationData } from './data-source.js';
+export { train, validate, type TrainResult, type EpochRecord } from './training/trainer.js';
+export { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
+export { GpuMetrics, STEP_METRICS } from './training/metrics.js';
+export { ProgressBar } from './training/progress.js';
+export { stepLrFactor, polyLr, scaledLr } from './training/schedule.js';
+export { lineChartSvg, type Series } from './training/plot.js';
+export { listCheckpoints, resolveResume, checkpointName } from './training/checkpoints.js';

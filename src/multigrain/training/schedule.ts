@@ -1,0 +1,26 @@
+/** Learning-rate schedules of the original programs. */
+
+/**
+ * Step schedule: the factor applied at `epoch` (0-based) is the product of the factors of
+ * every drop epoch d with epoch > d... exactly as the original (`epoch > drop`).
+ */
+export function stepLrFactor(epoch: number, dropEpochs: readonly number[], dropFactors: readonly number[]): number {
+  if (dropEpochs.length !== dropFactors.length) {
+    throw new Error(`--lr-drops-epochs has ${dropEpochs.length} values but --lr-drops-factors has ${dropFactors.length}`);
+  }
+  let factor = 1;
+  dropEpochs.forEach((d, i) => {
+    if (epoch > d) factor *= dropFactors[i];
+  });
+  return factor;
+}
+
+/** Polynomial decay of p-finetuning: lr * (1 - i / n) ^ power. */
+export function polyLr(base: number, iteration: number, total: number, power: number): number {
+  return base * Math.pow(Math.max(0, 1 - iteration / Math.max(total, 1)), power);
+}
+
+/** The original's linear scaling: lr is given for batch 512. */
+export function scaledLr(lrAt512: number, batchSize: number): number {
+  return (lrAt512 * batchSize) / 512;
+}

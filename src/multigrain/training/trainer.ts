@@ -1,0 +1,286 @@
+/**
+ * `train`: MultiGrain training end to end (spec sections 2 and 3): RA batches, joint loss
+ * lambda * CE + (1 - lambda) * margin with distance-weighted sampling, SGD with the beta
+ * group, step LR schedule, per-epoch validation, checkpoints every epoch (atomic), exact
+ * resume, metrics history as JSON and curves as SVG.
+ *
+ * Determinism: the sampler's permutation, each sample's augmentation and the triplet
+ * sampling are functions of (seed, epoch, position / step) and every kernel is free of
+ * atomics, so a run resumed from a checkpoint continues exactly as an uninterrupted run.
+ */
+import {
+  type Tensor, type Shape, init, tensor, tidy, backward, noGrad, keep, crossEntropy, topkCorrect, addScalar, mulScalar,
+  add, concat, reshape, SGD, parameter,
+} from '../../engine/index.js';
+import { DataLoader, RASampler, type HostBatch } from '../../data/index.js';
+import { writeFileAtomic } from '../../io/index.js';
+import { MultiGrain } from '../model.js';
+import { sampledMarginLoss } from '../losses/index.js';
+import { openClassificationData, type ClassificationData } from '../data-source.js';
+import { loadPretrainedTrunk } from '../weights.js';
+import { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions } from './options.js';
+import { GpuMetrics, type StepMetric } from './metrics.js';
+import { ProgressBar } from './progress.js';
+import { scaledLr, stepLrFactor } from './schedule.js';
+import { checkpointName, hostCopy, loadCheckpointFile, optimizerState, pruneCheckpoints, resolveResume, saveCheckpoint } from './checkpoints.js';
+import { writeCurves } from './curves.js';
+
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  train?: Record<StepMetric, number> & { images_per_s: number };
+  val?: { cross_entropy: number; top1: number; top5: number };
+  seconds: number;
+}
+
+export interface TrainResult {
+  model: MultiGrain;
+  history: EpochRecord[];
+  /** Path of the last checkpoint written. */
+  checkpoint: string | null;
+}
+
+interface TrainState {
+  model: MultiGrain;
+  beta: Tensor;
+  opt: SGD;
+  betaOpt: SGD;
+  paramNames: Map<Tensor, string>;
+  history: EpochRecord[];
+  startEpoch: number;
+}
+
+/** Trains a MultiGrain network; see TrainOptions for every setting. */
+export async function train(partial: Partial<TrainOptions>, log: (line: string) => void = (l) => console.log(l)): Promise<TrainResult> {
+  const o: TrainOptions = { ...TRAIN_DEFAULTS, ...partial };
+  validateTrainOptions(o);
+  await init();
+  const fs = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  await fs.mkdir(o.expdir, { recursive: true });
+  await writeFileAtomic(join(o.expdir, 'train_args.json'), JSON.stringify(o, null, 2) + '\n');
+
+  const data = await openClassificationData(o.dataset, o.dataPath, o.trainSubset, o.valSubset);
+  const state = await buildState(o, data, log);
+  const sampler = new RASampler(data.train.length, {
+    batchSize: o.batchSize, repetitions: o.repeatedAugmentations, lengthFactor: o.epochLenFactor, seed: o.seed,
+  });
+  const trainLoader = new DataLoader({ dataset: data.train, transform: { kind: 'train', recipe: o.augmentation, size: o.inputSize }, seed: o.seed, workers: o.workers, skipUnreadable: o.skipUnreadable });
+  const valLoader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode: 'square', size: o.inputSize }, workers: o.workers, skipUnreadable: o.skipUnreadable });
+  const baseLr = scaledLr(o.learningRate, o.batchSize * o.gradientAccum);
+  let lastCheckpoint: string | null = null;
+  try {
+    if (o.validateFirst && state.startEpoch === 0 && state.history.length === 0) {
+      const val = await validate(state.model, valLoader, o.batchSize);
+      state.history.push({ epoch: 0, lr: baseLr, val, seconds: 0 });
+      log(`epoch 0 (before training): val top-1 ${val.top1.toFixed(2)}% top-5 ${val.top5.toFixed(2)}% CE ${val.cross_entropy.toFixed(4)}`);
+    }
+    for (let epoch = state.startEpoch; epoch < o.epochs; epoch++) {
+      const started = Date.now();
+      const lr = baseLr * stepLrFactor(epoch, o.lrDropsEpochs, o.lrDropsFactors);
+      setLr(state, lr, o.betaLr);
+      const trainMetrics = await trainEpoch(state, o, sampler, trainLoader, epoch);
+      const val = await validate(state.model, valLoader, o.batchSize);
+      const record: EpochRecord = { epoch: epoch + 1, lr, train: trainMetrics, val, seconds: (Date.now() - started) / 1000 };
+      state.history.push(record);
+      log(
+        `epoch ${epoch + 1}/${o.epochs}: train loss ${trainMetrics.loss.toFixed(4)} top-1 ${trainMetrics.top1.toFixed(2)}% | ` +
+          `val top-1 ${val.top1.toFixed(2)}% top-5 ${val.top5.toFixed(2)}% | ${trainMetrics.images_per_s.toFixed(1)} img/s`,
+      );
+      lastCheckpoint = join(o.expdir, checkpointName(epoch + 1));
+      await saveCheckpoint(lastCheckpoint, await checkpointGroups(state), { epoch: epoch + 1, options: o, history: state.history });
+      await pruneCheckpoints(o.expdir, epoch + 1, o.saveEvery);
+      await writeFileAtomic(join(o.expdir, 'metrics.json'), JSON.stringify(state.history, null, 2) + '\n');
+      await writeCurves(o.expdir, state.history);
+    }
+  } finally {
+    await trainLoader.close();
+    await valLoader.close();
+  }
+  return { model: state.model, history: state.history, checkpoint: lastCheckpoint };
+}
+
+async function buildState(o: TrainOptions, data: ClassificationData, log: (line: string) => void): Promise<TrainState> {
+  const model = new MultiGrain({ backbone: o.backbone, numClasses: data.classes.length, poolingExponent: o.poolingExponent, baseWidth: o.baseWidth, seed: o.seed });
+  if (o.pretrainedBackbone) {
+    await loadPretrainedTrunk(model, o.pretrainedBackbone);
+    log(`loaded the trunk from ${o.pretrainedBackbone}`);
+  }
+  const beta = keep(parameter([o.betaInit], [1], 'beta'));
+  const params = model.namedParameters();
+  const paramNames = new Map(params.map(([n, t]) => [t, n] as [Tensor, string]));
+  const opt = new SGD([{ name: 'backbone', params: params.map(([, t]) => t), lr: o.learningRate, momentum: o.momentum, weightDecay: o.weightDecay }]);
+  const betaOpt = new SGD([{ name: 'margin_beta', params: [beta], lr: o.learningRate * o.betaLr, momentum: o.momentum, weightDecay: 0 }]);
+  paramNames.set(beta, 'beta');
+  const state: TrainState = { model, beta, opt, betaOpt, paramNames, history: [], startEpoch: 0 };
+  const resumeFile = o.resumeEpoch === 0 ? null : await resolveResume(o.resumeFrom ?? o.expdir, o.resumeEpoch);
+  if (o.resumeFrom && o.resumeEpoch !== 0 && !resumeFile) throw new Error(`--resume-from ${o.resumeFrom}: no checkpoint found there`);
+  if (resumeFile) {
+    await restore(state, resumeFile);
+    log(`resumed from ${resumeFile} (epoch ${state.startEpoch})`);
+  }
+  return state;
+}
+
+async function checkpointGroups(state: TrainState) {
+  return {
+    model: await state.model.exportStateDict(),
+    optimizer: new Map([...(await optimizerState(state.opt, state.paramNames)), ...(await optimizerState(state.betaOpt, state.paramNames))]),
+    extra: await hostCopy([['beta', state.beta]]),
+  };
+}
+
+async function restore(state: TrainState, file: string): Promise<void> {
+  const ckpt = await loadCheckpointFile(file);
+  const meta = ckpt.meta as { epoch: number; history: EpochRecord[] };
+  state.model.loadStateDict(ckpt.groups.model ?? new Map());
+  const beta = ckpt.groups.extra?.get('beta');
+  if (beta) state.beta.assign(Float32Array.from(beta.data as Float32Array));
+  const momentum = ckpt.groups.optimizer ?? new Map();
+  for (const opt of [state.opt, state.betaOpt]) {
+    for (const group of opt.groups) {
+      for (const p of group.params) {
+        const saved = momentum.get(`${group.name}.${state.paramNames.get(p)}`);
+        if (saved) opt.setMomentumBuffer(p, tensor(saved.data as Float32Array, p.shape));
+      }
+    }
+  }
+  state.history = meta.history ?? [];
+  state.startEpoch = meta.epoch;
+}
+
+function setLr(state: TrainState, lr: number, betaLr: number): void {
+  for (const g of state.opt.groups) g.lr = lr;
+  for (const g of state.betaOpt.groups) g.lr = lr * betaLr;
+}
+
+async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler, loader: DataLoader, epoch: number) {
+  state.model.train();
+  const metrics = new GpuMetrics();
+  const totals: Record<string, number> = {};
+  let windows = 0;
+  const steps = sampler.batchesPerEpoch;
+  const bar = new ProgressBar(`epoch ${epoch + 1}/${o.epochs}`, steps, 'step');
+  let done = 0;
+  let images = 0;
+  const started = Date.now();
+  let dataMs = 0;
+  let waitStart = Date.now();
+  const flushMetrics = async () => {
+    const { metrics: m, steps: n, firstBadStep } = await metrics.read();
+    if (firstBadStep >= 0) {
+      throw new Error(
+        `training stopped: the loss is NaN or infinite at step ${firstBadStep} (epoch ${epoch + 1}); ` +
+          `the last checkpoint in ${o.expdir} is intact. Try a lower --learning-rate.`,
+      );
+    }
+    if (n === 0) return;
+    for (const [k, v] of Object.entries(m)) totals[k] = (totals[k] ?? 0) + (k === 'samples' ? v : v * n);
+    windows += n;
+    const rate = images / ((Date.now() - started) / 1000);
+    bar.update(done, `loss ${m.loss.toFixed(3)} ce ${m.cross_entropy.toFixed(3)} margin ${m.margin.toFixed(3)} beta ${m.beta.toFixed(3)} top-1 ${m.top1.toFixed(1)}% | ${rate.toFixed(1)} img/s, data ${(dataMs / Math.max(done, 1)).toFixed(0)} ms/step`, true);
+  };
+  try {
+    for await (const batch of loader.trainEpoch(sampler, epoch)) {
+      dataMs += Date.now() - waitStart;
+      const globalStep = epoch * steps + batch.index;
+      trainStep(state, o, batch, metrics, globalStep);
+      images += batch.labels.length;
+      done++;
+      if (done % o.gradientAccum === 0 || done === steps) {
+        state.opt.step();
+        state.betaOpt.step();
+        state.opt.zeroGrad();
+        state.betaOpt.zeroGrad();
+      }
+      if (done % o.logEvery === 0) await flushMetrics();
+      waitStart = Date.now();
+    }
+    await flushMetrics();
+  } catch (err) {
+    throw withMemoryHint(err as Error, o);
+  } finally {
+    metrics.dispose();
+  }
+  bar.finish();
+  const n = Math.max(windows, 1);
+  const samples = Math.max(totals.samples ?? 0, 1);
+  return {
+    cross_entropy: (totals.cross_entropy ?? 0) / n,
+    margin: (totals.margin ?? 0) / n,
+    loss: (totals.loss ?? 0) / n,
+    beta: (totals.beta ?? 0) / n,
+    top1: (totals.top1 ?? 0) / n,
+    top5: (totals.top5 ?? 0) / n,
+    samples,
+    images_per_s: images / ((Date.now() - started) / 1000),
+  };
+}
+
+/** Forward, joint loss and backward for one batch; metrics stay on the GPU. */
+function trainStep(state: TrainState, o: TrainOptions, batch: HostBatch, metrics: GpuMetrics, globalStep: number): void {
+  const lambda = o.classifWeight;
+  tidy(() => {
+    const x = tensor(batch.images, batch.shape as Shape);
+    const labels = tensor(batch.labels, [batch.labels.length], 'i32');
+    const out = state.model.forward(x);
+    const ce = crossEntropy(out.logits, labels);
+    let margin: Tensor;
+    let loss: Tensor;
+    if (lambda < 1) {
+      margin = sampledMarginLoss(out.normalizedEmbedding, state.beta, batch.instanceIds, hashSeed(o.seed, globalStep)).loss;
+      loss = add(mulScalar(ce, lambda), mulScalar(margin, 1 - lambda));
+    } else {
+      margin = noGrad(() => mulScalar(ce, 0));
+      loss = ce;
+    }
+    backward(loss);
+    const hits = topkCorrect(out.logits, labels, [1, 5]);
+    metrics.add({ ce, margin, loss, beta: noGrad(() => addScalar(state.beta, 0)), hits, samples: batch.labels.length }, globalStep);
+  });
+}
+
+/** A 32-bit seed for the triplet sampling of one step. */
+function hashSeed(seed: number, step: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ step, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Top-1/top-5 and mean CE on a validation loader (eval mode, no autograd). */
+export async function validate(model: MultiGrain, loader: DataLoader, batchSize: number): Promise<{ cross_entropy: number; top1: number; top5: number }> {
+  model.eval();
+  let totals: Tensor | null = null; // [CE sum, top-1 hits, top-5 hits], on the GPU
+  let n = 0;
+  try {
+    for await (const batch of loader.evaluation({ batchSize })) {
+      const next: Tensor = tidy(() => noGrad(() => {
+        const x = tensor(batch.images, batch.shape as Shape);
+        const labels = tensor(batch.labels, [batch.labels.length], 'i32');
+        const { logits } = model.forward(x);
+        const ceSum = reshape(mulScalar(crossEntropy(logits, labels), batch.labels.length), [1]);
+        const row = concat([ceSum, topkCorrect(logits, labels, [1, 5])], 0);
+        return totals ? add(totals, row) : row;
+      }));
+      totals?.dispose();
+      totals = keep(next);
+      n += batch.labels.length;
+    }
+  } finally {
+    model.train();
+  }
+  if (!totals) return { cross_entropy: NaN, top1: NaN, top5: NaN };
+  const [ce, top1, top5] = Array.from(await (totals as Tensor).toArray());
+  (totals as Tensor).dispose();
+  return { cross_entropy: ce / n, top1: (100 * top1) / n, top5: (100 * top5) / n };
+}
+
+function withMemoryHint(err: Error, o: TrainOptions): Error {
+  if (/memory|maxStorageBufferBindingSize|maxBufferSize/i.test(err.message)) {
+    return new Error(`${err.message}\n(out of GPU memory at --batch-size ${o.batchSize} and --input-size ${o.inputSize}: lower one of them, or use --gradient-accum)`);
+  }
+  return err;
+}
+
