@@ -1,7 +1,8 @@
 // Norm/pool kernel benchmark at ResNet-50 shapes (batch 8, 224x224): batchnorm training
 // forward+backward and the eval-mode fusion on the stem's [8, 64, 112, 112], max pooling
 // 3x3/2 forward+backward on the same tensor, GeM (learnable p) and global average pooling on
-// layer4's [8, 2048, 7, 7], l2normalize on [8, 2048].
+// layer4's [8, 2048, 7, 7] (also batchnorm there), l2normalize on [8, 2048]; a plain copy of
+// the stem tensor as the adapter's bandwidth reference.
 //
 // Usage: node tools/build.mjs && node bench/norm.js [--quick] [--filter SUBSTR]
 //   stdout: one JSON object per line {name, shape, median_ms, gb_per_s, reps, bytes}
@@ -12,7 +13,7 @@
 // On lavapipe (Mesa's CPU Vulkan) numbers are noisy: other processes share the 2 cores.
 import {
   init, runtime, tensor, parameter, batchnorm2d, foldBatchNorm, scaleShift, maxPool2d, gem, globalAvgPool,
-  l2normalize, grad, tidy, add, relu, noGrad, shutdown,
+  l2normalize, grad, tidy, add, relu, noGrad, copy, shutdown,
 } from '../dist/node/index.js';
 
 const args = process.argv.slice(2);
@@ -61,6 +62,7 @@ function release(grads) {
 await init();
 const prod = (s) => s.reduce((a, b) => a * b, 1);
 const BN = [8, 64, 112, 112];
+const BN4 = [8, 2048, 7, 7];
 const GEM = [8, 2048, 7, 7];
 const F = 4; // bytes per float
 const nBN = prod(BN);
@@ -76,6 +78,13 @@ const rm = tensor(new Float32Array(c), [c]);
 const rv = tensor(new Float32Array(c).fill(1), [c]);
 const residual = tensor(randomData(nBN, 5), BN);
 const { scale, shift } = foldBatchNorm(w, b, rm, rv);
+const c4 = BN4[1];
+const x4 = parameter(randomData(prod(BN4), 11), BN4, 'x4');
+const dy4 = tensor(randomData(prod(BN4), 12), BN4);
+const w4 = parameter(randomData(c4, 13).map((v) => 1 + 0.1 * v), [c4], 'w4');
+const b4 = parameter(randomData(c4, 14), [c4], 'b4');
+const rm4 = tensor(new Float32Array(c4), [c4]);
+const rv4 = tensor(new Float32Array(c4).fill(1), [c4]);
 const dyPool = tensor(randomData(nPool, 6), [8, 64, 56, 56]);
 const xg = parameter(randomData(nGem, 7, true), GEM, 'xg');
 const p = parameter([3], [1], 'p');
@@ -83,6 +92,8 @@ const dyGem = tensor(randomData(8 * 2048, 8), [8, 2048]);
 const xe = parameter(randomData(8 * 2048, 9), [8, 2048], 'e');
 
 const cases = [
+  // bandwidth reference on the same adapter: a plain copy (read + write once)
+  { name: 'reference: copy', shape: BN, bytes: 2 * nBN * F, fn: () => tidy(() => { copy(x); }) },
   // reduce (x) + apply (x -> y) ; backward reduce (x, dy) + apply (x, dy -> dx)
   { name: 'batchnorm2d train fwd', shape: BN, bytes: 3 * nBN * F,
     fn: () => tidy(() => { noGrad(() => batchnorm2d(x, w, b, rm, rv, { training: true })); }) },
@@ -94,6 +105,8 @@ const cases = [
     fn: () => tidy(() => { noGrad(() => relu(add(batchnorm2d(x, w, b, rm, rv, { training: false }), residual))); }) },
   { name: 'eval BN+add+ReLU fused scaleShift', shape: BN, bytes: 3 * nBN * F,
     fn: () => tidy(() => { noGrad(() => scaleShift(x, scale, shift, { relu: true, residual })); }) },
+  { name: 'batchnorm2d train fwd+bwd (layer4)', shape: BN4, bytes: 8 * prod(BN4) * F,
+    fn: () => tidy(() => release(grad(batchnorm2d(x4, w4, b4, rm4, rv4, { training: true }), [x4, w4, b4], dy4))) },
   // fwd: read x, write out + index ; bwd: read dy + index (each ~once), write dx
   { name: 'maxPool2d 3x3/2 fwd (no grad)', shape: BN, bytes: (nBN + nPool) * F,
     fn: () => tidy(() => { noGrad(() => maxPool2d(x, { kernel: 3, stride: 2, padding: 1 })); }) },

@@ -25,7 +25,7 @@ export interface GemOptions {
 }
 
 /**
- * Threads per row for `rows` reductions of `len` values: a power of two <= 256, enough for
+ * @internal Threads per row for `rows` reductions of `len` values: a power of two <= 256, enough for
  * about 16k threads in all (GPU occupancy) but at least ~16 values per thread. Many short rows
  * (GeM on [8, 2048, 7, 7]) get one thread per row: no workgroup tree at all, which matters on
  * CPU Vulkan (lavapipe), where a barrier tree made the 7x7 case ~10x slower.
@@ -36,7 +36,7 @@ export function rowThreads(rows: number, len: number): number {
   return t;
 }
 
-/** Workgroup size for T threads per row: 256 rows of one thread, else 64 threads (>= T). */
+/** @internal Workgroup size for T threads per row: 256 rows of one thread, else 64 threads (>= T). */
 export function rowWorkgroup(t: number): number {
   return t === 1 ? 256 : Math.max(64, t);
 }
@@ -53,7 +53,7 @@ function rowUniforms(rows: number, len: number, mode: RowPoolMode): Uniforms {
   return new Uniforms().u32(rows).u32(len).f32(mode.eps ?? 0).f32(p);
 }
 
-/** Pools rows of x viewed as [rows, len] -> [rows] (GeM or plain mean). No autograd. */
+/** @internal Pools rows of x viewed as [rows, len] -> [rows] (GeM or plain mean). No autograd. */
 export function rowPool(x: Tensor, rows: number, len: number, mode: RowPoolMode): Tensor {
   const out = empty([rows]);
   const t = rowThreads(rows, len);
@@ -69,7 +69,7 @@ export function rowPool(x: Tensor, rows: number, len: number, mode: RowPoolMode)
 }
 
 /**
- * Backward of `rowPool` for the output gradient g [rows]: dx (shaped `inShape`) when
+ * @internal Backward of `rowPool` for the output gradient g [rows]: dx (shaped `inShape`) when
  * `needDx`, and the per-row dp terms [rows] when `needDp` (p a tensor).
  */
 export function rowPoolBackward(
