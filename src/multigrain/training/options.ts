@@ -55,6 +55,8 @@ export interface TrainOptions {
   trainSubset: number;
   /** Use only the first N validation images (0 = all). */
   valSubset: number;
+  /** Draw a progress bar on stderr. */
+  progress: boolean;
 }
 
 export const TRAIN_DEFAULTS: TrainOptions = {
@@ -87,6 +89,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   skipUnreadable: false,
   trainSubset: 0,
   valSubset: 0,
+  progress: true,
 };
 
 /** Refuses combinations the method cannot train, with the reason. */

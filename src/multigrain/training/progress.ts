@@ -22,6 +22,7 @@ function formatDuration(seconds: number): string {
 export class ProgressBar {
   private start = Date.now();
   private lastDraw = 0;
+  private lastDone = -1;
   private readonly write: (text: string) => void;
   private readonly inPlace: boolean;
   private readonly interval: number;
@@ -49,12 +50,14 @@ export class ProgressBar {
     const now = Date.now();
     if (!force && now - this.lastDraw < this.interval && done < this.total) return;
     this.lastDraw = now;
+    this.lastDone = done;
     const text = this.line(done, suffix);
     this.write(this.inPlace ? `\r${text}\x1b[K` : `${text}\n`);
   }
 
+  /** Draws the final state (unless the last update already showed it) and ends the line. */
   finish(suffix = ''): void {
-    this.update(this.total, suffix, true);
+    if (this.lastDone !== this.total || suffix) this.update(this.total, suffix, true);
     if (this.inPlace) this.write('\n');
   }
 }

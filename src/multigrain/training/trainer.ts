@@ -160,7 +160,7 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
   const totals: Record<string, number> = {};
   let windows = 0;
   const steps = sampler.batchesPerEpoch;
-  const bar = new ProgressBar(`epoch ${epoch + 1}/${o.epochs}`, steps, 'step');
+  const bar = new ProgressBar(`epoch ${epoch + 1}/${o.epochs}`, steps, 'step', o.progress ? {} : { write: () => undefined });
   let done = 0;
   let images = 0;
   const started = Date.now();

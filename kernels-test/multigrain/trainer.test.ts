@@ -1,0 +1,91 @@
+// The trainer on a tiny network and a slice of Fashion-MNIST: a run killed with SIGKILL
+// and resumed ends with exactly the weights of an uninterrupted run; checkpoints are
+// pruned as asked; a NaN loss stops the run naming the step and leaves the checkpoint
+// intact; m = 1 with lambda < 1 is refused.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { init, train, loadCheckpointFile, hostTensorToFloat32, type TrainOptions } from '../../src/index.js';
+import { assertThrowsWith } from '../helpers.js';
+
+const test = suite('trainer');
+const tiny: Partial<TrainOptions> = {
+  dataset: 'fashion-mnist', backbone: 18, baseWidth: 2, inputSize: 32, batchSize: 12, repeatedAugmentations: 3,
+  classifWeight: 0.5, poolingExponent: 3, augmentation: 'torch', epochs: 2, epochLenFactor: 1, learningRate: 0.5,
+  lrDropsEpochs: [1], lrDropsFactors: [0.5], trainSubset: 36, valSubset: 12, logEvery: 2, workers: 1, saveEvery: 0,
+  validateFirst: false, progress: false,
+};
+const quiet = () => undefined;
+
+test.before(async () => {
+  await init();
+});
+
+async function weights(file: string): Promise<Map<string, Float32Array>> {
+  const ckpt = await loadCheckpointFile(file);
+  const out = new Map<string, Float32Array>();
+  for (const group of ['model', 'optimizer', 'extra']) {
+    for (const [k, v] of ckpt.groups[group] ?? new Map()) out.set(`${group}/${k}`, hostTensorToFloat32(v));
+  }
+  return out;
+}
+
+test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly', async () => {
+  const a = mkdtempSync(join(tmpdir(), 'mg-train-a-'));
+  const b = mkdtempSync(join(tmpdir(), 'mg-train-b-'));
+  await train({ ...tiny, expdir: a }, quiet);
+  assert.equal(readdirSync(a).filter((f) => f.startsWith('checkpoint_')), ['checkpoint_2.safetensors'], 'saveEvery 0 keeps only the last');
+  for (const f of ['metrics.json', 'loss.svg', 'accuracy.svg', 'train_args.json']) assert.ok(existsSync(join(a, f)), f);
+  const history = JSON.parse(readFileSync(join(a, 'metrics.json'), 'utf8'));
+  assert.is(history.length, 2);
+  assert.ok(history[1].train.loss > 0 && history[1].val.top1 >= 0);
+
+  // run B in a child process with 4 epochs; kill it once checkpoint_1 exists, during epoch 2
+  const cli = resolve('dist/node/cli.js');
+  const args = ['train', '--expdir', b, '--dataset', 'fashion-mnist', '--backbone', 'resnet18', '--base-width', '2', '--input-size', '32',
+    '--batch-size', '12', '--repeated-augmentations', '3', '--classif-weight', '0.5', '--pooling-exponent', '3', '--augmentation', 'torch',
+    '--epochs', '4', '--epoch-len-factor', '1', '--learning-rate', '0.5', '--lr-drops-epochs', '1', '--lr-drops-factors', '0.5',
+    '--train-subset', '36', '--val-subset', '12', '--log-every', '2', '--workers', '1', '--save-every', '0', '--no-validate-first'];
+  const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
+  const killed = await new Promise<boolean>((done) => {
+    const timer = setInterval(() => {
+      if (existsSync(join(b, 'checkpoint_1.safetensors'))) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        done(true);
+      }
+    }, 20);
+    child.on('exit', () => {
+      clearInterval(timer);
+      done(false);
+    });
+  });
+  assert.ok(killed, 'the child was killed mid-run');
+  await new Promise((r) => child.once('exit', r));
+  assert.not.ok(existsSync(join(b, 'checkpoint_2.safetensors')), 'killed before epoch 2 finished');
+  // resume with the same settings, 2 epochs in total, as run A
+  await train({ ...tiny, expdir: b }, quiet);
+  const wa = await weights(join(a, 'checkpoint_2.safetensors'));
+  const wb = await weights(join(b, 'checkpoint_2.safetensors'));
+  assert.equal([...wb.keys()].sort(), [...wa.keys()].sort());
+  for (const [k, v] of wa) assert.equal(Array.from(wb.get(k)!), Array.from(v), `${k} differs after resume`);
+});
+
+test('m = 1 with lambda < 1 is refused with a clear message', async () => {
+  await assertThrowsWith(() => train({ ...tiny, expdir: mkdtempSync(join(tmpdir(), 'mg-')), repeatedAugmentations: 1, classifWeight: 0.5 }, quiet),
+    ['--classif-weight', '--repeated-augmentations'], 'refusal');
+});
+
+test('a NaN loss stops the run naming the step, and the last checkpoint stays intact', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mg-nan-'));
+  await train({ ...tiny, expdir: dir, epochs: 1 }, quiet);
+  const before = readFileSync(join(dir, 'checkpoint_1.safetensors'));
+  await assertThrowsWith(() => train({ ...tiny, expdir: dir, epochs: 2, learningRate: 1e30 }, quiet), ['NaN or infinite', 'step', 'intact'], 'nan');
+  assert.ok(readFileSync(join(dir, 'checkpoint_1.safetensors')).equals(before), 'checkpoint_1 unchanged');
+  assert.not.ok(existsSync(join(dir, 'checkpoint_2.safetensors')));
+});
+
+test.run();
