@@ -1,6 +1,6 @@
 /** The layers a ResNet is made of: Conv2d, BatchNorm2d, Linear. */
 import {
-  type Tensor, parameter, tensor, full, conv2dGemm as conv2d, batchnorm2d, linear,
+  type Tensor, parameter, tensor, full, conv2dGemm as conv2d, batchnorm2d, linear, foldBatchNorm, scaleShift, add, relu,
 } from '../engine/index.js';
 import { DataRng } from '../data/rng.js';
 import { Module } from './module.js';
@@ -47,6 +47,32 @@ export class BatchNorm2d extends Module {
 
   forward(x: Tensor): Tensor {
     return batchnorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.momentum, eps: this.eps });
+  }
+
+  /**
+   * Batchnorm, then an optional residual add, then an optional ReLU. In eval mode the three
+   * run as one pass (batchnorm folded into a per-channel scale and shift).
+   */
+  forwardFused(x: Tensor, options: { residual?: Tensor; relu?: boolean }): Tensor {
+    if (!this.training) {
+      const { scale, shift } = foldBatchNorm(this.weight, this.bias, this.runningMean, this.runningVar, this.eps);
+      const out = scaleShift(x, scale, shift, options);
+      scale.dispose();
+      shift.dispose();
+      return out;
+    }
+    let out = this.forward(x);
+    if (options.residual) {
+      const sum = add(out, options.residual);
+      out.dispose();
+      out = sum;
+    }
+    if (options.relu) {
+      const r = relu(out);
+      out.dispose();
+      out = r;
+    }
+    return out;
   }
 }
 

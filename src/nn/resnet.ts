@@ -4,7 +4,7 @@
  * MultiGrain weights load by name. Bottleneck blocks stride in their 3x3 conv (ResNet v1.5,
  * as torchvision). Any input size >= 32 and any batch size.
  */
-import { type Tensor, add, relu, maxPool2d, globalAvgPool, shapeString } from '../engine/index.js';
+import { type Tensor, maxPool2d, globalAvgPool, shapeString } from '../engine/index.js';
 import { DataRng } from '../data/rng.js';
 import { Module } from './module.js';
 import { Conv2d, BatchNorm2d, Linear } from './layers.js';
@@ -46,14 +46,17 @@ class Downsample extends Module {
   }
 }
 
-/** relu(main + identity), disposing both summands. */
-function residual(main: Tensor, identity: Tensor, input: Tensor): Tensor {
-  const sum = add(main, identity);
+/** relu(bn(main) + identity): one fused pass in eval mode; disposes `main` and a new identity. */
+function residual(bn: BatchNorm2d, main: Tensor, identity: Tensor, input: Tensor): Tensor {
+  const out = bn.forwardFused(main, { residual: identity, relu: true });
   main.dispose();
   if (identity !== input) identity.dispose();
-  const out = relu(sum);
-  sum.dispose();
   return out;
+}
+
+/** bn(x) then ReLU (fused in eval mode). */
+function bnRelu(bn: BatchNorm2d): (t: Tensor) => Tensor {
+  return (t) => bn.forwardFused(t, { relu: true });
 }
 
 class BasicBlock extends Module {
@@ -72,8 +75,8 @@ class BasicBlock extends Module {
     this.downsample = stride !== 1 || inC !== planes ? this.addModule('downsample', new Downsample(inC, planes, stride, rng)) : null;
   }
   forward(x: Tensor): Tensor {
-    const main = chain(x, (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), relu, (t) => this.conv2.forward(t), (t) => this.bn2.forward(t));
-    return residual(main, this.downsample ? this.downsample.forward(x) : x, x);
+    const main = chain(x, (t) => this.conv1.forward(t), bnRelu(this.bn1), (t) => this.conv2.forward(t));
+    return residual(this.bn2, main, this.downsample ? this.downsample.forward(x) : x, x);
   }
 }
 
@@ -100,11 +103,11 @@ class Bottleneck extends Module {
   forward(x: Tensor): Tensor {
     const main = chain(
       x,
-      (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), relu,
-      (t) => this.conv2.forward(t), (t) => this.bn2.forward(t), relu,
-      (t) => this.conv3.forward(t), (t) => this.bn3.forward(t),
+      (t) => this.conv1.forward(t), bnRelu(this.bn1),
+      (t) => this.conv2.forward(t), bnRelu(this.bn2),
+      (t) => this.conv3.forward(t),
     );
-    return residual(main, this.downsample ? this.downsample.forward(x) : x, x);
+    return residual(this.bn3, main, this.downsample ? this.downsample.forward(x) : x, x);
   }
 }
 
@@ -161,7 +164,7 @@ export class ResNet extends Module {
     if (x.shape[2] < 32 || x.shape[3] < 32) throw new Error(`ResNet: input ${shapeString(x.shape)} is smaller than 32x32`);
     return chain(
       x,
-      (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), relu,
+      (t) => this.conv1.forward(t), bnRelu(this.bn1),
       (t) => maxPool2d(t, { kernel: 3, stride: 2, padding: 1 }),
       ...this.layers.map((s) => (t: Tensor) => s.forward(t)),
     );
