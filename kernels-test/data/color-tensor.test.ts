@@ -3,16 +3,16 @@ import * as assert from 'uvu/assert';
 import {
   DataRng, IMAGENET_MEAN, IMAGENET_PCA_EIGVAL, IMAGENET_PCA_EIGVEC, IMAGENET_STD, adjustBrightness, adjustContrast,
   adjustSaturation, adjustSharpness, applyColorJitter, applyLighting, clampChw, colorJitter, colorJitterParams, flipImageHorizontal,
-  lightingOffset, luma, meanLuma, normalizeChw, randomResizedCrop, rgbToChw,
+  lightingOffset, pilLuma, meanLuma, normalizeChw, randomResizedCrop, rgbToChw,
 } from '../../src/index.js';
 import { gradient, makeImage, mean, near, px, std } from './helpers.js';
 
-test('luma is PIL convert("L")', () => {
-  assert.is(luma(255, 0, 0), 76);
-  assert.is(luma(0, 255, 0), 150);
-  assert.is(luma(0, 0, 255), 29);
-  assert.is(luma(255, 255, 255), 255);
-  assert.is(luma(200, 100, 50), 124);
+test('pilLuma is PIL convert("L")', () => {
+  assert.is(pilLuma(255, 0, 0), 76);
+  assert.is(pilLuma(0, 255, 0), 150);
+  assert.is(pilLuma(0, 0, 255), 29);
+  assert.is(pilLuma(255, 255, 255), 255);
+  assert.is(pilLuma(200, 100, 50), 124);
 });
 
 test('brightness scales and clips; factor 1 is identity', () => {

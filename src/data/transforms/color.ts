@@ -9,8 +9,8 @@
 import type { RgbImage } from '../image.js';
 import type { DataRng } from '../rng.js';
 
-/** PIL luma of one pixel. */
-export function luma(r: number, g: number, b: number): number {
+/** PIL luma (`convert("L")`) of one pixel. */
+export function pilLuma(r: number, g: number, b: number): number {
   return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
 }
 
@@ -30,7 +30,7 @@ export function adjustBrightness(img: RgbImage, factor: number): RgbImage {
 export function meanLuma(img: RgbImage): number {
   const d = img.data;
   let sum = 0;
-  for (let i = 0; i < d.length; i += 3) sum += luma(d[i]!, d[i + 1]!, d[i + 2]!);
+  for (let i = 0; i < d.length; i += 3) sum += pilLuma(d[i]!, d[i + 1]!, d[i + 2]!);
   return Math.floor(sum / (d.length / 3) + 0.5);
 }
 
@@ -48,7 +48,7 @@ export function adjustSaturation(img: RgbImage, factor: number): RgbImage {
   const src = img.data;
   const out = new Uint8Array(src.length);
   for (let i = 0; i < src.length; i += 3) {
-    const l = luma(src[i]!, src[i + 1]!, src[i + 2]!);
+    const l = pilLuma(src[i]!, src[i + 1]!, src[i + 2]!);
     out[i] = clip8(l + factor * (src[i]! - l));
     out[i + 1] = clip8(l + factor * (src[i + 1]! - l));
     out[i + 2] = clip8(l + factor * (src[i + 2]! - l));
