@@ -37,7 +37,7 @@ fi
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
-[ -d /usr/share/fashion-mnist ] || dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
+[ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   apt_install "${need[@]}"

@@ -1,0 +1,119 @@
+// ResNet benchmark: inference latency/throughput and full training steps (forward, backward,
+// SGD), with a per-kernel time breakdown of one training step and the pool's peak memory.
+// Prints one JSON object per line, then a readable table.
+//
+//   node bench/resnet.js                                   the standard set
+//   node bench/resnet.js --model resnet50 --batch 1 --size 224 --mode infer --steps 3
+//   node bench/resnet.js --quick                           small cases only (fast on CPU Vulkan)
+//
+// Run `node tools/build.mjs` first. On lavapipe (CPU Vulkan) the figures are CPU figures.
+import { parseArgs } from 'node:util';
+import * as mg from '../dist/node/index.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    model: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' },
+    mode: { type: 'string' }, steps: { type: 'string' }, width: { type: 'string' },
+    quick: { type: 'boolean' }, breakdown: { type: 'boolean' },
+  },
+});
+
+const STANDARD = [
+  { model: 'resnet50', batch: 1, size: 224, mode: 'infer' },
+  { model: 'resnet50', batch: 8, size: 224, mode: 'infer' },
+  { model: 'resnet50', batch: 8, size: 224, mode: 'train' },
+  { model: 'resnet50', batch: 32, size: 64, mode: 'train' },
+  { model: 'resnet18', batch: 1, size: 224, mode: 'infer' },
+  { model: 'resnet18', batch: 8, size: 224, mode: 'infer' },
+  { model: 'resnet18', batch: 8, size: 224, mode: 'train' },
+  { model: 'resnet18', batch: 32, size: 64, mode: 'train' },
+];
+const QUICK = [
+  { model: 'resnet18', batch: 1, size: 64, mode: 'infer' },
+  { model: 'resnet18', batch: 32, size: 64, mode: 'train' },
+  { model: 'resnet50', batch: 1, size: 224, mode: 'infer' },
+];
+
+function cases() {
+  if (flags.model || flags.batch || flags.size || flags.mode) {
+    return [{
+      model: flags.model ?? 'resnet50', batch: Number(flags.batch ?? 1), size: Number(flags.size ?? 224), mode: flags.mode ?? 'infer',
+    }];
+  }
+  return flags.quick ? QUICK : STANDARD;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function runCase(c) {
+  const rt = mg.runtime();
+  const depth = Number(c.model.replace('resnet', ''));
+  const model = new mg.ResNet({ depth, numClasses: 1000, baseWidth: Number(flags.width ?? 64) });
+  const x = mg.keep(mg.tensor(new Float32Array(c.batch * 3 * c.size * c.size).map((_, i) => Math.sin(i)), [c.batch, 3, c.size, c.size]));
+  const labels = mg.keep(mg.tensor(Array.from({ length: c.batch }, (_, i) => i % 1000), [c.batch], 'i32'));
+  const opt = new mg.SGD([{ params: model.parameters(), lr: 0.01, momentum: 0.9, weightDecay: 1e-4 }]);
+  const step = c.mode === 'train'
+    ? () => {
+      model.train();
+      mg.tidy(() => mg.backward(mg.crossEntropy(model.forward(x), labels)));
+      opt.step();
+      opt.zeroGrad();
+    }
+    : () => {
+      model.eval();
+      mg.tidy(() => mg.noGrad(() => model.forward(x)));
+    };
+  const steps = Number(flags.steps ?? (c.mode === 'train' ? 2 : 3));
+  step(); // warm-up: compiles pipelines, fills the pool
+  await rt.sync();
+  const created = rt.pool.getStats().buffersCreated;
+  const times = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    await rt.sync();
+    times.push(performance.now() - t0);
+  }
+  const stats = rt.pool.getStats();
+  const ms = median(times);
+  const result = {
+    name: `${c.model}-${c.mode}-b${c.batch}-${c.size}`, model: c.model, batch: c.batch, size: c.size, mode: c.mode,
+    median_ms: Number(ms.toFixed(1)), images_per_s: Number(((1000 * c.batch) / ms).toFixed(2)),
+    peak_pool_mib: Number((stats.peakBytesAllocated / 2 ** 20).toFixed(1)),
+    new_buffers_after_first_step: stats.buffersCreated - created,
+    adapter: rt.gpu.adapterInfo.description || rt.gpu.adapterInfo.vendor,
+  };
+  let breakdown = null;
+  if (c.mode === 'train' || flags.breakdown) {
+    rt.profiler.start();
+    step();
+    breakdown = await rt.profiler.stop(rt);
+  }
+  for (const t of model.parameters()) t.dispose();
+  x.dispose();
+  labels.dispose();
+  rt.pool.releaseFree();
+  return { result, breakdown };
+}
+
+await mg.init();
+const rows = [];
+for (const c of cases()) {
+  const { result, breakdown } = await runCase(c);
+  console.log(JSON.stringify(result));
+  rows.push(result);
+  if (breakdown) {
+    const total = breakdown.reduce((s, k) => s + (Number.isFinite(k.ms) ? k.ms : 0), 0);
+    for (const k of breakdown.slice(0, 12)) {
+      console.log(JSON.stringify({ name: `${result.name}/kernel`, kernel: k.kernel, dispatches: k.dispatches, gpu_ms: Number(k.ms.toFixed(2)), share_pct: Number(((100 * k.ms) / total).toFixed(1)) }));
+    }
+  }
+}
+console.log('\ncase                          median ms   images/s   peak pool MiB   new buffers');
+for (const r of rows) {
+  console.log(`${r.name.padEnd(30)}${String(r.median_ms).padStart(9)}${String(r.images_per_s).padStart(11)}${String(r.peak_pool_mib).padStart(16)}${String(r.new_buffers_after_first_step).padStart(14)}`);
+}
+await mg.shutdown();
