@@ -1,16 +1,37 @@
-// Batched matrix product C[b] = op(A[b]) * op(B[b]) (+ bias), op = optional transpose.
-// A is [M, K] (or [K, M] with TRANS_A), B is [K, N] (or [N, K] with TRANS_B), row-major.
-// Tiling: a workgroup of 16x16 threads computes a 64x64 tile of C, each thread a 4x4 block
-// held in registers; K advances 16 at a time through workgroup memory.
-// Batch strides of 0 broadcast an operand over the batch.
+// Barrier-free register-blocked matmul: C[z] = op(A[z]) * op(B[z]) (+ bias), row-major.
+// Operands are addressed through element strides (uniforms), so transposes and batch
+// broadcasting (batch stride 0) need no extra pipeline. Each invocation computes RT rows x
+// 4*CV columns. The 64 invocations of a workgroup form wx x (64 / wx) (a uniform: 64, 32, 16 or
+// 8, chosen per shape so that narrow outputs waste little): invocations in a row of wx share
+// their RT rows (A values are broadcast) and interleave their CV groups of 4 columns (coalesced
+// B loads and C stores on a GPU). RT = 8 or 4 (RT8), CV = 4 or 2 (CV4).
+// No workgroup memory and no barriers: on CPU Vulkan (lavapipe, SwiftShader) a barrier is a
+// coroutine switch and every memory load runs lane by lane, so speed there is set by loads per
+// multiply-add ((RT + 4*CV) per 4*RT*CV) and by keeping the accumulators plain values: the
+// K-loop body is written out (no arrays, no inner loops).
+// VEC4: B is read as vec4 along N and C written as vec4 (needs N % 4 == 0 and B not
+// transposed); otherwise every element is a strided scalar load (any layout or alignment).
+// Dispatch: x = ceil(groups / (wx * CV)), y = ceil(M / (RT * 64 / wx)), z = batch, where
+// groups = ceil(N / 4).
 
 struct Params {
-  M: u32, N: u32, K: u32, batch: u32,
-  aBatchStride: u32, bBatchStride: u32, cBatchStride: u32, pad0: u32,
+  M: u32, N: u32, K: u32, groups: u32,
+  aBatch: u32, bBatch: u32, cBatch: u32, wx: u32,
+  sam: u32, sak: u32, sbk: u32, sbn: u32,
+  zero: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
+#if ${VEC4}
+@group(0) @binding(2) var<storage, read> B: array<vec4f>;
+#if ${BIAS}
+@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> C: array<vec4f>;
+#else
+@group(0) @binding(3) var<storage, read_write> C: array<vec4f>;
+#endif
+#else
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 #if ${BIAS}
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -18,80 +39,217 @@ struct Params {
 #else
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 #endif
+#endif
 
-const TILE = 64u;
-const TK = 16u;
-var<workgroup> As: array<array<f32, 64>, 16>;  // [k][m]
-var<workgroup> Bs: array<array<f32, 64>, 16>;  // [k][n]
-
-fn loadA(base: u32, m: u32, k: u32) -> f32 {
-  if (m >= params.M || k >= params.K) { return 0.0; }
-#if ${TRANS_A}
-  return A[base + k * params.M + m];
+const WG = 64u;
+#if ${CV4}
+const CV = 4u;
 #else
-  return A[base + m * params.K + k];
+const CV = 2u;
+#endif
+#if ${RT8}
+const RT = 8u;
+#else
+const RT = 4u;
+#endif
+
+// Where column group g of op(B) starts (B offsets in B's element type). Groups and columns
+// past the end are clamped into range: their values are computed but never stored.
+fn colStart(bBase: u32, g: u32) -> vec4u {
+#if ${VEC4}
+  return vec4u(bBase / 4u + min(g, params.groups - 1u), 0u, 0u, 0u);
+#else
+  let n = min(vec4u(4u * g) + vec4u(0u, 1u, 2u, 3u), vec4u(params.N - 1u));
+  return bBase + n * params.sbn;
 #endif
 }
 
-fn loadB(base: u32, k: u32, n: u32) -> f32 {
-  if (k >= params.K || n >= params.N) { return 0.0; }
-#if ${TRANS_B}
-  return B[base + n * params.K + k];
+// Row k of op(B) in the column group starting at `s`.
+fn loadB(s: vec4u, k: u32) -> vec4f {
+#if ${VEC4}
+  return B[s.x + k * params.groups];
 #else
-  return B[base + k * params.N + n];
+  let o = k * params.sbk;
+  return vec4f(B[s.x + o], B[s.y + o], B[s.z + o], B[s.w + o]);
 #endif
 }
 
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let b = wid.z;
-  let aBase = b * params.aBatchStride;
-  let bBase = b * params.bBatchStride;
-  let row0 = wid.y * TILE;
-  let col0 = wid.x * TILE;
-  let tid = lid.y * 16u + lid.x;
-  var acc: array<vec4f, 4>;
-  for (var k0 = 0u; k0 < params.K; k0 += TK) {
-    // 256 threads load 16x64 elements of each operand: 4 each.
-    for (var i = 0u; i < 4u; i++) {
-      let e = tid + i * 256u;
-#if ${TRANS_A}
-      let ak = e / 64u; let am = e % 64u;
-#else
-      let am = e / 16u; let ak = e % 16u;
-#endif
-      As[ak][am] = loadA(aBase, row0 + am, k0 + ak);
-#if ${TRANS_B}
-      let bn = e / 16u; let bk = e % 16u;
-#else
-      let bk = e / 64u; let bn = e % 64u;
-#endif
-      Bs[bk][bn] = loadB(bBase, k0 + bk, col0 + bn);
-    }
-    workgroupBarrier();
-    for (var k = 0u; k < TK; k++) {
-      let a = vec4f(As[k][lid.y * 4u], As[k][lid.y * 4u + 1u], As[k][lid.y * 4u + 2u], As[k][lid.y * 4u + 3u]);
-      let bv = vec4f(Bs[k][lid.x * 4u], Bs[k][lid.x * 4u + 1u], Bs[k][lid.x * 4u + 2u], Bs[k][lid.x * 4u + 3u]);
-      acc[0] += a.x * bv;
-      acc[1] += a.y * bv;
-      acc[2] += a.z * bv;
-      acc[3] += a.w * bv;
-    }
-    workgroupBarrier();
-  }
-  let cBase = b * params.cBatchStride;
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + lid.y * 4u + i;
-    if (r >= params.M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + lid.x * 4u + j;
-      if (c < params.N) {
-        var v = acc[i][j];
+// Writes 4 columns of row m (bounds-checked; bias added).
+fn store(cBase: u32, m: u32, g: u32, v: vec4f) {
+  if (m >= params.M || g >= params.groups) { return; }
+#if ${VEC4}
 #if ${BIAS}
-        v += bias[c];
+  C[cBase / 4u + m * params.groups + g] = v + bias[g];
+#else
+  C[cBase / 4u + m * params.groups + g] = v;
 #endif
-        C[cBase + r * params.N + c] = v;
-      }
+#else
+  for (var j = 0u; j < 4u; j++) {
+    let n = 4u * g + j;
+    if (n < params.N) {
+#if ${BIAS}
+      C[cBase + m * params.N + n] = v[j] + bias[n];
+#else
+      C[cBase + m * params.N + n] = v[j];
+#endif
     }
+  }
+#endif
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let wx = params.wx;
+  let g0 = wid.x * (wx * CV) + lid.x % wx;
+  // no early return here: control flow around the K loop makes CPU Vulkan mask every value update
+  let z = wid.z;
+  let aBase = z * params.aBatch;
+  let bBase = z * params.bBatch;
+  let m0 = (wid.y * (WG / wx) + lid.x / wx) * RT;
+  let sak = params.sak;
+  let last = params.M - 1u;
+  let ra0 = aBase + min(m0 + 0u, last) * params.sam;
+  let ra1 = aBase + min(m0 + 1u, last) * params.sam;
+  let ra2 = aBase + min(m0 + 2u, last) * params.sam;
+  let ra3 = aBase + min(m0 + 3u, last) * params.sam;
+#if ${RT8}
+  let ra4 = aBase + min(m0 + 4u, last) * params.sam;
+  let ra5 = aBase + min(m0 + 5u, last) * params.sam;
+  let ra6 = aBase + min(m0 + 6u, last) * params.sam;
+  let ra7 = aBase + min(m0 + 7u, last) * params.sam;
+#endif
+  let s0 = colStart(bBase, g0 + 0u * wx);
+  let s1 = colStart(bBase, g0 + 1u * wx);
+#if ${CV4}
+  let s2 = colStart(bBase, g0 + 2u * wx);
+  let s3 = colStart(bBase, g0 + 3u * wx);
+#endif
+  var c00 = vec4f(0.0); var c01 = vec4f(0.0);
+#if ${CV4}
+  var c02 = vec4f(0.0); var c03 = vec4f(0.0);
+#endif
+  var c10 = vec4f(0.0); var c11 = vec4f(0.0);
+#if ${CV4}
+  var c12 = vec4f(0.0); var c13 = vec4f(0.0);
+#endif
+  var c20 = vec4f(0.0); var c21 = vec4f(0.0);
+#if ${CV4}
+  var c22 = vec4f(0.0); var c23 = vec4f(0.0);
+#endif
+  var c30 = vec4f(0.0); var c31 = vec4f(0.0);
+#if ${CV4}
+  var c32 = vec4f(0.0); var c33 = vec4f(0.0);
+#endif
+#if ${RT8}
+  var c40 = vec4f(0.0); var c41 = vec4f(0.0);
+#if ${CV4}
+  var c42 = vec4f(0.0); var c43 = vec4f(0.0);
+#endif
+  var c50 = vec4f(0.0); var c51 = vec4f(0.0);
+#if ${CV4}
+  var c52 = vec4f(0.0); var c53 = vec4f(0.0);
+#endif
+  var c60 = vec4f(0.0); var c61 = vec4f(0.0);
+#if ${CV4}
+  var c62 = vec4f(0.0); var c63 = vec4f(0.0);
+#endif
+  var c70 = vec4f(0.0); var c71 = vec4f(0.0);
+#if ${CV4}
+  var c72 = vec4f(0.0); var c73 = vec4f(0.0);
+#endif
+#endif
+  for (var k = 0u; k < params.K; k++) {
+    let ak = k * sak;
+    let a0 = vec4f(A[ra0 + ak]);
+    let a1 = vec4f(A[ra1 + ak]);
+    let a2 = vec4f(A[ra2 + ak]);
+    let a3 = vec4f(A[ra3 + ak]);
+#if ${RT8}
+    let a4 = vec4f(A[ra4 + ak]);
+    let a5 = vec4f(A[ra5 + ak]);
+    let a6 = vec4f(A[ra6 + ak]);
+    let a7 = vec4f(A[ra7 + ak]);
+#endif
+    let b0 = loadB(s0, k);
+    let b1 = loadB(s1, k);
+#if ${CV4}
+    let b2 = loadB(s2, k);
+    let b3 = loadB(s3, k);
+#endif
+    c00 = fma(a0, b0, c00); c01 = fma(a0, b1, c01);
+#if ${CV4}
+    c02 = fma(a0, b2, c02); c03 = fma(a0, b3, c03);
+#endif
+    c10 = fma(a1, b0, c10); c11 = fma(a1, b1, c11);
+#if ${CV4}
+    c12 = fma(a1, b2, c12); c13 = fma(a1, b3, c13);
+#endif
+    c20 = fma(a2, b0, c20); c21 = fma(a2, b1, c21);
+#if ${CV4}
+    c22 = fma(a2, b2, c22); c23 = fma(a2, b3, c23);
+#endif
+    c30 = fma(a3, b0, c30); c31 = fma(a3, b1, c31);
+#if ${CV4}
+    c32 = fma(a3, b2, c32); c33 = fma(a3, b3, c33);
+#endif
+#if ${RT8}
+    c40 = fma(a4, b0, c40); c41 = fma(a4, b1, c41);
+#if ${CV4}
+    c42 = fma(a4, b2, c42); c43 = fma(a4, b3, c43);
+#endif
+    c50 = fma(a5, b0, c50); c51 = fma(a5, b1, c51);
+#if ${CV4}
+    c52 = fma(a5, b2, c52); c53 = fma(a5, b3, c53);
+#endif
+    c60 = fma(a6, b0, c60); c61 = fma(a6, b1, c61);
+#if ${CV4}
+    c62 = fma(a6, b2, c62); c63 = fma(a6, b3, c63);
+#endif
+    c70 = fma(a7, b0, c70); c71 = fma(a7, b1, c71);
+#if ${CV4}
+    c72 = fma(a7, b2, c72); c73 = fma(a7, b3, c73);
+#endif
+#endif
+  }
+  // The stores run in a loop whose trip count the compiler cannot see (zero is 0): written out,
+  // 32 guarded stores make the pipeline compile several times slower on CPU Vulkan.
+  var res: array<vec4f, RT * CV>;
+  res[0u * CV] = c00; res[0u * CV + 1u] = c01;
+#if ${CV4}
+  res[0u * CV + 2u] = c02; res[0u * CV + 3u] = c03;
+#endif
+  res[1u * CV] = c10; res[1u * CV + 1u] = c11;
+#if ${CV4}
+  res[1u * CV + 2u] = c12; res[1u * CV + 3u] = c13;
+#endif
+  res[2u * CV] = c20; res[2u * CV + 1u] = c21;
+#if ${CV4}
+  res[2u * CV + 2u] = c22; res[2u * CV + 3u] = c23;
+#endif
+  res[3u * CV] = c30; res[3u * CV + 1u] = c31;
+#if ${CV4}
+  res[3u * CV + 2u] = c32; res[3u * CV + 3u] = c33;
+#endif
+#if ${RT8}
+  res[4u * CV] = c40; res[4u * CV + 1u] = c41;
+#if ${CV4}
+  res[4u * CV + 2u] = c42; res[4u * CV + 3u] = c43;
+#endif
+  res[5u * CV] = c50; res[5u * CV + 1u] = c51;
+#if ${CV4}
+  res[5u * CV + 2u] = c52; res[5u * CV + 3u] = c53;
+#endif
+  res[6u * CV] = c60; res[6u * CV + 1u] = c61;
+#if ${CV4}
+  res[6u * CV + 2u] = c62; res[6u * CV + 3u] = c63;
+#endif
+  res[7u * CV] = c70; res[7u * CV + 1u] = c71;
+#if ${CV4}
+  res[7u * CV + 2u] = c72; res[7u * CV + 3u] = c73;
+#endif
+#endif
+  let cBase = z * params.cBatch;
+  for (var i = params.zero; i < RT * CV; i++) {
+    store(cBase, m0 + i / CV, g0 + (i % CV) * wx, res[i]);
   }
 }

@@ -42,20 +42,98 @@ function dims(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Dims {
   return { batch: Math.max(aBatch, bBatch), M, N, K, aBatch, bBatch };
 }
 
+/**
+ * Kernel variants (shaders/matmul.wgsl). All compute C[z] = op(A[z])·op(B[z]) (+ bias) for
+ * every layout; the choice is about speed only. Each is barrier-free and keeps a block of C in
+ * registers: 8 rows x 16 columns per invocation (`-8x16`) or 4 x 8 (`-4x8`).
+ * - `vec4-*`: B read as vec4 along N, C written as vec4; needs N % 4 == 0 and B not transposed.
+ * - `scalar-*`: every operand element is a strided load: any layout (transB) and alignment.
+ * A is always read through strides, so transA costs nothing extra; batch strides of 0 broadcast.
+ * Launch-time choice: vec4 when it fits; the block shape and the arrangement of the workgroup's 64
+ * invocations (wx along N, 64 / wx along M, a uniform) with the lowest estimated cost (`launchCost`).
+ */
+export type MatmulVariant = 'vec4-8x16' | 'vec4-4x8' | 'scalar-8x16' | 'scalar-4x8';
+const VARIANTS: readonly MatmulVariant[] = ['vec4-8x16', 'vec4-4x8', 'scalar-8x16', 'scalar-4x8'];
+
+export interface MatmulRawOptions {
+  /** Forces a kernel variant (tests, benchmarks); it must fit the operands (vec4: N % 4 == 0, no transB). */
+  variant?: MatmulVariant;
+}
+
+/** Block shapes: rows per invocation, vec4 column groups per invocation. */
+const BLOCKS = { '8x16': [8, 4], '4x8': [4, 2] } as const;
+/** Invocations along N in a workgroup of 64 (the other 64 / wx split the rows). */
+const LANES_N = [64, 32, 16, 8] as const;
+
+interface Launch {
+  variant: MatmulVariant;
+  wx: number;
+}
+
+/**
+ * Estimated cost of a launch: invocations (edge blocks count in full) times the cost of one, per K
+ * step: its loads (rt + 4*cv elements; a load costs about 9 simple instructions on CPU Vulkan,
+ * where it runs lane by lane) plus its multiply-adds (4*rt*cv vector lanes).
+ */
+function launchCost(M: number, groups: number, rt: number, cv: number, wx: number): number {
+  const invocations = Math.ceil(M / ((rt * 64) / wx)) * Math.ceil(groups / (wx * cv)) * 64;
+  return invocations * (9 * (rt + 4 * cv) + 0.6 * 4 * rt * cv);
+}
+
+function chooseLaunch(d: Dims, transB: boolean, forced?: MatmulVariant): Launch {
+  const groups = Math.ceil(d.N / 4);
+  const vec4 = !transB && d.N % 4 === 0;
+  let best: Launch & { cost: number } = { variant: 'scalar-4x8', wx: 64, cost: Infinity };
+  for (const block of ['8x16', '4x8'] as const) {
+    const variant: MatmulVariant = forced ?? `${vec4 ? 'vec4' : 'scalar'}-${block}`;
+    if (forced && !forced.endsWith(block)) continue;
+    const [rt, cv] = BLOCKS[block];
+    for (const wx of LANES_N) {
+      // ties go to the bigger block and to the wider row of invocations (listed first)
+      const cost = launchCost(d.M, groups, rt, cv, wx);
+      if (cost < best.cost) best = { variant, wx, cost };
+    }
+  }
+  return best;
+}
+
 /** The matmul kernel without autograd; `bias` (length N) is added to every row. */
-export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, bias?: Tensor): Tensor {
+export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, bias?: Tensor, options: MatmulRawOptions = {}): Tensor {
   checkFloat('matmul', a, b);
   const d = dims(a, b, transA, transB);
+  if (bias) {
+    checkFloat('matmul', bias);
+    if (bias.size !== d.N) {
+      throw new Error(`matmul: bias ${shapeString(bias.shape)} does not fit the ${d.N} output columns of ${shapeString(a.shape)} x ${shapeString(b.shape)}`);
+    }
+  }
+  const { variant, wx } = chooseLaunch(d, transB, options.variant);
+  if (!VARIANTS.includes(variant)) throw new Error(`matmul: unknown variant '${variant}' (one of ${VARIANTS.join(', ')})`);
+  const vec4 = variant.startsWith('vec4');
+  if (vec4 && (transB || d.N % 4 !== 0)) {
+    throw new Error(`matmul: variant ${variant} needs N % 4 == 0 and B not transposed (${shapeString(a.shape)} x ${shapeString(b.shape)}${transB ? 'ᵀ' : ''})`);
+  }
   const outShape = a.rank === 3 || b.rank === 3 ? [d.batch, d.M, d.N] : [d.M, d.N];
   const out = empty(outShape);
+  if (out.size === 0) return out;
   const rt = runtime();
+  const [rows, cv] = BLOCKS[variant.endsWith('8x16') ? '8x16' : '4x8'];
+  const groups = Math.ceil(d.N / 4);
+  const workgroups: [number, number, number] = [Math.ceil(groups / (wx * cv)), Math.ceil(d.M / ((rows * 64) / wx)), d.batch];
+  const max = rt.gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (workgroups.some((n) => n > max)) {
+    throw new Error(`matmul: ${shapeString(a.shape)} x ${shapeString(b.shape)} needs workgroups [${workgroups.join(', ')}], above the device limit of ${max} per dimension`);
+  }
   const u = new Uniforms()
-    .u32(d.M).u32(d.N).u32(d.K).u32(d.batch)
-    .u32(d.aBatch === 1 ? 0 : d.M * d.K).u32(d.bBatch === 1 ? 0 : d.K * d.N).u32(d.M * d.N).u32(0);
+    .u32(d.M).u32(d.N).u32(d.K).u32(groups)
+    .u32(d.aBatch === 1 ? 0 : d.M * d.K).u32(d.bBatch === 1 ? 0 : d.K * d.N).u32(d.M * d.N).u32(wx)
+    .u32(transA ? 1 : d.K).u32(transA ? d.M : 1) // A's element (m, k) is at m*sam + k*sak
+    .u32(transB ? 1 : d.N).u32(transB ? d.K : 1) // B's element (k, n) is at k*sbk + n*sbn
+    .u32(0);
   const buffers = bias ? [a.buffer, b.buffer, bias.buffer, out.buffer] : [a.buffer, b.buffer, out.buffer];
   rt.dispatch(
-    { name: 'matmul', source: matmulSource, defines: { TRANS_A: transA, TRANS_B: transB, BIAS: !!bias } },
-    { uniforms: u, buffers, workgroups: [Math.ceil(d.N / 64), Math.ceil(d.M / 64), d.batch] },
+    { name: `matmul_${variant}`, source: matmulSource, defines: { VEC4: vec4, RT8: rows === 8, CV4: cv === 4, BIAS: !!bias } },
+    { uniforms: u, buffers, workgroups },
   );
   return out;
 }
