@@ -48,7 +48,10 @@ function reduceKernel(x: Tensor, axes: number[], scale: number): Tensor {
   const nRed = shapeSize(redShape);
   const out = empty(keptDims.map((d) => x.shape[d]));
   const rt = runtime();
-  const wgPerOutput = nRed > 32;
+  // A workgroup per output pays off only for long reductions into few outputs (batchnorm-like
+  // shapes); many outputs (summing a batch of weight gradients) want a thread each, which
+  // also makes neighbouring threads read neighbouring addresses.
+  const wgPerOutput = nRed > 32 && nOut < 4096;
   const u = new Uniforms()
     .u32(nOut).u32(nRed).u32(keptShape.length).u32(redShape.length)
     .f32(scale).u32(0).u32(0).u32(0)
