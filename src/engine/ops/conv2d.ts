@@ -1,2 +1,393 @@
-// Placeholder: filled in by the conv2d kernel work.
-export {};
+/**
+ * 2-D convolution (PyTorch's `conv2d`, cross-correlation): forward, input gradient and weight
+ * gradient, each an implicit GEMM (no im2col buffer), plus the autograd op `conv2d`.
+ *
+ * Layouts: images NCHW; weights in PyTorch's `[Cout, Cin/groups, kh, kw]`, used as-is.
+ * GEMM mapping (per group; groups run side by side):
+ *
+ *   forward  Y[co, col]  = Σ_k W[co, k] · X̂[k, col]          M = Cout, N = N·OH·OW, K = Cin·kh·kw
+ *            W is the weight tensor read as the row-major [Cout, K] matrix it already is
+ *            (k = (ci·kh + i)·kw + j), X̂[k, (n, oh, ow)] = x[n, ci, oh·s − p + i·d, ow·s − p + j·d]
+ *            (zero outside the image), gathered on the fly; Y[co, (n, oh, ow)] is y[n, co, oh, ow].
+ *   dgrad    dX[ci, col] = Σ_k Wᵀ[ci, k] · dŶ[k, col]           M = Cin, N = N·H·W, K = Cout·kh·kw
+ *            run once per stride phase (ih mod s, iw mod s): a phase only meets the taps with
+ *            (ih + p − i·d) ≡ 0 (mod s), so K shrinks to Cout·⌈kh/s⌉·⌈kw/s⌉ and no multiply is
+ *            wasted on the zeros of the strided transposed convolution (stride 2, odd sizes
+ *            included); dŶ reads dy[n, co, (ih + p − i·d)/s, ...] with bounds checks.
+ *   wgrad    dW[co, k]   = Σ_r dY[co, r] · X̂ᵀ[r, k]            M = Cout, N = Cin·kh·kw, K = N·OH·OW
+ *            with split-K: the reduction is cut into chunks whose partial sums go to a
+ *            [splits, Cout, Cin·kh·kw] buffer, added by a second pass (conv2d_reduce.wgsl),
+ *            when the weight is small relative to N·OH·OW (ResNet layer4, conv1).
+ *
+ * Schedules (see shaders/conv2d.wgsl): 'tiled' — 64×64 tiles through workgroup memory,
+ * 256 threads with 4×4 register blocks — for GPUs; 'direct' — the same GEMMs without
+ * workgroup memory or barriers, 8 rows × 8 columns per thread — for CPU adapters (lavapipe,
+ * SwiftShader), where a barrier is a coroutine switch of every SIMD group. `'auto'` (default)
+ * picks by adapter; `setConv2dStrategy` overrides it (tests run both).
+ */
+import convSource from '../../../shaders/conv2d.wgsl';
+import wgradSource from '../../../shaders/conv2d_wgrad.wgsl';
+import reduceSource from '../../../shaders/conv2d_reduce.wgsl';
+import { runtime } from '../runtime.js';
+import { Uniforms } from '../uniforms.js';
+import { empty, zeros, Tensor, type Shape, type Storage, shapeString } from '../tensor.js';
+import { keep } from '../scope.js';
+import { record } from '../tape.js';
+import { sum } from './reduce.js';
+import { checkFloat } from './checks.js';
+
+export interface ConvOptions {
+  /** Stride (default 1), one value or [height, width]. */
+  stride?: number | readonly [number, number];
+  /** Zero padding on each side (default 0). */
+  padding?: number | readonly [number, number];
+  /** Dilation (default 1). */
+  dilation?: number | readonly [number, number];
+  /** Channel groups (default 1): Cin and Cout must be multiples. */
+  groups?: number;
+}
+
+/**
+ * Fused forward epilogue, for eval-mode batchnorm folding: per output channel c,
+ *   y = relu?( (conv(x) + bias[c]) * scale[c] + shift[c] + residual )
+ * with every part optional. `scale`/`shift` are [Cout] (e.g. from `foldBatchNorm`), both or
+ * neither; `residual` has the output's shape (a ResNet block's shortcut); `relu` applies last.
+ * No autograd: for inference.
+ */
+export interface ConvEpilogue {
+  scale?: Tensor;
+  shift?: Tensor;
+  residual?: Tensor;
+  relu?: boolean;
+}
+
+export type ConvStrategy = 'auto' | 'tiled' | 'direct';
+
+let strategySetting: ConvStrategy = 'auto';
+
+/** Chooses the kernel schedule for all convolutions ('auto' = by adapter). */
+export function setConv2dStrategy(strategy: ConvStrategy): void {
+  strategySetting = strategy;
+}
+
+export function getConv2dStrategy(): ConvStrategy {
+  return strategySetting;
+}
+
+/** The schedule 'auto' resolves to on this adapter: 'direct' on CPU implementations. */
+export function conv2dResolvedStrategy(strategy: ConvStrategy = strategySetting): 'tiled' | 'direct' {
+  if (strategy !== 'auto') return strategy;
+  const info = runtime().gpu.adapterInfo;
+  const text = `${info.architecture} ${info.description} ${info.device} ${info.vendor}`;
+  return /software|llvmpipe|lavapipe|swiftshader|cpu/i.test(text) ? 'direct' : 'tiled';
+}
+
+/** Shapes and hyper-parameters of one convolution. */
+export interface Conv2dGeometry {
+  N: number; Cin: number; H: number; W: number;
+  Cout: number; KH: number; KW: number; OH: number; OW: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number; groups: number;
+}
+
+function pair(op: string, what: string, v: number | readonly [number, number] | undefined, dflt: number, min: number): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!p.every((x) => Number.isInteger(x) && x >= min)) throw new Error(`${op}: ${what} must be integers >= ${min}, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+/** Validates shapes and options (clear errors naming the shapes) and derives the output size. */
+export function conv2dGeometry(xShape: Shape, wShape: Shape, opts: ConvOptions = {}, op = 'conv2d'): Conv2dGeometry {
+  if (xShape.length !== 4 || wShape.length !== 4) {
+    throw new Error(`${op}: input must be [N, Cin, H, W] and weight [Cout, Cin/groups, kh, kw], got ${shapeString(xShape)} and ${shapeString(wShape)}`);
+  }
+  const groups = opts.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new Error(`${op}: groups must be a positive integer, got ${groups}`);
+  const [N, Cin, H, W] = xShape;
+  const [Cout, Cig, KH, KW] = wShape;
+  if (Cin % groups !== 0 || Cout % groups !== 0 || Cig * groups !== Cin) {
+    throw new Error(`${op}: input ${shapeString(xShape)} and weight ${shapeString(wShape)} do not match with groups=${groups} (need Cin = weight.shape[1] * groups and Cout divisible by groups)`);
+  }
+  const [sh, sw] = pair(op, 'stride', opts.stride, 1, 1);
+  const [ph, pw] = pair(op, 'padding', opts.padding, 0, 0);
+  const [dh, dw] = pair(op, 'dilation', opts.dilation, 1, 1);
+  const OH = Math.floor((H + 2 * ph - dh * (KH - 1) - 1) / sh) + 1;
+  const OW = Math.floor((W + 2 * pw - dw * (KW - 1) - 1) / sw) + 1;
+  if (KH < 1 || KW < 1 || OH < 1 || OW < 1 || N < 1) {
+    throw new Error(`${op}: input ${shapeString(xShape)} is too small for weight ${shapeString(wShape)} (stride ${sh}x${sw}, padding ${ph}x${pw}, dilation ${dh}x${dw})`);
+  }
+  return { N, Cin, H, W, Cout, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, groups };
+}
+
+// ---------------------------------------------------------------------------------------
+// The implicit-GEMM kernel (shaders/conv2d.wgsl), shared by the forward pass and dgrad.
+
+interface GemmDesc {
+  M: number; NCOL: number; KCH: number; TH: number; TW: number; GR: number; GC: number;
+  SH: number; SW: number; strideH: number; strideW: number; offH: number; offW: number;
+  dilH: number; dilW: number; srcImg: number; srcCh: number; srcGroup: number;
+  aRow: number; aCh: number; aTH: number; aTW: number; aBase: number; aGroup: number;
+  outImg: number; outCh: number; outRow: number; outCol: number; outBase: number; outGroup: number;
+  groups: number;
+  /** A is contiguous along k (forward weights): vec4 weight loads when K % 4 == 0. */
+  aContiguous: boolean;
+}
+
+function gemmUniforms(d: GemmDesc, epi: number): Uniforms {
+  return new Uniforms()
+    .u32(d.M).u32(d.NCOL).u32(d.KCH).u32(d.TH)
+    .u32(d.TW).u32(d.GR).u32(d.GC).u32(d.SH)
+    .u32(d.SW).i32(d.strideH).i32(d.strideW).i32(d.offH)
+    .i32(d.offW).i32(d.dilH).i32(d.dilW).u32(d.srcImg)
+    .u32(d.srcCh).u32(d.srcGroup).u32(d.aRow).u32(d.aCh)
+    .u32(d.aTH).u32(d.aTW).u32(d.aBase).u32(d.aGroup)
+    .u32(d.outImg).u32(d.outCh).u32(d.outRow).u32(d.outCol)
+    .u32(d.outBase).u32(d.outGroup).u32(16).u32(epi);
+}
+
+/** Rows and 4-column groups per thread of the direct schedule. */
+function directTile(M: number, NCOL: number, groups: number): { rows: number; cgroups: number } {
+  const rows = 8;
+  let cgroups = NCOL >= 1024 ? 2 : 1;
+  // Keep enough workgroups to feed every core.
+  if (cgroups === 2 && Math.ceil(M / rows) * Math.ceil(NCOL / 512) * groups < 16) cgroups = 1;
+  return { rows, cgroups };
+}
+
+interface Epi {
+  bias?: Tensor | null;
+  scale?: Tensor;
+  shift?: Tensor;
+  residual?: Tensor;
+  relu?: boolean;
+}
+
+function runGemm(name: string, d: GemmDesc, src: Tensor, weight: Tensor, out: Tensor, strategy: 'tiled' | 'direct', epi: Epi = {}): void {
+  const rt = runtime();
+  const K = d.KCH * d.TH * d.TW;
+  const direct = strategy === 'direct';
+  const pointwise = d.TH === 1 && d.TW === 1 && d.strideH === 1 && d.strideW === 1 && d.offH === 0 && d.offW === 0 &&
+    d.GR <= d.SH && d.GC <= d.SW;
+  const vecB = direct && pointwise && d.GR === d.SH && d.GC === d.SW && (d.SH * d.SW) % 4 === 0 && d.srcImg % 4 === 0 && d.srcGroup % 4 === 0;
+  const vecA = direct && d.aContiguous && K % 4 === 0 && d.aRow % 4 === 0 && d.aGroup % 4 === 0 && d.aBase % 4 === 0;
+  const tile = direct ? directTile(d.M, d.NCOL, d.groups) : { rows: 4, cgroups: 1 };
+  const none = placeholder();
+  const buffers = [src.buffer, weight.buffer, out.buffer, (epi.bias ?? none).buffer, (epi.scale ?? none).buffer,
+    (epi.shift ?? none).buffer, (epi.residual ?? none).buffer];
+  const bits = (epi.bias ? 1 : 0) | (epi.scale ? 2 : 0) | (epi.residual ? 4 : 0) | (epi.relu ? 8 : 0);
+  const defines = {
+    TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, VEC_A: vecA, VEC_B: vecB, POINTWISE: direct && pointwise,
+    KLOOP: unrollTiles() ? 'TK' : 'params.tk',
+  };
+  const colsPerWg = direct ? 256 * tile.cgroups : 64;
+  const rowsPerWg = direct ? tile.rows : 64;
+  const workgroups: [number, number, number] = [Math.ceil(d.NCOL / colsPerWg), Math.ceil(d.M / rowsPerWg), d.groups];
+  checkGrid(name, workgroups);
+  rt.dispatch({ name, source: convSource, defines }, { uniforms: gemmUniforms(d, bits), buffers, workgroups });
+}
+
+/** Whether tiled kernels unroll their inner loop (not on CPU adapters: compile time). */
+function unrollTiles(): boolean {
+  return conv2dResolvedStrategy('auto') === 'tiled';
+}
+
+/** A small zero tensor bound in place of absent epilogue operands (one per runtime). */
+let placeholderTensor: { rt: unknown; t: Tensor } | null = null;
+function placeholder(): Tensor {
+  const rt = runtime();
+  if (!placeholderTensor || placeholderTensor.rt !== rt || placeholderTensor.t.disposed) {
+    placeholderTensor = { rt, t: keep(zeros([4])) };
+  }
+  return placeholderTensor.t;
+}
+
+function checkGrid(name: string, wg: readonly number[]): void {
+  const max = runtime().gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (wg.some((v) => v > max)) throw new Error(`${name}: grid ${JSON.stringify(wg)} exceeds ${max} workgroups per dimension (batch too large)`);
+}
+
+function resolve(strategy?: ConvStrategy): 'tiled' | 'direct' {
+  return conv2dResolvedStrategy(strategy ?? strategySetting);
+}
+
+function checkChannelVector(op: string, t: Tensor, C: number, what: string): void {
+  checkFloat(op, t);
+  if (t.rank !== 1 || t.shape[0] !== C) throw new Error(`${op}: ${what} ${shapeString(t.shape)} must have shape [${C}] (one value per output channel)`);
+}
+
+/**
+ * Forward convolution without autograd: x [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw],
+ * optional bias [Cout] and fused epilogue (see `ConvEpilogue`). Returns [N, Cout, OH, OW].
+ */
+export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOptions = {}, epilogue: ConvEpilogue = {}, strategy?: ConvStrategy): Tensor {
+  const op = 'conv2d';
+  checkFloat(op, x, weight);
+  const g = conv2dGeometry(x.shape, weight.shape, opts, op);
+  if (bias) checkChannelVector(op, bias, g.Cout, 'bias');
+  if (!!epilogue.scale !== !!epilogue.shift) throw new Error(`${op}: the epilogue needs both scale and shift, or neither`);
+  if (epilogue.scale) checkChannelVector(op, epilogue.scale, g.Cout, 'epilogue scale');
+  if (epilogue.shift) checkChannelVector(op, epilogue.shift, g.Cout, 'epilogue shift');
+  const outShape = [g.N, g.Cout, g.OH, g.OW];
+  if (epilogue.residual) {
+    checkFloat(op, epilogue.residual);
+    if (epilogue.residual.shape.join() !== outShape.join()) {
+      throw new Error(`${op}: epilogue residual ${shapeString(epilogue.residual.shape)} must have the output shape ${shapeString(outShape)}`);
+    }
+  }
+  const out = empty(outShape);
+  const Cig = g.Cin / g.groups;
+  const Cog = g.Cout / g.groups;
+  const taps = g.KH * g.KW;
+  const P = g.OH * g.OW;
+  runGemm('conv2d', {
+    M: Cog, NCOL: g.N * P, KCH: Cig, TH: g.KH, TW: g.KW, GR: g.OH, GC: g.OW, SH: g.H, SW: g.W,
+    strideH: g.sh, strideW: g.sw, offH: -g.ph, offW: -g.pw, dilH: g.dh, dilW: g.dw,
+    srcImg: g.Cin * g.H * g.W, srcCh: g.H * g.W, srcGroup: Cig * g.H * g.W,
+    aRow: Cig * taps, aCh: taps, aTH: g.KW, aTW: 1, aBase: 0, aGroup: Cog * Cig * taps,
+    outImg: g.Cout * P, outCh: P, outRow: g.OW, outCol: 1, outBase: 0, outGroup: Cog * P,
+    groups: g.groups, aContiguous: true,
+  }, x, weight, out, resolve(strategy), { bias, ...epilogue });
+  return out;
+}
+
+/** Taps of one kernel axis met by the pixels of stride phase `phase` (an arithmetic progression). */
+function phaseTaps(phase: number, pad: number, k: number, s: number, d: number): { first: number; step: number; count: number; c0: number; e: number } {
+  const valid: number[] = [];
+  for (let t = 0; t < k; t++) if ((((phase + pad - t * d) % s) + s) % s === 0) valid.push(t);
+  if (valid.length === 0) return { first: 0, step: 1, count: 0, c0: 0, e: 0 };
+  const step = valid.length > 1 ? valid[1] - valid[0] : 1;
+  const first = valid[0];
+  // o = (i*s + phase + pad - t*d) / s = i + c0 - e*j for tap t = first + step*j.
+  return { first, step, count: valid.length, c0: (phase + pad - first * d) / s, e: (step * d) / s };
+}
+
+/**
+ * Gradient of the convolution with respect to its input: dy [N, Cout, OH, OW] and weight →
+ * dx of shape `inputShape` [N, Cin, H, W]. One implicit GEMM per stride phase.
+ */
+export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: Shape, opts: ConvOptions = {}, strategy?: ConvStrategy): Tensor {
+  const op = 'conv2dGradInput';
+  checkFloat(op, dy, weight);
+  const g = conv2dGeometry(inputShape, weight.shape, opts, op);
+  const dyShape = [g.N, g.Cout, g.OH, g.OW];
+  if (dy.shape.join() !== dyShape.join()) throw new Error(`${op}: output gradient ${shapeString(dy.shape)} must have shape ${shapeString(dyShape)}`);
+  const dx = empty([g.N, g.Cin, g.H, g.W]);
+  const Cig = g.Cin / g.groups;
+  const Cog = g.Cout / g.groups;
+  const taps = g.KH * g.KW;
+  const s = resolve(strategy);
+  for (let ph = 0; ph < Math.min(g.sh, g.H); ph++) {
+    for (let pw = 0; pw < Math.min(g.sw, g.W); pw++) {
+      const hp = Math.ceil((g.H - ph) / g.sh);
+      const wp = Math.ceil((g.W - pw) / g.sw);
+      const th = phaseTaps(ph, g.ph, g.KH, g.sh, g.dh);
+      const tw = phaseTaps(pw, g.pw, g.KW, g.sw, g.dw);
+      const none = th.count === 0 || tw.count === 0;
+      runGemm('conv2d', {
+        M: Cig, NCOL: g.N * hp * wp, KCH: none ? 0 : Cog, TH: Math.max(th.count, 1), TW: Math.max(tw.count, 1), GR: hp, GC: wp,
+        SH: g.OH, SW: g.OW, strideH: 1, strideW: 1, offH: th.c0, offW: tw.c0, dilH: -th.e, dilW: -tw.e,
+        srcImg: g.Cout * g.OH * g.OW, srcCh: g.OH * g.OW, srcGroup: Cog * g.OH * g.OW,
+        aRow: taps, aCh: Cig * taps, aTH: th.step * g.KW, aTW: tw.step, aBase: th.first * g.KW + tw.first, aGroup: Cog * Cig * taps,
+        outImg: g.Cin * g.H * g.W, outCh: g.H * g.W, outRow: g.sh * g.W, outCol: g.sw, outBase: ph * g.W + pw, outGroup: Cig * g.H * g.W,
+        groups: g.groups, aContiguous: false,
+      }, dy, weight, dx, s);
+    }
+  }
+  return dx;
+}
+
+/** Partial-sum buffers above this size make split-K use fewer chunks. */
+const MAX_PARTIAL_BYTES = 64 * 2 ** 20;
+
+/**
+ * Gradient of the convolution with respect to its weight: dy [N, Cout, OH, OW] and the input
+ * x → dW of shape `weightShape` [Cout, Cin/groups, kh, kw] (split-K over N·OH·OW).
+ */
+export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts: ConvOptions = {}, strategy?: ConvStrategy): Tensor {
+  const op = 'conv2dGradWeight';
+  checkFloat(op, dy, x);
+  const g = conv2dGeometry(x.shape, weightShape, opts, op);
+  const dyShape = [g.N, g.Cout, g.OH, g.OW];
+  if (dy.shape.join() !== dyShape.join()) throw new Error(`${op}: output gradient ${shapeString(dy.shape)} must have shape ${shapeString(dyShape)}`);
+  const rt = runtime();
+  const s = resolve(strategy);
+  const direct = s === 'direct';
+  const Cig = g.Cin / g.groups;
+  const Cog = g.Cout / g.groups;
+  const M = Cog;
+  const NCOL = Cig * g.KH * g.KW;
+  const P = g.OH * g.OW;
+  const RTOT = g.N * P;
+  const tile = direct ? directTile(M, NCOL, g.groups) : { rows: 4, cgroups: 1 };
+  const rowsPerWg = direct ? tile.rows : 64;
+  const colsPerWg = direct ? 256 * tile.cgroups : 64;
+  const rowBlocks = Math.ceil(M / rowsPerWg);
+  const tiles = rowBlocks * Math.ceil(NCOL / colsPerWg) * g.groups;
+  // Split-K: enough workgroups to fill the device, each chunk long enough to amortize its
+  // partial-sum write, and a bounded partial buffer.
+  const wanted = direct ? 32 : 512;
+  const minChunk = direct ? 512 : 256;
+  const size = g.Cout * NCOL;
+  let splits = Math.max(1, Math.min(Math.ceil(wanted / tiles), Math.floor(RTOT / minChunk), Math.floor(MAX_PARTIAL_BYTES / (4 * size))));
+  let rPerSplit = Math.ceil(Math.ceil(RTOT / splits) / 4) * 4;
+  splits = Math.ceil(RTOT / rPerSplit);
+  if (splits === 1) rPerSplit = RTOT;
+  const vecA = direct && P % 4 === 0 && rPerSplit % 4 === 0;
+  const dw = empty([g.Cout, Cig, g.KH, g.KW]);
+  const part = splits > 1 ? empty([splits * size]) : dw;
+  const u = new Uniforms()
+    .u32(M).u32(NCOL).u32(g.KH).u32(g.KW)
+    .u32(g.H).u32(g.W).u32(g.OH).u32(g.OW)
+    .i32(g.sh).i32(g.sw).i32(g.ph).i32(g.pw)
+    .i32(g.dh).i32(g.dw).u32(rPerSplit).u32(RTOT)
+    .u32(g.Cin * g.H * g.W).u32(g.Cout * P).u32(Cig * g.H * g.W).u32(Cog * P)
+    .u32(size).u32(M * NCOL).u32(rowBlocks).u32(16);
+  const workgroups: [number, number, number] = [Math.ceil(NCOL / colsPerWg), rowBlocks * g.groups, splits];
+  checkGrid('conv2d_wgrad', workgroups);
+  rt.dispatch(
+    { name: 'conv2d_wgrad', source: wgradSource, defines: { TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, VEC_A: vecA, KLOOP: unrollTiles() ? 'TK' : 'params.tk' } },
+    { uniforms: u, buffers: [x.buffer, dy.buffer, part.buffer], workgroups },
+  );
+  if (splits > 1) {
+    rt.dispatch(
+      { name: 'conv2d_reduce', source: reduceSource },
+      { uniforms: new Uniforms().u32(size).u32(splits).u32(0).u32(0), buffers: [part.buffer, dw.buffer], workgroups: rt.grid(Math.ceil(size / 256)) },
+    );
+    part.dispose();
+  }
+  return dw;
+}
+
+function revive(storage: Storage, shape: Shape): Tensor {
+  storage.retain();
+  return new Tensor(storage, shape, 'f32');
+}
+
+/**
+ * 2-D convolution with autograd (PyTorch semantics): x [N, Cin, H, W], weight
+ * [Cout, Cin/groups, kh, kw], optional bias [Cout] → [N, Cout, OH, OW]. Backward gives
+ * dx (`conv2dGradInput`), dweight (`conv2dGradWeight`) and dbias (Σ dy over N, H, W), each
+ * only when needed.
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOptions = {}): Tensor {
+  const out = conv2dRaw(x, weight, bias, opts);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  // The tape keeps x's and weight's storage alive; re-wrap it in the rule so that the caller
+  // may dispose its tensors before backward().
+  const xs = x.liveStorage('conv2d');
+  const ws = weight.liveStorage('conv2d');
+  const xShape = [...x.shape];
+  const wShape = [...weight.shape];
+  record('conv2d', inputs, [out], ([gy], needs) => {
+    const xr = needs[1] ? revive(xs, xShape) : null;
+    const wr = needs[0] ? revive(ws, wShape) : null;
+    const grads = [
+      wr ? conv2dGradInput(gy!, wr, xShape, opts) : null,
+      xr ? conv2dGradWeight(gy!, xr, wShape, opts) : null,
+      ...(bias ? [needs[2] ? sum(gy!, [0, 2, 3]) : null] : []),
+    ];
+    xr?.dispose();
+    wr?.dispose();
+    return grads;
+  }, [x, weight]);
+  return out;
+}

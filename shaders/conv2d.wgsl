@@ -1,0 +1,330 @@
+// Convolution as an implicit GEMM (no im2col buffer): C[row, col] = sum_k A[row, k] * B[k, col].
+//
+// One kernel serves the forward pass and each stride phase of the input gradient:
+//   forward  rows = output channels (per group), k = (ci, kh, kw), cols = (n, oh, ow);
+//            A = the PyTorch weight [Cout, Cin/groups, kh, kw] read as-is as a [Cout, K] matrix,
+//            B[k, col] = x[n, ci, oh*s - p + kh*d, ow*s - p + kw*d] (0 outside the image).
+//   dgrad    rows = input channels, k = (co, taps of this phase), cols = the input pixels of the
+//            phase (ih = ph + s*i, iw = pw + s*j); A = the transposed weight, B = dy at
+//            oh = i + c0 - e*t (see conv2d.ts), i.e. the same access pattern with stride 1.
+// The source pixel of tap (th, tw) for grid position (r, c) is
+//   (r*strideH + offH + th*dilH, c*strideW + offW + tw*dilW), read when inside [0, SH) x [0, SW).
+// Weight element (row, ch, th, tw) is at aBase + row*aRow + ch*aCh + th*aTH + tw*aTW.
+// Output element (n, row, r, c) is at n*outImg + row*outCh + outBase + r*outRow + c*outCol.
+// Groups run as wid.z with per-group offsets.
+//
+// Two schedules (the host picks one per adapter, tests run both):
+//  TILED  (GPUs): 64x64 output tile per 256-thread workgroup, K in steps of 16 through
+//         workgroup memory (A tile [16][64], B tile [16][64], 8 KiB), 4x4 outputs per thread
+//         read as vec4 from workgroup memory, im2col addressing done once per tile element.
+//  DIRECT (CPU adapters: lavapipe, SwiftShader run invocations as SIMD lanes and make each
+//         barrier a coroutine switch): no workgroup memory or barriers; the workgroup's
+//         threads share R output rows (uniform weight reads) and each thread owns 4*CG
+//         columns in groups of 4 consecutive ones (vec4 accumulators, coalesced across lanes).
+//
+// Fused epilogue (forward only, all optional, bits of params.epi): v = acc (+ bias[row])
+// (* scale[row] + shift[row]) (+ residual[same index]) then ReLU.
+
+struct Params {
+  M: u32, NCOL: u32, KCH: u32, TH: u32,
+  TW: u32, GR: u32, GC: u32, SH: u32,
+  SW: u32, strideH: i32, strideW: i32, offH: i32,
+  offW: i32, dilH: i32, dilW: i32, srcImg: u32,
+  srcCh: u32, srcGroup: u32, aRow: u32, aCh: u32,
+  aTH: u32, aTW: u32, aBase: u32, aGroup: u32,
+  outImg: u32, outCh: u32, outRow: u32, outCol: u32,
+  outBase: u32, outGroup: u32, tk: u32, epi: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+#if ${VEC_B}
+@group(0) @binding(1) var<storage, read> X: array<vec4f>;
+#else
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+#endif
+#if ${VEC_A}
+@group(0) @binding(2) var<storage, read> Wt: array<vec4f>;
+#else
+@group(0) @binding(2) var<storage, read> Wt: array<f32>;
+#endif
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+// Epilogue operands: always bound (a small zero buffer stands in for absent ones), switched
+// by the uniform `epi` bits, so that they add no shader variants.
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> scale: array<f32>;
+@group(0) @binding(6) var<storage, read> shift: array<f32>;
+@group(0) @binding(7) var<storage, read> residual: array<f32>;
+
+const EPI_BIAS = 1u;
+const EPI_AFFINE = 2u;
+const EPI_RESIDUAL = 4u;
+const EPI_RELU = 8u;
+
+fn epilogue(row: u32, grp: u32, index: u32, acc: f32) -> f32 {
+  var v = acc;
+  let ch = grp * params.M + row;
+  let epi = params.epi;
+  if ((epi & EPI_BIAS) != 0u) {
+    v += bias[ch];
+  }
+  if ((epi & EPI_AFFINE) != 0u) {
+    v = v * scale[ch] + shift[ch];
+  }
+  if ((epi & EPI_RESIDUAL) != 0u) {
+    v += residual[index];
+  }
+  if ((epi & EPI_RELU) != 0u) {
+    v = max(v, 0.0);
+  }
+  return v;
+}
+
+/** Output offset of column `col` (without the row and group terms). */
+fn outOffset(col: u32) -> u32 {
+  let P = params.GR * params.GC;
+  let n = col / P;
+  let p = col - n * P;
+  let r = p / params.GC;
+  let c = p - r * params.GC;
+  return n * params.outImg + params.outBase + r * params.outRow + c * params.outCol;
+}
+
+/** Stores one result; `ooff` = outOffset(col), computed once per column. */
+fn store(row: u32, col: u32, grp: u32, ooff: u32, acc: f32) {
+  if (row < params.M && col < params.NCOL) {
+    let index = ooff + grp * params.outGroup + row * params.outCh;
+    Y[index] = epilogue(row, grp, index, acc);
+  }
+}
+
+#if ${TILED}
+// ------------------------------------------------------------------------------- TILED
+const BM = 64u;
+const BN = 64u;
+const TK = 16u;
+var<workgroup> As: array<vec4f, 256>; // [k][m / 4], TK x BM
+var<workgroup> Bs: array<vec4f, 256>; // [k][n / 4], TK x BN
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let grp = wid.z;
+  let tid = lid.y * 16u + lid.x;
+  let m0 = wid.y * BM;
+  let n0 = wid.x * BN;
+  let taps = params.TH * params.TW;
+  let K = params.KCH * taps;
+  let SH = i32(params.SH);
+  let SW = i32(params.SW);
+
+  // This thread always loads B-tile column bn (rows bk0 + 4j) and A-tile rows am0 + 16j (column ak).
+  let bn = tid % BN;
+  let bk0 = tid / BN;
+  let bcol = n0 + bn;
+  let bcolOk = bcol < params.NCOL;
+  let P = params.GR * params.GC;
+  let bc = min(bcol, params.NCOL - 1u);
+  let bimg = bc / P;
+  let bp = bc - bimg * P;
+  let br = bp / params.GC;
+  let bcc = bp - br * params.GC;
+  let ih0 = i32(br) * params.strideH + params.offH;
+  let iw0 = i32(bcc) * params.strideW + params.offW;
+  let bbase = bimg * params.srcImg + grp * params.srcGroup;
+  let ak = tid % TK;
+  let am0 = tid / TK;
+  let abase = params.aBase + grp * params.aGroup;
+
+  var acc: array<vec4f, 4>;
+  for (var k0 = 0u; k0 < K; k0 += TK) {
+    // A tile: rows m0 + am0 + 16j, column k0 + ak.
+    let ka = k0 + ak;
+    let cha = ka / taps;
+    let ta = ka - cha * taps;
+    let tha = ta / params.TW;
+    let twa = ta - tha * params.TW;
+    let aoff = abase + cha * params.aCh + tha * params.aTH + twa * params.aTW;
+    for (var j = 0u; j < 4u; j++) {
+      let am = am0 + 16u * j;
+      let row = m0 + am;
+      var v = 0.0;
+      if (row < params.M && ka < K) {
+#if ${VEC_A}
+        let e = aoff + row * params.aRow;
+        v = Wt[e / 4u][e % 4u];
+#else
+        v = Wt[aoff + row * params.aRow];
+#endif
+      }
+      As[ak * 16u + am / 4u][am % 4u] = v;
+    }
+    // B tile: rows k0 + bk0 + 4j, column bn.
+    for (var j = 0u; j < 4u; j++) {
+      let bk = bk0 + 4u * j;
+      let kb = k0 + bk;
+      let chb = kb / taps;
+      let tb = kb - chb * taps;
+      let thb = tb / params.TW;
+      let twb = tb - thb * params.TW;
+      let ih = ih0 + i32(thb) * params.dilH;
+      let iw = iw0 + i32(twb) * params.dilW;
+      var v = 0.0;
+      if (bcolOk && kb < K && ih >= 0 && ih < SH && iw >= 0 && iw < SW) {
+        let e = bbase + chb * params.srcCh + u32(ih) * params.SW + u32(iw);
+#if ${VEC_B}
+        v = X[e / 4u][e % 4u];
+#else
+        v = X[e];
+#endif
+      }
+      Bs[bk * 16u + bn / 4u][bn % 4u] = v;
+    }
+    workgroupBarrier();
+    // The bound is the constant TK on GPUs (fully unrolled) and the uniform params.tk (= TK)
+    // on CPU adapters, where unrolling only multiplies the shader compile time.
+    for (var k = 0u; k < ${KLOOP}; k++) {
+      let a = As[k * 16u + lid.y];
+      let b = Bs[k * 16u + lid.x];
+      acc[0] = fma(vec4f(a.x), b, acc[0]);
+      acc[1] = fma(vec4f(a.y), b, acc[1]);
+      acc[2] = fma(vec4f(a.z), b, acc[2]);
+      acc[3] = fma(vec4f(a.w), b, acc[3]);
+    }
+    workgroupBarrier();
+  }
+  var ooff: array<u32, 4>;
+  for (var e = 0u; e < 4u; e++) {
+    ooff[e] = outOffset(min(n0 + lid.x * 4u + e, params.NCOL - 1u));
+  }
+  for (var i = 0u; i < 4u; i++) {
+    for (var e = 0u; e < 4u; e++) {
+      store(m0 + lid.y * 4u + i, n0 + lid.x * 4u + e, grp, ooff[e], acc[i][e]);
+    }
+  }
+}
+#else
+// ------------------------------------------------------------------------------- DIRECT
+const WG = 64u;
+const R = ${ROWS}u;          // output rows per thread (shared by the whole workgroup)
+const CG = ${CGROUPS}u;      // groups of 4 consecutive columns per thread
+const NC = ${CGROUPS}u * 4u;
+#if ${VEC_A}
+const KSTEP = 4u;
+#else
+const KSTEP = 1u;
+#endif
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let grp = wid.z;
+  let row0 = wid.y * R;
+  let colBase = wid.x * (WG * NC);
+  let P = params.GR * params.GC;
+  let SH = params.SH;
+  let SW = params.SW;
+
+  // Per column: source offset of the (unpadded) window origin and its row/column.
+  var cbase: array<i32, ${CGROUPS}u * 4u>;
+  var ihb: array<i32, ${CGROUPS}u * 4u>;
+  var iwb: array<i32, ${CGROUPS}u * 4u>;
+  for (var g = 0u; g < CG; g++) {
+    for (var e = 0u; e < 4u; e++) {
+      let col = min(colBase + (g * WG + li) * 4u + e, params.NCOL - 1u);
+      let n = col / P;
+      let p = col - n * P;
+      let r = p / params.GC;
+      let c = p - r * params.GC;
+      let ih = i32(r) * params.strideH + params.offH;
+      let iw = i32(c) * params.strideW + params.offW;
+      ihb[g * 4u + e] = ih;
+      iwb[g * 4u + e] = iw;
+      cbase[g * 4u + e] = i32(n * params.srcImg + grp * params.srcGroup) + ih * i32(SW) + iw;
+    }
+  }
+  var arow: array<u32, ${ROWS}u>;
+  for (var i = 0u; i < R; i++) {
+    arow[i] = params.aBase + grp * params.aGroup + min(row0 + i, params.M - 1u) * params.aRow;
+  }
+
+  var acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
+  let K = params.KCH * params.TH * params.TW;
+  // Tap walk: (ch, th, tw) advance with k; offsets kept incrementally (no divisions).
+  var th = 0u;
+  var tw = 0u;
+  var hOff = 0i;
+  var wOff = 0i;
+  var chS = 0u;
+  var chA = 0u;
+  for (var k = 0u; k < K; k += KSTEP) {
+#if ${VEC_A}
+    var a4: array<vec4f, ${ROWS}u>;
+    for (var i = 0u; i < R; i++) {
+      a4[i] = Wt[(arow[i] + k) / 4u];
+    }
+#endif
+    for (var kk = 0u; kk < KSTEP; kk++) {
+      let sOff = i32(chS) + hOff * i32(SW) + wOff;
+      var b: array<vec4f, ${CGROUPS}u>;
+      for (var g = 0u; g < CG; g++) {
+#if ${POINTWISE}
+#if ${VEC_B}
+        b[g] = X[u32(cbase[g * 4u] + sOff) / 4u];
+#else
+        for (var e = 0u; e < 4u; e++) {
+          b[g][e] = X[u32(cbase[g * 4u + e] + sOff)];
+        }
+#endif
+#else
+        for (var e = 0u; e < 4u; e++) {
+          let c = g * 4u + e;
+          let ok = u32(ihb[c] + hOff) < SH && u32(iwb[c] + wOff) < SW;
+          let v = X[u32(select(0i, cbase[c] + sOff, ok))];
+          b[g][e] = select(0.0, v, ok);
+        }
+#endif
+      }
+      let aOff = chA + th * params.aTH + tw * params.aTW;
+      for (var i = 0u; i < R; i++) {
+#if ${VEC_A}
+        let a = a4[i][kk];
+#else
+        let a = Wt[arow[i] + aOff];
+#endif
+        for (var g = 0u; g < CG; g++) {
+          acc[i * CG + g] = fma(vec4f(a), b[g], acc[i * CG + g]);
+        }
+      }
+#if ${POINTWISE}
+      chS += params.srcCh;
+      chA += params.aCh;
+#else
+      tw += 1u;
+      wOff += params.dilW;
+      if (tw == params.TW) {
+        tw = 0u;
+        wOff = 0i;
+        th += 1u;
+        hOff += params.dilH;
+        if (th == params.TH) {
+          th = 0u;
+          hOff = 0i;
+          chS += params.srcCh;
+          chA += params.aCh;
+        }
+      }
+#endif
+    }
+  }
+
+  var ooff: array<u32, ${CGROUPS}u * 4u>;
+  for (var c = 0u; c < NC; c++) {
+    ooff[c] = outOffset(min(colBase + ((c / 4u) * WG + li) * 4u + c % 4u, params.NCOL - 1u));
+  }
+  for (var i = 0u; i < R; i++) {
+    for (var g = 0u; g < CG; g++) {
+      for (var e = 0u; e < 4u; e++) {
+        store(row0 + i, colBase + (g * WG + li) * 4u + e, grp, ooff[g * 4u + e], acc[i * CG + g][e]);
+      }
+    }
+  }
+}
+#endif

@@ -1,0 +1,238 @@
+// Weight gradient of a convolution as an implicit GEMM with split-K:
+//   dW[co, k'] = sum_r dy[n, co, oh, ow] * x[n, ci, oh*s - p + kh*d, ow*s - p + kw*d]
+// rows = output channels (per group), cols k' = (ci, kh, kw) (the PyTorch weight layout
+// [Cout, Cin/groups, kh, kw] read as [Cout, K']), reduction r = (n, oh, ow) of length N*OH*OW.
+// The reduction is cut into `splits` chunks of rPerSplit (wid.z); chunk s writes its partial
+// sums to part[s, group, row, col] and conv2d_reduce.wgsl adds the chunks (with one chunk
+// the kernel writes dW directly). Groups share grid dimension y with the row blocks.
+//
+// Schedules as in conv2d.wgsl: TILED (64x64 tile, r in steps of 16 through workgroup memory,
+// 4x4 per thread, 256 threads) for GPUs; DIRECT (no workgroup memory, R rows shared by the
+// workgroup, 4*CG columns per thread) for CPU adapters.
+
+struct Params {
+  M: u32, NCOL: u32, TH: u32, TW: u32,
+  H: u32, W: u32, OH: u32, OW: u32,
+  strideH: i32, strideW: i32, padH: i32, padW: i32,
+  dilH: i32, dilW: i32, rPerSplit: u32, RTOT: u32,
+  xImg: u32, dyImg: u32, xGroup: u32, dyGroup: u32,
+  outSplit: u32, outGroup: u32, rowBlocks: u32, tk: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+#if ${VEC_A}
+@group(0) @binding(2) var<storage, read> DY: array<vec4f>;
+#else
+@group(0) @binding(2) var<storage, read> DY: array<f32>;
+#endif
+@group(0) @binding(3) var<storage, read_write> OUT: array<f32>;
+
+fn store(split: u32, grp: u32, row: u32, col: u32, v: f32) {
+  if (row < params.M && col < params.NCOL) {
+    OUT[split * params.outSplit + grp * params.outGroup + row * params.NCOL + col] = v;
+  }
+}
+
+#if ${TILED}
+// ------------------------------------------------------------------------------- TILED
+const BM = 64u;
+const BN = 64u;
+const TK = 16u;
+var<workgroup> As: array<vec4f, 256>; // [r][m / 4]
+var<workgroup> Bs: array<vec4f, 256>; // [r][n / 4]
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let split = wid.z;
+  let grp = wid.y / params.rowBlocks;
+  let m0 = (wid.y - grp * params.rowBlocks) * BM;
+  let n0 = wid.x * BN;
+  let tid = lid.y * 16u + lid.x;
+  let P = params.OH * params.OW;
+  let rs = split * params.rPerSplit;
+  let re = min(rs + params.rPerSplit, params.RTOT);
+  let H = i32(params.H);
+  let W = i32(params.W);
+
+  // B-tile column of this thread: k' = (ci, kh, kw).
+  let bn = tid % BN;
+  let bk0 = tid / BN;
+  let bcol = n0 + bn;
+  let bcolOk = bcol < params.NCOL;
+  let taps = params.TH * params.TW;
+  let bc = min(bcol, params.NCOL - 1u);
+  let ci = bc / taps;
+  let t = bc - ci * taps;
+  let kh = t / params.TW;
+  let kw = t - kh * params.TW;
+  let khd = i32(kh) * params.dilH - params.padH;
+  let kwd = i32(kw) * params.dilW - params.padW;
+  let xoff = grp * params.xGroup + ci * params.H * params.W;
+  let ak = tid % TK;
+  let am0 = tid / TK;
+
+  var acc: array<vec4f, 4>;
+  for (var r0 = rs; r0 < re; r0 += TK) {
+    let ra = r0 + ak;
+    let na = ra / P;
+    let pa = ra - na * P;
+    let abase = na * params.dyImg + grp * params.dyGroup + pa;
+    for (var j = 0u; j < 4u; j++) {
+      let am = am0 + 16u * j;
+      let row = m0 + am;
+      var v = 0.0;
+      if (row < params.M && ra < re) {
+#if ${VEC_A}
+        let e = abase + row * P;
+        v = DY[e / 4u][e % 4u];
+#else
+        v = DY[abase + row * P];
+#endif
+      }
+      As[ak * 16u + am / 4u][am % 4u] = v;
+    }
+    for (var j = 0u; j < 4u; j++) {
+      let bk = bk0 + 4u * j;
+      let rb = r0 + bk;
+      let nb = rb / P;
+      let pb = rb - nb * P;
+      let oh = pb / params.OW;
+      let ow = pb - oh * params.OW;
+      let ih = i32(oh) * params.strideH + khd;
+      let iw = i32(ow) * params.strideW + kwd;
+      var v = 0.0;
+      if (bcolOk && rb < re && ih >= 0 && ih < H && iw >= 0 && iw < W) {
+        v = X[nb * params.xImg + xoff + u32(ih) * params.W + u32(iw)];
+      }
+      Bs[bk * 16u + bn / 4u][bn % 4u] = v;
+    }
+    workgroupBarrier();
+    // Constant bound TK on GPUs (unrolled), uniform params.tk (= TK) on CPU adapters.
+    for (var k = 0u; k < ${KLOOP}; k++) {
+      let a = As[k * 16u + lid.y];
+      let b = Bs[k * 16u + lid.x];
+      acc[0] = fma(vec4f(a.x), b, acc[0]);
+      acc[1] = fma(vec4f(a.y), b, acc[1]);
+      acc[2] = fma(vec4f(a.z), b, acc[2]);
+      acc[3] = fma(vec4f(a.w), b, acc[3]);
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    for (var e = 0u; e < 4u; e++) {
+      store(split, grp, m0 + lid.y * 4u + i, n0 + lid.x * 4u + e, acc[i][e]);
+    }
+  }
+}
+#else
+// ------------------------------------------------------------------------------- DIRECT
+const WG = 64u;
+const R = ${ROWS}u;
+const CG = ${CGROUPS}u;
+const NC = ${CGROUPS}u * 4u;
+#if ${VEC_A}
+const RSTEP = 4u;
+#else
+const RSTEP = 1u;
+#endif
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let split = wid.z;
+  let grp = wid.y / params.rowBlocks;
+  let row0 = (wid.y - grp * params.rowBlocks) * R;
+  let colBase = wid.x * (WG * NC);
+  let P = params.OH * params.OW;
+  let rs = split * params.rPerSplit;
+  let re = min(rs + params.rPerSplit, params.RTOT);
+  let taps = params.TH * params.TW;
+
+  var xoff: array<u32, ${CGROUPS}u * 4u>;
+  var khd: array<i32, ${CGROUPS}u * 4u>;
+  var kwd: array<i32, ${CGROUPS}u * 4u>;
+  for (var c = 0u; c < NC; c++) {
+    let col = min(colBase + ((c / 4u) * WG + li) * 4u + c % 4u, params.NCOL - 1u);
+    let ci = col / taps;
+    let t = col - ci * taps;
+    let kh = t / params.TW;
+    let kw = t - kh * params.TW;
+    xoff[c] = grp * params.xGroup + ci * params.H * params.W;
+    khd[c] = i32(kh) * params.dilH - params.padH;
+    kwd[c] = i32(kw) * params.dilW - params.padW;
+  }
+  var drow: array<u32, ${ROWS}u>;
+  for (var i = 0u; i < R; i++) {
+    drow[i] = grp * params.dyGroup + min(row0 + i, params.M - 1u) * P;
+  }
+
+  // Reduction walk from rs: image n, pixel p = (oh, ow), kept incrementally.
+  var n = rs / P;
+  var p = rs - n * P;
+  var oh = p / params.OW;
+  var ow = p - oh * params.OW;
+  var ihs = i32(oh) * params.strideH;
+  var iws = i32(ow) * params.strideW;
+  var xn = n * params.xImg;
+  var dyn = n * params.dyImg;
+  let H = params.H;
+  let W = params.W;
+
+  var acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
+  for (var r = rs; r < re; r += RSTEP) {
+#if ${VEC_A}
+    var a4: array<vec4f, ${ROWS}u>;
+    for (var i = 0u; i < R; i++) {
+      a4[i] = DY[(dyn + drow[i] + p) / 4u];
+    }
+#endif
+    for (var rr = 0u; rr < RSTEP; rr++) {
+      var b: array<vec4f, ${CGROUPS}u>;
+      for (var g = 0u; g < CG; g++) {
+        for (var e = 0u; e < 4u; e++) {
+          let c = g * 4u + e;
+          let ih = ihs + khd[c];
+          let iw = iws + kwd[c];
+          let ok = u32(ih) < H && u32(iw) < W;
+          let v = X[select(0u, xn + xoff[c] + u32(ih) * W + u32(iw), ok)];
+          b[g][e] = select(0.0, v, ok);
+        }
+      }
+      for (var i = 0u; i < R; i++) {
+#if ${VEC_A}
+        let a = a4[i][rr];
+#else
+        let a = DY[dyn + drow[i] + p];
+#endif
+        for (var g = 0u; g < CG; g++) {
+          acc[i * CG + g] = fma(vec4f(a), b[g], acc[i * CG + g]);
+        }
+      }
+      p += 1u;
+      ow += 1u;
+      iws += params.strideW;
+      if (ow == params.OW) {
+        ow = 0u;
+        iws = 0i;
+        oh += 1u;
+        ihs += params.strideH;
+        if (oh == params.OH) {
+          oh = 0u;
+          ihs = 0i;
+          p = 0u;
+          xn += params.xImg;
+          dyn += params.dyImg;
+        }
+      }
+    }
+  }
+
+  for (var i = 0u; i < R; i++) {
+    for (var g = 0u; g < CG; g++) {
+      for (var e = 0u; e < 4u; e++) {
+        store(split, grp, row0 + i, colBase + (g * WG + li) * 4u + e, acc[i * CG + g][e]);
+      }
+    }
+  }
+}
+#endif
