@@ -12,7 +12,10 @@ const test = suite('matmul');
 
 type Variant = 'vec4-8x16' | 'vec4-4x8' | 'scalar-8x16' | 'scalar-4x8';
 const VARIANTS: Variant[] = ['vec4-8x16', 'vec4-4x8', 'scalar-8x16', 'scalar-4x8'];
-const fits = (v: Variant, N: number, transB: boolean) => !v.startsWith('vec4') || (N % 4 === 0 && !transB);
+/** Whether a forced variant fits: vec4 needs N % 4 == 0 and B read along N (not transposed, or staged). */
+const fits = (v: Variant, N: number, transB: boolean, stageB: boolean) => !v.startsWith('vec4') || (N % 4 === 0 && (!transB || stageB));
+/** With transB, both ways of reading B: strided in place, and staged (copied transposed first). */
+const stagings = (transB: boolean) => (transB ? [false, true] : [false]);
 const tolFor = (K: number) => ({ atol: 1e-4 * Math.sqrt(Math.max(K, 1)), rtol: 1e-4 * Math.sqrt(Math.max(K, 1)) });
 
 test.before(async () => {
@@ -66,11 +69,13 @@ for (const [M, N, K] of SHAPES) {
       const tb = tensor(b, shapeB(K, N, tB));
       const expected = reference(a, 1, b, 1, M, N, K, tA, tB);
       for (const variant of VARIANTS) {
-        if (!fits(variant, N, tB)) continue;
-        const out = matmulRaw(ta, tb, tA, tB, undefined, { variant });
-        assert.equal([...out.shape], [M, N]);
-        assertClose(await out.toArray(), expected, tolFor(K), `${variant} ${M}x${N}x${K} transA=${tA} transB=${tB}`);
-        out.dispose();
+        for (const stageB of stagings(tB)) {
+          if (!fits(variant, N, tB, stageB)) continue;
+          const out = matmulRaw(ta, tb, tA, tB, undefined, { variant, stageB });
+          assert.equal([...out.shape], [M, N]);
+          assertClose(await out.toArray(), expected, tolFor(K), `${variant} ${M}x${N}x${K} transA=${tA} transB=${tB} stageB=${stageB}`);
+          out.dispose();
+        }
       }
       ta.dispose();
       tb.dispose();
@@ -102,15 +107,17 @@ for (const [aB, bB, M, N, K] of BATCHED) {
       const expected = reference(a, aN, b, bN, M, N, K, tA, tB);
       const expectedBias = reference(a, aN, b, bN, M, N, K, tA, tB, bias);
       for (const variant of VARIANTS) {
-        if (!fits(variant, N, tB)) continue;
-        const what = `${variant} A[${aB}]${tA ? 'ᵀ' : ''} B[${bB}]${tB ? 'ᵀ' : ''}`;
-        const out = matmulRaw(ta, tb, tA, tB, undefined, { variant });
-        assert.equal([...out.shape], [batch, M, N], `${what}: shape`);
-        assertClose(await out.toArray(), expected, tolFor(K), what);
-        const outB = matmulRaw(ta, tb, tA, tB, tbias, { variant });
-        assertClose(await outB.toArray(), expectedBias, tolFor(K), `${what} + bias`);
-        out.dispose();
-        outB.dispose();
+        for (const stageB of stagings(tB)) {
+          if (!fits(variant, N, tB, stageB)) continue;
+          const what = `${variant} A[${aB}]${tA ? 'ᵀ' : ''} B[${bB}]${tB ? 'ᵀ' : ''}${stageB ? ' staged' : ''}`;
+          const out = matmulRaw(ta, tb, tA, tB, undefined, { variant, stageB });
+          assert.equal([...out.shape], [batch, M, N], `${what}: shape`);
+          assertClose(await out.toArray(), expected, tolFor(K), what);
+          const outB = matmulRaw(ta, tb, tA, tB, tbias, { variant, stageB });
+          assertClose(await outB.toArray(), expectedBias, tolFor(K), `${what} + bias`);
+          out.dispose();
+          outB.dispose();
+        }
       }
       ta.dispose();
       tb.dispose();
@@ -130,10 +137,12 @@ test('2-D with bias (unaligned N), every variant', async () => {
       const tbias = tensor(bias, [N]);
       const expected = reference(a, 1, b, 1, M, N, K, tA, tB, bias);
       for (const variant of VARIANTS) {
-        if (!fits(variant, N, tB)) continue;
-        const out = matmulRaw(ta, tb, tA, tB, tbias, { variant });
-        assertClose(await out.toArray(), expected, tolFor(K), `${variant} ${M}x${N}x${K} bias transA=${tA} transB=${tB}`);
-        out.dispose();
+        for (const stageB of stagings(tB)) {
+          if (!fits(variant, N, tB, stageB)) continue;
+          const out = matmulRaw(ta, tb, tA, tB, tbias, { variant, stageB });
+          assertClose(await out.toArray(), expected, tolFor(K), `${variant} ${M}x${N}x${K} bias transA=${tA} transB=${tB} stageB=${stageB}`);
+          out.dispose();
+        }
       }
       ta.dispose();
       tb.dispose();
@@ -153,20 +162,23 @@ async function kernelsOf(fn: () => Tensor): Promise<string[]> {
   return times.map((t) => t.kernel);
 }
 
-test('launch-time choice: vec4 when aligned and B not transposed; the big block unless edges waste it', async () => {
-  const cases: Array<[number, number, number, boolean, boolean, string]> = [
-    [64, 256, 64, false, false, 'matmul_vec4-8x16'],
-    [64, 256, 64, true, false, 'matmul_vec4-8x16'],
-    [64, 256, 64, false, true, 'matmul_scalar-8x16'],
-    [64, 250, 64, false, false, 'matmul_scalar-8x16'],
-    [2, 1000, 64, false, true, 'matmul_scalar-4x8'], // 2 rows: the 8-row block would compute 6 for nothing
-    [8, 12, 64, false, false, 'matmul_vec4-4x8'], // 3 column groups
+test('launch-time choice: vec4 when B is read along N, B staged when transposed and M >= 32, block by cost', async () => {
+  const cases: Array<[number, number, number, boolean, boolean, string[]]> = [
+    [64, 256, 64, false, false, ['matmul_vec4-8x16']],
+    [64, 256, 64, true, false, ['matmul_vec4-8x16']],
+    [64, 256, 64, false, true, ['matmul_transpose', 'matmul_vec4-8x16']],
+    [64, 256, 64, true, true, ['matmul_transpose', 'matmul_vec4-8x16']],
+    [64, 250, 64, false, false, ['matmul_scalar-8x16']],
+    [64, 250, 64, false, true, ['matmul_scalar-8x16', 'matmul_transpose']],
+    [16, 256, 64, false, true, ['matmul_scalar-4x8']], // few rows: B read in place
+    [2, 1000, 64, false, true, ['matmul_scalar-4x8']], // 2 rows: the 8-row block would compute 6 for nothing
+    [8, 12, 64, false, false, ['matmul_vec4-4x8']], // 3 column groups
   ];
   for (const [M, N, K, tA, tB, expected] of cases) {
     const a = tensor(randn(M * K, 1), shapeA(M, K, tA));
     const b = tensor(randn(K * N, 2), shapeB(K, N, tB));
     const kernels = await kernelsOf(() => matmulRaw(a, b, tA, tB));
-    assert.equal(kernels, [expected], `${M}x${N}x${K} transA=${tA} transB=${tB}`);
+    assert.equal(kernels.sort(), [...expected].sort(), `${M}x${N}x${K} transA=${tA} transB=${tB}`);
     a.dispose();
     b.dispose();
   }
@@ -228,7 +240,7 @@ test('bad input: shape mismatch, unfit variant, wrong bias', async () => {
   await assertThrowsWith(() => matmulRaw(a, b), ['matmul', '[2, 3]', '[4, 2]'], 'inner dims');
   const c = tensor(randn(6, 3), [3, 2]);
   const d = tensor(randn(12, 3), [4, 3]);
-  await assertThrowsWith(() => matmulRaw(a, d, false, true, undefined, { variant: 'vec4-8x16' }), ['matmul', 'vec4-8x16'], 'vec4 on transB');
+  await assertThrowsWith(() => matmulRaw(a, d, false, true, undefined, { variant: 'vec4-8x16', stageB: false }), ['matmul', 'vec4-8x16'], 'vec4 on transB in place');
   await assertThrowsWith(() => matmulRaw(a, c, false, false, undefined, { variant: 'vec4-4x8' }), ['matmul', 'vec4-4x8', 'N % 4'], 'vec4 on odd N');
   await assertThrowsWith(() => matmulRaw(a, c, false, false, tensor(randn(3, 4), [3])), ['matmul', 'bias'], 'bias length');
   const a3 = tensor(randn(2 * 6, 1), [2, 2, 3]);

@@ -1,5 +1,6 @@
 /** Batched matrix product with optional transposes, and `linear` on top of it. */
 import matmulSource from '../../../shaders/matmul.wgsl';
+import transposeSource from '../../../shaders/matmul_transpose.wgsl';
 import { runtime } from '../runtime.js';
 import { Uniforms } from '../uniforms.js';
 import { empty, type Tensor, shapeString } from '../tensor.js';
@@ -56,9 +57,22 @@ export type MatmulVariant = 'vec4-8x16' | 'vec4-4x8' | 'scalar-8x16' | 'scalar-4
 const VARIANTS: readonly MatmulVariant[] = ['vec4-8x16', 'vec4-4x8', 'scalar-8x16', 'scalar-4x8'];
 
 export interface MatmulRawOptions {
-  /** Forces a kernel variant (tests, benchmarks); it must fit the operands (vec4: N % 4 == 0, no transB). */
+  /** Forces a kernel variant (tests, benchmarks); it must fit: vec4 needs N % 4 == 0 and B read along N. */
   variant?: MatmulVariant;
+  /**
+   * With transB: copy Bᵀ into a staging buffer first (shaders/matmul_transpose.wgsl) so that the
+   * product reads it along N. Default: when A has at least TRANSPOSE_MIN_ROWS rows (the copy is
+   * paid once per element of B, the strided reads of a transposed B once per block of rows).
+   */
+  stageB?: boolean;
 }
+
+/**
+ * Rows of op(A) from which a transposed B is staged. Measured on lavapipe: a product with a
+ * transposed B runs about 2x slower than with B along N (each invocation streams 16 rows of B
+ * instead of one), and the copy costs about as much as 16 to 32 rows of the product.
+ */
+const TRANSPOSE_MIN_ROWS = 32;
 
 /** Block shapes: rows per invocation, vec4 column groups per invocation. */
 const BLOCKS = { '8x16': [8, 4], '4x8': [4, 2] } as const;
@@ -80,9 +94,9 @@ function launchCost(M: number, groups: number, rt: number, cv: number, wx: numbe
   return invocations * (9 * (rt + 4 * cv) + 0.6 * 4 * rt * cv);
 }
 
-function chooseLaunch(d: Dims, transB: boolean, forced?: MatmulVariant): Launch {
+function chooseLaunch(d: Dims, bAlongN: boolean, forced?: MatmulVariant): Launch {
   const groups = Math.ceil(d.N / 4);
-  const vec4 = !transB && d.N % 4 === 0;
+  const vec4 = bAlongN && d.N % 4 === 0;
   let best: Launch & { cost: number } = { variant: 'scalar-4x8', wx: 64, cost: Infinity };
   for (const block of ['8x16', '4x8'] as const) {
     const variant: MatmulVariant = forced ?? `${vec4 ? 'vec4' : 'scalar'}-${block}`;
@@ -107,20 +121,21 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
       throw new Error(`matmul: bias ${shapeString(bias.shape)} does not fit the ${d.N} output columns of ${shapeString(a.shape)} x ${shapeString(b.shape)}`);
     }
   }
-  const { variant, wx } = chooseLaunch(d, transB, options.variant);
+  const rt = runtime();
+  const max = rt.gpu.limits.maxComputeWorkgroupsPerDimension;
+  const stage = transB && (options.stageB ?? d.M >= TRANSPOSE_MIN_ROWS) && Math.ceil(d.N / 4) <= max && d.bBatch <= max;
+  const { variant, wx } = chooseLaunch(d, !transB || stage, options.variant);
   if (!VARIANTS.includes(variant)) throw new Error(`matmul: unknown variant '${variant}' (one of ${VARIANTS.join(', ')})`);
   const vec4 = variant.startsWith('vec4');
-  if (vec4 && (transB || d.N % 4 !== 0)) {
-    throw new Error(`matmul: variant ${variant} needs N % 4 == 0 and B not transposed (${shapeString(a.shape)} x ${shapeString(b.shape)}${transB ? 'ᵀ' : ''})`);
+  if (vec4 && ((transB && !stage) || d.N % 4 !== 0)) {
+    throw new Error(`matmul: variant ${variant} needs N % 4 == 0 and B read along N (${shapeString(a.shape)} x ${shapeString(b.shape)}${transB ? 'ᵀ, not staged' : ''})`);
   }
   const outShape = a.rank === 3 || b.rank === 3 ? [d.batch, d.M, d.N] : [d.M, d.N];
   const out = empty(outShape);
   if (out.size === 0) return out;
-  const rt = runtime();
   const [rows, cv] = BLOCKS[variant.endsWith('8x16') ? '8x16' : '4x8'];
   const groups = Math.ceil(d.N / 4);
   const workgroups: [number, number, number] = [Math.ceil(groups / (wx * cv)), Math.ceil(d.M / ((rows * 64) / wx)), d.batch];
-  const max = rt.gpu.limits.maxComputeWorkgroupsPerDimension;
   if (workgroups.some((n) => n > max)) {
     throw new Error(`matmul: ${shapeString(a.shape)} x ${shapeString(b.shape)} needs workgroups [${workgroups.join(', ')}], above the device limit of ${max} per dimension`);
   }
@@ -128,14 +143,31 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     .u32(d.M).u32(d.N).u32(d.K).u32(groups)
     .u32(d.aBatch === 1 ? 0 : d.M * d.K).u32(d.bBatch === 1 ? 0 : d.K * d.N).u32(d.M * d.N).u32(wx)
     .u32(transA ? 1 : d.K).u32(transA ? d.M : 1) // A's element (m, k) is at m*sam + k*sak
-    .u32(transB ? 1 : d.N).u32(transB ? d.K : 1) // B's element (k, n) is at k*sbk + n*sbn
+    .u32(transB && !stage ? 1 : d.N).u32(transB && !stage ? d.K : 1) // B's element (k, n) is at k*sbk + n*sbn
     .u32(0);
-  const buffers = bias ? [a.buffer, b.buffer, bias.buffer, out.buffer] : [a.buffer, b.buffer, out.buffer];
+  const staged = stage ? transposeB(b, d) : null;
+  const bBuffer = staged ? staged.buffer : b.buffer;
+  const buffers = bias ? [a.buffer, bBuffer, bias.buffer, out.buffer] : [a.buffer, bBuffer, out.buffer];
   rt.dispatch(
     { name: `matmul_${variant}`, source: matmulSource, defines: { VEC4: vec4, RT8: rows === 8, CV4: cv === 4, BIAS: !!bias } },
     { uniforms: u, buffers, workgroups },
   );
+  staged?.dispose(); // the pool reuses it only for work recorded after this product
   return out;
+}
+
+/** Bᵀ for each of B's bBatch [N, K] matrices, as [bBatch, K, N]. */
+function transposeB(b: Tensor, d: Dims): Tensor {
+  const staged = empty([d.bBatch, d.K, d.N]);
+  runtime().dispatch(
+    { name: 'matmul_transpose', source: transposeSource },
+    {
+      uniforms: new Uniforms().u32(d.N).u32(d.K).u32(0).u32(0),
+      buffers: [b.buffer, staged.buffer],
+      workgroups: [Math.ceil(Math.ceil(d.K / 4) / 64), Math.ceil(d.N / 4), d.bBatch],
+    },
+  );
+  return staged;
 }
 
 /** C = op(A) · op(B); 2-D, or batched 3-D (a batch of 1 broadcasts). */
