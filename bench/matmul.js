@@ -54,6 +54,16 @@ for (const [name, cout, hw, k] of convs) {
   cases.push({ name: `${name} dW (B^T)`, M: cout, N: k, K: n, transB: true });
   cases.push({ name: `${name} dX (A^T)`, M: k, N: n, K: cout, transA: true });
 }
+// The same convolutions as src/engine/ops/conv2d-gemm.ts issues them: one product per image,
+// batched (weights broadcast): fwd [Cout, K] x [8, K, HW], dX [Cout, K]ᵀ x [8, Cout, HW],
+// dW [8, Cout, HW] x [8, K, HW]ᵀ (summed over images afterwards).
+for (const [name, cout, hw, k] of convs) {
+  if (!['layer1 3x3 64', 'layer3 3x3 256', 'layer4 1x1 512->2048'].includes(name) || (quick && name !== 'layer1 3x3 64')) continue;
+  const n = hw * hw;
+  cases.push({ name: `${name} fwd, per image`, M: cout, N: n, K: k, batch: B8, aBatch: 1 });
+  cases.push({ name: `${name} dX (A^T), per image`, M: k, N: n, K: cout, batch: B8, aBatch: 1, transA: true });
+  cases.push({ name: `${name} dW (B^T), per image`, M: cout, N: k, K: n, batch: B8, transB: true });
+}
 // fc: x[8, 2048] · W[1000, 2048]ᵀ; backward dX = dY · W, dW = dYᵀ · x.
 cases.push({ name: 'fc fwd (B^T)', M: 8, N: 1000, K: 2048, transB: true });
 cases.push({ name: 'fc dX', M: 8, N: 2048, K: 1000 });
