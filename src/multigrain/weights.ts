@@ -2,14 +2,18 @@
  * Loading released weights into a MultiGrain model: torchvision ResNet state dicts
  * (`conv1.weight`, ..., `fc.*`) for the trunk, and the original MultiGrain checkpoints
  * (`model_state` with `features.*`, `pool.p`, `classifier.*`, and the whitened form with
- * `whitening.pca.*` and a 2049-column classifier). A key or shape that does not match is
- * named in the error with both shapes.
+ * `whitening.pca.*` and a (d + 1)-column classifier). Every name and shape is checked
+ * before anything is written to the model (`matchStateDict`): a missing, unexpected or
+ * wrongly shaped key is named in the error with both shapes, and the model is left as it was.
  */
 import {
-  loadTorchCheckpointFile, extractStateDict, remapStateDictKeys, resnetKeyRemap, TORCHVISION_RESNET_LAYOUT,
-  MULTIGRAIN_RESNET_LAYOUT, loadCheckpointFile, type StateDict,
+  loadTorchCheckpointFile, extractStateDict, matchStateDict, resnetKeyRemap, TORCHVISION_RESNET_LAYOUT,
+  MULTIGRAIN_RESNET_LAYOUT, loadCheckpointFile, type StateDict, type MatchStateDictOptions,
 } from '../io/index.js';
 import type { MultiGrain } from './model.js';
+
+const NUM_BATCHES = /(^|\.)num_batches_tracked$/;
+const TRUNK = MULTIGRAIN_RESNET_LAYOUT.trunk;
 
 /** Reads a state dict from a PyTorch .pth file or one of our checkpoints. */
 export async function readStateDict(path: string): Promise<StateDict> {
@@ -23,19 +27,62 @@ export async function readStateDict(path: string): Promise<StateDict> {
   return extractStateDict(value, { prefer: ['model_state', 'state_dict', 'model'], stripModulePrefix: true });
 }
 
-/** Loads the trunk from torchvision ResNet weights (the `fc` head is ignored). */
-export async function loadPretrainedTrunk(model: MultiGrain, path: string): Promise<void> {
-  const dict = await readStateDict(path);
-  const isMultiGrain = [...dict.keys()].some((k) => k.startsWith('features.'));
-  const trunk: StateDict = new Map();
-  const remapped = isMultiGrain ? dict : remapStateDictKeys(dict, resnetKeyRemap(TORCHVISION_RESNET_LAYOUT, MULTIGRAIN_RESNET_LAYOUT));
-  for (const [k, v] of remapped) if (k.startsWith('features.')) trunk.set(k.slice('features.'.length), v);
-  model.features.loadStateDict(trunk, { strict: true, ignore: (k) => k.endsWith('num_batches_tracked') || k.startsWith('fc.') });
+/** True where the keys follow the MultiGrain layout (`features.*`), false for torchvision's (`conv1.*`, `fc.*`). */
+function isMultiGrainLayout(dict: StateDict): boolean {
+  return [...dict.keys()].some((k) => k.startsWith(TRUNK));
 }
 
-/** Loads a whole MultiGrain model (original release or ours); whitened checkpoints enable whitening. */
+/** matchStateDict with the file named in the error. */
+function match(path: string, dict: StateDict, expected: ReadonlyMap<string, readonly number[]>, options: MatchStateDictOptions): StateDict {
+  try {
+    return matchStateDict(dict, expected, options).tensors;
+  } catch (err) {
+    if (err instanceof Error) err.message = `${path}: ${err.message}`;
+    throw err;
+  }
+}
+
+/**
+ * Loads the trunk (`features.*`) from torchvision ResNet weights or from a MultiGrain checkpoint;
+ * the torchvision `fc` head (or the checkpoint's `classifier`, `pool.p`, `whitening.*`) is ignored,
+ * so the classes of the file need not match the model's.
+ */
+export async function loadPretrainedTrunk(model: MultiGrain, path: string): Promise<void> {
+  const dict = await readStateDict(path);
+  const expected = new Map([...model.stateShapes()].filter(([k]) => k.startsWith(TRUNK)));
+  const tensors = isMultiGrainLayout(dict)
+    ? match(path, dict, expected, { ignoreUnexpected: [NUM_BATCHES, /^classifier\./, /^pool\./, /^whitening\./] })
+    : match(path, dict, expected, {
+      remap: resnetKeyRemap(TORCHVISION_RESNET_LAYOUT, MULTIGRAIN_RESNET_LAYOUT),
+      ignoreUnexpected: [NUM_BATCHES, /^fc\./],
+    });
+  model.features.loadStateDict(new Map([...tensors].map(([k, t]) => [k.slice(TRUNK.length), t])));
+}
+
+/**
+ * Loads a whole MultiGrain model (the original release's `model_state`, or one of our
+ * checkpoints). A checkpoint holding `whitening.pca.pca_m` / `pca_P` turns on the model's
+ * whitening stage (bias channel + PCA, classifier over d + 1 inputs) before loading, as the
+ * original's `load_state_dict` does. A plain torchvision ResNet state dict is accepted too
+ * (`fc.*` -> `classifier.*`; the model keeps its own GeM exponent).
+ */
 export async function loadMultiGrainWeights(model: MultiGrain, path: string): Promise<void> {
   const dict = await readStateDict(path);
-  if (dict.has('whitening.pca.pca_P')) model.enableWhitening();
-  model.loadStateDict(dict);
+  const whitened = [...dict.keys()].some((k) => /(^|\.)pca_(P|m)$/.test(k));
+  const expected = model.stateShapes();
+  if (whitened && !model.whitening) {
+    // the shapes the model will have once whitened (checked before the model is changed)
+    const d = model.features.featureDim + 1;
+    expected.set('classifier.weight', [model.options.numClasses, d]);
+    expected.set('whitening.pca.pca_m', [d]);
+    expected.set('whitening.pca.pca_P', [d, d]);
+  }
+  const tensors = isMultiGrainLayout(dict)
+    ? match(path, dict, expected, {})
+    : match(path, dict, expected, {
+      remap: resnetKeyRemap(TORCHVISION_RESNET_LAYOUT, MULTIGRAIN_RESNET_LAYOUT),
+      allowMissing: [NUM_BATCHES, 'pool.p'],
+    });
+  if (whitened) model.enableWhitening();
+  model.loadStateDict(tensors, { strict: false });
 }

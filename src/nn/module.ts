@@ -104,7 +104,9 @@ export abstract class Module {
         continue;
       }
       const size = src.shape.reduce((a, b) => a * b, 1);
-      if (size !== t.size || (src.shape.length !== t.rank && !(src.shape.length === 0 && t.size === 1))) {
+      // exact shape (a transposed [a, b] vs [b, a] has the same size and rank); one-element tensors ([] / [1]) are interchangeable
+      const sameShape = src.shape.length === t.rank && src.shape.every((d, i) => d === t.shape[i]);
+      if (!sameShape && !(size === 1 && t.size === 1)) {
         problems.push(`shape mismatch for '${name}': checkpoint ${shapeString(src.shape)}, model ${shapeString(t.shape)}`);
       }
     }
