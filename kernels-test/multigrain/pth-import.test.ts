@@ -193,6 +193,18 @@ test('torchvision ResNet state dict (--pretrained-backbone): trunk loads, fc ign
     out.embedding.dispose();
     out.normalizedEmbedding.dispose();
   }
+
+  // the whole-model loader takes a torchvision dict too: fc -> classifier, the model keeps its p
+  const whole = new MultiGrain({ backbone: 18, baseWidth: 2, numClasses: 10, poolingExponent: 1 });
+  await loadMultiGrainWeights(whole, DIR + 'tv_r18w2.pth');
+  const tv = await readStateDict(DIR + 'tv_r18w2.pth');
+  assert.equal(Array.from(await whole.classifier.weight.toArray()), Array.from(hostTensorToFloat32(tv.get('fc.weight')!)), 'fc.weight');
+  assert.equal(Array.from(await whole.classifier.bias!.toArray()), Array.from(hostTensorToFloat32(tv.get('fc.bias')!)), 'fc.bias');
+  assert.equal(Array.from(await whole.pool.p.toArray()), [1], 'pool.p kept');
+  whole.eval();
+  const f = noGrad(() => whole.features.features(inputs.get('b')!));
+  await compare(f, 'tv.b.features');
+  f.dispose();
 });
 
 test('a MultiGrain checkpoint as --pretrained-backbone: only features.* is taken', async () => {
