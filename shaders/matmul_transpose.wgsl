@@ -1,8 +1,9 @@
 // Out[z] = In[z]ᵀ for a batch of row-major R x C matrices (Out is C x R): the matmul's staging copy
 // of a transposed right operand, so that the product reads it along N (vec4, unit stride).
-// Each invocation moves a 4 x 4 block: 4 loads along a row of In (consecutive invocations read
-// consecutive columns: coalesced on a GPU), then 4 stores along a row of Out. No workgroup memory.
-// Dispatch: x = ceil(ceil(C / 4) / 64), y = ceil(R / 4), z = batch.
+// Each invocation moves a 4 x 4 block; a workgroup (8 x 8 invocations) a 32 x 32 tile, so that it
+// reads 32 rows of In and writes 32 rows of Out in whole 128-byte pieces (cache lines on a CPU,
+// coalesced segments on a GPU). No workgroup memory.
+// Dispatch: x = ceil(C / 32), y = ceil(R / 32), z = batch.
 
 struct Params {
   R: u32, C: u32, pad0: u32, pad1: u32,
@@ -12,13 +13,13 @@ struct Params {
 @group(0) @binding(1) var<storage, read> In: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Out: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(8, 8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let R = params.R;
   let C = params.C;
-  let c0 = (wid.x * 64u + lid.x) * 4u;
-  if (c0 >= C) { return; }
-  let r0 = wid.y * 4u;
+  let c0 = (wid.x * 8u + lid.x) * 4u;
+  let r0 = (wid.y * 8u + lid.y) * 4u;
+  if (c0 >= C || r0 >= R) { return; }
   let base = wid.z * R * C;
   // Rows and columns past the end are clamped (read twice, never stored).
   let cs = min(vec4u(c0) + vec4u(0u, 1u, 2u, 3u), vec4u(C - 1u));

@@ -68,9 +68,11 @@ export interface MatmulRawOptions {
 }
 
 /**
- * Rows of op(A) from which a transposed B is staged. Measured on lavapipe: a product with a
- * transposed B runs about 2x slower than with B along N (each invocation streams 16 rows of B
- * instead of one), and the copy costs about as much as 16 to 32 rows of the product.
+ * Rows of op(A) from which a transposed B is staged. Measured on lavapipe (CPU time): at 1024^3 a
+ * product reading a transposed B in place costs 2-3x the product reading it along N (each
+ * invocation streams 16 rows of B instead of one), while the copy costs about as much as a few
+ * rows of the product per row of B; at 64 rows (conv1x1 weight gradients) both ways cost about
+ * the same, below that the copy does not pay.
  */
 const TRANSPOSE_MIN_ROWS = 32;
 
@@ -123,7 +125,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
   }
   const rt = runtime();
   const max = rt.gpu.limits.maxComputeWorkgroupsPerDimension;
-  const stage = transB && (options.stageB ?? d.M >= TRANSPOSE_MIN_ROWS) && Math.ceil(d.N / 4) <= max && d.bBatch <= max;
+  const stage = transB && (options.stageB ?? d.M >= TRANSPOSE_MIN_ROWS) && Math.ceil(d.N / 32) <= max && d.bBatch <= max;
   const { variant, wx } = chooseLaunch(d, !transB || stage, options.variant);
   if (!VARIANTS.includes(variant)) throw new Error(`matmul: unknown variant '${variant}' (one of ${VARIANTS.join(', ')})`);
   const vec4 = variant.startsWith('vec4');
@@ -164,7 +166,7 @@ function transposeB(b: Tensor, d: Dims): Tensor {
     {
       uniforms: new Uniforms().u32(d.N).u32(d.K).u32(0).u32(0),
       buffers: [b.buffer, staged.buffer],
-      workgroups: [Math.ceil(Math.ceil(d.K / 4) / 64), Math.ceil(d.N / 4), d.bBatch],
+      workgroups: [Math.ceil(d.K / 32), Math.ceil(d.N / 32), d.bBatch],
     },
   );
   return staged;
