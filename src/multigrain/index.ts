@@ -3,7 +3,7 @@ export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGr
 export * from './losses/index.js';
 export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights } from './weights.js';
 export { openClassificationData, SubsetDataset, type ClassificationData } from './data-source.js';
-export { train, validate, type TrainResult, type EpochRecord } from './training/trainer.js';
+export { train, validate, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
 export { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
 export { GpuMetrics, STEP_METRICS } from './training/metrics.js';
 export { ProgressBar } from './training/progress.js';

@@ -33,6 +33,16 @@ export interface EpochRecord {
   seconds: number;
 }
 
+/** Training metrics of one log window (x = fractional epoch). */
+export interface StepRecord {
+  epoch: number;
+  loss: number;
+  cross_entropy: number;
+  margin: number;
+  beta: number;
+  top1: number;
+}
+
 export interface TrainResult {
   model: MultiGrain;
   history: EpochRecord[];
@@ -47,6 +57,7 @@ interface TrainState {
   betaOpt: SGD;
   paramNames: Map<Tensor, string>;
   history: EpochRecord[];
+  steps: StepRecord[];
   startEpoch: number;
 }
 
@@ -88,10 +99,11 @@ export async function train(partial: Partial<TrainOptions>, log: (line: string) 
           `val top-1 ${val.top1.toFixed(2)}% top-5 ${val.top5.toFixed(2)}% | ${trainMetrics.images_per_s.toFixed(1)} img/s`,
       );
       lastCheckpoint = join(o.expdir, checkpointName(epoch + 1));
-      await saveCheckpoint(lastCheckpoint, await checkpointGroups(state), { epoch: epoch + 1, options: o, history: state.history });
+      await saveCheckpoint(lastCheckpoint, await checkpointGroups(state), { epoch: epoch + 1, options: o, history: state.history, steps: state.steps });
       await pruneCheckpoints(o.expdir, epoch + 1, o.saveEvery);
       await writeFileAtomic(join(o.expdir, 'metrics.json'), JSON.stringify(state.history, null, 2) + '\n');
-      await writeCurves(o.expdir, state.history);
+      await writeFileAtomic(join(o.expdir, 'steps.json'), JSON.stringify(state.steps) + '\n');
+      await writeCurves(o.expdir, state.history, state.steps);
     }
   } finally {
     await trainLoader.close();
@@ -112,7 +124,7 @@ async function buildState(o: TrainOptions, data: ClassificationData, log: (line:
   const opt = new SGD([{ name: 'backbone', params: params.map(([, t]) => t), lr: o.learningRate, momentum: o.momentum, weightDecay: o.weightDecay }]);
   const betaOpt = new SGD([{ name: 'margin_beta', params: [beta], lr: o.learningRate * o.betaLr, momentum: o.momentum, weightDecay: 0 }]);
   paramNames.set(beta, 'beta');
-  const state: TrainState = { model, beta, opt, betaOpt, paramNames, history: [], startEpoch: 0 };
+  const state: TrainState = { model, beta, opt, betaOpt, paramNames, history: [], steps: [], startEpoch: 0 };
   const resumeFile = o.resumeEpoch === 0 ? null : await resolveResume(o.resumeFrom ?? o.expdir, o.resumeEpoch);
   if (o.resumeFrom && o.resumeEpoch !== 0 && !resumeFile) throw new Error(`--resume-from ${o.resumeFrom}: no checkpoint found there`);
   if (resumeFile) {
@@ -132,7 +144,7 @@ async function checkpointGroups(state: TrainState) {
 
 async function restore(state: TrainState, file: string): Promise<void> {
   const ckpt = await loadCheckpointFile(file);
-  const meta = ckpt.meta as { epoch: number; history: EpochRecord[] };
+  const meta = ckpt.meta as { epoch: number; history: EpochRecord[]; steps?: StepRecord[] };
   state.model.loadStateDict(ckpt.groups.model ?? new Map());
   const beta = ckpt.groups.extra?.get('beta');
   if (beta) state.beta.assign(Float32Array.from(beta.data as Float32Array));
@@ -146,6 +158,7 @@ async function restore(state: TrainState, file: string): Promise<void> {
     }
   }
   state.history = meta.history ?? [];
+  state.steps = meta.steps ?? [];
   state.startEpoch = meta.epoch;
 }
 
@@ -177,6 +190,7 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
     if (n === 0) return;
     for (const [k, v] of Object.entries(m)) totals[k] = (totals[k] ?? 0) + (k === 'samples' ? v : v * n);
     windows += n;
+    state.steps.push({ epoch: epoch + done / steps, loss: m.loss, cross_entropy: m.cross_entropy, margin: m.margin, beta: m.beta, top1: m.top1 });
     const rate = images / ((Date.now() - started) / 1000);
     bar.update(done, `loss ${m.loss.toFixed(3)} ce ${m.cross_entropy.toFixed(3)} margin ${m.margin.toFixed(3)} beta ${m.beta.toFixed(3)} top-1 ${m.top1.toFixed(1)}% | ${rate.toFixed(1)} img/s, data ${(dataMs / Math.max(done, 1)).toFixed(0)} ms/step`, true);
   };
