@@ -11,14 +11,17 @@
 // K-loop body is written out (no arrays, no inner loops).
 // VEC4: B is read as vec4 along N and C written as vec4 (needs N % 4 == 0 and B not
 // transposed); otherwise every element is a strided scalar load (any layout or alignment).
-// Dispatch: x = ceil(groups / (wx * CV)), y = ceil(M / (RT * 64 / wx)), z = batch, where
-// groups = ceil(N / 4).
+// Batches: z = workgroup_id.z, or folded into the columns when A is shared by all of them (one
+// wide product instead of many narrow ones, e.g. a convolution's per-image products): column n
+// is column n % nPer of batch n / nPer (nPer = N when not folded).
+// Dispatch: x = ceil(groups / (wx * CV)), y = ceil(M / (RT * 64 / wx)), z = batches not folded,
+// where groups = ceil(N / 4).
 
 struct Params {
   M: u32, N: u32, K: u32, groups: u32,
   aBatch: u32, bBatch: u32, cBatch: u32, wx: u32,
-  sam: u32, sak: u32, sbk: u32, sbn: u32,
-  zero: u32,
+  sam: u32, sak: u32, sbk: u32, sbn: u32,       // sbk in vec4 units with VEC4
+  zero: u32, nPer: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -57,40 +60,48 @@ const RT = 4u;
 // past the end are clamped into range: their values are computed but never stored.
 fn colStart(bBase: u32, g: u32) -> vec4u {
 #if ${VEC4}
-  return vec4u(bBase / 4u + min(g, params.groups - 1u), 0u, 0u, 0u);
+  let n = 4u * min(g, params.groups - 1u);
+  let zi = n / params.nPer;
+  return vec4u((bBase + zi * params.bBatch + n - zi * params.nPer) / 4u, 0u, 0u, 0u);
 #else
   let n = min(vec4u(4u * g) + vec4u(0u, 1u, 2u, 3u), vec4u(params.N - 1u));
-  return bBase + n * params.sbn;
+  let zi = n / params.nPer;
+  return bBase + zi * params.bBatch + (n - zi * params.nPer) * params.sbn;
 #endif
 }
 
 // Row k of op(B) in the column group starting at `s`.
 fn loadB(s: vec4u, k: u32) -> vec4f {
-#if ${VEC4}
-  return B[s.x + k * params.groups];
-#else
   let o = k * params.sbk;
+#if ${VEC4}
+  return B[s.x + o];
+#else
   return vec4f(B[s.x + o], B[s.y + o], B[s.z + o], B[s.w + o]);
 #endif
 }
 
-// Writes 4 columns of row m (bounds-checked; bias added).
+// Writes the 4 columns of group g in row m (bounds-checked; bias added).
 fn store(cBase: u32, m: u32, g: u32, v: vec4f) {
   if (m >= params.M || g >= params.groups) { return; }
 #if ${VEC4}
+  let n = 4u * g;
+  let zi = n / params.nPer;
+  let p = n - zi * params.nPer;
 #if ${BIAS}
-  C[cBase / 4u + m * params.groups + g] = v + bias[g];
+  C[(cBase + zi * params.cBatch + m * params.nPer + p) / 4u] = v + bias[p / 4u];
 #else
-  C[cBase / 4u + m * params.groups + g] = v;
+  C[(cBase + zi * params.cBatch + m * params.nPer + p) / 4u] = v;
 #endif
 #else
   for (var j = 0u; j < 4u; j++) {
     let n = 4u * g + j;
     if (n < params.N) {
+      let zi = n / params.nPer;
+      let p = n - zi * params.nPer;
 #if ${BIAS}
-      C[cBase + m * params.N + n] = v[j] + bias[n];
+      C[cBase + zi * params.cBatch + m * params.nPer + p] = v[j] + bias[p];
 #else
-      C[cBase + m * params.N + n] = v[j];
+      C[cBase + zi * params.cBatch + m * params.nPer + p] = v[j];
 #endif
     }
   }

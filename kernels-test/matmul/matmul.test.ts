@@ -83,13 +83,16 @@ for (const [M, N, K] of SHAPES) {
   });
 }
 
-// [aBatch, bBatch, M, N, K]; a 2-D operand is written as batch 0.
+// [aBatch, bBatch, M, N, K]; a 2-D operand is written as batch 0. A shared A folds the batches
+// into the columns (odd N: column groups straddle batches), a shared B (A not transposed) into
+// the rows; both are also run unfolded.
 const BATCHED: Array<[number, number, number, number, number]> = [
   [3, 3, 5, 12, 7],
   [3, 1, 9, 20, 6],
   [1, 4, 17, 8, 33],
   [2, 0, 6, 13, 9], // B is 2-D
   [0, 3, 4, 16, 5], // A is 2-D
+  [0, 5, 40, 7, 6], // A is 2-D, 7 columns per batch, 40 rows (B staged when transposed)
 ];
 for (const [aB, bB, M, N, K] of BATCHED) {
   test(`batched A[${aB}] x B[${bB}] ${M}x${N}x${K}, with bias, every variant and transpose`, async () => {
@@ -108,15 +111,17 @@ for (const [aB, bB, M, N, K] of BATCHED) {
       const expectedBias = reference(a, aN, b, bN, M, N, K, tA, tB, bias);
       for (const variant of VARIANTS) {
         for (const stageB of stagings(tB)) {
-          if (!fits(variant, N, tB, stageB)) continue;
-          const what = `${variant} A[${aB}]${tA ? 'ᵀ' : ''} B[${bB}]${tB ? 'ᵀ' : ''}${stageB ? ' staged' : ''}`;
-          const out = matmulRaw(ta, tb, tA, tB, undefined, { variant, stageB });
-          assert.equal([...out.shape], [batch, M, N], `${what}: shape`);
-          assertClose(await out.toArray(), expected, tolFor(K), what);
-          const outB = matmulRaw(ta, tb, tA, tB, tbias, { variant, stageB });
-          assertClose(await outB.toArray(), expectedBias, tolFor(K), `${what} + bias`);
-          out.dispose();
-          outB.dispose();
+          for (const fold of [true, false]) {
+            if (!fits(variant, N, tB, stageB)) continue;
+            const what = `${variant} A[${aB}]${tA ? 'ᵀ' : ''} B[${bB}]${tB ? 'ᵀ' : ''}${stageB ? ' staged' : ''}${fold ? ' folded' : ''}`;
+            const out = matmulRaw(ta, tb, tA, tB, undefined, { variant, stageB, fold });
+            assert.equal([...out.shape], [batch, M, N], `${what}: shape`);
+            assertClose(await out.toArray(), expected, tolFor(K), what);
+            const outB = matmulRaw(ta, tb, tA, tB, tbias, { variant, stageB, fold });
+            assertClose(await outB.toArray(), expectedBias, tolFor(K), `${what} + bias`);
+            out.dispose();
+            outB.dispose();
+          }
         }
       }
       ta.dispose();

@@ -50,6 +50,8 @@ function dims(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Dims {
  * - `vec4-*`: B read as vec4 along N, C written as vec4; needs N % 4 == 0 and B not transposed.
  * - `scalar-*`: every operand element is a strided load: any layout (transB) and alignment.
  * A is always read through strides, so transA costs nothing extra; batch strides of 0 broadcast.
+ * A batched product with a shared operand runs as one wider product (`fold`), and a transposed B
+ * is first copied along N when enough rows reuse it (`stageB`).
  * Launch-time choice: vec4 when it fits; the block shape and the arrangement of the workgroup's 64
  * invocations (wx along N, 64 / wx along M, a uniform) with the lowest estimated cost (`launchCost`).
  */
@@ -65,6 +67,11 @@ export interface MatmulRawOptions {
    * paid once per element of B, the strided reads of a transposed B once per block of rows).
    */
   stageB?: boolean;
+  /**
+   * Batched products: run them as one wider product (default true) when an operand is shared:
+   * a shared A folds the batches into the columns, a shared B (A not transposed) into the rows.
+   */
+  fold?: boolean;
 }
 
 /**
@@ -96,9 +103,8 @@ function launchCost(M: number, groups: number, rt: number, cv: number, wx: numbe
   return invocations * (9 * (rt + 4 * cv) + 0.6 * 4 * rt * cv);
 }
 
-function chooseLaunch(d: Dims, bAlongN: boolean, forced?: MatmulVariant): Launch {
-  const groups = Math.ceil(d.N / 4);
-  const vec4 = bAlongN && d.N % 4 === 0;
+function chooseLaunch(M: number, N: number, vec4: boolean, forced?: MatmulVariant): Launch {
+  const groups = Math.ceil(N / 4);
   let best: Launch & { cost: number } = { variant: 'scalar-4x8', wx: 64, cost: Infinity };
   for (const block of ['8x16', '4x8'] as const) {
     const variant: MatmulVariant = forced ?? `${vec4 ? 'vec4' : 'scalar'}-${block}`;
@@ -106,7 +112,7 @@ function chooseLaunch(d: Dims, bAlongN: boolean, forced?: MatmulVariant): Launch
     const [rt, cv] = BLOCKS[block];
     for (const wx of LANES_N) {
       // ties go to the bigger block and to the wider row of invocations (listed first)
-      const cost = launchCost(d.M, groups, rt, cv, wx);
+      const cost = launchCost(M, groups, rt, cv, wx);
       if (cost < best.cost) best = { variant, wx, cost };
     }
   }
@@ -125,28 +131,36 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
   }
   const rt = runtime();
   const max = rt.gpu.limits.maxComputeWorkgroupsPerDimension;
-  const stage = transB && (options.stageB ?? d.M >= TRANSPOSE_MIN_ROWS) && Math.ceil(d.N / 32) <= max && d.bBatch <= max;
-  const { variant, wx } = chooseLaunch(d, !transB || stage, options.variant);
+  // Batches folded into one product: rows of a stacked A over a shared B, or columns over a shared A.
+  const fold = options.fold ?? true;
+  const foldRows = fold && d.batch > 1 && d.bBatch === 1 && !transA;
+  const foldCols = fold && d.batch > 1 && d.aBatch === 1 && !foldRows;
+  const M = foldRows ? d.batch * d.M : d.M;
+  const N = foldCols ? d.batch * d.N : d.N;
+  const batches = foldRows || foldCols ? 1 : d.batch;
+  const stage = transB && (options.stageB ?? M >= TRANSPOSE_MIN_ROWS) && Math.ceil(d.N / 32) <= max && d.bBatch <= max;
+  const bAlongN = !transB || stage;
+  const { variant, wx } = chooseLaunch(M, N, bAlongN && d.N % 4 === 0, options.variant);
   if (!VARIANTS.includes(variant)) throw new Error(`matmul: unknown variant '${variant}' (one of ${VARIANTS.join(', ')})`);
   const vec4 = variant.startsWith('vec4');
-  if (vec4 && ((transB && !stage) || d.N % 4 !== 0)) {
+  if (vec4 && (!bAlongN || d.N % 4 !== 0)) {
     throw new Error(`matmul: variant ${variant} needs N % 4 == 0 and B read along N (${shapeString(a.shape)} x ${shapeString(b.shape)}${transB ? 'ᵀ, not staged' : ''})`);
   }
   const outShape = a.rank === 3 || b.rank === 3 ? [d.batch, d.M, d.N] : [d.M, d.N];
   const out = empty(outShape);
   if (out.size === 0) return out;
   const [rows, cv] = BLOCKS[variant.endsWith('8x16') ? '8x16' : '4x8'];
-  const groups = Math.ceil(d.N / 4);
-  const workgroups: [number, number, number] = [Math.ceil(groups / (wx * cv)), Math.ceil(d.M / ((rows * 64) / wx)), d.batch];
+  const groups = Math.ceil(N / 4);
+  const workgroups: [number, number, number] = [Math.ceil(groups / (wx * cv)), Math.ceil(M / ((rows * 64) / wx)), batches];
   if (workgroups.some((n) => n > max)) {
     throw new Error(`matmul: ${shapeString(a.shape)} x ${shapeString(b.shape)} needs workgroups [${workgroups.join(', ')}], above the device limit of ${max} per dimension`);
   }
   const u = new Uniforms()
-    .u32(d.M).u32(d.N).u32(d.K).u32(groups)
-    .u32(d.aBatch === 1 ? 0 : d.M * d.K).u32(d.bBatch === 1 ? 0 : d.K * d.N).u32(d.M * d.N).u32(wx)
+    .u32(M).u32(N).u32(d.K).u32(groups)
+    .u32(d.aBatch === 1 || foldRows ? 0 : d.M * d.K).u32(d.bBatch === 1 ? 0 : d.K * d.N).u32(d.M * d.N).u32(wx)
     .u32(transA ? 1 : d.K).u32(transA ? d.M : 1) // A's element (m, k) is at m*sam + k*sak
-    .u32(transB && !stage ? 1 : d.N).u32(transB && !stage ? d.K : 1) // B's element (k, n) is at k*sbk + n*sbn
-    .u32(0);
+    .u32(bAlongN ? (vec4 ? d.N / 4 : d.N) : 1).u32(bAlongN ? 1 : d.K) // B's element (k, n) is at k*sbk + n*sbn
+    .u32(0).u32(d.N);
   const staged = stage ? transposeB(b, d) : null;
   const bBuffer = staged ? staged.buffer : b.buffer;
   const buffers = bias ? [a.buffer, bBuffer, bias.buffer, out.buffer] : [a.buffer, bBuffer, out.buffer];
