@@ -18,9 +18,10 @@
 //         workgroup memory (A tile [16][64], B tile [16][64], 8 KiB), 4x4 outputs per thread
 //         read as vec4 from workgroup memory, im2col addressing done once per tile element.
 //  DIRECT (CPU adapters: lavapipe, SwiftShader run invocations as SIMD lanes and make each
-//         barrier a coroutine switch): no workgroup memory or barriers; the workgroup's
-//         threads share R output rows (uniform weight reads) and each thread owns 4*CG
-//         columns in groups of 4 consecutive ones (vec4 accumulators, coalesced across lanes).
+//         barrier a coroutine switch): no workgroup memory or barriers; 64 threads as COLT
+//         column threads x 64/COLT row threads, each owning R output rows x 4*CG columns
+//         (groups of 4 consecutive columns: vec4 accumulators, column groups interleaved across
+//         threads so that neighbouring threads read neighbouring pixels).
 //
 // Fused epilogue (forward only, all optional, bits of params.epi): v = acc (+ bias[row])
 // (* scale[row] + shift[row]) (+ residual[same index]) then ReLU.
@@ -204,7 +205,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 #else
 // ------------------------------------------------------------------------------- DIRECT
 const WG = 64u;
-const R = ${ROWS}u;          // output rows per thread (shared by the whole workgroup)
+const COLT = ${COLT}u;       // threads along the columns; 64 / COLT thread rows
+const RT = 64u / COLT;
+const R = ${ROWS}u;          // output rows per thread
 const CG = ${CGROUPS}u;      // groups of 4 consecutive columns per thread
 const NC = ${CGROUPS}u * 4u;
 #if ${VEC_A}
@@ -216,19 +219,21 @@ const KSTEP = 1u;
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let grp = wid.z;
-  let row0 = wid.y * R;
-  let colBase = wid.x * (WG * NC);
+  let lc = li % COLT;
+  let row0 = (wid.y * RT + li / COLT) * R;
+  let colBase = wid.x * (COLT * NC);
   let P = params.GR * params.GC;
   let SH = params.SH;
   let SW = params.SW;
 
-  // Per column: source offset of the (unpadded) window origin and its row/column.
+  // Per column (thread column lc, group g, element e: colBase + (g*COLT + lc)*4 + e): source
+  // offset of the window origin (may point before the image) and its row and column.
   var cbase: array<i32, ${CGROUPS}u * 4u>;
   var ihb: array<i32, ${CGROUPS}u * 4u>;
   var iwb: array<i32, ${CGROUPS}u * 4u>;
   for (var g = 0u; g < CG; g++) {
     for (var e = 0u; e < 4u; e++) {
-      let col = min(colBase + (g * WG + li) * 4u + e, params.NCOL - 1u);
+      let col = min(colBase + (g * COLT + lc) * 4u + e, params.NCOL - 1u);
       let n = col / P;
       let p = col - n * P;
       let r = p / params.GC;
@@ -317,12 +322,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
 
   var ooff: array<u32, ${CGROUPS}u * 4u>;
   for (var c = 0u; c < NC; c++) {
-    ooff[c] = outOffset(min(colBase + ((c / 4u) * WG + li) * 4u + c % 4u, params.NCOL - 1u));
+    ooff[c] = outOffset(min(colBase + ((c / 4u) * COLT + lc) * 4u + c % 4u, params.NCOL - 1u));
   }
   for (var i = 0u; i < R; i++) {
     for (var g = 0u; g < CG; g++) {
       for (var e = 0u; e < 4u; e++) {
-        store(row0 + i, colBase + (g * WG + li) * 4u + e, grp, ooff[g * 4u + e], acc[i * CG + g][e]);
+        store(row0 + i, colBase + (g * COLT + lc) * 4u + e, grp, ooff[g * 4u + e], acc[i * CG + g][e]);
       }
     }
   }

@@ -7,8 +7,8 @@
 // the kernel writes dW directly). Groups share grid dimension y with the row blocks.
 //
 // Schedules as in conv2d.wgsl: TILED (64x64 tile, r in steps of 16 through workgroup memory,
-// 4x4 per thread, 256 threads) for GPUs; DIRECT (no workgroup memory, R rows shared by the
-// workgroup, 4*CG columns per thread) for CPU adapters.
+// 4x4 per thread, 256 threads) for GPUs; DIRECT (no workgroup memory or barriers, R rows x
+// 4*CG columns per thread, COLT column threads x 64/COLT row threads) for CPU adapters.
 
 struct Params {
   M: u32, NCOL: u32, TH: u32, TW: u32,
@@ -128,6 +128,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 #else
 // ------------------------------------------------------------------------------- DIRECT
 const WG = 64u;
+const COLT = ${COLT}u;       // threads along the columns; 64 / COLT thread rows
+const RT = 64u / COLT;
 const R = ${ROWS}u;
 const CG = ${CGROUPS}u;
 const NC = ${CGROUPS}u * 4u;
@@ -141,8 +143,9 @@ const RSTEP = 1u;
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let split = wid.z;
   let grp = wid.y / params.rowBlocks;
-  let row0 = (wid.y - grp * params.rowBlocks) * R;
-  let colBase = wid.x * (WG * NC);
+  let lc = li % COLT;
+  let row0 = ((wid.y - grp * params.rowBlocks) * RT + li / COLT) * R;
+  let colBase = wid.x * (COLT * NC);
   let P = params.OH * params.OW;
   let rs = split * params.rPerSplit;
   let re = min(rs + params.rPerSplit, params.RTOT);
@@ -152,7 +155,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   var khd: array<i32, ${CGROUPS}u * 4u>;
   var kwd: array<i32, ${CGROUPS}u * 4u>;
   for (var c = 0u; c < NC; c++) {
-    let col = min(colBase + ((c / 4u) * WG + li) * 4u + c % 4u, params.NCOL - 1u);
+    let col = min(colBase + ((c / 4u) * COLT + lc) * 4u + c % 4u, params.NCOL - 1u);
     let ci = col / taps;
     let t = col - ci * taps;
     let kh = t / params.TW;
@@ -230,7 +233,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   for (var i = 0u; i < R; i++) {
     for (var g = 0u; g < CG; g++) {
       for (var e = 0u; e < 4u; e++) {
-        store(split, grp, row0 + i, colBase + (g * WG + li) * 4u + e, acc[i * CG + g][e]);
+        store(split, grp, row0 + i, colBase + (g * COLT + lc) * 4u + e, acc[i * CG + g][e]);
       }
     }
   }

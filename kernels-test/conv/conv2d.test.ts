@@ -8,18 +8,26 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, setConv2dStrategy,
-  type ConvOptions, type ConvStrategy,
+  setConv2dDirectTile, type ConvOptions, type ConvStrategy,
 } from '../../src/index.js';
 import { randn, assertClose, numericGrad, assertThrowsWith } from '../helpers.js';
 import { type ConvCase, geom, convForward, convGradInput, convGradWeight, convGradBias } from './reference.js';
 
 const test = suite('conv2d');
 
+// One small direct tile for most tests (16 rows x 64 columns per workgroup, 4 thread rows):
+// several tiles in both directions on small shapes, and one compiled variant per feature
+// combination (each direct variant costs seconds of LLVM time on lavapipe). The production
+// tile choice is tested separately below.
+const TEST_TILE = { rows: 4, cgroups: 1, colt: 16 };
+
 test.before(async () => {
   await init();
+  setConv2dDirectTile(TEST_TILE);
 });
 test.after(() => {
   setConv2dStrategy('auto');
+  setConv2dDirectTile(null);
 });
 
 function tol(expected: ArrayLike<number>): { atol: number; rtol: number } {
@@ -136,6 +144,36 @@ for (const c of [
     }
   });
 }
+
+test('production direct tiles (automatic choice): 3x3 and 1x1, forward, dx, dw', async () => {
+  setConv2dDirectTile(null);
+  try {
+    for (const c of [
+      { N: 1, Cin: 8, H: 34, W: 34, Cout: 12, KH: 3, KW: 3, padding: 1, bias: true },
+      { N: 2, Cin: 12, H: 24, W: 24, Cout: 20, KH: 1, KW: 1 },
+    ] as ConvCase[]) {
+      const g = geom(c);
+      const x = randn(c.N * c.Cin * c.H * c.W, 31);
+      const w = randn(c.Cout * c.Cin * c.KH * c.KW, 32, 0.5);
+      const b = c.bias ? randn(c.Cout, 33) : null;
+      const gy = randn(g.N * g.Cout * g.OH * g.OW, 34);
+      const yShape = [g.N, g.Cout, g.OH, g.OW];
+      setConv2dStrategy('direct');
+      const tx = parameter(x, [c.N, c.Cin, c.H, c.W]);
+      const tw = parameter(w, [c.Cout, c.Cin, c.KH, c.KW]);
+      const out = conv2d(tx, tw, b ? tensor(b, [c.Cout]) : null, options(c));
+      const y = convForward(g, x, w, b);
+      assertClose(await out.toArray(), y, tol(y), 'forward');
+      backward(out, { gradient: tensor(gy, yShape) });
+      const dx = convGradInput(g, gy, w);
+      const dw = convGradWeight(g, gy, x);
+      assertClose(await tx.grad!.toArray(), dx, tol(dx), 'dx');
+      assertClose(await tw.grad!.toArray(), dw, tol(dw), 'dw');
+    }
+  } finally {
+    setConv2dDirectTile(TEST_TILE);
+  }
+});
 
 test('fused epilogue: bias, folded scale/shift, residual, ReLU', async () => {
   const c: ConvCase = { N: 2, Cin: 5, H: 9, W: 9, Cout: 12, KH: 3, KW: 3, stride: 2, padding: 1 };

@@ -28,6 +28,7 @@
 import convSource from '../../../shaders/conv2d.wgsl';
 import wgradSource from '../../../shaders/conv2d_wgrad.wgsl';
 import reduceSource from '../../../shaders/conv2d_reduce.wgsl';
+import wphaseSource from '../../../shaders/conv2d_wphase.wgsl';
 import { runtime } from '../runtime.js';
 import { Uniforms } from '../uniforms.js';
 import { empty, zeros, Tensor, type Shape, type Storage, shapeString } from '../tensor.js';
@@ -144,14 +145,60 @@ function gemmUniforms(d: GemmDesc, epi: number): Uniforms {
     .u32(d.outBase).u32(d.outGroup).u32(16).u32(epi);
 }
 
-/** Rows and 4-column groups per thread of the direct schedule. */
-function directTile(M: number, NCOL: number, groups: number): { rows: number; cgroups: number } {
-  const rows = 8;
-  let cgroups = NCOL >= 1024 ? 2 : 1;
-  // Keep enough workgroups to feed every core.
-  if (cgroups === 2 && Math.ceil(M / rows) * Math.ceil(NCOL / 512) * groups < 16) cgroups = 1;
-  return { rows, cgroups };
+/**
+ * Direct-schedule tile: `rows` output rows x `cgroups` groups of 4 columns per thread, 64
+ * threads as `colt` column threads x 64/colt row threads. 8 x 16 per thread measured best on
+ * lavapipe (it is load-bound: every load is scalarized per SIMD lane, FMAs are cheap); the
+ * thread layout is chosen to waste the least padded work while keeping >= 8 workgroups.
+ */
+export interface ConvDirectTile {
+  /** Output rows per thread. */
+  rows: number;
+  /** Groups of 4 output columns per thread. */
+  cgroups: number;
+  /** Threads along the columns (8, 16, 32 or 64; the other 64/colt threads go along rows). */
+  colt: number;
 }
+type DirectTile = ConvDirectTile;
+
+let tileOverride: ConvDirectTile | null = null;
+
+/**
+ * Forces the direct schedule's tile (for tuning experiments and for tests that want one
+ * compiled variant); `null` restores the automatic choice.
+ */
+export function setConv2dDirectTile(tile: ConvDirectTile | null): void {
+  if (tile && (![8, 16, 32, 64].includes(tile.colt) || !(tile.rows >= 1 && tile.rows <= 16) || !(tile.cgroups >= 1 && tile.cgroups <= 8))) {
+    throw new Error(`setConv2dDirectTile: invalid tile ${JSON.stringify(tile)} (rows 1-16, cgroups 1-8, colt 8/16/32/64)`);
+  }
+  tileOverride = tile ? { ...tile } : null;
+}
+
+function directTile(M: number, NCOL: number, groups: number): DirectTile {
+  if (tileOverride) return tileOverride;
+  const rows = 8;
+  const cgroups = 4;
+  let best: DirectTile = { rows, cgroups, colt: 64 };
+  let bestCost = Infinity;
+  for (const colt of [64, 32, 16, 8]) {
+    const tr = rows * (64 / colt);
+    const tc = 4 * cgroups * colt;
+    const wgs = Math.ceil(M / tr) * Math.ceil(NCOL / tc) * groups;
+    const padded = Math.ceil(M / tr) * tr * Math.ceil(NCOL / tc) * tc;
+    const cost = padded * (wgs < 8 ? 8 / wgs : 1) * (1 + 0.02 * Math.log2(64 / colt));
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = { rows, cgroups, colt };
+    }
+  }
+  return best;
+}
+
+function tileDims(direct: boolean, t: DirectTile): { rowsPerWg: number; colsPerWg: number } {
+  return direct ? { rowsPerWg: t.rows * (64 / t.colt), colsPerWg: 4 * t.cgroups * t.colt } : { rowsPerWg: 64, colsPerWg: 64 };
+}
+
+const TILED_DEFAULTS: DirectTile = { rows: 4, cgroups: 1, colt: 64 };
 
 interface Epi {
   bias?: Tensor | null;
@@ -165,21 +212,23 @@ function runGemm(name: string, d: GemmDesc, src: Tensor, weight: Tensor, out: Te
   const rt = runtime();
   const K = d.KCH * d.TH * d.TW;
   const direct = strategy === 'direct';
-  const pointwise = d.TH === 1 && d.TW === 1 && d.strideH === 1 && d.strideW === 1 && d.offH === 0 && d.offW === 0 &&
-    d.GR <= d.SH && d.GC <= d.SW;
-  const vecB = direct && pointwise && d.GR === d.SH && d.GC === d.SW && (d.SH * d.SW) % 4 === 0 && d.srcImg % 4 === 0 && d.srcGroup % 4 === 0;
+  // 1x1 taps whose source pixel is always inside the image: no bounds checks.
+  const pointwise = d.TH === 1 && d.TW === 1 && d.offH === 0 && d.offW === 0 && d.strideH >= 0 && d.strideW >= 0 &&
+    (d.GR - 1) * d.strideH < d.SH && (d.GC - 1) * d.strideW < d.SW;
+  // ... and contiguous along the columns (stride 1, whole rows): vec4 source loads.
+  const vecB = direct && pointwise && d.strideH === 1 && d.strideW === 1 && d.GR === d.SH && d.GC === d.SW &&
+    (d.SH * d.SW) % 4 === 0 && d.srcImg % 4 === 0 && d.srcGroup % 4 === 0;
   const vecA = direct && d.aContiguous && K % 4 === 0 && d.aRow % 4 === 0 && d.aGroup % 4 === 0 && d.aBase % 4 === 0;
-  const tile = direct ? directTile(d.M, d.NCOL, d.groups) : { rows: 4, cgroups: 1 };
+  const tile = direct ? directTile(d.M, d.NCOL, d.groups) : TILED_DEFAULTS;
   const none = placeholder();
   const buffers = [src.buffer, weight.buffer, out.buffer, (epi.bias ?? none).buffer, (epi.scale ?? none).buffer,
     (epi.shift ?? none).buffer, (epi.residual ?? none).buffer];
   const bits = (epi.bias ? 1 : 0) | (epi.scale ? 2 : 0) | (epi.residual ? 4 : 0) | (epi.relu ? 8 : 0);
   const defines = {
-    TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, VEC_A: vecA, VEC_B: vecB, POINTWISE: direct && pointwise,
+    TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, VEC_A: vecA, VEC_B: vecB, POINTWISE: direct && pointwise,
     KLOOP: unrollTiles() ? 'TK' : 'params.tk',
   };
-  const colsPerWg = direct ? 256 * tile.cgroups : 64;
-  const rowsPerWg = direct ? tile.rows : 64;
+  const { rowsPerWg, colsPerWg } = tileDims(direct, tile);
   const workgroups: [number, number, number] = [Math.ceil(d.NCOL / colsPerWg), Math.ceil(d.M / rowsPerWg), d.groups];
   checkGrid(name, workgroups);
   rt.dispatch({ name, source: convSource, defines }, { uniforms: gemmUniforms(d, bits), buffers, workgroups });
@@ -260,6 +309,24 @@ function phaseTaps(phase: number, pad: number, k: number, s: number, d: number):
   return { first, step, count: valid.length, c0: (phase + pad - first * d) / s, e: (step * d) / s };
 }
 
+type PhaseTaps = ReturnType<typeof phaseTaps>;
+
+/** out[g, ci, co, th, tw] = w[g*Cog + co, ci, kh0 + th*khStep, kw0 + tw*kwStep] (conv2d_wphase.wgsl). */
+function phaseWeights(weight: Tensor, g: Conv2dGeometry, th: PhaseTaps, tw: PhaseTaps): Tensor {
+  const Cig = g.Cin / g.groups;
+  const Cog = g.Cout / g.groups;
+  const out = empty([g.groups, Cig, Cog, th.count, tw.count]);
+  const rt = runtime();
+  rt.dispatch({ name: 'conv2d_wphase', source: wphaseSource }, {
+    uniforms: new Uniforms().u32(out.size).u32(Cig).u32(Cog).u32(th.count)
+      .u32(tw.count).u32(g.KH).u32(g.KW).u32(th.first)
+      .u32(tw.first).u32(th.step).u32(tw.step).u32(0),
+    buffers: [weight.buffer, out.buffer],
+    workgroups: rt.grid(Math.ceil(out.size / 256)),
+  });
+  return out;
+}
+
 /**
  * Gradient of the convolution with respect to its input: dy [N, Cout, OH, OW] and weight →
  * dx of shape `inputShape` [N, Cin, H, W]. One implicit GEMM per stride phase.
@@ -273,7 +340,6 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: Shape, o
   const dx = empty([g.N, g.Cin, g.H, g.W]);
   const Cig = g.Cin / g.groups;
   const Cog = g.Cout / g.groups;
-  const taps = g.KH * g.KW;
   const s = resolve(strategy);
   for (let ph = 0; ph < Math.min(g.sh, g.H); ph++) {
     for (let pw = 0; pw < Math.min(g.sw, g.W); pw++) {
@@ -282,14 +348,20 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: Shape, o
       const th = phaseTaps(ph, g.ph, g.KH, g.sh, g.dh);
       const tw = phaseTaps(pw, g.pw, g.KW, g.sw, g.dw);
       const none = th.count === 0 || tw.count === 0;
+      const THp = Math.max(th.count, 1);
+      const TWp = Math.max(tw.count, 1);
+      // The phase's taps of the weight, re-laid out as [group, ci, co, th, tw]: A contiguous along k.
+      const wp_ = none ? weight : phaseWeights(weight, g, th, tw);
+      const kp = THp * TWp;
       runGemm('conv2d', {
-        M: Cig, NCOL: g.N * hp * wp, KCH: none ? 0 : Cog, TH: Math.max(th.count, 1), TW: Math.max(tw.count, 1), GR: hp, GC: wp,
+        M: Cig, NCOL: g.N * hp * wp, KCH: none ? 0 : Cog, TH: THp, TW: TWp, GR: hp, GC: wp,
         SH: g.OH, SW: g.OW, strideH: 1, strideW: 1, offH: th.c0, offW: tw.c0, dilH: -th.e, dilW: -tw.e,
         srcImg: g.Cout * g.OH * g.OW, srcCh: g.OH * g.OW, srcGroup: Cog * g.OH * g.OW,
-        aRow: taps, aCh: Cig * taps, aTH: th.step * g.KW, aTW: tw.step, aBase: th.first * g.KW + tw.first, aGroup: Cog * Cig * taps,
+        aRow: Cog * kp, aCh: kp, aTH: TWp, aTW: 1, aBase: 0, aGroup: Cig * Cog * kp,
         outImg: g.Cin * g.H * g.W, outCh: g.H * g.W, outRow: g.sh * g.W, outCol: g.sw, outBase: ph * g.W + pw, outGroup: Cig * g.H * g.W,
-        groups: g.groups, aContiguous: false,
-      }, dy, weight, dx, s);
+        groups: g.groups, aContiguous: !none,
+      }, dy, wp_, dx, s);
+      if (wp_ !== weight) wp_.dispose();
     }
   }
   return dx;
@@ -317,9 +389,8 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts
   const NCOL = Cig * g.KH * g.KW;
   const P = g.OH * g.OW;
   const RTOT = g.N * P;
-  const tile = direct ? directTile(M, NCOL, g.groups) : { rows: 4, cgroups: 1 };
-  const rowsPerWg = direct ? tile.rows : 64;
-  const colsPerWg = direct ? 256 * tile.cgroups : 64;
+  const tile = direct ? directTile(M, NCOL, g.groups) : TILED_DEFAULTS;
+  const { rowsPerWg, colsPerWg } = tileDims(direct, tile);
   const rowBlocks = Math.ceil(M / rowsPerWg);
   const tiles = rowBlocks * Math.ceil(NCOL / colsPerWg) * g.groups;
   // Split-K: enough workgroups to fill the device, each chunk long enough to amortize its
@@ -344,7 +415,7 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts
   const workgroups: [number, number, number] = [Math.ceil(NCOL / colsPerWg), rowBlocks * g.groups, splits];
   checkGrid('conv2d_wgrad', workgroups);
   rt.dispatch(
-    { name: 'conv2d_wgrad', source: wgradSource, defines: { TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, VEC_A: vecA, KLOOP: unrollTiles() ? 'TK' : 'params.tk' } },
+    { name: 'conv2d_wgrad', source: wgradSource, defines: { TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, VEC_A: vecA, KLOOP: unrollTiles() ? 'TK' : 'params.tk' } },
     { uniforms: u, buffers: [x.buffer, dy.buffer, part.buffer], workgroups },
   );
   if (splits > 1) {

@@ -1,0 +1,146 @@
+// Convolution kernel benchmark: forward, input gradient (dgrad) and weight gradient (wgrad)
+// for the ResNet-50 convolutions at batch 8 @224 and the ResNet-18 ones at batch 32 @64.
+//
+//   node tools/build.mjs && node bench/conv.js [--set r50|r18|all] [--ops fwd,dgrad,wgrad]
+//        [--runs 5] [--strategy auto|direct|tiled|both] [--filter text] [--quick]
+//
+// Prints one JSON object per line (name, shape, op, strategy, median_ms, gflops, ...), then a
+// table. Each case runs once to warm up (pipeline compile), then `runs` times; the time of
+// one run is the wall time from recording the dispatches to `await runtime().sync()`. On a
+// shared CPU (lavapipe) the figures are noisy: compare within one run.
+import * as mg from '../dist/node/index.js';
+
+const args = process.argv.slice(2);
+const flag = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const quick = args.includes('--quick');
+const set = flag('set', 'all');
+const ops = flag('ops', 'fwd,dgrad,wgrad').split(',');
+const runs = Number(flag('runs', quick ? 3 : 5));
+const strategyArg = flag('strategy', 'auto');
+const filter = flag('filter', '');
+
+// [name, N, Cin, H, Cout, k, stride, pad]; square images and kernels.
+const r50 = [
+  ['r50.conv1', 8, 3, 224, 64, 7, 2, 3],
+  ['r50.l1.1x1a', 8, 64, 56, 64, 1, 1, 0],
+  ['r50.l1.3x3', 8, 64, 56, 64, 3, 1, 1],
+  ['r50.l1.1x1b', 8, 64, 56, 256, 1, 1, 0],
+  ['r50.l1.1x1c', 8, 256, 56, 64, 1, 1, 0],
+  ['r50.l2.1x1a', 8, 256, 56, 128, 1, 1, 0],
+  ['r50.l2.3x3s2', 8, 128, 56, 128, 3, 2, 1],
+  ['r50.l2.ds', 8, 256, 56, 512, 1, 2, 0],
+  ['r50.l2.3x3', 8, 128, 28, 128, 3, 1, 1],
+  ['r50.l2.1x1b', 8, 128, 28, 512, 1, 1, 0],
+  ['r50.l2.1x1c', 8, 512, 28, 128, 1, 1, 0],
+  ['r50.l3.3x3s2', 8, 256, 28, 256, 3, 2, 1],
+  ['r50.l3.ds', 8, 512, 28, 1024, 1, 2, 0],
+  ['r50.l3.3x3', 8, 256, 14, 256, 3, 1, 1],
+  ['r50.l3.1x1b', 8, 256, 14, 1024, 1, 1, 0],
+  ['r50.l3.1x1c', 8, 1024, 14, 256, 1, 1, 0],
+  ['r50.l4.3x3s2', 8, 512, 14, 512, 3, 2, 1],
+  ['r50.l4.ds', 8, 1024, 14, 2048, 1, 2, 0],
+  ['r50.l4.3x3', 8, 512, 7, 512, 3, 1, 1],
+  ['r50.l4.1x1b', 8, 512, 7, 2048, 1, 1, 0],
+  ['r50.l4.1x1c', 8, 2048, 7, 512, 1, 1, 0],
+];
+const r18 = [
+  ['r18.conv1', 32, 3, 64, 64, 7, 2, 3],
+  ['r18.l1.3x3', 32, 64, 16, 64, 3, 1, 1],
+  ['r18.l2.3x3s2', 32, 64, 16, 128, 3, 2, 1],
+  ['r18.l2.ds', 32, 64, 16, 128, 1, 2, 0],
+  ['r18.l2.3x3', 32, 128, 8, 128, 3, 1, 1],
+  ['r18.l3.3x3s2', 32, 128, 8, 256, 3, 2, 1],
+  ['r18.l3.ds', 32, 128, 8, 256, 1, 2, 0],
+  ['r18.l3.3x3', 32, 256, 4, 256, 3, 1, 1],
+  ['r18.l4.3x3s2', 32, 256, 4, 512, 3, 2, 1],
+  ['r18.l4.ds', 32, 256, 4, 512, 1, 2, 0],
+  ['r18.l4.3x3', 32, 512, 2, 512, 3, 1, 1],
+];
+let cases = set === 'r50' ? r50 : set === 'r18' ? r18 : [...r50, ...r18];
+if (quick) cases = cases.filter(([name]) => /conv1|l1\.3x3|l2\.3x3s2|l2\.ds|l3\.1x1c|l4\.3x3$|r18\.l2\.3x3$/.test(name));
+if (filter) cases = cases.filter(([name]) => name.includes(filter));
+
+const rt = await mg.init();
+const strategies = strategyArg === 'both' ? ['direct', 'tiled'] : [mg.conv2dResolvedStrategy(strategyArg)];
+const info = rt.gpu.adapterInfo;
+console.error(`adapter: ${info.description || info.device || info.vendor} (${info.architecture}); strategies: ${strategies.join(', ')}`);
+
+function randomTensor(shape) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    data[i] = (s / 4294967296 - 0.5) * 0.1;
+  }
+  return mg.tensor(data, shape);
+}
+
+// Wall time, and the process's CPU time (all threads, lavapipe's included): on a shared
+// machine the CPU time is the steadier figure.
+async function time(fn) {
+  await rt.sync();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const out = fn();
+  await rt.sync();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  out.dispose();
+  return { ms, cpu: (c.user + c.system) / 1000 };
+}
+
+const rows = [];
+for (const [name, N, Cin, H, Cout, k, stride, pad] of cases) {
+  const opts = { stride, padding: pad };
+  const x = randomTensor([N, Cin, H, H]);
+  const w = randomTensor([Cout, Cin, k, k]);
+  const OH = Math.floor((H + 2 * pad - k) / stride) + 1;
+  const dy = randomTensor([N, Cout, OH, OH]);
+  const flops = 2 * N * Cout * OH * OH * Cin * k * k;
+  const shape = `${N}x${Cin}x${H}x${H} -> ${Cout} k${k} s${stride} p${pad} (${OH}x${OH})`;
+  for (const strategy of strategies) {
+    for (const op of ops) {
+      if (op === 'dgrad' && Cin === 3) continue; // the image needs no gradient
+      const fn = op === 'fwd' ? () => mg.conv2dRaw(x, w, null, opts, {}, strategy)
+        : op === 'dgrad' ? () => mg.conv2dGradInput(dy, w, x.shape, opts, strategy)
+          : () => mg.conv2dGradWeight(dy, x, w.shape, opts, strategy);
+      await time(fn); // warm-up (compiles the pipeline)
+      const samples = [];
+      for (let r = 0; r < runs; r++) samples.push(await time(fn));
+      const times = samples.map((t) => t.ms).sort((a, b) => a - b);
+      const cpus = samples.map((t) => t.cpu).sort((a, b) => a - b);
+      const median = times[Math.floor(times.length / 2)];
+      const cpu = cpus[Math.floor(cpus.length / 2)];
+      const row = {
+        name, shape, op, strategy, median_ms: +median.toFixed(2), min_ms: +times[0].toFixed(2), gflops: +(flops / median / 1e6).toFixed(2),
+        cpu_ms: +cpu.toFixed(1), gflop_per_cpu_s: +(flops / cpu / 1e6).toFixed(2), gflop: +(flops / 1e9).toFixed(3), runs,
+      };
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  }
+  x.dispose();
+  w.dispose();
+  dy.dispose();
+}
+
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+console.log('');
+console.log(`${pad('name', 14)} ${pad('shape', 40)} ${pad('op', 6)} ${pad('sched', 7)} ${lpad('median ms', 10)} ${lpad('GFLOP/s', 8)} ${lpad('cpu ms', 8)} ${lpad('GF/cpu-s', 9)}`);
+for (const r of rows) console.log(`${pad(r.name, 14)} ${pad(r.shape, 40)} ${pad(r.op, 6)} ${pad(r.strategy, 7)} ${lpad(r.median_ms.toFixed(1), 10)} ${lpad(r.gflops.toFixed(2), 8)} ${lpad(r.cpu_ms.toFixed(0), 8)} ${lpad(r.gflop_per_cpu_s.toFixed(2), 9)}`);
+for (const strategy of strategies) {
+  for (const op of ops) {
+    const sel = rows.filter((r) => r.op === op && r.strategy === strategy);
+    if (!sel.length) continue;
+    const ms = sel.reduce((a, r) => a + r.median_ms, 0);
+    const cpu = sel.reduce((a, r) => a + r.cpu_ms, 0);
+    const gf = sel.reduce((a, r) => a + r.gflop, 0);
+    console.log(`total ${op} (${strategy}): ${ms.toFixed(0)} ms for ${gf.toFixed(1)} GFLOP = ${(gf / ms * 1e3).toFixed(2)} GFLOP/s (${(gf / cpu * 1e3).toFixed(2)} GFLOP per CPU-second)`);
+  }
+}
+await mg.shutdown?.();
