@@ -174,21 +174,25 @@ export function setConv2dDirectTile(tile: ConvDirectTile | null): void {
   tileOverride = tile ? { ...tile } : null;
 }
 
-function directTile(M: number, NCOL: number, groups: number): DirectTile {
+function directTile(M: number, NCOL: number, groups: number, maxSplits = 1): DirectTile {
   if (tileOverride) return tileOverride;
+  // Relative speed of the per-thread shapes on lavapipe (8 rows x 16 or 12 columns best; 8 x 4
+  // close behind, and wastes less on narrow problems; 8 x 8 is oddly slow).
+  const shapes: Array<[number, number]> = [[4, 1.0], [3, 1.0], [1, 0.85]];
   const rows = 8;
-  const cgroups = 4;
-  let best: DirectTile = { rows, cgroups, colt: 64 };
+  let best: DirectTile = { rows, cgroups: 4, colt: 64 };
   let bestCost = Infinity;
-  for (const colt of [64, 32, 16, 8]) {
-    const tr = rows * (64 / colt);
-    const tc = 4 * cgroups * colt;
-    const wgs = Math.ceil(M / tr) * Math.ceil(NCOL / tc) * groups;
-    const padded = Math.ceil(M / tr) * tr * Math.ceil(NCOL / tc) * tc;
-    const cost = padded * (wgs < 8 ? 8 / wgs : 1) * (1 + 0.02 * Math.log2(64 / colt));
-    if (cost < bestCost) {
-      bestCost = cost;
-      best = { rows, cgroups, colt };
+  for (const [cgroups, speed] of shapes) {
+    for (const colt of [64, 32, 16, 8]) {
+      const tr = rows * (64 / colt);
+      const tc = 4 * cgroups * colt;
+      const wgs = Math.ceil(M / tr) * Math.ceil(NCOL / tc) * groups * maxSplits;
+      const padded = Math.ceil(M / tr) * tr * Math.ceil(NCOL / tc) * tc;
+      const cost = (padded / speed) * (wgs < 8 ? 8 / wgs : 1) * (1 + 0.02 * Math.log2(64 / colt));
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = { rows, cgroups, colt };
+      }
     }
   }
   return best;
@@ -389,7 +393,7 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts
   const NCOL = Cig * g.KH * g.KW;
   const P = g.OH * g.OW;
   const RTOT = g.N * P;
-  const tile = direct ? directTile(M, NCOL, g.groups) : TILED_DEFAULTS;
+  const tile = direct ? directTile(M, NCOL, g.groups, Math.max(1, Math.floor(RTOT / 512))) : TILED_DEFAULTS;
   const { rowsPerWg, colsPerWg } = tileDims(direct, tile);
   const rowBlocks = Math.ceil(M / rowsPerWg);
   const tiles = rowBlocks * Math.ceil(NCOL / colsPerWg) * g.groups;
