@@ -1,8 +1,8 @@
 // Barrier-free register-blocked matmul: C[z] = op(A[z]) * op(B[z]) (+ bias), row-major.
 // Operands are addressed through element strides (uniforms), so transposes and batch
 // broadcasting (batch stride 0) need no extra pipeline. Each invocation computes RT rows x
-// 4*CV columns. The 64 invocations of a workgroup form wx x (64 / wx) (a uniform: 64, 32, 16 or
-// 8, chosen per shape so that narrow outputs waste little): invocations in a row of wx share
+// 4*CV columns. The 64 invocations of a workgroup form wx x (64 / wx) (a uniform: 64, 32, 16, 8
+// or 4, chosen per shape so that narrow outputs waste little): invocations in a row of wx share
 // their RT rows (A values are broadcast) and interleave their CV groups of 4 columns (coalesced
 // B loads and C stores on a GPU). RT = 8 or 4 (RT8), CV = 4 or 2 (CV4).
 // No workgroup memory and no barriers: on CPU Vulkan (lavapipe, SwiftShader) a barrier is a

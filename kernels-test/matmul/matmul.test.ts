@@ -55,7 +55,7 @@ const shapeB = (K: number, N: number, t: boolean) => (t ? [N, K] : [K, N]);
 
 // M x N x K
 const SHAPES: Array<[number, number, number]> = [
-  [1, 1, 1], [7, 33, 13], [33, 7, 1000], [64, 64, 64], [65, 129, 31], [100, 1000, 37], [9, 36, 5],
+  [1, 1, 1], [7, 33, 13], [33, 7, 1000], [64, 64, 64], [65, 129, 31], [100, 1000, 37], [9, 36, 5], [100, 16, 9],
 ];
 const TRANSPOSES: Array<[boolean, boolean]> = [[false, false], [true, false], [false, true], [true, true]];
 

@@ -86,7 +86,7 @@ const TRANSPOSE_MIN_ROWS = 32;
 /** Block shapes: rows per invocation, vec4 column groups per invocation. */
 const BLOCKS = { '8x16': [8, 4], '4x8': [4, 2] } as const;
 /** Invocations along N in a workgroup of 64 (the other 64 / wx split the rows). */
-const LANES_N = [64, 32, 16, 8] as const;
+const LANES_N = [64, 32, 16, 8, 4] as const;
 
 interface Launch {
   variant: MatmulVariant;
