@@ -216,6 +216,78 @@ const KSTEP = 4u;
 const KSTEP = 1u;
 #endif
 
+// Per-invocation state shared with kstep() (module-scope private variables, so that kstep can
+// be called with a constant kk and everything indexed by it resolves at compile time).
+var<private> acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
+var<private> cbase: array<i32, ${CGROUPS}u * 4u>;   // source offset of each column's window origin
+var<private> ihb: array<i32, ${CGROUPS}u * 4u>;     // ... its row
+var<private> iwb: array<i32, ${CGROUPS}u * 4u>;     // ... and column (may be outside the image)
+var<private> arow: array<u32, ${ROWS}u>;            // weight offset of each row
+var<private> a4: array<vec4f, ${ROWS}u>;            // VEC_A: weights of 4 consecutive k per row
+// Tap walk: (ch, th, tw) advance with k; offsets kept incrementally (no divisions).
+var<private> th: u32;
+var<private> tw: u32;
+var<private> hOff: i32;
+var<private> wOff: i32;
+var<private> chS: u32;
+var<private> chA: u32;
+
+/** One k step: gather the B values of this thread's columns, multiply-add every row. */
+fn kstep(kk: u32) {
+  let SH = params.SH;
+  let SW = params.SW;
+  let sOff = i32(chS) + hOff * i32(SW) + wOff;
+  var b: array<vec4f, ${CGROUPS}u>;
+  for (var g = 0u; g < CG; g++) {
+#if ${POINTWISE}
+#if ${VEC_B}
+    b[g] = X[u32(cbase[g * 4u] + sOff) / 4u];
+#else
+    for (var e = 0u; e < 4u; e++) {
+      b[g][e] = X[u32(cbase[g * 4u + e] + sOff)];
+    }
+#endif
+#else
+    for (var e = 0u; e < 4u; e++) {
+      let c = g * 4u + e;
+      let ok = u32(ihb[c] + hOff) < SH && u32(iwb[c] + wOff) < SW;
+      let v = X[u32(select(0i, cbase[c] + sOff, ok))];
+      b[g][e] = select(0.0, v, ok);
+    }
+#endif
+  }
+  let aOff = chA + th * params.aTH + tw * params.aTW;
+  for (var i = 0u; i < R; i++) {
+#if ${VEC_A}
+    let a = a4[i][kk];
+#else
+    let a = Wt[arow[i] + aOff];
+#endif
+    for (var g = 0u; g < CG; g++) {
+      acc[i * CG + g] = fma(vec4f(a), b[g], acc[i * CG + g]);
+    }
+  }
+#if ${POINTWISE}
+  chS += params.srcCh;
+  chA += params.aCh;
+#else
+  tw += 1u;
+  wOff += params.dilW;
+  if (tw == params.TW) {
+    tw = 0u;
+    wOff = 0i;
+    th += 1u;
+    hOff += params.dilH;
+    if (th == params.TH) {
+      th = 0u;
+      hOff = 0i;
+      chS += params.srcCh;
+      chA += params.aCh;
+    }
+  }
+#endif
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let grp = wid.z;
@@ -223,14 +295,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let row0 = (wid.y * RT + li / COLT) * R;
   let colBase = wid.x * (COLT * NC);
   let P = params.GR * params.GC;
-  let SH = params.SH;
-  let SW = params.SW;
 
-  // Per column (thread column lc, group g, element e: colBase + (g*COLT + lc)*4 + e): source
-  // offset of the window origin (may point before the image) and its row and column.
-  var cbase: array<i32, ${CGROUPS}u * 4u>;
-  var ihb: array<i32, ${CGROUPS}u * 4u>;
-  var iwb: array<i32, ${CGROUPS}u * 4u>;
+  // Column (thread column lc, group g, element e) = colBase + (g*COLT + lc)*4 + e.
   for (var g = 0u; g < CG; g++) {
     for (var e = 0u; e < 4u; e++) {
       let col = min(colBase + (g * COLT + lc) * 4u + e, params.NCOL - 1u);
@@ -242,82 +308,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       let iw = i32(c) * params.strideW + params.offW;
       ihb[g * 4u + e] = ih;
       iwb[g * 4u + e] = iw;
-      cbase[g * 4u + e] = i32(n * params.srcImg + grp * params.srcGroup) + ih * i32(SW) + iw;
+      cbase[g * 4u + e] = i32(n * params.srcImg + grp * params.srcGroup) + ih * i32(params.SW) + iw;
     }
   }
-  var arow: array<u32, ${ROWS}u>;
   for (var i = 0u; i < R; i++) {
     arow[i] = params.aBase + grp * params.aGroup + min(row0 + i, params.M - 1u) * params.aRow;
   }
 
-  var acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
   let K = params.KCH * params.TH * params.TW;
-  // Tap walk: (ch, th, tw) advance with k; offsets kept incrementally (no divisions).
-  var th = 0u;
-  var tw = 0u;
-  var hOff = 0i;
-  var wOff = 0i;
-  var chS = 0u;
-  var chA = 0u;
   for (var k = 0u; k < K; k += KSTEP) {
 #if ${VEC_A}
-    var a4: array<vec4f, ${ROWS}u>;
     for (var i = 0u; i < R; i++) {
       a4[i] = Wt[(arow[i] + k) / 4u];
     }
-#endif
-    for (var kk = 0u; kk < KSTEP; kk++) {
-      let sOff = i32(chS) + hOff * i32(SW) + wOff;
-      var b: array<vec4f, ${CGROUPS}u>;
-      for (var g = 0u; g < CG; g++) {
-#if ${POINTWISE}
-#if ${VEC_B}
-        b[g] = X[u32(cbase[g * 4u] + sOff) / 4u];
+    kstep(0u);
+    kstep(1u);
+    kstep(2u);
+    kstep(3u);
 #else
-        for (var e = 0u; e < 4u; e++) {
-          b[g][e] = X[u32(cbase[g * 4u + e] + sOff)];
-        }
+    kstep(0u);
 #endif
-#else
-        for (var e = 0u; e < 4u; e++) {
-          let c = g * 4u + e;
-          let ok = u32(ihb[c] + hOff) < SH && u32(iwb[c] + wOff) < SW;
-          let v = X[u32(select(0i, cbase[c] + sOff, ok))];
-          b[g][e] = select(0.0, v, ok);
-        }
-#endif
-      }
-      let aOff = chA + th * params.aTH + tw * params.aTW;
-      for (var i = 0u; i < R; i++) {
-#if ${VEC_A}
-        let a = a4[i][kk];
-#else
-        let a = Wt[arow[i] + aOff];
-#endif
-        for (var g = 0u; g < CG; g++) {
-          acc[i * CG + g] = fma(vec4f(a), b[g], acc[i * CG + g]);
-        }
-      }
-#if ${POINTWISE}
-      chS += params.srcCh;
-      chA += params.aCh;
-#else
-      tw += 1u;
-      wOff += params.dilW;
-      if (tw == params.TW) {
-        tw = 0u;
-        wOff = 0i;
-        th += 1u;
-        hOff += params.dilH;
-        if (th == params.TH) {
-          th = 0u;
-          hOff = 0i;
-          chS += params.srcCh;
-          chA += params.aCh;
-        }
-      }
-#endif
-    }
   }
 
   var ooff: array<u32, ${CGROUPS}u * 4u>;
