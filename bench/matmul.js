@@ -2,7 +2,8 @@
 // (forward and the transposed products of backward), and per-dispatch overhead.
 //
 // Usage: node tools/build.mjs && node bench/matmul.js [--quick] [--filter SUBSTR] [--variant NAME[,NAME...]]
-//   stdout: one JSON object per line {name, shape, variant, median_ms, gflops, reps, ...}
+//   stdout: one JSON object per line {name, shape (MxNxK, batch first), trans (NN/TN/NT/TT), variant
+//           (the kernels that ran), median_ms, min_ms, gflops, cpu_ms, samples, calls_per_sample}
 //   stderr: a readable table at the end (so `node bench/matmul.js > out.jsonl` keeps the JSON clean)
 // --variant runs each shape once per listed kernel variant (compared in the same run);
 // without it the launch-time choice (`auto`) is measured. Timing: warm-up (pipeline compile),
