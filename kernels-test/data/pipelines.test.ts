@@ -129,4 +129,21 @@ test('bad specs fail clearly', () => {
   throwsWith(() => makeTransform({ kind: 'train', recipe: 'full', size: 0 }), /positive integer/);
 });
 
+test('cropScale bounds the crop area: [1, 1] keeps the whole square image; bad ranges are refused', () => {
+  const img = gradient(16, 16);
+  const whole = makeTransform({ kind: 'train', recipe: 'torch', size: 16, cropScale: [1, 1] });
+  const plain = makeTransform({ kind: 'val', mode: 'rect', size: 16 });
+  // a full-area crop of a square image with a non-square aspect fails all 10 attempts and falls
+  // back to the center crop (the whole image), or draws aspect ~1: either way the whole image
+  const out = whole(img, new DataRng(3));
+  const ref = plain(img, new DataRng(3));
+  const flipped = Array.from({ length: out.data.length }, (_, i) => {
+    const x = i % 16;
+    return ref.data[i - x + 15 - x];
+  });
+  const same = (a: ArrayLike<number>) => Array.from(out.data).every((v, i) => Math.abs(v - a[i]) < 1e-5);
+  assert.ok(same(ref.data) || same(flipped), 'whole image, possibly mirrored');
+  throwsWith(() => makeTransform({ kind: 'train', recipe: 'torch', size: 16, cropScale: [0.5, 0.2] }), /crop scale/);
+});
+
 test.run();

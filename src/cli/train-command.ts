@@ -17,14 +17,15 @@ export const FASHION_MNIST_DEFAULTS: Partial<TrainOptions> = {
   classifWeight: 0.5,
   poolingExponent: 3,
   augmentation: 'torch',
-  epochs: 2,
-  epochLenFactor: 0.5,
-  learningRate: 0.4,
+  cropScale: [0.35, 1],
+  epochs: 3,
+  epochLenFactor: 0.9,
+  learningRate: 0.8,
   lrDropsEpochs: [1],
   lrDropsFactors: [0.1],
   trainSubset: 0,
-  valSubset: 2000,
-  logEvery: 10,
+  valSubset: 0,
+  logEvery: 25,
 };
 
 export const TRAIN_FLAGS: FlagSpecs = {
@@ -39,6 +40,7 @@ export const TRAIN_FLAGS: FlagSpecs = {
   'gradient-accum': { type: 'int', help: 'batches per optimizer step', default: D.gradientAccum },
   'repeated-augmentations': { type: 'int', help: 'RA count m (paper: 3); m = 1 needs --classif-weight 1' },
   augmentation: { type: 'string', help: 'training augmentation', choices: ['torch', 'full', 'senet', 'AA'] },
+  'crop-scale': { type: 'numbers', help: 'RandomResizedCrop area range min,max (original: 0.08,1)' },
   epochs: { type: 'int', help: 'epochs' },
   'epoch-len-factor': { type: 'number', help: 'samples per epoch = factor x dataset size' },
   backbone: { type: 'string', help: 'trunk', choices: ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] },
@@ -83,6 +85,11 @@ export function trainOptionsFromFlags(argv: string[]): Partial<TrainOptions> | n
   set('gradientAccum', f.gradientAccum);
   set('repeatedAugmentations', f.repeatedAugmentations);
   set('augmentation', f.augmentation as TrainRecipe | undefined);
+  if (f.cropScale) {
+    const v = f.cropScale as number[];
+    if (v.length !== 2) throw new Error(`--crop-scale needs two numbers min,max, got ${v.join(',')}`);
+    o.cropScale = [v[0], v[1]];
+  }
   set('epochs', f.epochs);
   set('epochLenFactor', f.epochLenFactor);
   if (f.backbone) o.backbone = Number(String(f.backbone).replace('resnet', '')) as TrainOptions['backbone'];

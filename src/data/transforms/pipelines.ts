@@ -27,7 +27,11 @@ export type ValidationMode = 'square' | 'rect';
 
 /** Serializable description of a pipeline. */
 export type TransformSpec =
-  | { kind: 'train'; recipe: TrainRecipe; size: number; mean?: readonly number[]; std?: readonly number[] }
+  | {
+      kind: 'train'; recipe: TrainRecipe; size: number; mean?: readonly number[]; std?: readonly number[];
+      /** RandomResizedCrop's range of the crop area as a fraction of the image (default [0.08, 1]). */
+      cropScale?: readonly [number, number];
+    }
   | { kind: 'val'; mode: ValidationMode; size: number; mean?: readonly number[]; std?: readonly number[] };
 
 /** A pipeline: decoded image in, normalized CHW float image out. Validation ignores `rng`. */
@@ -62,11 +66,18 @@ export function validationOutputSize(mode: ValidationMode, width: number, height
 }
 
 /** Builds a training pipeline. */
-export function makeTrainTransform(recipe: TrainRecipe, size: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): ImageTransform {
+export function makeTrainTransform(
+  recipe: TrainRecipe, size: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD,
+  cropScale: readonly [number, number] = [0.08, 1],
+): ImageTransform {
   if (!TRAIN_RECIPES.includes(recipe)) throw new Error(`unknown augmentation recipe "${recipe}" (expected one of ${TRAIN_RECIPES.join(', ')})`);
+  if (!(cropScale[0] > 0 && cropScale[0] <= cropScale[1] && cropScale[1] <= 1)) {
+    throw new Error(`crop scale [${cropScale.join(', ')}] must satisfy 0 < min <= max <= 1`);
+  }
+  const scale: [number, number] = [cropScale[0], cropScale[1]];
   const jitter = recipe === 'full' ? 0.3 : recipe === 'senet' ? 0.2 : 0;
   return (img, rng) => {
-    let x = randomResizedCrop(img, size, rng);
+    let x = randomResizedCrop(img, size, rng, { scale });
     x = randomHorizontalFlip(x, rng);
     if (jitter > 0) x = colorJitter(x, rng, { brightness: jitter, contrast: jitter, saturation: jitter });
     if (recipe === 'AA') x = autoAugmentImageNet(x, rng);
@@ -87,6 +98,6 @@ export function makeValidationTransform(mode: ValidationMode, size: number, mean
 export function makeTransform(spec: TransformSpec): ImageTransform {
   if (!Number.isInteger(spec.size) || spec.size <= 0) throw new Error(`transform size must be a positive integer, got ${spec.size}`);
   return spec.kind === 'train'
-    ? makeTrainTransform(spec.recipe, spec.size, spec.mean, spec.std)
+    ? makeTrainTransform(spec.recipe, spec.size, spec.mean, spec.std, spec.cropScale)
     : makeValidationTransform(spec.mode, spec.size, spec.mean, spec.std);
 }

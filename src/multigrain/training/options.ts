@@ -25,6 +25,8 @@ export interface TrainOptions {
   /** RA count m: consecutive copies of each image in a batch. */
   repeatedAugmentations: number;
   augmentation: TrainRecipe;
+  /** RandomResizedCrop's area range (the original: 0.08-1; small images want a larger minimum). */
+  cropScale: [number, number];
   epochs: number;
   epochLenFactor: number;
   backbone: ResNetDepth;
@@ -70,6 +72,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   gradientAccum: 1,
   repeatedAugmentations: 1,
   augmentation: 'full',
+  cropScale: [0.08, 1],
   epochs: 120,
   epochLenFactor: 2.0,
   backbone: 50,
