@@ -103,7 +103,9 @@ fn store(row: u32, col: u32, grp: u32, ooff: u32, acc: f32) {
 const BM = 64u;
 const BN = 64u;
 const TK = 16u;
-var<workgroup> As: array<vec4f, 256>; // [k][m / 4], TK x BM
+// A tile rows are padded to 17 vec4: the transposing stores (consecutive threads walk k) then
+// hit different banks.
+var<workgroup> As: array<vec4f, 272>; // [k][m / 4], TK x (BM + 4)
 var<workgroup> Bs: array<vec4f, 256>; // [k][n / 4], TK x BN
 
 @compute @workgroup_size(16, 16)
@@ -156,7 +158,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         v = Wt[aoff + row * params.aRow];
 #endif
       }
-      As[ak * 16u + am / 4u][am % 4u] = v;
+      As[ak * 17u + am / 4u][am % 4u] = v;
     }
     // B tile: rows k0 + bk0 + 4j, column bn.
     for (var j = 0u; j < 4u; j++) {
@@ -183,7 +185,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     // The bound is the constant TK on GPUs (fully unrolled) and the uniform params.tk (= TK)
     // on CPU adapters, where unrolling only multiplies the shader compile time.
     for (var k = 0u; k < ${KLOOP}; k++) {
-      let a = As[k * 16u + lid.y];
+      let a = As[k * 17u + lid.y];
       let b = Bs[k * 16u + lid.x];
       acc[0] = fma(vec4f(a.x), b, acc[0]);
       acc[1] = fma(vec4f(a.y), b, acc[1]);

@@ -39,8 +39,9 @@ fn store(split: u32, grp: u32, row: u32, col: u32, v: f32) {
 const BM = 64u;
 const BN = 64u;
 const TK = 16u;
-var<workgroup> As: array<vec4f, 256>; // [r][m / 4]
-var<workgroup> Bs: array<vec4f, 256>; // [r][n / 4]
+// A tile rows padded to 17 vec4 (bank-conflict-free transposing stores).
+var<workgroup> As: array<vec4f, 272>; // [r][m / 4], TK x (BM + 4)
+var<workgroup> Bs: array<vec4f, 272>; // [r][n / 4], rows padded like As
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -55,20 +56,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let H = i32(params.H);
   let W = i32(params.W);
 
-  // B-tile column of this thread: k' = (ci, kh, kw).
-  let bn = tid % BN;
-  let bk0 = tid / BN;
-  let bcol = n0 + bn;
-  let bcolOk = bcol < params.NCOL;
+  // B tile: this thread loads reduction row bk = tid % 16 (consecutive threads walk the pixels,
+  // so the x reads coalesce) of columns bn0 + 16j; the 4 columns' (ci, kh, kw) are fixed.
+  let bk = tid % TK;
+  let bn0 = tid / TK;
   let taps = params.TH * params.TW;
-  let bc = min(bcol, params.NCOL - 1u);
-  let ci = bc / taps;
-  let t = bc - ci * taps;
-  let kh = t / params.TW;
-  let kw = t - kh * params.TW;
-  let khd = i32(kh) * params.dilH - params.padH;
-  let kwd = i32(kw) * params.dilW - params.padW;
-  let xoff = grp * params.xGroup + ci * params.H * params.W;
+  var xoffs: array<u32, 4>;
+  var khds: array<i32, 4>;
+  var kwds: array<i32, 4>;
+  var colOk: array<bool, 4>;
+  for (var j = 0u; j < 4u; j++) {
+    let col = n0 + bn0 + 16u * j;
+    colOk[j] = col < params.NCOL;
+    let bc = min(col, params.NCOL - 1u);
+    let ci = bc / taps;
+    let t = bc - ci * taps;
+    let kh = t / params.TW;
+    let kw = t - kh * params.TW;
+    khds[j] = i32(kh) * params.dilH - params.padH;
+    kwds[j] = i32(kw) * params.dilW - params.padW;
+    xoffs[j] = grp * params.xGroup + ci * params.H * params.W;
+  }
   let ak = tid % TK;
   let am0 = tid / TK;
 
@@ -90,28 +98,29 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         v = DY[abase + row * P];
 #endif
       }
-      As[ak * 16u + am / 4u][am % 4u] = v;
+      As[ak * 17u + am / 4u][am % 4u] = v;
     }
+    // The reduction row of this thread's B loads is ra (bk == ak).
+    let oh = pa / params.OW;
+    let ow = pa - oh * params.OW;
+    let ihs = i32(oh) * params.strideH;
+    let iws = i32(ow) * params.strideW;
+    let xb = na * params.xImg;
     for (var j = 0u; j < 4u; j++) {
-      let bk = bk0 + 4u * j;
-      let rb = r0 + bk;
-      let nb = rb / P;
-      let pb = rb - nb * P;
-      let oh = pb / params.OW;
-      let ow = pb - oh * params.OW;
-      let ih = i32(oh) * params.strideH + khd;
-      let iw = i32(ow) * params.strideW + kwd;
+      let bn = bn0 + 16u * j;
+      let ih = ihs + khds[j];
+      let iw = iws + kwds[j];
       var v = 0.0;
-      if (bcolOk && rb < re && ih >= 0 && ih < H && iw >= 0 && iw < W) {
-        v = X[nb * params.xImg + xoff + u32(ih) * params.W + u32(iw)];
+      if (colOk[j] && ra < re && ih >= 0 && ih < H && iw >= 0 && iw < W) {
+        v = X[xb + xoffs[j] + u32(ih) * params.W + u32(iw)];
       }
-      Bs[bk * 16u + bn / 4u][bn % 4u] = v;
+      Bs[bk * 17u + bn / 4u][bn % 4u] = v;
     }
     workgroupBarrier();
     // Constant bound TK on GPUs (unrolled), uniform params.tk (= TK) on CPU adapters.
     for (var k = 0u; k < ${KLOOP}; k++) {
-      let a = As[k * 16u + lid.y];
-      let b = Bs[k * 16u + lid.x];
+      let a = As[k * 17u + lid.y];
+      let b = Bs[k * 17u + lid.x];
       acc[0] = fma(vec4f(a.x), b, acc[0]);
       acc[1] = fma(vec4f(a.y), b, acc[1]);
       acc[2] = fma(vec4f(a.z), b, acc[2]);
@@ -139,6 +148,66 @@ const RSTEP = 4u;
 const RSTEP = 1u;
 #endif
 
+// Per-invocation state shared with rstep() (module-scope private variables: rstep is called
+// with a constant rr, so everything indexed by it resolves at compile time).
+var<private> acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
+var<private> xoff: array<u32, ${CGROUPS}u * 4u>;   // x offset of each column's input channel
+var<private> khd: array<i32, ${CGROUPS}u * 4u>;    // its tap row offset kh*d - pad
+var<private> kwd: array<i32, ${CGROUPS}u * 4u>;    // its tap column offset
+var<private> drow: array<u32, ${ROWS}u>;           // dy offset of each row (output channel)
+var<private> a4: array<vec4f, ${ROWS}u>;           // VEC_A: dy of 4 consecutive pixels per row
+// Reduction walk: image n, pixel p = (oh, ow), kept incrementally.
+var<private> p: u32;
+var<private> oh: u32;
+var<private> ow: u32;
+var<private> ihs: i32;
+var<private> iws: i32;
+var<private> xn: u32;
+var<private> dyn: u32;
+
+/** One reduction step: gather x for this thread's columns, multiply-add every row. */
+fn rstep(rr: u32) {
+  let H = params.H;
+  let W = params.W;
+  var b: array<vec4f, ${CGROUPS}u>;
+  for (var g = 0u; g < CG; g++) {
+    for (var e = 0u; e < 4u; e++) {
+      let c = g * 4u + e;
+      let ih = ihs + khd[c];
+      let iw = iws + kwd[c];
+      let ok = u32(ih) < H && u32(iw) < W;
+      let v = X[select(0u, xn + xoff[c] + u32(ih) * W + u32(iw), ok)];
+      b[g][e] = select(0.0, v, ok);
+    }
+  }
+  for (var i = 0u; i < R; i++) {
+#if ${VEC_A}
+    let a = a4[i][rr];
+#else
+    let a = DY[dyn + drow[i] + p];
+#endif
+    for (var g = 0u; g < CG; g++) {
+      acc[i * CG + g] = fma(vec4f(a), b[g], acc[i * CG + g]);
+    }
+  }
+  p += 1u;
+  ow += 1u;
+  iws += params.strideW;
+  if (ow == params.OW) {
+    ow = 0u;
+    iws = 0i;
+    oh += 1u;
+    ihs += params.strideH;
+    if (oh == params.OH) {
+      oh = 0u;
+      ihs = 0i;
+      p = 0u;
+      xn += params.xImg;
+      dyn += params.dyImg;
+    }
+  }
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let split = wid.z;
@@ -151,9 +220,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let re = min(rs + params.rPerSplit, params.RTOT);
   let taps = params.TH * params.TW;
 
-  var xoff: array<u32, ${CGROUPS}u * 4u>;
-  var khd: array<i32, ${CGROUPS}u * 4u>;
-  var kwd: array<i32, ${CGROUPS}u * 4u>;
   for (var c = 0u; c < NC; c++) {
     let col = min(colBase + ((c / 4u) * COLT + lc) * 4u + c % 4u, params.NCOL - 1u);
     let ci = col / taps;
@@ -164,70 +230,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     khd[c] = i32(kh) * params.dilH - params.padH;
     kwd[c] = i32(kw) * params.dilW - params.padW;
   }
-  var drow: array<u32, ${ROWS}u>;
   for (var i = 0u; i < R; i++) {
     drow[i] = grp * params.dyGroup + min(row0 + i, params.M - 1u) * P;
   }
+  let n = rs / P;
+  p = rs - n * P;
+  oh = p / params.OW;
+  ow = p - oh * params.OW;
+  ihs = i32(oh) * params.strideH;
+  iws = i32(ow) * params.strideW;
+  xn = n * params.xImg;
+  dyn = n * params.dyImg;
 
-  // Reduction walk from rs: image n, pixel p = (oh, ow), kept incrementally.
-  var n = rs / P;
-  var p = rs - n * P;
-  var oh = p / params.OW;
-  var ow = p - oh * params.OW;
-  var ihs = i32(oh) * params.strideH;
-  var iws = i32(ow) * params.strideW;
-  var xn = n * params.xImg;
-  var dyn = n * params.dyImg;
-  let H = params.H;
-  let W = params.W;
-
-  var acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
   for (var r = rs; r < re; r += RSTEP) {
 #if ${VEC_A}
-    var a4: array<vec4f, ${ROWS}u>;
     for (var i = 0u; i < R; i++) {
       a4[i] = DY[(dyn + drow[i] + p) / 4u];
     }
-#endif
-    for (var rr = 0u; rr < RSTEP; rr++) {
-      var b: array<vec4f, ${CGROUPS}u>;
-      for (var g = 0u; g < CG; g++) {
-        for (var e = 0u; e < 4u; e++) {
-          let c = g * 4u + e;
-          let ih = ihs + khd[c];
-          let iw = iws + kwd[c];
-          let ok = u32(ih) < H && u32(iw) < W;
-          let v = X[select(0u, xn + xoff[c] + u32(ih) * W + u32(iw), ok)];
-          b[g][e] = select(0.0, v, ok);
-        }
-      }
-      for (var i = 0u; i < R; i++) {
-#if ${VEC_A}
-        let a = a4[i][rr];
+    rstep(0u);
+    rstep(1u);
+    rstep(2u);
+    rstep(3u);
 #else
-        let a = DY[dyn + drow[i] + p];
+    rstep(0u);
 #endif
-        for (var g = 0u; g < CG; g++) {
-          acc[i * CG + g] = fma(vec4f(a), b[g], acc[i * CG + g]);
-        }
-      }
-      p += 1u;
-      ow += 1u;
-      iws += params.strideW;
-      if (ow == params.OW) {
-        ow = 0u;
-        iws = 0i;
-        oh += 1u;
-        ihs += params.strideH;
-        if (oh == params.OH) {
-          oh = 0u;
-          ihs = 0i;
-          p = 0u;
-          xn += params.xImg;
-          dyn += params.dyImg;
-        }
-      }
-    }
   }
 
   for (var i = 0u; i < R; i++) {
