@@ -3,7 +3,9 @@
  *
  * Sizes are rounded up to classes spaced by 2^(1/4) (at most 19% waste), so buffers of
  * similar sizes are shared; exact-size keys (tfjs) make the pool grow without bound when
- * shapes vary. Free buffers above a high-water mark are destroyed, oldest first.
+ * shapes vary. Free buffers above a high-water mark are destroyed, oldest first: the mark is
+ * `maxFreeBytes` or the largest working set seen (bytes in use at once), whichever is larger,
+ * so a training loop keeps what its next step will need and creates nothing after step one.
  *
  * WebGPU orders all work on one queue, with one exception that matters here:
  * `queue.writeBuffer` runs before any command buffer that is still being recorded. A buffer
@@ -46,6 +48,7 @@ export class BufferPool {
   private dirty: Array<[number, GPUBuffer]> = [];
   private freeOrder: GPUBuffer[] = [];
   private sizes = new WeakMap<GPUBuffer, number>();
+  private peakInUse = 0;
   private stats: PoolStats = { bytesInUse: 0, bytesAllocated: 0, peakBytesAllocated: 0, buffersCreated: 0, buffersDestroyed: 0 };
 
   /**
@@ -74,6 +77,7 @@ export class BufferPool {
       this.stats.peakBytesAllocated = Math.max(this.stats.peakBytesAllocated, this.stats.bytesAllocated);
     }
     this.stats.bytesInUse += size;
+    this.peakInUse = Math.max(this.peakInUse, this.stats.bytesInUse);
     return buffer;
   }
 
@@ -98,7 +102,8 @@ export class BufferPool {
 
   private trim(): void {
     let freeBytes = this.stats.bytesAllocated - this.stats.bytesInUse;
-    while (freeBytes > this.maxFreeBytes && this.freeOrder.length > 0) {
+    const limit = Math.max(this.maxFreeBytes, this.peakInUse);
+    while (freeBytes > limit && this.freeOrder.length > 0) {
       const buffer = this.freeOrder.shift()!;
       const size = this.sizes.get(buffer)!;
       const list = this.free.get(size)!;
@@ -110,12 +115,15 @@ export class BufferPool {
     }
   }
 
-  /** Destroys every free buffer (e.g. between benchmark cases). */
+  /** Destroys every free buffer and restarts the working-set and peak marks (e.g. between benchmark cases). */
   releaseFree(): void {
     const keep = this.maxFreeBytes;
     this.maxFreeBytes = 0;
+    this.peakInUse = 0;
     this.trim();
     this.maxFreeBytes = keep;
+    this.peakInUse = this.stats.bytesInUse;
+    this.stats.peakBytesAllocated = this.stats.bytesAllocated;
   }
 
   getStats(): PoolStats {

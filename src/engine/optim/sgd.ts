@@ -24,7 +24,10 @@ interface GroupState extends Required<Omit<ParamGroup, 'name'>> {
 
 export class SGD {
   readonly groups: GroupState[];
+  /** Momentum buffers, allocated up front so the first step's memory is the steady state's. */
   private velocity = new Map<Tensor, Tensor>();
+  /** Parameters whose buffer holds a velocity (PyTorch starts it at the first gradient). */
+  private started = new Set<Tensor>();
 
   constructor(groups: ParamGroup[]) {
     this.groups = groups.map((g, i) => ({
@@ -37,6 +40,7 @@ export class SGD {
     for (const g of this.groups) {
       for (const p of g.params) {
         if (!p.requiresGrad) throw new Error(`SGD: parameter ${p} does not require grad`);
+        this.velocity.set(p, keep(empty(p.shape)));
       }
     }
   }
@@ -48,12 +52,9 @@ export class SGD {
       for (const p of g.params) {
         if (!p.grad) continue;
         if (p.grad.size !== p.size) throw new Error(`SGD: gradient ${shapeString(p.grad.shape)} does not match parameter ${p}`);
-        let v = this.velocity.get(p);
-        const first = !v;
-        if (!v) {
-          v = keep(empty(p.shape));
-          this.velocity.set(p, v);
-        }
+        const v = this.velocity.get(p)!;
+        const first = !this.started.has(p);
+        this.started.add(p);
         const u = new Uniforms().u32(p.size).u32(first ? 1 : 0).f32(g.lr).f32(g.momentum).f32(g.weightDecay).u32(0).u32(0).u32(0);
         rt.dispatch({ name: 'sgd', source: sgdSource }, { uniforms: u, buffers: [p.grad.buffer, p.buffer, v.buffer], workgroups: rt.grid(Math.ceil(p.size / 256)) });
       }
@@ -75,9 +76,9 @@ export class SGD {
     for (const g of this.groups) g.lr *= factor;
   }
 
-  /** The momentum buffer of a parameter, if a step has created it. */
+  /** The momentum buffer of a parameter, once a step has filled it. */
   momentumBuffer(p: Tensor): Tensor | undefined {
-    return this.velocity.get(p);
+    return this.started.has(p) ? this.velocity.get(p) : undefined;
   }
 
   /** Installs a momentum buffer (when resuming); the tensor is owned by the optimizer. */
@@ -85,5 +86,6 @@ export class SGD {
     if (v.size !== p.size) throw new Error(`SGD: momentum buffer ${shapeString(v.shape)} does not match parameter ${p}`);
     this.velocity.get(p)?.dispose();
     this.velocity.set(p, keep(v));
+    this.started.add(p);
   }
 }
