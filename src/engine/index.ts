@@ -30,4 +30,4 @@ export * from './ops/batchnorm.js';
 export * from './ops/pool.js';
 export * from './ops/gem.js';
 export * from './ops/l2n.js';
-export * from './ops/conv2d-gemm.js';
+export * from './ops/conv2d-pointwise.js';

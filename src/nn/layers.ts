@@ -1,6 +1,6 @@
 /** The layers a ResNet is made of: Conv2d, BatchNorm2d, Linear. */
 import {
-  type Tensor, parameter, tensor, full, conv2d, batchnorm2d, linear, foldBatchNorm, scaleShift, add, relu,
+  type Tensor, parameter, tensor, full, conv2dAuto as conv2d, batchnorm2d, linear, foldBatchNorm, scaleShift, add, relu,
 } from '../engine/index.js';
 import { DataRng } from '../data/rng.js';
 import { Module } from './module.js';

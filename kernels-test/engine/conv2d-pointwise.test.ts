@@ -1,11 +1,12 @@
-// conv2d (im2col + GEMM formulation): forward and both gradients against a float64 CPU
-// reference on awkward shapes, and finite differences on tiny cases.
+// Pointwise conv2d (1x1 as batched matmuls) and conv2dAuto's routing: forward and all
+// gradients against a float64 CPU reference (finite differences, exact for this linear map).
 // Tolerances: forward atol 1e-4 + rtol 1e-4; gradients atol 2e-4 + rtol 2e-4.
 import { suite } from 'uvu';
-import { init, tensor, parameter, conv2dGemm, backward } from '../../src/index.js';
+import { init, tensor, parameter, conv2dAuto, isPointwiseConv, empty, backward } from '../../src/index.js';
+import * as assert from 'uvu/assert';
 import { randn, prod, assertClose, numericGrad } from '../helpers.js';
 
-const test = suite('conv2d-gemm');
+const test = suite('conv2d-pointwise');
 test.before(async () => {
   await init();
 });
@@ -34,13 +35,20 @@ function cpuConv(c: Case, x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLi
 }
 
 const cases: Case[] = [
-  { N: 1, C: 3, H: 7, W: 7, Cout: 5, K: 3, stride: 1, pad: 1, dil: 1, bias: true },
-  { N: 2, C: 5, H: 13, W: 11, Cout: 17, K: 3, stride: 2, pad: 1, dil: 1, bias: false },
-  { N: 2, C: 3, H: 33, W: 33, Cout: 4, K: 7, stride: 2, pad: 3, dil: 1, bias: false },
   { N: 2, C: 17, H: 9, W: 9, Cout: 33, K: 1, stride: 1, pad: 0, dil: 1, bias: true },
+  { N: 1, C: 3, H: 7, W: 13, Cout: 5, K: 1, stride: 1, pad: 0, dil: 1, bias: false },
+  { N: 3, C: 64, H: 2, W: 2, Cout: 7, K: 1, stride: 1, pad: 0, dil: 1, bias: false },
+  // not pointwise: routed to the implicit-GEMM conv
   { N: 1, C: 4, H: 13, W: 13, Cout: 6, K: 1, stride: 2, pad: 0, dil: 1, bias: false },
-  { N: 1, C: 2, H: 11, W: 12, Cout: 3, K: 3, stride: 1, pad: 2, dil: 2, bias: false },
+  { N: 1, C: 3, H: 7, W: 7, Cout: 5, K: 3, stride: 1, pad: 1, dil: 1, bias: true },
 ];
+
+test('routing: only 1x1 / stride 1 / unpadded convolutions are pointwise', () => {
+  assert.ok(isPointwiseConv(empty([8, 4, 1, 1])));
+  assert.not.ok(isPointwiseConv(empty([8, 4, 1, 1]), { stride: 2 }));
+  assert.not.ok(isPointwiseConv(empty([8, 4, 3, 3]), { padding: 1 }));
+  assert.not.ok(isPointwiseConv(empty([8, 4, 1, 1]), { padding: 1 }));
+});
 
 for (const c of cases) {
   test(`conv ${JSON.stringify(c)}`, async () => {
@@ -52,7 +60,7 @@ for (const c of cases) {
     const tx = parameter(x, xs);
     const tw = parameter(w, ws);
     const tb = b ? parameter(b, [c.Cout]) : null;
-    const y = conv2dGemm(tx, tw, tb, { stride: c.stride, padding: c.pad, dilation: c.dil });
+    const y = conv2dAuto(tx, tw, tb, { stride: c.stride, padding: c.pad, dilation: c.dil });
     const expected = cpuConv(c, x, w, b);
     assertClose(await y.toArray(), expected, { atol: 1e-4, rtol: 1e-4 }, 'forward');
     const g = randn(expected.length, 4);
