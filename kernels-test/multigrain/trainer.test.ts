@@ -46,7 +46,7 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly
   // run B in a child process with 4 epochs; kill it once checkpoint_1 exists, during epoch 2
   const cli = resolve('dist/node/cli.js');
   const args = ['train', '--expdir', b, '--dataset', 'fashion-mnist', '--backbone', 'resnet18', '--base-width', '2', '--input-size', '32',
-    '--batch-size', '12', '--repeated-augmentations', '3', '--classif-weight', '0.5', '--pooling-exponent', '3', '--augmentation', 'torch',
+    '--batch-size', '12', '--repeated-augmentations', '3', '--crop-scale', '0.08,1', '--classif-weight', '0.5', '--pooling-exponent', '3', '--augmentation', 'torch',
     '--epochs', '4', '--epoch-len-factor', '1', '--learning-rate', '0.5', '--lr-drops-epochs', '1', '--lr-drops-factors', '0.5',
     '--train-subset', '36', '--val-subset', '12', '--log-every', '2', '--workers', '1', '--save-every', '0', '--no-validate-first'];
   const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
