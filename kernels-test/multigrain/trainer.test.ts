@@ -4,7 +4,7 @@
 // intact; m = 1 with lambda < 1 is refused.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,6 +42,11 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly
   const history = JSON.parse(readFileSync(join(a, 'metrics.json'), 'utf8'));
   assert.is(history.length, 2);
   assert.ok(history[1].train.loss > 0 && history[1].val.top1 >= 0);
+  // `multigrain evaluate` on the last checkpoint reproduces the trainer's validation figure
+  const evaluation = spawnSync(process.execPath, [resolve('dist/node/cli.js'), 'evaluate', '--resume-from', a, '--backbone', 'resnet18',
+    '--base-width', '2', '--input-size', '32', '--batch-size', '12', '--val-subset', '12', '--workers', '1'], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(evaluation.status, 0, evaluation.stderr);
+  assert.ok(evaluation.stdout.includes(`top-1 ${history[1].val.top1.toFixed(2)}%`), `evaluate printed: ${evaluation.stdout}`);
 
   // run B in a child process with 4 epochs; kill it once checkpoint_1 exists, during epoch 2
   const cli = resolve('dist/node/cli.js');

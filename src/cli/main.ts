@@ -1,16 +1,19 @@
 #!/usr/bin/env node
-/** The `multigrain` command: train (and, later, finetune-p, whiten, evaluate). */
+/** The `multigrain` command: train and evaluate (finetune-p and whiten are not implemented yet). */
 import { shutdown } from '../engine/index.js';
 import { trainCommand } from './train-command.js';
+import { evaluateCommand } from './evaluate-command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
+  evaluate: evaluateCommand,
 };
 
 const USAGE = `Usage: multigrain <command> [flags]
 
 Commands:
   train        train a MultiGrain network (default data: Fashion-MNIST)
+  evaluate     top-1 / top-5 of a trained model on a validation set
 
 Run 'multigrain <command> --help' for its flags.`;
 
