@@ -21,7 +21,10 @@
 //         barrier a coroutine switch): no workgroup memory or barriers; 64 threads as COLT
 //         column threads x 64/COLT row threads, each owning R output rows x 4*CG columns
 //         (groups of 4 consecutive columns: vec4 accumulators, column groups interleaved across
-//         threads so that neighbouring threads read neighbouring pixels).
+//         threads so that neighbouring threads read neighbouring pixels). VEC_A reads 4
+//         consecutive k of a weight row as one vec4 (K % 4 == 0, A contiguous along k);
+//         POINTWISE (1x1, stride 1, no padding, H*W % 4 == 0) reads 4 source pixels as a vec4
+//         without bounds checks.
 //
 // Fused epilogue (forward only, all optional, bits of params.epi): v = acc (+ bias[row])
 // (* scale[row] + shift[row]) (+ residual[same index]) then ReLU.
@@ -38,7 +41,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-#if ${VEC_B}
+#if ${POINTWISE}
 @group(0) @binding(1) var<storage, read> X: array<vec4f>;
 #else
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -172,12 +175,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       let iw = iw0 + i32(twb) * params.dilW;
       var v = 0.0;
       if (bcolOk && kb < K && ih >= 0 && ih < SH && iw >= 0 && iw < SW) {
-        let e = bbase + chb * params.srcCh + u32(ih) * params.SW + u32(iw);
-#if ${VEC_B}
-        v = X[e / 4u][e % 4u];
-#else
-        v = X[e];
-#endif
+        v = X[bbase + chb * params.srcCh + u32(ih) * params.SW + u32(iw)];
       }
       Bs[bk * 16u + bn / 4u][bn % 4u] = v;
     }
@@ -242,13 +240,7 @@ fn kstep(kk: u32) {
   var b: array<vec4f, ${CGROUPS}u>;
   for (var g = 0u; g < CG; g++) {
 #if ${POINTWISE}
-#if ${VEC_B}
     b[g] = X[u32(cbase[g * 4u] + sOff) / 4u];
-#else
-    for (var e = 0u; e < 4u; e++) {
-      b[g][e] = X[u32(cbase[g * 4u + e] + sOff)];
-    }
-#endif
 #else
     for (var e = 0u; e < 4u; e++) {
       let c = g * 4u + e;

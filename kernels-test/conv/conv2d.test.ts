@@ -145,12 +145,14 @@ for (const c of [
   });
 }
 
-test('production direct tiles (automatic choice): 3x3 and 1x1, forward, dx, dw', async () => {
-  setConv2dDirectTile(null);
+test('large direct tile (16 rows x 8 columns per thread, 2 thread rows): 3x3 forward, dx, dw', async () => {
+  // The production tiles (16 x 16 or 16 x 12 columns) differ only in unroll counts; this one
+  // exercises 16-row blocks, several column groups and thread rows over several tiles in both
+  // directions, at a fraction of their shader compile time (seconds per variant on lavapipe).
+  setConv2dDirectTile({ rows: 16, cgroups: 2, colt: 32 });
   try {
     for (const c of [
-      { N: 1, Cin: 8, H: 34, W: 34, Cout: 12, KH: 3, KW: 3, padding: 1, bias: true },
-      { N: 2, Cin: 12, H: 24, W: 24, Cout: 20, KH: 1, KW: 1 },
+      { N: 1, Cin: 8, H: 34, W: 34, Cout: 40, KH: 3, KW: 3, padding: 1, bias: true },
     ] as ConvCase[]) {
       const g = geom(c);
       const x = randn(c.N * c.Cin * c.H * c.W, 31);
