@@ -180,7 +180,9 @@ function directTile(M: number, NCOL: number, groups: number, maxSplits = 1): Dir
   // a per-lane scalar loop; FMAs and even register spills are cheap): 16 rows x 16 columns
   // executes ~30% fewer instructions per multiply-add than 8 x 16 (valgrind) and runs ~20%
   // faster; 16 x 4 wastes less on narrow problems.
-  const shapes: Array<[number, number, number]> = [[16, 4, 1.0], [16, 3, 1.0], [16, 1, 0.7], [8, 1, 0.55]];
+  const shapes: Array<[number, number, number]> = [[16, 4, 1.0], [16, 3, 1.0], [16, 2, 0.75], [16, 1, 0.55]];
+  // Workgroups below the core count leave cores idle (lavapipe runs one workgroup per thread).
+  const cores = Math.max(2, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 4);
   let best: DirectTile = { rows: 16, cgroups: 4, colt: 64 };
   let bestCost = Infinity;
   for (const [rows, cgroups, speed] of shapes) {
@@ -189,7 +191,7 @@ function directTile(M: number, NCOL: number, groups: number, maxSplits = 1): Dir
       const tc = 4 * cgroups * colt;
       const wgs = Math.ceil(M / tr) * Math.ceil(NCOL / tc) * groups * maxSplits;
       const padded = Math.ceil(M / tr) * tr * Math.ceil(NCOL / tc) * tc;
-      const cost = (padded / speed) * (wgs < 8 ? 8 / wgs : 1) * (1 + 0.02 * Math.log2(64 / colt));
+      const cost = (padded / speed) * (wgs < cores ? cores / wgs : 1) * (1 + 0.02 * Math.log2(64 / colt));
       if (cost < bestCost) {
         bestCost = cost;
         best = { rows, cgroups, colt };
