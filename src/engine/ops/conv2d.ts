@@ -13,17 +13,23 @@
  *            run once per stride phase (ih mod s, iw mod s): a phase only meets the taps with
  *            (ih + p − i·d) ≡ 0 (mod s), so K shrinks to Cout·⌈kh/s⌉·⌈kw/s⌉ and no multiply is
  *            wasted on the zeros of the strided transposed convolution (stride 2, odd sizes
- *            included); dŶ reads dy[n, co, (ih + p − i·d)/s, ...] with bounds checks.
+ *            included); dŶ reads dy[n, co, (ih + p − i·d)/s, ...] with bounds checks. Wᵀ for
+ *            the phase is first copied to [groups, Cin/g, Cout/g, taps] (conv2d_wphase.wgsl, a
+ *            weight-sized pass) so that A is contiguous along k like the forward weight.
  *   wgrad    dW[co, k]   = Σ_r dY[co, r] · X̂ᵀ[r, k]            M = Cout, N = Cin·kh·kw, K = N·OH·OW
  *            with split-K: the reduction is cut into chunks whose partial sums go to a
  *            [splits, Cout, Cin·kh·kw] buffer, added by a second pass (conv2d_reduce.wgsl),
  *            when the weight is small relative to N·OH·OW (ResNet layer4, conv1).
  *
+ * 1×1 stride-1 convolutions need no im2col at all: B is x itself ([Cin, H·W] per image), read
+ * as vec4 without bounds checks (the kernel's POINTWISE variant, a plain GEMM on a view).
+ *
  * Schedules (see shaders/conv2d.wgsl): 'tiled' — 64×64 tiles through workgroup memory,
  * 256 threads with 4×4 register blocks — for GPUs; 'direct' — the same GEMMs without
- * workgroup memory or barriers, up to 16 rows × 16 columns per thread — for CPU adapters (lavapipe,
- * SwiftShader), where a barrier is a coroutine switch of every SIMD group. `'auto'` (default)
- * picks by adapter; `setConv2dStrategy` overrides it (tests run both).
+ * workgroup memory or barriers, up to 16 rows × 16 columns per thread — for CPU adapters
+ * (lavapipe, SwiftShader), where a barrier is a coroutine switch of every SIMD group and every
+ * load a per-lane scalar loop. `'auto'` (default) picks by adapter; `setConv2dStrategy`
+ * overrides it (tests run both).
  */
 import convSource from '../../../shaders/conv2d.wgsl';
 import wgradSource from '../../../shaders/conv2d_wgrad.wgsl';
