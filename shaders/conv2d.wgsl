@@ -222,6 +222,7 @@ var<private> acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
 var<private> cbase: array<i32, ${CGROUPS}u * 4u>;   // source offset of each column's window origin
 var<private> ihb: array<i32, ${CGROUPS}u * 4u>;     // ... its row
 var<private> iwb: array<i32, ${CGROUPS}u * 4u>;     // ... and column (may be outside the image)
+var<private> ooff: array<u32, ${CGROUPS}u * 4u>;    // output offset of each column (outOffset)
 var<private> arow: array<u32, ${ROWS}u>;            // weight offset of each row
 var<private> a4: array<vec4f, ${ROWS}u>;            // VEC_A: weights of 4 consecutive k per row
 // Tap walk: (ch, th, tw) advance with k; offsets kept incrementally (no divisions).
@@ -303,6 +304,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       ihb[g * 4u + e] = ih;
       iwb[g * 4u + e] = iw;
       cbase[g * 4u + e] = i32(n * params.srcImg + grp * params.srcGroup) + ih * i32(params.SW) + iw;
+      ooff[g * 4u + e] = n * params.outImg + params.outBase + r * params.outRow + c * params.outCol;
     }
   }
   for (var i = 0u; i < R; i++) {
@@ -324,10 +326,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
 #endif
   }
 
-  var ooff: array<u32, ${CGROUPS}u * 4u>;
-  for (var c = 0u; c < NC; c++) {
-    ooff[c] = outOffset(min(colBase + ((c / 4u) * COLT + lc) * 4u + c % 4u, params.NCOL - 1u));
-  }
   for (var i = 0u; i < R; i++) {
     for (var g = 0u; g < CG; g++) {
       for (var e = 0u; e < 4u; e++) {
