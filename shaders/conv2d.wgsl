@@ -216,70 +216,71 @@ const KSTEP = 4u;
 const KSTEP = 1u;
 #endif
 
-// Per-invocation state shared with kstep() (module-scope private variables, so that kstep can
-// be called with a constant kk and everything indexed by it resolves at compile time).
-var<private> acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
-var<private> cbase: array<i32, ${CGROUPS}u * 4u>;   // source offset of each column's window origin
-var<private> ihb: array<i32, ${CGROUPS}u * 4u>;     // ... its row
-var<private> iwb: array<i32, ${CGROUPS}u * 4u>;     // ... and column (may be outside the image)
-var<private> ooff: array<u32, ${CGROUPS}u * 4u>;    // output offset of each column (outOffset)
-var<private> arow: array<u32, ${ROWS}u>;            // weight offset of each row
-var<private> a4: array<vec4f, ${ROWS}u>;            // VEC_A: weights of 4 consecutive k per row
-// Tap walk: (ch, th, tw) advance with k; offsets kept incrementally (no divisions).
-var<private> th: u32;
-var<private> tw: u32;
-var<private> hOff: i32;
-var<private> wOff: i32;
-var<private> chS: u32;
-var<private> chA: u32;
+// The k-loop state lives in main's function-scope variables, passed to kstep() by pointer:
+// after inlining, every array index is a constant and every value a register. (Module-scope
+// `var<private>` state, or control flow inside the loop body, costs ~30% on lavapipe, which
+// masks every value update under control flow.)
+struct Walk {
+  th: u32,   // tap row, column and the channel's source/weight offsets advance with k
+  tw: u32,
+  hOff: i32, // th * dilH
+  wOff: i32, // tw * dilW
+  chS: u32,  // ch * srcCh
+  chA: u32,  // ch * aCh
+}
 
 /** One k step: gather the B values of this thread's columns, multiply-add every row. */
-fn kstep(kk: u32) {
+fn kstep(kk: u32, acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<function, Walk>,
+         cbase: ptr<function, array<i32, ${CGROUPS}u * 4u>>, ihb: ptr<function, array<i32, ${CGROUPS}u * 4u>>,
+         iwb: ptr<function, array<i32, ${CGROUPS}u * 4u>>, arow: ptr<function, array<u32, ${ROWS}u>>,
+         a4: ptr<function, array<vec4f, ${ROWS}u>>) {
   let SH = params.SH;
   let SW = params.SW;
-  let sOff = i32(chS) + hOff * i32(SW) + wOff;
+  let hOff = (*w).hOff;
+  let wOff = (*w).wOff;
+  let sOff = i32((*w).chS) + hOff * i32(SW) + wOff;
   var b: array<vec4f, ${CGROUPS}u>;
   for (var g = 0u; g < CG; g++) {
 #if ${POINTWISE}
-    b[g] = X[u32(cbase[g * 4u] + sOff) / 4u];
+    b[g] = X[u32((*cbase)[g * 4u] + sOff) / 4u];
 #else
     for (var e = 0u; e < 4u; e++) {
       let c = g * 4u + e;
-      let ok = u32(ihb[c] + hOff) < SH && u32(iwb[c] + wOff) < SW;
-      let v = X[u32(select(0i, cbase[c] + sOff, ok))];
+      let ok = u32((*ihb)[c] + hOff) < SH && u32((*iwb)[c] + wOff) < SW;
+      let v = X[u32(select(0i, (*cbase)[c] + sOff, ok))];
       b[g][e] = select(0.0, v, ok);
     }
 #endif
   }
-  let aOff = chA + th * params.aTH + tw * params.aTW;
+#if ${VEC_A}
+#else
+  let aOff = (*w).chA + (*w).th * params.aTH + (*w).tw * params.aTW;
+#endif
   for (var i = 0u; i < R; i++) {
 #if ${VEC_A}
-    let a = a4[i][kk];
+    let a = (*a4)[i][kk];
 #else
-    let a = Wt[arow[i] + aOff];
+    let a = Wt[(*arow)[i] + aOff];
 #endif
     for (var g = 0u; g < CG; g++) {
-      acc[i * CG + g] = fma(vec4f(a), b[g], acc[i * CG + g]);
+      (*acc)[i * CG + g] = fma(vec4f(a), b[g], (*acc)[i * CG + g]);
     }
   }
+  // Advance (ch, th, tw) without branches (selects only).
 #if ${POINTWISE}
-  chS += params.srcCh;
-  chA += params.aCh;
+  (*w).chS += params.srcCh;
+  (*w).chA += params.aCh;
 #else
-  tw += 1u;
-  wOff += params.dilW;
-  if (tw == params.TW) {
-    tw = 0u;
-    wOff = 0i;
-    th += 1u;
-    hOff += params.dilH;
-    if (th == params.TH) {
-      th = 0u;
-      hOff = 0i;
-      chS += params.srcCh;
-      chA += params.aCh;
-    }
-  }
+  let tw = (*w).tw + 1u;
+  let wrapW = tw == params.TW;
+  let th = select((*w).th, (*w).th + 1u, wrapW);
+  let wrapH = th == params.TH;
+  (*w).tw = select(tw, 0u, wrapW);
+  (*w).wOff = select(wOff + params.dilW, 0i, wrapW);
+  (*w).th = select(th, 0u, wrapH);
+  (*w).hOff = select(select(hOff, hOff + params.dilH, wrapW), 0i, wrapH);
+  (*w).chS += select(0u, params.srcCh, wrapH);
+  (*w).chA += select(0u, params.aCh, wrapH);
 #endif
 }
 
@@ -291,7 +292,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let colBase = wid.x * (COLT * NC);
   let P = params.GR * params.GC;
 
-  // Column (thread column lc, group g, element e) = colBase + (g*COLT + lc)*4 + e.
+  // Per column (thread column lc, group g, element e: colBase + (g*COLT + lc)*4 + e): source
+  // offset of the window origin (may point before the image), its row and column, and the
+  // output offset.
+  var cbase: array<i32, ${CGROUPS}u * 4u>;
+  var ihb: array<i32, ${CGROUPS}u * 4u>;
+  var iwb: array<i32, ${CGROUPS}u * 4u>;
+  var ooff: array<u32, ${CGROUPS}u * 4u>;
   for (var g = 0u; g < CG; g++) {
     for (var e = 0u; e < 4u; e++) {
       let col = min(colBase + (g * COLT + lc) * 4u + e, params.NCOL - 1u);
@@ -307,22 +314,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       ooff[g * 4u + e] = n * params.outImg + params.outBase + r * params.outRow + c * params.outCol;
     }
   }
+  var arow: array<u32, ${ROWS}u>;
   for (var i = 0u; i < R; i++) {
     arow[i] = params.aBase + grp * params.aGroup + min(row0 + i, params.M - 1u) * params.aRow;
   }
 
+  var acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
+  var a4: array<vec4f, ${ROWS}u>;
+  var w = Walk(0u, 0u, 0i, 0i, 0u, 0u);
   let K = params.KCH * params.TH * params.TW;
   for (var k = 0u; k < K; k += KSTEP) {
 #if ${VEC_A}
     for (var i = 0u; i < R; i++) {
       a4[i] = Wt[(arow[i] + k) / 4u];
     }
-    kstep(0u);
-    kstep(1u);
-    kstep(2u);
-    kstep(3u);
+    kstep(0u, &acc, &w, &cbase, &ihb, &iwb, &arow, &a4);
+    kstep(1u, &acc, &w, &cbase, &ihb, &iwb, &arow, &a4);
+    kstep(2u, &acc, &w, &cbase, &ihb, &iwb, &arow, &a4);
+    kstep(3u, &acc, &w, &cbase, &ihb, &iwb, &arow, &a4);
 #else
-    kstep(0u);
+    kstep(0u, &acc, &w, &cbase, &ihb, &iwb, &arow, &a4);
 #endif
   }
 

@@ -148,64 +148,61 @@ const RSTEP = 4u;
 const RSTEP = 1u;
 #endif
 
-// Per-invocation state shared with rstep() (module-scope private variables: rstep is called
-// with a constant rr, so everything indexed by it resolves at compile time).
-var<private> acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
-var<private> xoff: array<u32, ${CGROUPS}u * 4u>;   // x offset of each column's input channel
-var<private> khd: array<i32, ${CGROUPS}u * 4u>;    // its tap row offset kh*d - pad
-var<private> kwd: array<i32, ${CGROUPS}u * 4u>;    // its tap column offset
-var<private> drow: array<u32, ${ROWS}u>;           // dy offset of each row (output channel)
-var<private> a4: array<vec4f, ${ROWS}u>;           // VEC_A: dy of 4 consecutive pixels per row
-// Reduction walk: image n, pixel p = (oh, ow), kept incrementally.
-var<private> p: u32;
-var<private> oh: u32;
-var<private> ow: u32;
-var<private> ihs: i32;
-var<private> iws: i32;
-var<private> xn: u32;
-var<private> dyn: u32;
+// The reduction state lives in main's function-scope variables, passed to rstep() by pointer
+// (after inlining: constant indices, registers; see conv2d.wgsl).
+struct Walk {
+  p: u32,    // pixel oh*OW + ow of the current reduction step within its image
+  ow: u32,
+  oh: u32,
+  iws: i32,  // ow * strideW
+  ihs: i32,  // oh * strideH
+  xn: u32,   // n * xImg
+  dyn: u32,  // n * dyImg
+}
 
 /** One reduction step: gather x for this thread's columns, multiply-add every row. */
-fn rstep(rr: u32) {
+fn rstep(rr: u32, acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<function, Walk>,
+         xoff: ptr<function, array<u32, ${CGROUPS}u * 4u>>, khd: ptr<function, array<i32, ${CGROUPS}u * 4u>>,
+         kwd: ptr<function, array<i32, ${CGROUPS}u * 4u>>, drow: ptr<function, array<u32, ${ROWS}u>>,
+         a4: ptr<function, array<vec4f, ${ROWS}u>>) {
   let H = params.H;
   let W = params.W;
+  let ihs = (*w).ihs;
+  let iws = (*w).iws;
+  let xn = (*w).xn;
   var b: array<vec4f, ${CGROUPS}u>;
   for (var g = 0u; g < CG; g++) {
     for (var e = 0u; e < 4u; e++) {
       let c = g * 4u + e;
-      let ih = ihs + khd[c];
-      let iw = iws + kwd[c];
+      let ih = ihs + (*khd)[c];
+      let iw = iws + (*kwd)[c];
       let ok = u32(ih) < H && u32(iw) < W;
-      let v = X[select(0u, xn + xoff[c] + u32(ih) * W + u32(iw), ok)];
+      let v = X[select(0u, xn + (*xoff)[c] + u32(ih) * W + u32(iw), ok)];
       b[g][e] = select(0.0, v, ok);
     }
   }
   for (var i = 0u; i < R; i++) {
 #if ${VEC_A}
-    let a = a4[i][rr];
+    let a = (*a4)[i][rr];
 #else
-    let a = DY[dyn + drow[i] + p];
+    let a = DY[(*w).dyn + (*drow)[i] + (*w).p];
 #endif
     for (var g = 0u; g < CG; g++) {
-      acc[i * CG + g] = fma(vec4f(a), b[g], acc[i * CG + g]);
+      (*acc)[i * CG + g] = fma(vec4f(a), b[g], (*acc)[i * CG + g]);
     }
   }
-  p += 1u;
-  ow += 1u;
-  iws += params.strideW;
-  if (ow == params.OW) {
-    ow = 0u;
-    iws = 0i;
-    oh += 1u;
-    ihs += params.strideH;
-    if (oh == params.OH) {
-      oh = 0u;
-      ihs = 0i;
-      p = 0u;
-      xn += params.xImg;
-      dyn += params.dyImg;
-    }
-  }
+  // Advance (n, oh, ow) without branches (selects only).
+  let ow = (*w).ow + 1u;
+  let wrapW = ow == params.OW;
+  let oh = select((*w).oh, (*w).oh + 1u, wrapW);
+  let wrapH = oh == params.OH;
+  (*w).ow = select(ow, 0u, wrapW);
+  (*w).iws = select(iws + params.strideW, 0i, wrapW);
+  (*w).oh = select(oh, 0u, wrapH);
+  (*w).ihs = select(select(ihs, ihs + params.strideH, wrapW), 0i, wrapH);
+  (*w).p = select((*w).p + 1u, 0u, wrapH);
+  (*w).xn += select(0u, params.xImg, wrapH);
+  (*w).dyn += select(0u, params.dyImg, wrapH);
 }
 
 @compute @workgroup_size(64)
@@ -220,6 +217,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let re = min(rs + params.rPerSplit, params.RTOT);
   let taps = params.TH * params.TW;
 
+  // Per column k' = (ci, kh, kw): x offset of its input channel and its tap offsets.
+  var xoff: array<u32, ${CGROUPS}u * 4u>;
+  var khd: array<i32, ${CGROUPS}u * 4u>;
+  var kwd: array<i32, ${CGROUPS}u * 4u>;
   for (var c = 0u; c < NC; c++) {
     let col = min(colBase + ((c / 4u) * COLT + lc) * 4u + c % 4u, params.NCOL - 1u);
     let ci = col / taps;
@@ -230,29 +231,29 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     khd[c] = i32(kh) * params.dilH - params.padH;
     kwd[c] = i32(kw) * params.dilW - params.padW;
   }
+  var drow: array<u32, ${ROWS}u>;
   for (var i = 0u; i < R; i++) {
     drow[i] = grp * params.dyGroup + min(row0 + i, params.M - 1u) * P;
   }
   let n = rs / P;
-  p = rs - n * P;
-  oh = p / params.OW;
-  ow = p - oh * params.OW;
-  ihs = i32(oh) * params.strideH;
-  iws = i32(ow) * params.strideW;
-  xn = n * params.xImg;
-  dyn = n * params.dyImg;
+  let p = rs - n * P;
+  let oh = p / params.OW;
+  let ow = p - oh * params.OW;
+  var w = Walk(p, ow, oh, i32(ow) * params.strideW, i32(oh) * params.strideH, n * params.xImg, n * params.dyImg);
 
+  var acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
+  var a4: array<vec4f, ${ROWS}u>;
   for (var r = rs; r < re; r += RSTEP) {
 #if ${VEC_A}
     for (var i = 0u; i < R; i++) {
-      a4[i] = DY[(dyn + drow[i] + p) / 4u];
+      a4[i] = DY[(w.dyn + drow[i] + w.p) / 4u];
     }
-    rstep(0u);
-    rstep(1u);
-    rstep(2u);
-    rstep(3u);
+    rstep(0u, &acc, &w, &xoff, &khd, &kwd, &drow, &a4);
+    rstep(1u, &acc, &w, &xoff, &khd, &kwd, &drow, &a4);
+    rstep(2u, &acc, &w, &xoff, &khd, &kwd, &drow, &a4);
+    rstep(3u, &acc, &w, &xoff, &khd, &kwd, &drow, &a4);
 #else
-    rstep(0u);
+    rstep(0u, &acc, &w, &xoff, &khd, &kwd, &drow, &a4);
 #endif
   }
 
