@@ -21,10 +21,9 @@
 //         barrier a coroutine switch): no workgroup memory or barriers; 64 threads as COLT
 //         column threads x 64/COLT row threads, each owning R output rows x 4*CG columns
 //         (groups of 4 consecutive columns: vec4 accumulators, column groups interleaved across
-//         threads so that neighbouring threads read neighbouring pixels). VEC_A reads 4
-//         consecutive k of a weight row as one vec4 (K % 4 == 0, A contiguous along k);
-//         POINTWISE (1x1, stride 1, no padding, H*W % 4 == 0) reads 4 source pixels as a vec4
-//         without bounds checks.
+//         threads so that neighbouring threads read neighbouring pixels). POINTWISE (1x1,
+//         stride 1, no padding, H*W % 4 == 0) reads 4 source pixels as a vec4 without bounds
+//         checks.
 //
 // Fused epilogue (forward only, all optional, bits of params.epi): v = acc (+ bias[row])
 // (* scale[row] + shift[row]) (+ residual[same index]) then ReLU.
@@ -46,11 +45,7 @@ struct Params {
 #else
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 #endif
-#if ${VEC_A}
-@group(0) @binding(2) var<storage, read> Wt: array<vec4f>;
-#else
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
-#endif
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 // Epilogue operands: always bound (a small zero buffer stands in for absent ones), switched
 // by the uniform `epi` bits, so that they add no shader variants.
@@ -154,12 +149,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       let row = m0 + am;
       var v = 0.0;
       if (row < params.M && ka < K) {
-#if ${VEC_A}
-        let e = aoff + row * params.aRow;
-        v = Wt[e / 4u][e % 4u];
-#else
         v = Wt[aoff + row * params.aRow];
-#endif
       }
       As[ak * 17u + am / 4u][am % 4u] = v;
     }
@@ -210,11 +200,6 @@ const RT = 64u / COLT;
 const R = ${ROWS}u;          // output rows per thread
 const CG = ${CGROUPS}u;      // groups of 4 consecutive columns per thread
 const NC = ${CGROUPS}u * 4u;
-#if ${VEC_A}
-const KSTEP = 4u;
-#else
-const KSTEP = 1u;
-#endif
 
 // The k-loop state lives in main's function-scope variables, passed to kstep() by pointer:
 // after inlining, every array index is a constant and every value a register. (Module-scope
@@ -230,10 +215,9 @@ struct Walk {
 }
 
 /** One k step: gather the B values of this thread's columns, multiply-add every row. */
-fn kstep(kk: u32, acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<function, Walk>,
+fn kstep(acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<function, Walk>,
          cbase: ptr<function, array<i32, ${CGROUPS}u * 4u>>, ihb: ptr<function, array<i32, ${CGROUPS}u * 4u>>,
-         iwb: ptr<function, array<i32, ${CGROUPS}u * 4u>>, arow: ptr<function, array<u32, ${ROWS}u>>,
-         a4: ptr<function, array<vec4f, ${ROWS}u>>) {
+         iwb: ptr<function, array<i32, ${CGROUPS}u * 4u>>, arow: ptr<function, array<u32, ${ROWS}u>>) {
   let SH = params.SH;
   let SW = params.SW;
   let hOff = (*w).hOff;
@@ -252,16 +236,11 @@ fn kstep(kk: u32, acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: p
     }
 #endif
   }
-#if ${VEC_A}
-#else
+  // Scalar weight loads, one per row (as vec4 loads of 4 consecutive k, kept across 4 steps,
+  // they made the kernel 2x slower on lavapipe).
   let aOff = (*w).chA + (*w).th * params.aTH + (*w).tw * params.aTW;
-#endif
   for (var i = 0u; i < R; i++) {
-#if ${VEC_A}
-    let a = (*a4)[i][kk];
-#else
     let a = Wt[(*arow)[i] + aOff];
-#endif
     for (var g = 0u; g < CG; g++) {
       (*acc)[i * CG + g] = fma(vec4f(a), b[g], (*acc)[i * CG + g]);
     }
@@ -320,21 +299,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   }
 
   var acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
-  var a4: array<vec4f, ${ROWS}u>;
   var w = Walk(0u, 0u, 0i, 0i, 0u, 0u);
   let K = params.KCH * params.TH * params.TW;
-  for (var k = 0u; k < K; k += KSTEP) {
-#if ${VEC_A}
-    for (var i = 0u; i < R; i++) {
-      a4[i] = Wt[(arow[i] + k) / 4u];
-    }
-    kstep(0u, &acc, &w, &cbase, &ihb, &iwb, &arow, &a4);
-    kstep(1u, &acc, &w, &cbase, &ihb, &iwb, &arow, &a4);
-    kstep(2u, &acc, &w, &cbase, &ihb, &iwb, &arow, &a4);
-    kstep(3u, &acc, &w, &cbase, &ihb, &iwb, &arow, &a4);
-#else
-    kstep(0u, &acc, &w, &cbase, &ihb, &iwb, &arow, &a4);
-#endif
+  for (var k = 0u; k < K; k++) {
+    kstep(&acc, &w, &cbase, &ihb, &iwb, &arow);
   }
 
   for (var i = 0u; i < R; i++) {

@@ -21,11 +21,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
-#if ${VEC_A}
-@group(0) @binding(2) var<storage, read> DY: array<vec4f>;
-#else
 @group(0) @binding(2) var<storage, read> DY: array<f32>;
-#endif
 @group(0) @binding(3) var<storage, read_write> OUT: array<f32>;
 
 fn store(split: u32, grp: u32, row: u32, col: u32, v: f32) {
@@ -91,12 +87,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       let row = m0 + am;
       var v = 0.0;
       if (row < params.M && ra < re) {
-#if ${VEC_A}
-        let e = abase + row * P;
-        v = DY[e / 4u][e % 4u];
-#else
         v = DY[abase + row * P];
-#endif
       }
       As[ak * 17u + am / 4u][am % 4u] = v;
     }
@@ -142,11 +133,6 @@ const RT = 64u / COLT;
 const R = ${ROWS}u;
 const CG = ${CGROUPS}u;
 const NC = ${CGROUPS}u * 4u;
-#if ${VEC_A}
-const RSTEP = 4u;
-#else
-const RSTEP = 1u;
-#endif
 
 // The reduction state lives in main's function-scope variables, passed to rstep() by pointer
 // (after inlining: constant indices, registers; see conv2d.wgsl).
@@ -161,10 +147,9 @@ struct Walk {
 }
 
 /** One reduction step: gather x for this thread's columns, multiply-add every row. */
-fn rstep(rr: u32, acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<function, Walk>,
+fn rstep(acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<function, Walk>,
          xoff: ptr<function, array<u32, ${CGROUPS}u * 4u>>, khd: ptr<function, array<i32, ${CGROUPS}u * 4u>>,
-         kwd: ptr<function, array<i32, ${CGROUPS}u * 4u>>, drow: ptr<function, array<u32, ${ROWS}u>>,
-         a4: ptr<function, array<vec4f, ${ROWS}u>>) {
+         kwd: ptr<function, array<i32, ${CGROUPS}u * 4u>>, drow: ptr<function, array<u32, ${ROWS}u>>) {
   let H = params.H;
   let W = params.W;
   let ihs = (*w).ihs;
@@ -181,12 +166,9 @@ fn rstep(rr: u32, acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: p
       b[g][e] = select(0.0, v, ok);
     }
   }
+  // Scalar dy loads, one per row (vec4 loads kept across 4 steps were 1.5-2x slower on lavapipe).
   for (var i = 0u; i < R; i++) {
-#if ${VEC_A}
-    let a = (*a4)[i][rr];
-#else
     let a = DY[(*w).dyn + (*drow)[i] + (*w).p];
-#endif
     for (var g = 0u; g < CG; g++) {
       (*acc)[i * CG + g] = fma(vec4f(a), b[g], (*acc)[i * CG + g]);
     }
@@ -242,19 +224,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   var w = Walk(p, ow, oh, i32(ow) * params.strideW, i32(oh) * params.strideH, n * params.xImg, n * params.dyImg);
 
   var acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
-  var a4: array<vec4f, ${ROWS}u>;
-  for (var r = rs; r < re; r += RSTEP) {
-#if ${VEC_A}
-    for (var i = 0u; i < R; i++) {
-      a4[i] = DY[(w.dyn + drow[i] + w.p) / 4u];
-    }
-    rstep(0u, &acc, &w, &xoff, &khd, &kwd, &drow, &a4);
-    rstep(1u, &acc, &w, &xoff, &khd, &kwd, &drow, &a4);
-    rstep(2u, &acc, &w, &xoff, &khd, &kwd, &drow, &a4);
-    rstep(3u, &acc, &w, &xoff, &khd, &kwd, &drow, &a4);
-#else
-    rstep(0u, &acc, &w, &xoff, &khd, &kwd, &drow, &a4);
-#endif
+  for (var r = rs; r < re; r++) {
+    rstep(&acc, &w, &xoff, &khd, &kwd, &drow);
   }
 
   for (var i = 0u; i < R; i++) {

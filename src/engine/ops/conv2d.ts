@@ -135,8 +135,6 @@ interface GemmDesc {
   aRow: number; aCh: number; aTH: number; aTW: number; aBase: number; aGroup: number;
   outImg: number; outCh: number; outRow: number; outCol: number; outBase: number; outGroup: number;
   groups: number;
-  /** A is contiguous along k (forward weights): vec4 weight loads when K % 4 == 0. */
-  aContiguous: boolean;
 }
 
 function gemmUniforms(d: GemmDesc, epi: number): Uniforms {
@@ -230,14 +228,13 @@ function runGemm(name: string, d: GemmDesc, src: Tensor, weight: Tensor, out: Te
   // bounds checks are cheap vector ops next to the loads).
   const pointwise = direct && d.TH === 1 && d.TW === 1 && d.offH === 0 && d.offW === 0 && d.strideH === 1 && d.strideW === 1 &&
     d.GR === d.SH && d.GC === d.SW && (d.SH * d.SW) % 4 === 0 && d.srcImg % 4 === 0 && d.srcGroup % 4 === 0;
-  const vecA = direct && d.aContiguous && K % 4 === 0 && d.aRow % 4 === 0 && d.aGroup % 4 === 0 && d.aBase % 4 === 0;
   const tile = direct ? directTile(d.M, d.NCOL, d.groups) : TILED_DEFAULTS;
   const none = placeholder();
   const buffers = [src.buffer, weight.buffer, out.buffer, (epi.bias ?? none).buffer, (epi.scale ?? none).buffer,
     (epi.shift ?? none).buffer, (epi.residual ?? none).buffer];
   const bits = (epi.bias ? 1 : 0) | (epi.scale ? 2 : 0) | (epi.residual ? 4 : 0) | (epi.relu ? 8 : 0);
   const defines = {
-    TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, VEC_A: vecA, POINTWISE: pointwise,
+    TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, POINTWISE: pointwise,
     KLOOP: unrollTiles() ? 'TK' : 'params.tk',
   };
   const { rowsPerWg, colsPerWg } = tileDims(direct, tile);
@@ -305,7 +302,7 @@ export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts:
     srcImg: g.Cin * g.H * g.W, srcCh: g.H * g.W, srcGroup: Cig * g.H * g.W,
     aRow: Cig * taps, aCh: taps, aTH: g.KW, aTW: 1, aBase: 0, aGroup: Cog * Cig * taps,
     outImg: g.Cout * P, outCh: P, outRow: g.OW, outCol: 1, outBase: 0, outGroup: Cog * P,
-    groups: g.groups, aContiguous: true,
+    groups: g.groups,
   }, x, weight, out, resolve(strategy), { bias, ...epilogue });
   return out;
 }
@@ -362,16 +359,22 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: Shape, o
       const none = th.count === 0 || tw.count === 0;
       const THp = Math.max(th.count, 1);
       const TWp = Math.max(tw.count, 1);
-      // The phase's taps of the weight, re-laid out as [group, ci, co, th, tw]: A contiguous along k.
-      const wp_ = none ? weight : phaseWeights(weight, g, th, tw);
+      // Tiled schedule: the phase's taps of the weight re-laid out as [group, ci, co, th, tw]
+      // (A contiguous along k: coalesced tile loads). The direct schedule reads the weight in
+      // place (its loads cost the same at any stride).
+      const relayout = !none && s === 'tiled';
+      const wp_ = relayout ? phaseWeights(weight, g, th, tw) : weight;
       const kp = THp * TWp;
+      const taps = g.KH * g.KW;
       runGemm('conv2d', {
         M: Cig, NCOL: g.N * hp * wp, KCH: none ? 0 : Cog, TH: THp, TW: TWp, GR: hp, GC: wp,
         SH: g.OH, SW: g.OW, strideH: 1, strideW: 1, offH: th.c0, offW: tw.c0, dilH: -th.e, dilW: -tw.e,
         srcImg: g.Cout * g.OH * g.OW, srcCh: g.OH * g.OW, srcGroup: Cog * g.OH * g.OW,
-        aRow: Cog * kp, aCh: kp, aTH: TWp, aTW: 1, aBase: 0, aGroup: Cig * Cog * kp,
+        ...(relayout
+          ? { aRow: Cog * kp, aCh: kp, aTH: TWp, aTW: 1, aBase: 0, aGroup: Cig * Cog * kp }
+          : { aRow: taps, aCh: Cig * taps, aTH: th.step * g.KW, aTW: tw.step, aBase: th.first * g.KW + tw.first, aGroup: Cog * Cig * taps }),
         outImg: g.Cin * g.H * g.W, outCh: g.H * g.W, outRow: g.sh * g.W, outCol: g.sw, outBase: ph * g.W + pw, outGroup: Cig * g.H * g.W,
-        groups: g.groups, aContiguous: !none,
+        groups: g.groups,
       }, dy, wp_, dx, s);
       if (wp_ !== weight) wp_.dispose();
     }
@@ -414,7 +417,6 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts
   let rPerSplit = Math.ceil(Math.ceil(RTOT / splits) / 4) * 4;
   splits = Math.ceil(RTOT / rPerSplit);
   if (splits === 1) rPerSplit = RTOT;
-  const vecA = direct && P % 4 === 0 && rPerSplit % 4 === 0;
   const dw = empty([g.Cout, Cig, g.KH, g.KW]);
   const part = splits > 1 ? empty([splits * size]) : dw;
   const u = new Uniforms()
@@ -427,7 +429,7 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts
   const workgroups: [number, number, number] = [Math.ceil(NCOL / colsPerWg), rowBlocks * g.groups, splits];
   checkGrid('conv2d_wgrad', workgroups);
   rt.dispatch(
-    { name: 'conv2d_wgrad', source: wgradSource, defines: { TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, VEC_A: vecA, KLOOP: unrollTiles() ? 'TK' : 'params.tk' } },
+    { name: 'conv2d_wgrad', source: wgradSource, defines: { TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, KLOOP: unrollTiles() ? 'TK' : 'params.tk' } },
     { uniforms: u, buffers: [x.buffer, dy.buffer, part.buffer], workgroups },
   );
   if (splits > 1) {
