@@ -181,10 +181,10 @@ export function setConv2dDirectTile(tile: ConvDirectTile | null): void {
 function directTile(M: number, NCOL: number, groups: number, maxSplits = 1): DirectTile {
   if (tileOverride) return tileOverride;
   // Per-thread shapes and their relative speed on lavapipe, which is load-bound (every load is
-  // a per-lane scalar loop; FMAs and even register spills are cheap): 16 rows x 16 columns
-  // executes ~30% fewer instructions per multiply-add than 8 x 16 (valgrind) and runs ~20%
-  // faster; 16 x 4 wastes less on narrow problems.
-  const shapes: Array<[number, number, number]> = [[16, 4, 1.0], [16, 3, 1.0], [16, 2, 0.75], [16, 1, 0.55]];
+  // a per-lane scalar loop; FMAs and register spills are cheap): 16 rows x 16 or 12 columns
+  // best (8 x 16 ~20% slower, 24 rows spills into a 5x slowdown); narrower tiles waste less on
+  // narrow problems.
+  const shapes: Array<[number, number, number]> = [[16, 4, 1.0], [16, 3, 1.0], [16, 2, 0.9], [16, 1, 0.8]];
   // Workgroups below the core count leave cores idle (lavapipe runs one workgroup per thread).
   const cores = Math.max(2, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 4);
   let best: DirectTile = { rows: 16, cgroups: 4, colt: 64 };
