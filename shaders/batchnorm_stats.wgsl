@@ -4,6 +4,7 @@
 //     biased variance for the normalization; running mean/var updated in place with
 //     running = (1 - momentum) * running + momentum * batch, unbiased variance (PyTorch).
 //   MODE_EVAL: the same stats rows from the running estimates (no reduction).
+//   MODE_FOLD: eval-mode batchnorm folded to y = x * scale + shift: scale [C], shift [C].
 //   MODE_BACKWARD: from sums of dy and dy*(x-mean): dweight, dbias, and the coefficients of
 //     dx = (x - mean) * B + C0 + dy * A in coef [4, C] = (mean, B, C0, A).
 //   MODE_PLAIN: the two sums, written to sums [2, C].
@@ -28,6 +29,13 @@ struct Params {
 @group(0) @binding(3) var<storage, read> runningMean: array<f32>;
 @group(0) @binding(4) var<storage, read> runningVar: array<f32>;
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
+#elif ${MODE_FOLD}
+@group(0) @binding(1) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read> runningMean: array<f32>;
+@group(0) @binding(4) var<storage, read> runningVar: array<f32>;
+@group(0) @binding(5) var<storage, read_write> scale: array<f32>;
+@group(0) @binding(6) var<storage, read_write> shift: array<f32>;
 #elif ${MODE_BACKWARD}
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
@@ -52,6 +60,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   stats[nc + c] = invstd;
   stats[2u * nc + c] = weight[c] * invstd;
   stats[3u * nc + c] = bias[c];
+#elif ${MODE_FOLD}
+  let k = weight[c] / sqrt(runningVar[c] + params.eps);
+  scale[c] = k;
+  shift[c] = bias[c] - runningMean[c] * k;
 #else
   var s0 = 0.0;
   var s1 = 0.0;

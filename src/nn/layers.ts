@@ -1,6 +1,7 @@
 /** The layers a ResNet is made of: Conv2d, BatchNorm2d, Linear. */
 import {
-  type Tensor, parameter, tensor, full, conv2dAuto as conv2d, batchnorm2d, linear, foldBatchNorm, scaleShift, add, relu,
+  type Tensor, type ConvOptions, parameter, tensor, full, conv2dAuto as conv2d, conv2dRaw, batchnorm2d, linear, foldBatchNorm, scaleShift,
+  add, relu, isGradEnabled,
 } from '../engine/index.js';
 import { DataRng } from '../data/rng.js';
 import { Module } from './module.js';
@@ -25,8 +26,13 @@ export class Conv2d extends Module {
     this.bias = options.bias ? this.addParameter('bias', parameter(new Float32Array(outChannels), [outChannels])) : null;
   }
 
+  /** Stride, padding and dilation as the conv2d op takes them. */
+  get convOptions(): ConvOptions {
+    return { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0, dilation: this.options.dilation ?? 1 };
+  }
+
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0, dilation: this.options.dilation ?? 1 });
+    return conv2d(x, this.weight, this.bias, this.convOptions);
   }
 }
 
@@ -74,6 +80,31 @@ export class BatchNorm2d extends Module {
     }
     return out;
   }
+}
+
+/** Options of the step after a batchnorm: a residual to add, then an optional ReLU. */
+export interface BatchNormTail {
+  residual?: Tensor;
+  relu?: boolean;
+}
+
+/**
+ * bn(conv(x)) (+ residual) (then ReLU). For inference (eval mode, autograd off) the
+ * batchnorm is folded into the convolution's epilogue: one kernel writes the block's output
+ * and the convolution's raw output never exists. Otherwise conv, then `forwardFused`.
+ */
+export function convBatchNorm(conv: Conv2d, bn: BatchNorm2d, x: Tensor, tail: BatchNormTail = {}): Tensor {
+  if (bn.training || isGradEnabled()) {
+    const y = conv.forward(x);
+    const out = bn.forwardFused(y, tail);
+    y.dispose();
+    return out;
+  }
+  const { scale, shift } = foldBatchNorm(bn.weight, bn.bias, bn.runningMean, bn.runningVar, bn.eps);
+  const out = conv2dRaw(x, conv.weight, conv.bias, conv.convOptions, { scale, shift, ...tail });
+  scale.dispose();
+  shift.dispose();
+  return out;
 }
 
 /** y = x·Wᵀ + b with PyTorch's layout and default initialization. */

@@ -7,7 +7,7 @@
 import { type Tensor, maxPool2d, globalAvgPool, shapeString } from '../engine/index.js';
 import { DataRng } from '../data/rng.js';
 import { Module } from './module.js';
-import { Conv2d, BatchNorm2d, Linear } from './layers.js';
+import { Conv2d, BatchNorm2d, Linear, convBatchNorm } from './layers.js';
 import { chain } from './sequence.js';
 
 export type ResNetDepth = 18 | 34 | 50 | 101 | 152;
@@ -42,21 +42,20 @@ class Downsample extends Module {
     this.bn = this.addModule('1', new BatchNorm2d(outC));
   }
   forward(x: Tensor): Tensor {
-    return chain(x, (t) => this.conv.forward(t), (t) => this.bn.forward(t));
+    return convBatchNorm(this.conv, this.bn, x);
   }
 }
 
-/** relu(bn(main) + identity): one fused pass in eval mode; disposes `main` and a new identity. */
-function residual(bn: BatchNorm2d, main: Tensor, identity: Tensor, input: Tensor): Tensor {
-  const out = bn.forwardFused(main, { residual: identity, relu: true });
-  main.dispose();
+/** relu(bn(conv(t)) + identity), disposing a new identity; one kernel for inference. */
+function residual(conv: Conv2d, bn: BatchNorm2d, t: Tensor, identity: Tensor, input: Tensor): Tensor {
+  const out = convBatchNorm(conv, bn, t, { residual: identity, relu: true });
   if (identity !== input) identity.dispose();
   return out;
 }
 
-/** bn(x) then ReLU (fused in eval mode). */
-function bnRelu(bn: BatchNorm2d): (t: Tensor) => Tensor {
-  return (t) => bn.forwardFused(t, { relu: true });
+/** relu(bn(conv(t))); one kernel for inference. */
+function convBnRelu(conv: Conv2d, bn: BatchNorm2d): (t: Tensor) => Tensor {
+  return (t) => convBatchNorm(conv, bn, t, { relu: true });
 }
 
 class BasicBlock extends Module {
@@ -75,8 +74,11 @@ class BasicBlock extends Module {
     this.downsample = stride !== 1 || inC !== planes ? this.addModule('downsample', new Downsample(inC, planes, stride, rng)) : null;
   }
   forward(x: Tensor): Tensor {
-    const main = chain(x, (t) => this.conv1.forward(t), bnRelu(this.bn1), (t) => this.conv2.forward(t));
-    return residual(this.bn2, main, this.downsample ? this.downsample.forward(x) : x, x);
+    const identity = this.downsample ? this.downsample.forward(x) : x;
+    const mid = convBnRelu(this.conv1, this.bn1)(x);
+    const out = residual(this.conv2, this.bn2, mid, identity, x);
+    mid.dispose();
+    return out;
   }
 }
 
@@ -101,13 +103,11 @@ class Bottleneck extends Module {
     this.downsample = stride !== 1 || inC !== outC ? this.addModule('downsample', new Downsample(inC, outC, stride, rng)) : null;
   }
   forward(x: Tensor): Tensor {
-    const main = chain(
-      x,
-      (t) => this.conv1.forward(t), bnRelu(this.bn1),
-      (t) => this.conv2.forward(t), bnRelu(this.bn2),
-      (t) => this.conv3.forward(t),
-    );
-    return residual(this.bn3, main, this.downsample ? this.downsample.forward(x) : x, x);
+    const identity = this.downsample ? this.downsample.forward(x) : x;
+    const mid = chain(x, convBnRelu(this.conv1, this.bn1), convBnRelu(this.conv2, this.bn2));
+    const out = residual(this.conv3, this.bn3, mid, identity, x);
+    mid.dispose();
+    return out;
   }
 }
 
@@ -164,7 +164,7 @@ export class ResNet extends Module {
     if (x.shape[2] < 32 || x.shape[3] < 32) throw new Error(`ResNet: input ${shapeString(x.shape)} is smaller than 32x32`);
     return chain(
       x,
-      (t) => this.conv1.forward(t), bnRelu(this.bn1),
+      convBnRelu(this.conv1, this.bn1),
       (t) => maxPool2d(t, { kernel: 3, stride: 2, padding: 1 }),
       ...this.layers.map((s) => (t: Tensor) => s.forward(t)),
     );

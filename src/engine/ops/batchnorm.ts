@@ -112,7 +112,7 @@ function reducePartials(x: Tensor, dy: Tensor | null, stats: Tensor | null): { p
   return { partials, chunks };
 }
 
-type StatsMode = 'TRAIN' | 'EVAL' | 'BACKWARD' | 'PLAIN';
+type StatsMode = 'TRAIN' | 'EVAL' | 'FOLD' | 'BACKWARD' | 'PLAIN';
 
 function statsKernel(mode: StatsMode, c: number, buffers: GPUBuffer[], p: { chunks?: number; hw?: number; m?: number; eps?: number; momentum?: number }): void {
   const u = new Uniforms()
@@ -122,7 +122,7 @@ function statsKernel(mode: StatsMode, c: number, buffers: GPUBuffer[], p: { chun
     {
       name: 'batchnorm_stats',
       source: statsSource,
-      defines: { MODE_TRAIN: mode === 'TRAIN', MODE_EVAL: mode === 'EVAL', MODE_BACKWARD: mode === 'BACKWARD' },
+      defines: { MODE_TRAIN: mode === 'TRAIN', MODE_EVAL: mode === 'EVAL', MODE_FOLD: mode === 'FOLD', MODE_BACKWARD: mode === 'BACKWARD' },
     },
     { uniforms: u, buffers, workgroups: [Math.ceil(c / 64)] },
   );
@@ -274,15 +274,9 @@ export function foldBatchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor,
     checkFloat(op, t);
     if (t.rank !== 1 || t.size !== c) throw new Error(`${op}: ${what} must have shape [${c}] like weight, got ${shapeString(t.shape)}`);
   }
-  const stats = empty([4, c]);
-  statsKernel('EVAL', c, [weight.buffer, bias.buffer, runningMean.buffer, runningVar.buffer, stats.buffer], { eps });
-  const scale = row(stats, 2, c);
-  // shift = b - mean * scale
-  const mean = row(stats, 0, c);
-  const b = row(stats, 3, c);
-  const ms = binaryMap('mul', 'x * y', mean, scale);
-  const shift = binaryMap('sub', 'x - y', b, ms);
-  for (const t of [stats, mean, b, ms]) t.dispose();
+  const scale = empty([c]);
+  const shift = empty([c]);
+  statsKernel('FOLD', c, [weight.buffer, bias.buffer, runningMean.buffer, runningVar.buffer, scale.buffer, shift.buffer], { eps });
   return { scale, shift };
 }
 
