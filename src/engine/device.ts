@@ -13,6 +13,12 @@ export interface GpuContext {
   limits: GPUSupportedLimits;
   hasTimestamps: boolean;
   isNode: boolean;
+  /**
+   * CPU threads of the host (Node's `os.availableParallelism()`, a page's
+   * `navigator.hardwareConcurrency`): a CPU adapter (lavapipe, SwiftShader) runs one
+   * workgroup per thread, so kernels size their grids by it there.
+   */
+  hostCores: number;
 }
 
 export interface DeviceOptions {
@@ -98,5 +104,14 @@ export async function openDevice(options: DeviceOptions = {}): Promise<GpuContex
     limits: device.limits,
     hasTimestamps,
     isNode,
+    hostCores: await hostCores(),
   };
+}
+
+async function hostCores(): Promise<number> {
+  if (isNode) {
+    const os = await import('node:os');
+    return os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 4;
 }

@@ -160,7 +160,7 @@ export interface ConvDirectTile {
   rows: number;
   /** Groups of 4 output columns per thread. */
   cgroups: number;
-  /** Threads along the columns (8, 16, 32 or 64; the other 64/colt threads go along rows). */
+  /** Threads along the columns (1, 2, 4, ..., 64; the other 64/colt threads go along rows). */
   colt: number;
 }
 type DirectTile = ConvDirectTile;
@@ -172,8 +172,8 @@ let tileOverride: ConvDirectTile | null = null;
  * compiled variant); `null` restores the automatic choice.
  */
 export function setConv2dDirectTile(tile: ConvDirectTile | null): void {
-  if (tile && (![8, 16, 32, 64].includes(tile.colt) || !(tile.rows >= 1 && tile.rows <= 32) || !(tile.cgroups >= 1 && tile.cgroups <= 8))) {
-    throw new Error(`setConv2dDirectTile: invalid tile ${JSON.stringify(tile)} (rows 1-32, cgroups 1-8, colt 8/16/32/64)`);
+  if (tile && (![1, 2, 4, 8, 16, 32, 64].includes(tile.colt) || !(tile.rows >= 1 && tile.rows <= 32) || !(tile.cgroups >= 1 && tile.cgroups <= 8))) {
+    throw new Error(`setConv2dDirectTile: invalid tile ${JSON.stringify(tile)} (rows 1-32, cgroups 1-8, colt 1/2/4/8/16/32/64)`);
   }
   tileOverride = tile ? { ...tile } : null;
 }
@@ -182,20 +182,22 @@ function directTile(M: number, NCOL: number, groups: number, maxSplits = 1): Dir
   if (tileOverride) return tileOverride;
   // Per-thread shapes and their relative speed on lavapipe, which is load-bound (every load is
   // a per-lane scalar loop; FMAs and register spills are cheap): 16 rows x 16 or 12 columns
-  // best (8 x 16 ~20% slower, 24 rows spills into a 5x slowdown); narrower tiles waste less on
-  // narrow problems.
-  const shapes: Array<[number, number, number]> = [[16, 4, 1.0], [16, 3, 1.0], [16, 2, 0.9], [16, 1, 0.8]];
-  // Workgroups below the core count leave cores idle (lavapipe runs one workgroup per thread).
-  const cores = Math.max(2, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 4);
+  // best (8 x 16 ~20% slower, 24 rows spills into a 5x slowdown); shorter and narrower tiles
+  // waste less on small problems (ResNet's last stages at batch 1: 4 to 49 output pixels).
+  const shapes: Array<[number, number, number]> = [
+    [16, 4, 1.0], [16, 3, 1.0], [16, 2, 0.9], [16, 1, 0.8], [8, 4, 0.85], [8, 2, 0.75], [8, 1, 0.65], [4, 1, 0.5],
+  ];
+  // A CPU adapter runs one workgroup per host thread: the time is the number of waves of
+  // `cores` workgroups times one workgroup's (padded) work.
+  const cores = Math.max(1, runtime().gpu.hostCores);
   let best: DirectTile = { rows: 16, cgroups: 4, colt: 64 };
   let bestCost = Infinity;
   for (const [rows, cgroups, speed] of shapes) {
-    for (const colt of [64, 32, 16, 8]) {
+    for (const colt of [64, 32, 16, 8, 4, 2, 1]) {
       const tr = rows * (64 / colt);
       const tc = 4 * cgroups * colt;
       const wgs = Math.ceil(M / tr) * Math.ceil(NCOL / tc) * groups * maxSplits;
-      const padded = Math.ceil(M / tr) * tr * Math.ceil(NCOL / tc) * tc;
-      const cost = (padded / speed) * (wgs < cores ? cores / wgs : 1) * (1 + 0.02 * Math.log2(64 / colt));
+      const cost = (Math.ceil(wgs / cores) * tr * tc / speed) * (1 + 0.02 * Math.log2(64 / colt));
       if (cost < bestCost) {
         bestCost = cost;
         best = { rows, cgroups, colt };
