@@ -5,16 +5,22 @@
 //   node bench/resnet.js                                   the standard set
 //   node bench/resnet.js --model resnet50 --batch 1 --size 224 --mode infer --steps 3
 //   node bench/resnet.js --quick                           small cases only (fast on CPU Vulkan)
+//   node bench/resnet.js --no-tfjs                         without the TensorFlow.js comparison
+//
+// Where the devDependencies @tensorflow/tfjs-core and @tensorflow/tfjs-backend-webgpu are
+// installed, every case also runs in TensorFlow.js's WebGPU backend on the same adapter
+// (bench/tfjs-resnet.js) and the row gets `tfjs_ms` and `speedup_vs_tfjs`.
 //
 // Run `node tools/build.mjs` first. On lavapipe (CPU Vulkan) the figures are CPU figures.
 import { parseArgs } from 'node:util';
 import * as mg from '../dist/node/index.js';
+import { loadTfjs, tfjsCase } from './tfjs-resnet.js';
 
 const { values: flags } = parseArgs({
   options: {
     model: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' },
     mode: { type: 'string' }, steps: { type: 'string' }, width: { type: 'string' },
-    quick: { type: 'boolean' }, breakdown: { type: 'boolean' },
+    quick: { type: 'boolean' }, breakdown: { type: 'boolean' }, 'no-tfjs': { type: 'boolean' },
   },
 });
 
@@ -43,6 +49,10 @@ function cases() {
   return flags.quick ? QUICK : STANDARD;
 }
 
+function stepsOf(c) {
+  return Number(flags.steps ?? (c.mode === 'train' ? 2 : 3));
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -64,9 +74,9 @@ async function runCase(c) {
     }
     : () => {
       model.eval();
-      mg.tidy(() => mg.noGrad(() => model.forward(x)));
+      mg.tidy(() => mg.noGrad(() => model.forward(x))).dispose(); // tidy hands back its result
     };
-  const steps = Number(flags.steps ?? (c.mode === 'train' ? 2 : 3));
+  const steps = stepsOf(c);
   step(); // warm-up: compiles pipelines, fills the pool
   await rt.sync();
   const created = rt.pool.getStats().buffersCreated;
@@ -100,9 +110,14 @@ async function runCase(c) {
 }
 
 await mg.init();
+const tf = flags['no-tfjs'] ? null : await loadTfjs();
 const rows = [];
 for (const c of cases()) {
   const { result, breakdown } = await runCase(c);
+  if (tf) {
+    result.tfjs_ms = Number((await tfjsCase(tf, { ...c, width: Number(flags.width ?? 64) }, stepsOf(c))).toFixed(1));
+    result.speedup_vs_tfjs = Number((result.tfjs_ms / result.median_ms).toFixed(2));
+  }
   console.log(JSON.stringify(result));
   rows.push(result);
   if (breakdown) {
@@ -112,8 +127,9 @@ for (const c of cases()) {
     }
   }
 }
-console.log('\ncase                          median ms   images/s   peak pool MiB   new buffers');
+console.log('\ncase                          median ms   images/s   peak pool MiB   new buffers    tfjs ms   speedup');
 for (const r of rows) {
-  console.log(`${r.name.padEnd(30)}${String(r.median_ms).padStart(9)}${String(r.images_per_s).padStart(11)}${String(r.peak_pool_mib).padStart(16)}${String(r.new_buffers_after_first_step).padStart(14)}`);
+  const tfjs = r.tfjs_ms === undefined ? '' : `${String(r.tfjs_ms).padStart(11)}${(r.speedup_vs_tfjs + 'x').padStart(10)}`;
+  console.log(`${r.name.padEnd(30)}${String(r.median_ms).padStart(9)}${String(r.images_per_s).padStart(11)}${String(r.peak_pool_mib).padStart(16)}${String(r.new_buffers_after_first_step).padStart(14)}${tfjs}`);
 }
 await mg.shutdown();
