@@ -2,7 +2,9 @@
 // for the ResNet-50 convolutions at batch 8 @224 and the ResNet-18 ones at batch 32 @64.
 //
 //   node tools/build.mjs && node bench/conv.js [--set r50|r18|all] [--ops fwd,dgrad,wgrad]
-//        [--runs 5] [--strategy auto|direct|tiled|both] [--filter text] [--quick]
+//        [--runs 5] [--strategy auto|direct|tiled|both] [--filter text] [--batch N] [--quick]
+//
+// --batch replaces every case's batch size (e.g. --set r50 --batch 1: inference latency shapes).
 //
 // Prints one JSON object per line (name, shape, op, strategy, median_ms, gflops, ...), then a
 // table. Each case runs once to warm up (pipeline compile), then `runs` times; the time of
@@ -21,6 +23,7 @@ const ops = flag('ops', 'fwd,dgrad,wgrad').split(',');
 const runs = Number(flag('runs', quick ? 3 : 5));
 const strategyArg = flag('strategy', 'auto');
 const filter = flag('filter', '');
+const batchOverride = flag('batch', null);
 
 // [name, N, Cin, H, Cout, k, stride, pad]; square images and kernels.
 const r50 = [
@@ -62,6 +65,7 @@ const r18 = [
 let cases = set === 'r50' ? r50 : set === 'r18' ? r18 : [...r50, ...r18];
 if (quick) cases = cases.filter(([name]) => /conv1|l1\.3x3|l2\.3x3s2|l2\.ds|l3\.1x1c|l4\.3x3$|r18\.l2\.3x3$/.test(name));
 if (filter) cases = cases.filter(([name]) => name.includes(filter));
+if (batchOverride) cases = cases.map(([name, , ...rest]) => [name, Number(batchOverride), ...rest]);
 
 const rt = await mg.init();
 const strategies = strategyArg === 'both' ? ['direct', 'tiled'] : [mg.conv2dResolvedStrategy(strategyArg)];

@@ -181,11 +181,12 @@ export function setConv2dDirectTile(tile: ConvDirectTile | null): void {
 function directTile(M: number, NCOL: number, groups: number, maxSplits = 1): DirectTile {
   if (tileOverride) return tileOverride;
   // Per-thread shapes and their relative speed on lavapipe, which is load-bound (every load is
-  // a per-lane scalar loop; FMAs and register spills are cheap): 16 rows x 16 or 12 columns
-  // best (8 x 16 ~20% slower, 24 rows spills into a 5x slowdown); shorter and narrower tiles
-  // waste less on small problems (ResNet's last stages at batch 1: 4 to 49 output pixels).
+  // a per-lane scalar loop; FMAs and register spills are cheap), measured on unpadded 3x3 and
+  // 1x1 problems: 16 rows x 16 columns best, 12 columns ~10% and 8 ~25% slower, 4 columns or
+  // 8 rows about half the speed (24 rows spills into a 5x slowdown). Shorter and narrower
+  // tiles still win where they waste less (ResNet's last stages at batch 1: 49 output pixels).
   const shapes: Array<[number, number, number]> = [
-    [16, 4, 1.0], [16, 3, 1.0], [16, 2, 0.9], [16, 1, 0.8], [8, 4, 0.85], [8, 2, 0.75], [8, 1, 0.65], [4, 1, 0.5],
+    [16, 4, 1.0], [16, 3, 0.9], [16, 2, 0.77], [16, 1, 0.52], [8, 4, 0.62], [8, 2, 0.58], [8, 1, 0.46], [4, 1, 0.38],
   ];
   // A CPU adapter runs one workgroup per host thread: the time is the number of waves of
   // `cores` workgroups times one workgroup's (padded) work.
@@ -197,7 +198,9 @@ function directTile(M: number, NCOL: number, groups: number, maxSplits = 1): Dir
       const tr = rows * (64 / colt);
       const tc = 4 * cgroups * colt;
       const wgs = Math.ceil(M / tr) * Math.ceil(NCOL / tc) * groups * maxSplits;
-      const cost = (Math.ceil(wgs / cores) * tr * tc / speed) * (1 + 0.02 * Math.log2(64 / colt));
+      // Fewer threads along the columns cost a little (and one, the pointwise path's vec4 loads).
+      const colPenalty = 1 + 0.02 * Math.log2(64 / colt) + (colt === 1 ? 0.15 : 0);
+      const cost = (Math.ceil(wgs / cores) * tr * tc / speed) * colPenalty;
       if (cost < bestCost) {
         bestCost = cost;
         best = { rows, cgroups, colt };
