@@ -1,13 +1,14 @@
 // Training-loader throughput: decode (sharp) + "full" augmentation (RandomResizedCrop 224,
-// flip, ColorJitter, lighting, clamp, normalize) + NCHW batch assembly, from JPEGs of
+// flip, ColorJitter, lighting, clamp, normalize) + NCHW batch assembly + upload of each batch
+// (images and labels) as engine tensors (--no-upload: host batches only), from JPEGs of
 // 500x375 made in a temp folder from the committed test photos. One JSON line per run
 // ({name, workers, images_per_s, cpu_ms_per_image, load_avg_1m, ...}), then a small table.
-// Usage: node bench/data.js [--images 384] [--batch 32] [--workers 1,2] [--recipe full]
+// Usage: node bench/data.js [--images 384] [--batch 32] [--workers 1,2] [--recipe full] [--no-upload]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { DataLoader, ImageListDataset, RASampler } from '../dist/node/index.js';
+import { DataLoader, ImageListDataset, RASampler, init, shutdown, tensor, runtime } from '../dist/node/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -18,7 +19,9 @@ const images = Number(opt('images', 384));
 const batchSize = Number(opt('batch', 32));
 const workerCounts = opt('workers', '1,2').split(',').map(Number);
 const recipe = opt('recipe', 'full');
+const upload = !args.includes('--no-upload');
 const distinct = 48;
+if (upload) await init();
 
 const dir = mkdtempSync(join(tmpdir(), 'mg-bench-data-'));
 try {
@@ -43,12 +46,19 @@ try {
     for await (const batch of loader.trainEpoch(sampler, 0)) {
       if (first) { first = false; t0 = performance.now(); cpu0 = process.cpuUsage(); continue; } // warm-up batch: worker start, sharp load
       count += batch.shape[0];
+      if (upload) {
+        const images = tensor(batch.images, batch.shape);
+        const labels = tensor(batch.labels, [batch.shape[0]], 'i32');
+        await runtime().sync(); // the copy has reached the GPU
+        images.dispose();
+        labels.dispose();
+      }
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0); // all threads of the process (workers included)
     const cpuMs = (cpu.user + cpu.system) / 1000 / count;
     await loader.close();
-    const r = { name: `loader_${recipe}_224_jpeg500x375`, workers, images_per_s: +(count / seconds).toFixed(1), images: count, batch: batchSize, seconds: +seconds.toFixed(2), cpu_ms_per_image: +cpuMs.toFixed(2), load_avg_1m: +loadavg()[0].toFixed(2) };
+    const r = { name: `loader_${recipe}_224_jpeg500x375${upload ? '_upload' : ''}`, workers, images_per_s: +(count / seconds).toFixed(1), images: count, batch: batchSize, seconds: +seconds.toFixed(2), cpu_ms_per_image: +cpuMs.toFixed(2), load_avg_1m: +loadavg()[0].toFixed(2) };
     results.push(r);
     console.log(JSON.stringify(r));
   }
@@ -60,4 +70,5 @@ try {
   console.log('(CPU ms/image counts every thread; the machine has other load when "load avg" exceeds the core count.)');
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  if (upload) await shutdown();
 }
