@@ -3,7 +3,7 @@
 // forward + backward with cross-entropy alone; overhead_pct is the MultiGrain-specific share.
 // Prints JSON lines, then a table.
 //
-//   node bench/train.js                 ResNet-50 b32@64 and ResNet-18 b96@32 (width 8)
+//   node bench/train.js                 ResNet-18 b96@32 (width 8) and ResNet-50 b24@64
 //   node bench/train.js --model resnet50 --batch 24 --size 64 --width 64 --steps 3
 import { parseArgs } from 'node:util';
 import * as mg from '../dist/node/index.js';
