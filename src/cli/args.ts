@@ -64,7 +64,9 @@ export function helpText(command: string, summary: string, specs: FlagSpecs): st
   for (const [flag, spec] of Object.entries(specs)) {
     const value = spec.type === 'boolean' ? '' : ` <${spec.choices ? spec.choices.join('|') : spec.type}>`;
     const def = spec.default === undefined || spec.default === false ? '' : ` (default ${Array.isArray(spec.default) ? spec.default.join(',') : spec.default})`;
-    lines.push(`  --${flag}${value}`.padEnd(40) + spec.help + def);
+    const name = `  --${flag}${value}`;
+    // A long name (many choices) gets its help on the next line, aligned with the others.
+    lines.push(name.length < 40 ? name.padEnd(40) + spec.help + def : `${name}\n${' '.repeat(40)}${spec.help}${def}`);
   }
   return lines.join('\n');
 }

@@ -114,10 +114,28 @@ export function trainOptionsFromFlags(argv: string[]): Partial<TrainOptions> | n
   return o;
 }
 
+/** The value a flag takes by default for Fashion-MNIST and for an image folder, as the help shows it. */
+function defaultsNote(flag: string): string {
+  const key = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof TrainOptions;
+  const fm = FASHION_MNIST_DEFAULTS[key];
+  if (fm === undefined || key === 'dataset') return '';
+  const show = (v: unknown) => (key === 'backbone' ? `resnet${String(v)}` : Array.isArray(v) ? v.join(',') : String(v));
+  return ` (default: Fashion-MNIST ${show(fm)}, imagefolder ${show(TRAIN_DEFAULTS[key])})`;
+}
+
+/** `multigrain train --help`: every flag; where the default depends on the dataset, both. */
+export function trainHelp(): string {
+  const specs: FlagSpecs = {};
+  for (const [flag, spec] of Object.entries(TRAIN_FLAGS)) {
+    specs[flag] = spec.default === undefined ? { ...spec, help: spec.help + defaultsNote(flag) } : spec;
+  }
+  return helpText('train', 'Trains a MultiGrain network (joint classification + margin loss). With no dataset flags it trains on the built-in Fashion-MNIST.', specs);
+}
+
 export async function trainCommand(argv: string[]): Promise<void> {
   const options = trainOptionsFromFlags(argv);
   if (!options) {
-    console.log(helpText('train', 'Trains a MultiGrain network (joint classification + margin loss). With no dataset flags it trains on the built-in Fashion-MNIST.', TRAIN_FLAGS));
+    console.log(trainHelp());
     return;
   }
   const result = await train(options);
