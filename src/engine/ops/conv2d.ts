@@ -151,9 +151,9 @@ function gemmUniforms(d: GemmDesc, epi: number): Uniforms {
 
 /**
  * Direct-schedule tile: `rows` output rows x `cgroups` groups of 4 columns per thread, 64
- * threads as `colt` column threads x 64/colt row threads. 8 x 16 per thread measured best on
+ * threads as `colt` column threads x 64/colt row threads. 16 x 16 per thread measured best on
  * lavapipe (it is load-bound: every load is scalarized per SIMD lane, FMAs are cheap); the
- * thread layout is chosen to waste the least padded work while keeping >= 8 workgroups.
+ * automatic choice minimizes the makespan of the padded work over the host's cores.
  */
 export interface ConvDirectTile {
   /** Output rows per thread. */
