@@ -45,6 +45,35 @@ test('a tensor above the binding-size limit is refused with the limit and a hint
   await assertThrowsWith(() => empty([1 << 20, 1 << 12]), ['[1048576, 4096]', 'maxStorageBufferBindingSize', 'batch size'], 'huge');
 });
 
+test('host data above the binding-size limit is refused before it is uploaded', async () => {
+  const limit = runtime().gpu.limits.maxStorageBufferBindingSize;
+  if (limit > 1 << 28) return; // would need gigabytes of host memory
+  const n = limit / 4 + 1;
+  await assertThrowsWith(() => tensor(new Float32Array(n), [n]), [`[${n}]`, 'maxStorageBufferBindingSize', 'batch size'], 'huge upload');
+});
+
+test('after a device error the engine drops the poisoned batch and keeps working', async () => {
+  const rt = runtime();
+  const source = '@group(0) @binding(0) var<uniform> params: vec4u;\n@group(0) @binding(1) var<storage, read_write> out: array<f32>;\n' +
+    '@compute @workgroup_size(1) fn main() { out[0] = f32(params.x); }\n';
+  // A buffer without STORAGE usage cannot be bound: Dawn reports it asynchronously.
+  const mapBuffer = rt.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  rt.dispatch({ name: 'bad_binding', source }, { uniforms: new Uniforms().u32(1), buffers: [mapBuffer], workgroups: [1] });
+  let caught: Error | null = null;
+  for (let i = 0; i < 50 && !caught; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    try {
+      add(tensor([1], [1]), tensor([1], [1])); // records more work on the poisoned batch, until the error arrives
+    } catch (err) {
+      caught = err as Error;
+    }
+  }
+  assert.ok(caught && /bad_binding/.test(caught.message), `the error names the kernel: ${caught?.message}`);
+  // The next batch is healthy: it must not inherit the invalid commands.
+  assert.equal(Array.from(await add(tensor([1], [1]), tensor([2], [1])).toArray()), [3]);
+  mapBuffer.destroy();
+});
+
 test('a WGSL compile error names the shader and the line', async () => {
   const rt = runtime();
   const source = 'struct Params { n: u32 }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() {\n  let x: u32 = undefined_thing;\n}\n';

@@ -1,14 +1,15 @@
 // The trainer on a tiny network and a slice of Fashion-MNIST: a run killed with SIGKILL
 // and resumed ends with exactly the weights of an uninterrupted run; checkpoints are
 // pruned as asked; a NaN loss stops the run naming the step and leaves the checkpoint
-// intact; m = 1 with lambda < 1 is refused.
+// intact; a batch above the GPU's limits names the batch size and resolution; m = 1 with
+// lambda < 1 is refused.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { init, train, loadCheckpointFile, hostTensorToFloat32, type TrainOptions } from '../../src/index.js';
+import { init, runtime, train, loadCheckpointFile, hostTensorToFloat32, type TrainOptions } from '../../src/index.js';
 import { assertThrowsWith } from '../helpers.js';
 
 const test = suite('trainer');
@@ -82,6 +83,15 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly
 test('m = 1 with lambda < 1 is refused with a clear message', async () => {
   await assertThrowsWith(() => train({ ...tiny, expdir: mkdtempSync(join(tmpdir(), 'mg-')), repeatedAugmentations: 1, classifWeight: 0.5 }, quiet),
     ['--classif-weight', '--repeated-augmentations'], 'refusal');
+});
+
+test('a batch too large for the GPU names the batch size and resolution that failed', async () => {
+  // The smallest square input whose batch is above the binding limit (128 MiB on lavapipe).
+  const limit = runtime().gpu.limits.maxStorageBufferBindingSize;
+  const size = Math.ceil(Math.sqrt(limit / (tiny.batchSize! * 3 * 4))) + 8;
+  if (size > 2048) return; // a GPU with large bindings: the batch would take gigabytes of host memory
+  await assertThrowsWith(() => train({ ...tiny, expdir: mkdtempSync(join(tmpdir(), 'mg-oom-')), inputSize: size, epochs: 1 }, quiet),
+    ['maxStorageBufferBindingSize', `--batch-size ${tiny.batchSize}`, `--input-size ${size}`], 'batch above the GPU limit');
 });
 
 test('a NaN loss stops the run naming the step, and the last checkpoint stays intact', async () => {

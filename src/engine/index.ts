@@ -9,7 +9,7 @@ export { init, shutdown, runtime, isInitialized, Runtime, type DispatchArgs } fr
 export type { GpuContext, DeviceOptions } from './device.js';
 export { Uniforms } from './uniforms.js';
 export { preprocess, type KernelSource, type Defines } from './pipelines.js';
-export { sizeClass, type PoolStats } from './pool.js';
+export { BufferPool, sizeClass, type PoolStats } from './pool.js';
 export type { KernelTime } from './profiler.js';
 export { Tensor, Storage, tensor, empty, zeros, ones, full, parameter, shapeSize, shapeString, type DType, type Shape } from './tensor.js';
 export { tidy, keep } from './scope.js';

@@ -61,7 +61,9 @@ export class BufferPool {
    * A buffer of at least `bytes`. `forUpload` excludes buffers still read by unsubmitted work.
    */
   acquire(bytes: number, forUpload: boolean): GPUBuffer {
-    const size = sizeClass(bytes);
+    // A kernel binds the whole buffer: its class must not round a bindable size past the limit.
+    const maxBinding = this.device.limits.maxStorageBufferBindingSize;
+    const size = bytes <= maxBinding ? Math.min(sizeClass(bytes), maxBinding - (maxBinding % 4)) : sizeClass(bytes);
     let buffer = this.free.get(size)?.pop();
     if (buffer) {
       this.freeOrder.splice(this.freeOrder.indexOf(buffer), 1);

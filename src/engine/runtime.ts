@@ -78,6 +78,7 @@ export class Runtime {
     if (this.pendingError) {
       const error = this.pendingError;
       this.pendingError = null;
+      this.discardBatch();
       throw error;
     }
     if (this.lost) throw new Error('the GPU device is destroyed or lost; call init() again');
@@ -98,8 +99,15 @@ export class Runtime {
     const entries: GPUBindGroupEntry[] = [
       { binding: 0, resource: { buffer: this.uniformBuffer, offset, size: Math.max(params.byteLength, 16) } },
     ];
-    args.buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const maxBinding = this.gpu.limits.maxStorageBufferBindingSize;
+    args.buffers.forEach((buffer, i) => {
+      if (buffer.size > maxBinding) {
+        throw new Error(`${kernel.name}: buffer ${i + 1} of ${buffer.size} bytes is above this GPU's maxStorageBufferBindingSize (${maxBinding})`);
+      }
+      entries.push({ binding: i + 1, resource: { buffer } });
+    });
+    // Labelled so that a validation error names the kernel.
+    const bindGroup = this.device.createBindGroup({ label: kernel.name, layout: pipeline.getBindGroupLayout(0), entries });
     const pass = this.computePass(kernel.name);
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -142,6 +150,18 @@ export class Runtime {
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /**
+   * Drops the work recorded since the last submit: after a device error it may hold invalid
+   * commands, which would fail the next, healthy batch if submitted with it.
+   */
+  private discardBatch(): void {
+    this.endPass();
+    this.encoder = null;
+    this.arenaUsed = 0;
+    this.dispatches = 0;
+    this.kernelsInBatch.clear();
   }
 
   /** Submits everything recorded so far. */

@@ -160,16 +160,21 @@ export class Tensor {
 /** An uninitialized tensor (kernel output). */
 export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   checkShape(shape);
+  const bytes = checkBindable(shape);
+  return new Tensor(new Storage(runtime().pool.acquire(bytes, false), bytes), [...shape], dtype);
+}
+
+/** The bytes of a tensor of `shape`, refused when a kernel could not bind them. */
+function checkBindable(shape: Shape): number {
   const bytes = Math.max(shapeSize(shape), 1) * 4;
-  const rt = runtime();
-  const max = rt.gpu.limits.maxStorageBufferBindingSize;
+  const max = runtime().gpu.limits.maxStorageBufferBindingSize;
   if (bytes > max) {
     throw new Error(
       `tensor of shape ${shapeString(shape)} needs ${(bytes / 2 ** 20).toFixed(1)} MiB, above this GPU's ` +
         `maxStorageBufferBindingSize of ${(max / 2 ** 20).toFixed(0)} MiB: use a smaller batch size or resolution`,
     );
   }
-  return new Tensor(new Storage(rt.pool.acquire(bytes, false), bytes), [...shape], dtype);
+  return bytes;
 }
 
 type HostData = ArrayLike<number> | Float32Array | Int32Array | Uint32Array;
@@ -181,6 +186,7 @@ export function tensor(data: HostData, shape?: Shape, dtype: DType = 'f32'): Ten
   if (shapeSize(dims) !== data.length) {
     throw new Error(`tensor: ${data.length} values do not fill shape ${shapeString(dims)} (${shapeSize(dims)} elements)`);
   }
+  checkBindable(dims);
   const typed = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
   if (dtype === 'f32') {
     for (let i = 0; i < typed.length; i++) {
