@@ -19,8 +19,9 @@ test('no flags: the Fashion-MNIST default run', () => {
 test('flags override the defaults, with the original names and types', () => {
   const o = trainOptionsFromFlags([
     '--base-width', '16', '--epochs', '24', '--lr-drops-epochs', '12,20', '--lr-drops-factors', '0.1,0.1',
-    '--backbone', 'resnet50', '--crop-scale', '0.08,1', '--no-validate-first', '--learning-rate', '0.4',
+    '--backbone', 'resnet50', '--crop-scale', '0.08,1', '--no-validate-first', '--learning-rate', '0.4', '--val-mode', 'square',
   ])!;
+  assert.is(o.valMode, 'square');
   assert.is(o.baseWidth, 16);
   assert.is(o.epochs, 24);
   assert.equal(o.lrDropsEpochs, [12, 20]);
@@ -47,6 +48,7 @@ test('bad values name the flag', async () => {
   await assertThrowsWith(() => trainOptionsFromFlags(['--crop-scale', '0.5']), ['--crop-scale', 'two numbers'], 'one number');
   await assertThrowsWith(() => trainOptionsFromFlags(['--lr-drops-epochs', '3,x']), ['--lr-drops-epochs', 'numbers'], 'bad list');
   await assertThrowsWith(() => trainOptionsFromFlags(['--epoch', '3']), ['--epoch', '--help'], 'unknown flag');
+  await assertThrowsWith(() => trainOptionsFromFlags(['--val-mode', 'crop']), ['--val-mode', 'crop', 'rect'], 'bad validation mode');
 });
 
 test('--help lists every flag with both dataset defaults where they differ', () => {

@@ -43,9 +43,10 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly
   const history = JSON.parse(readFileSync(join(a, 'metrics.json'), 'utf8'));
   assert.is(history.length, 2);
   assert.ok(history[1].train.loss > 0 && history[1].val.top1 >= 0);
-  // `multigrain evaluate` on the last checkpoint reproduces the trainer's validation figure
-  const evaluation = spawnSync(process.execPath, [resolve('dist/node/cli.js'), 'evaluate', '--resume-from', a, '--backbone', 'resnet18',
-    '--base-width', '2', '--input-size', '32', '--batch-size', '12', '--val-subset', '12', '--workers', '1'], { encoding: 'utf8', timeout: 60_000 });
+  // `multigrain evaluate` on the experiment folder takes the run's trunk, width, size and
+  // validation mode from its train_args.json and reproduces the trainer's validation figure
+  const evaluation = spawnSync(process.execPath, [resolve('dist/node/cli.js'), 'evaluate', '--resume-from', a,
+    '--batch-size', '12', '--val-subset', '12', '--workers', '1'], { encoding: 'utf8', timeout: 60_000 });
   assert.is(evaluation.status, 0, evaluation.stderr);
   assert.ok(evaluation.stdout.includes(`top-1 ${history[1].val.top1.toFixed(2)}%`), `evaluate printed: ${evaluation.stdout}`);
 

@@ -25,6 +25,9 @@ export const FASHION_MNIST_DEFAULTS: Partial<TrainOptions> = {
   lrDropsFactors: [0.1],
   trainSubset: 0,
   valSubset: 0,
+  // Fashion-MNIST's garments fill the frame: a center crop cuts them (PyTorch, same net:
+  // 78 % validation with the crop, 88 % without).
+  valMode: 'rect',
   logEvery: 25,
 };
 
@@ -61,6 +64,7 @@ export const TRAIN_FLAGS: FlagSpecs = {
   'log-every': { type: 'int', help: 'read metrics back and redraw progress every N steps' },
   'train-subset': { type: 'int', help: 'use the first N training images only (0 = all)' },
   'val-subset': { type: 'int', help: 'use the first N validation images only (0 = all)' },
+  'val-mode': { type: 'string', help: 'validation transform: square (resize + center crop) or rect (whole image)', choices: ['square', 'rect'] },
   'skip-unreadable': { type: 'boolean', help: 'skip unreadable images with a warning instead of stopping' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -110,6 +114,7 @@ export function trainOptionsFromFlags(argv: string[]): Partial<TrainOptions> | n
   set('logEvery', f.logEvery);
   set('trainSubset', f.trainSubset);
   set('valSubset', f.valSubset);
+  set('valMode', f.valMode);
   if (f.skipUnreadable) o.skipUnreadable = true;
   return o;
 }

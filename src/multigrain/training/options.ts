@@ -3,7 +3,7 @@
  * (ANCHORS.md 5.1), plus the dataset selection of this engine.
  */
 import type { ResNetDepth } from '../../nn/index.js';
-import type { TrainRecipe } from '../../data/index.js';
+import type { TrainRecipe, ValidationMode } from '../../data/index.js';
 
 export type DatasetName = 'fashion-mnist' | 'imagefolder';
 
@@ -57,6 +57,11 @@ export interface TrainOptions {
   trainSubset: number;
   /** Use only the first N validation images (0 = all). */
   valSubset: number;
+  /**
+   * Validation transform: 'square' (shorter side to size x 256/224, center crop: ImageNet's)
+   * or 'rect' (longest side to size, no crop: for images whose object fills the frame).
+   */
+  valMode: ValidationMode;
   /** Draw a progress bar on stderr. */
   progress: boolean;
 }
@@ -92,6 +97,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   skipUnreadable: false,
   trainSubset: 0,
   valSubset: 0,
+  valMode: 'square',
   progress: true,
 };
 

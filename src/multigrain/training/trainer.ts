@@ -77,7 +77,7 @@ export async function train(partial: Partial<TrainOptions>, log: (line: string) 
     batchSize: o.batchSize, repetitions: o.repeatedAugmentations, lengthFactor: o.epochLenFactor, seed: o.seed,
   });
   const trainLoader = new DataLoader({ dataset: data.train, transform: { kind: 'train', recipe: o.augmentation, size: o.inputSize, cropScale: o.cropScale }, seed: o.seed, workers: o.workers, skipUnreadable: o.skipUnreadable });
-  const valLoader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode: 'square', size: o.inputSize }, workers: o.workers, skipUnreadable: o.skipUnreadable });
+  const valLoader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode: o.valMode, size: o.inputSize }, workers: o.workers, skipUnreadable: o.skipUnreadable });
   const baseLr = scaledLr(o.learningRate, o.batchSize * o.gradientAccum);
   let lastCheckpoint: string | null = null;
   try {
