@@ -17,7 +17,8 @@ export interface FlagSpec {
 export type FlagSpecs = Record<string, FlagSpec>;
 export type FlagValues = Record<string, string | number | boolean | number[] | undefined>;
 
-function camel(flag: string): string {
+/** A flag name as its camelCased option key (`--base-width` → `baseWidth`). */
+export function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 

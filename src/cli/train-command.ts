@@ -1,5 +1,5 @@
 /** `multigrain train`: flags (the original's names and defaults) → the library's train(). */
-import { parseFlags, helpText, type FlagSpecs } from './args.js';
+import { parseFlags, helpText, camel, type FlagSpecs } from './args.js';
 import { train, TRAIN_DEFAULTS, type TrainOptions } from '../multigrain/index.js';
 import type { TrainRecipe } from '../data/index.js';
 
@@ -121,7 +121,7 @@ export function trainOptionsFromFlags(argv: string[]): Partial<TrainOptions> | n
 
 /** The value a flag takes by default for Fashion-MNIST and for an image folder, as the help shows it. */
 function defaultsNote(flag: string): string {
-  const key = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof TrainOptions;
+  const key = camel(flag) as keyof TrainOptions;
   const fm = FASHION_MNIST_DEFAULTS[key];
   if (fm === undefined || key === 'dataset') return '';
   const show = (v: unknown) => (key === 'backbone' ? `resnet${String(v)}` : Array.isArray(v) ? v.join(',') : String(v));
