@@ -3,8 +3,11 @@
 //
 //   node tools/build.mjs && node bench/conv.js [--set r50|r18|all] [--ops fwd,dgrad,wgrad]
 //        [--runs 5] [--strategy auto|direct|tiled|both] [--filter text] [--batch N] [--quick]
+//        [--tile rows,cgroups,colt[,swap]]
 //
 // --batch replaces every case's batch size (e.g. --set r50 --batch 1: inference latency shapes).
+// --tile forces the direct schedule's tile (see setConv2dDirectTile; `swap` = pixels on the
+// scalar side; the weight gradient ignores swap), for measuring the tile model's speeds.
 //
 // Prints one JSON object per line (name, shape, op, strategy, median_ms, gflops, ...), then a
 // table. Each case runs once to warm up (pipeline compile), then `runs` times; the time of
@@ -24,6 +27,7 @@ const runs = Number(flag('runs', quick ? 3 : 5));
 const strategyArg = flag('strategy', 'auto');
 const filter = flag('filter', '');
 const batchOverride = flag('batch', null);
+const tileArg = flag('tile', null);
 
 // [name, N, Cin, H, Cout, k, stride, pad]; square images and kernels.
 const r50 = [
@@ -68,6 +72,10 @@ if (filter) cases = cases.filter(([name]) => name.includes(filter));
 if (batchOverride) cases = cases.map(([name, , ...rest]) => [name, Number(batchOverride), ...rest]);
 
 const rt = await mg.init();
+if (tileArg) {
+  const [rows, cgroups, colt, swap] = tileArg.split(',');
+  mg.setConv2dDirectTile({ rows: Number(rows), cgroups: Number(cgroups), colt: Number(colt), swap: swap === 'swap' || swap === '1' });
+}
 const strategies = strategyArg === 'both' ? ['direct', 'tiled'] : [mg.conv2dResolvedStrategy(strategyArg)];
 const info = rt.gpu.adapterInfo;
 console.error(`adapter: ${info.description || info.device || info.vendor} (${info.architecture}); strategies: ${strategies.join(', ')}`);
@@ -122,6 +130,7 @@ for (const [name, N, Cin, H, Cout, k, stride, pad] of cases) {
       const row = {
         name, shape, op, strategy, median_ms: +median.toFixed(2), min_ms: +times[0].toFixed(2), gflops: +(flops / median / 1e6).toFixed(2),
         cpu_ms: +cpu.toFixed(1), gflop_per_cpu_s: +(flops / cpu / 1e6).toFixed(2), gflop: +(flops / 1e9).toFixed(3), runs,
+        ...(tileArg ? { tile: tileArg } : {}),
       };
       rows.push(row);
       console.log(JSON.stringify(row));

@@ -21,9 +21,9 @@
 //         barrier a coroutine switch): no workgroup memory or barriers; 64 threads as COLT
 //         column threads x 64/COLT row threads, each owning R output rows x 4*CG columns
 //         (groups of 4 consecutive columns: vec4 accumulators, column groups interleaved across
-//         threads so that neighbouring threads read neighbouring pixels). POINTWISE (1x1,
-//         stride 1, no padding, H*W % 4 == 0) reads 4 source pixels as a vec4 without bounds
-//         checks.
+//         threads so that neighbouring threads read neighbouring pixels), or with SWAP R
+//         consecutive columns x 4*CG rows. POINTWISE (1x1, stride 1, no padding,
+//         H*W % 4 == 0, not SWAP) reads 4 source pixels as a vec4 without bounds checks.
 //
 // Fused epilogue (forward only, all optional, bits of params.epi): v = acc (+ bias[row])
 // (* scale[row] + shift[row]) (+ residual[same index]) then ReLU.
@@ -78,14 +78,21 @@ fn epilogue(row: u32, grp: u32, index: u32, acc: f32) -> f32 {
   return v;
 }
 
-/** Output offset of column `col` (without the row and group terms). */
-fn outOffset(col: u32) -> u32 {
+/** Image n and grid position (r, c) of GEMM column `col`. */
+struct Pixel { n: u32, r: u32, c: u32 }
+
+fn pixelOf(col: u32) -> Pixel {
   let P = params.GR * params.GC;
   let n = col / P;
   let p = col - n * P;
   let r = p / params.GC;
-  let c = p - r * params.GC;
-  return n * params.outImg + params.outBase + r * params.outRow + c * params.outCol;
+  return Pixel(n, r, p - r * params.GC);
+}
+
+/** Output offset of column `col` (without the row and group terms). */
+fn outOffset(col: u32) -> u32 {
+  let q = pixelOf(col);
+  return q.n * params.outImg + params.outBase + q.r * params.outRow + q.c * params.outCol;
 }
 
 /** Stores one result; `ooff` = outOffset(col), computed once per column. */
@@ -122,15 +129,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let bk0 = tid / BN;
   let bcol = n0 + bn;
   let bcolOk = bcol < params.NCOL;
-  let P = params.GR * params.GC;
-  let bc = min(bcol, params.NCOL - 1u);
-  let bimg = bc / P;
-  let bp = bc - bimg * P;
-  let br = bp / params.GC;
-  let bcc = bp - br * params.GC;
-  let ih0 = i32(br) * params.strideH + params.offH;
-  let iw0 = i32(bcc) * params.strideW + params.offW;
-  let bbase = bimg * params.srcImg + grp * params.srcGroup;
+  let bq = pixelOf(min(bcol, params.NCOL - 1u));
+  let ih0 = i32(bq.r) * params.strideH + params.offH;
+  let iw0 = i32(bq.c) * params.strideW + params.offW;
+  let bbase = bq.n * params.srcImg + grp * params.srcGroup;
   let ak = tid % TK;
   let am0 = tid / TK;
   let abase = params.aBase + grp * params.aGroup;
@@ -195,11 +197,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 #else
 // ------------------------------------------------------------------------------- DIRECT
 const WG = 64u;
-const COLT = ${COLT}u;       // threads along the columns; 64 / COLT thread rows
+const COLT = ${COLT}u;       // threads along the vec4 dimension; 64 / COLT threads along the other
 const RT = 64u / COLT;
-const R = ${ROWS}u;          // output rows per thread
-const CG = ${CGROUPS}u;      // groups of 4 consecutive columns per thread
+const R = ${ROWS}u;          // scalar-side elements per thread
+const CG = ${CGROUPS}u;      // groups of 4 vec4-side elements per thread
 const NC = ${CGROUPS}u * 4u;
+// A thread accumulates acc[i * CG + g][e] += a_i * b_(4g+e) over k: R scalars a_i times CG
+// vec4s b_g. Normally a = the weight rows (output channels) and b = the gathered source pixels
+// (columns); SWAP exchanges them (a = R gathered pixels, b = 4*CG weight rows), so that the
+// pixel count per workgroup is R * RT for any R: batch-1 ResNet's 14x14 and 7x7 maps (196 and
+// 49 columns) then fit tiles of 13 x 16 = 208 or 13 x 4 = 52 instead of padding to 256 / 64.
+const NG = ${NGATHER}u;      // gathered pixels per thread (4*CG, or R when SWAP)
+const NW = ${NWEIGHT}u;      // weight rows per thread (R, or 4*CG when SWAP)
 
 // The k-loop state lives in main's function-scope variables, passed to kstep() by pointer:
 // after inlining, every array index is a constant and every value a register. (Module-scope
@@ -214,33 +223,48 @@ struct Walk {
   chA: u32,  // ch * aCh
 }
 
-/** One k step: gather the B values of this thread's columns, multiply-add every row. */
+/** One k step: load this thread's gathered pixels and weight rows, multiply-add every pair. */
 fn kstep(acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<function, Walk>,
-         cbase: ptr<function, array<i32, ${CGROUPS}u * 4u>>, ihb: ptr<function, array<i32, ${CGROUPS}u * 4u>>,
-         iwb: ptr<function, array<i32, ${CGROUPS}u * 4u>>, arow: ptr<function, array<u32, ${ROWS}u>>) {
+         cbase: ptr<function, array<i32, ${NGATHER}u>>, ihb: ptr<function, array<i32, ${NGATHER}u>>,
+         iwb: ptr<function, array<i32, ${NGATHER}u>>, arow: ptr<function, array<u32, ${NWEIGHT}u>>) {
   let SH = params.SH;
   let SW = params.SW;
   let hOff = (*w).hOff;
   let wOff = (*w).wOff;
   let sOff = i32((*w).chS) + hOff * i32(SW) + wOff;
-  var b: array<vec4f, ${CGROUPS}u>;
-  for (var g = 0u; g < CG; g++) {
-#if ${POINTWISE}
-    b[g] = X[u32((*cbase)[g * 4u] + sOff) / 4u];
-#else
-    for (var e = 0u; e < 4u; e++) {
-      let c = g * 4u + e;
-      let ok = u32((*ihb)[c] + hOff) < SH && u32((*iwb)[c] + wOff) < SW;
-      let v = X[u32(select(0i, (*cbase)[c] + sOff, ok))];
-      b[g][e] = select(0.0, v, ok);
-    }
-#endif
-  }
   // Scalar weight loads, one per row (as vec4 loads of 4 consecutive k, kept across 4 steps,
   // they made the kernel 2x slower on lavapipe).
   let aOff = (*w).chA + (*w).th * params.aTH + (*w).tw * params.aTW;
+  var px: array<f32, ${NGATHER}u>;
+#if ${POINTWISE}
+  for (var g = 0u; g < NG / 4u; g++) {
+    let v = X[u32((*cbase)[g * 4u] + sOff) / 4u];
+    px[g * 4u] = v.x;
+    px[g * 4u + 1u] = v.y;
+    px[g * 4u + 2u] = v.z;
+    px[g * 4u + 3u] = v.w;
+  }
+#else
+  for (var c = 0u; c < NG; c++) {
+    let ok = u32((*ihb)[c] + hOff) < SH && u32((*iwb)[c] + wOff) < SW;
+    let v = X[u32(select(0i, (*cbase)[c] + sOff, ok))];
+    px[c] = select(0.0, v, ok);
+  }
+#endif
+  var b: array<vec4f, ${CGROUPS}u>;
+  for (var g = 0u; g < CG; g++) {
+#if ${SWAP}
+    b[g] = vec4f(Wt[(*arow)[g * 4u] + aOff], Wt[(*arow)[g * 4u + 1u] + aOff], Wt[(*arow)[g * 4u + 2u] + aOff], Wt[(*arow)[g * 4u + 3u] + aOff]);
+#else
+    b[g] = vec4f(px[g * 4u], px[g * 4u + 1u], px[g * 4u + 2u], px[g * 4u + 3u]);
+#endif
+  }
   for (var i = 0u; i < R; i++) {
+#if ${SWAP}
+    let a = px[i];
+#else
     let a = Wt[(*arow)[i] + aOff];
+#endif
     for (var g = 0u; g < CG; g++) {
       (*acc)[i * CG + g] = fma(vec4f(a), b[g], (*acc)[i * CG + g]);
     }
@@ -263,39 +287,59 @@ fn kstep(acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<functi
 #endif
 }
 
+/** Pixel (GEMM column) of this thread's gathered element c. */
+fn gatherCol(colBase: u32, lc: u32, c: u32) -> u32 {
+#if ${SWAP}
+  return colBase + c;
+#else
+  return colBase + ((c / 4u) * COLT + lc) * 4u + c % 4u;
+#endif
+}
+
+/** Weight row (output channel) of this thread's element j. */
+fn weightRow(rowBase: u32, lc: u32, j: u32) -> u32 {
+#if ${SWAP}
+  return rowBase + ((j / 4u) * COLT + lc) * 4u + j % 4u;
+#else
+  return rowBase + j;
+#endif
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let grp = wid.z;
   let lc = li % COLT;
-  let row0 = (wid.y * RT + li / COLT) * R;
+  let lr = li / COLT;
+  // Thread (lr, lc)'s gathered pixels (GEMM columns) and weight rows (GEMM rows): the vec4 side
+  // is interleaved across the COLT threads (element (g, e) at base + (g*COLT + lc)*4 + e), the
+  // scalar side is R consecutive elements per thread.
+#if ${SWAP}
+  let colBase = (wid.x * RT + lr) * R;
+  let rowBase = wid.y * (COLT * NC);
+#else
   let colBase = wid.x * (COLT * NC);
-  let P = params.GR * params.GC;
+  let rowBase = (wid.y * RT + lr) * R;
+#endif
 
-  // Per column (thread column lc, group g, element e: colBase + (g*COLT + lc)*4 + e): source
-  // offset of the window origin (may point before the image), its row and column, and the
-  // output offset.
-  var cbase: array<i32, ${CGROUPS}u * 4u>;
-  var ihb: array<i32, ${CGROUPS}u * 4u>;
-  var iwb: array<i32, ${CGROUPS}u * 4u>;
-  var ooff: array<u32, ${CGROUPS}u * 4u>;
-  for (var g = 0u; g < CG; g++) {
-    for (var e = 0u; e < 4u; e++) {
-      let col = min(colBase + (g * COLT + lc) * 4u + e, params.NCOL - 1u);
-      let n = col / P;
-      let p = col - n * P;
-      let r = p / params.GC;
-      let c = p - r * params.GC;
-      let ih = i32(r) * params.strideH + params.offH;
-      let iw = i32(c) * params.strideW + params.offW;
-      ihb[g * 4u + e] = ih;
-      iwb[g * 4u + e] = iw;
-      cbase[g * 4u + e] = i32(n * params.srcImg + grp * params.srcGroup) + ih * i32(params.SW) + iw;
-      ooff[g * 4u + e] = n * params.outImg + params.outBase + r * params.outRow + c * params.outCol;
-    }
+  // Per gathered pixel: source offset of the window origin (may point before the image), its
+  // row and column, and the output offset.
+  var cbase: array<i32, ${NGATHER}u>;
+  var ihb: array<i32, ${NGATHER}u>;
+  var iwb: array<i32, ${NGATHER}u>;
+  var ooff: array<u32, ${NGATHER}u>;
+  for (var c = 0u; c < NG; c++) {
+    let col = min(gatherCol(colBase, lc, c), params.NCOL - 1u);
+    let q = pixelOf(col);
+    let ih = i32(q.r) * params.strideH + params.offH;
+    let iw = i32(q.c) * params.strideW + params.offW;
+    ihb[c] = ih;
+    iwb[c] = iw;
+    cbase[c] = i32(q.n * params.srcImg + grp * params.srcGroup) + ih * i32(params.SW) + iw;
+    ooff[c] = outOffset(col);
   }
-  var arow: array<u32, ${ROWS}u>;
-  for (var i = 0u; i < R; i++) {
-    arow[i] = params.aBase + grp * params.aGroup + min(row0 + i, params.M - 1u) * params.aRow;
+  var arow: array<u32, ${NWEIGHT}u>;
+  for (var j = 0u; j < NW; j++) {
+    arow[j] = params.aBase + grp * params.aGroup + min(weightRow(rowBase, lc, j), params.M - 1u) * params.aRow;
   }
 
   var acc: array<vec4f, ${ROWS}u * ${CGROUPS}u>;
@@ -308,7 +352,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   for (var i = 0u; i < R; i++) {
     for (var g = 0u; g < CG; g++) {
       for (var e = 0u; e < 4u; e++) {
-        store(row0 + i, colBase + (g * COLT + lc) * 4u + e, grp, ooff[g * 4u + e], acc[i * CG + g][e]);
+#if ${SWAP}
+        store(weightRow(rowBase, lc, g * 4u + e), gatherCol(colBase, lc, i), grp, ooff[i], acc[i * CG + g][e]);
+#else
+        store(weightRow(rowBase, lc, i), gatherCol(colBase, lc, g * 4u + e), grp, ooff[g * 4u + e], acc[i * CG + g][e]);
+#endif
       }
     }
   }

@@ -177,6 +177,39 @@ test('large direct tile (16 rows x 8 columns per thread, 2 thread rows): 3x3 for
   }
 });
 
+test('swapped direct tile (pixels on the scalar side): forward with epilogue and dx', async () => {
+  // 5 pixels x 4 channels per thread, 4 channel threads x 16 pixel threads: 80-pixel x
+  // 16-channel workgroups, several in both directions; odd maps, stride 2, 1x1 (which takes
+  // the bounds-checked path when swapped), groups.
+  setConv2dDirectTile({ rows: 5, cgroups: 1, colt: 4, swap: true });
+  try {
+    for (const [ci, c] of ([
+      { N: 2, Cin: 5, H: 13, W: 13, Cout: 21, KH: 3, KW: 3, padding: 1 },
+      { N: 1, Cin: 6, H: 15, W: 15, Cout: 18, KH: 3, KW: 3, stride: 2, padding: 1 },
+      { N: 2, Cin: 8, H: 12, W: 12, Cout: 20, KH: 1, KW: 1 },
+      { N: 2, Cin: 6, H: 9, W: 9, Cout: 36, KH: 3, KW: 3, padding: 1, groups: 2 },
+    ] as ConvCase[]).entries()) {
+      const g = geom(c);
+      const x = randn(c.N * c.Cin * c.H * c.W, 41 + ci);
+      const w = randn(c.Cout * (c.Cin / g.G) * c.KH * c.KW, 51 + ci, 0.5);
+      const b = randn(c.Cout, 61 + ci);
+      const res = randn(g.N * g.Cout * g.OH * g.OW, 71 + ci);
+      const gy = randn(g.N * g.Cout * g.OH * g.OW, 81 + ci);
+      const P = g.OH * g.OW;
+      const expected = convForward(g, x, w, b).map((v, i) => Math.max(v + res[i], 0));
+      const yShape = [g.N, g.Cout, g.OH, g.OW];
+      const tx = tensor(x, [c.N, c.Cin, c.H, c.W]);
+      const tw = tensor(w, [c.Cout, c.Cin / g.G, c.KH, c.KW]);
+      const out = conv2dRaw(tx, tw, tensor(b, [c.Cout]), options(c), { residual: tensor(res, yShape), relu: true }, 'direct');
+      assertClose(await out.toArray(), expected, tol(expected), `case ${ci} forward (${P} pixels per image)`);
+      const dx = convGradInput(g, gy, w);
+      assertClose(await conv2dGradInput(tensor(gy, yShape), tw, tx.shape, options(c), 'direct').toArray(), dx, tol(dx), `case ${ci} dx`);
+    }
+  } finally {
+    setConv2dDirectTile(TEST_TILE);
+  }
+});
+
 test('fused epilogue: bias, folded scale/shift, residual, ReLU', async () => {
   const c: ConvCase = { N: 2, Cin: 5, H: 9, W: 9, Cout: 12, KH: 3, KW: 3, stride: 2, padding: 1 };
   const g = geom(c);

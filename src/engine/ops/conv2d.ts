@@ -29,7 +29,10 @@
  * workgroup memory or barriers, up to 16 rows × 16 columns per thread — for CPU adapters
  * (lavapipe, SwiftShader), where a barrier is a coroutine switch of every SIMD group and every
  * load a per-lane scalar loop. `'auto'` (default) picks by adapter; `setConv2dStrategy`
- * overrides it (tests run both).
+ * overrides it (tests run both). The direct forward/dgrad kernel also has a swapped form
+ * (pixels on the per-thread scalar side, channels on the vec4 side) whose pixel tile can be any
+ * multiple of 64/colt, for the small maps of batch-1 inference (14×14, 7×7); the tile model
+ * (`directTile`) picks the form and shape that minimize the padded work per core.
  */
 import convSource from '../../../shaders/conv2d.wgsl';
 import wgradSource from '../../../shaders/conv2d_wgrad.wgsl';
@@ -156,12 +159,18 @@ function gemmUniforms(d: GemmDesc, epi: number): Uniforms {
  * automatic choice minimizes the makespan of the padded work over the host's cores.
  */
 export interface ConvDirectTile {
-  /** Output rows per thread. */
+  /** Output rows (channels) per thread; with `swap`, output columns (pixels) per thread. */
   rows: number;
-  /** Groups of 4 output columns per thread. */
+  /** Groups of 4 output columns per thread; with `swap`, groups of 4 rows (channels). */
   cgroups: number;
-  /** Threads along the columns (1, 2, 4, ..., 64; the other 64/colt threads go along rows). */
+  /** Threads along the vec4 side (1, 2, 4, ..., 64; the other 64/colt threads go along the other). */
   colt: number;
+  /**
+   * Pixels on the scalar side (forward and input gradient only): a workgroup then covers
+   * rows x 64/colt pixels for any `rows`, so that maps like 14x14 and 7x7 at batch 1 need
+   * little padding.
+   */
+  swap?: boolean;
 }
 type DirectTile = ConvDirectTile;
 
@@ -178,8 +187,16 @@ export function setConv2dDirectTile(tile: ConvDirectTile | null): void {
   tileOverride = tile ? { ...tile } : null;
 }
 
-function directTile(M: number, NCOL: number, groups: number, maxSplits = 1): DirectTile {
-  if (tileOverride) return tileOverride;
+// Swapped tiles (pixels on the scalar side), for maps that pad badly in 4*cgroups*colt
+// columns: [pixels per thread, groups of 4 channels, relative speed], with 4 channel threads
+// x 16 pixel threads (64 channels x 208 pixels per workgroup). Measured on lavapipe: as fast
+// as the 16 x 16 tile when unpadded; with 16 or more channel threads (the shapes that would
+// fit 7x7 maps) 10-25 % slower, which loses to the padded 64-column tile.
+const SWAP_SHAPES: Array<[number, number, number]> = [[13, 4, 0.95]];
+const SWAP_COLT = 4;
+
+function directTile(M: number, NCOL: number, groups: number, maxSplits = 1, allowSwap = false): DirectTile {
+  if (tileOverride) return allowSwap || !tileOverride.swap ? tileOverride : { ...tileOverride, swap: false };
   // Per-thread shapes and their relative speed on lavapipe, which is load-bound (every load is
   // a per-lane scalar loop; FMAs and register spills are cheap), measured on unpadded 3x3 and
   // 1x1 problems: 16 rows x 16 columns best, 12 columns ~10% and 8 ~25% slower, 4 columns or
@@ -193,17 +210,17 @@ function directTile(M: number, NCOL: number, groups: number, maxSplits = 1): Dir
   const cores = Math.max(1, runtime().gpu.hostCores);
   let best: DirectTile = { rows: 16, cgroups: 4, colt: 64 };
   let bestCost = Infinity;
-  for (const [rows, cgroups, speed] of shapes) {
-    for (const colt of [64, 32, 16, 8, 4, 2, 1]) {
-      const tr = rows * (64 / colt);
-      const tc = 4 * cgroups * colt;
+  const candidates = [...shapes.map(([r, c, v]) => [r, c, v, 0]), ...(allowSwap ? SWAP_SHAPES.map(([r, c, v]) => [r, c, v, 1]) : [])];
+  for (const [rows, cgroups, speed, swap] of candidates) {
+    for (const colt of swap ? [SWAP_COLT] : [64, 32, 16, 8, 4, 2, 1]) {
+      const { rowsPerWg: tr, colsPerWg: tc } = tileDims(true, { rows, cgroups, colt, swap: swap === 1 });
       const wgs = Math.ceil(M / tr) * Math.ceil(NCOL / tc) * groups * maxSplits;
       // Fewer threads along the columns cost a little (and one, the pointwise path's vec4 loads).
       const colPenalty = 1 + 0.02 * Math.log2(64 / colt) + (colt === 1 ? 0.15 : 0);
       const cost = (Math.ceil(wgs / cores) * tr * tc / speed) * colPenalty;
       if (cost < bestCost) {
         bestCost = cost;
-        best = { rows, cgroups, colt };
+        best = { rows, cgroups, colt, swap: swap === 1 };
       }
     }
   }
@@ -211,7 +228,10 @@ function directTile(M: number, NCOL: number, groups: number, maxSplits = 1): Dir
 }
 
 function tileDims(direct: boolean, t: DirectTile): { rowsPerWg: number; colsPerWg: number } {
-  return direct ? { rowsPerWg: t.rows * (64 / t.colt), colsPerWg: 4 * t.cgroups * t.colt } : { rowsPerWg: 64, colsPerWg: 64 };
+  if (!direct) return { rowsPerWg: 64, colsPerWg: 64 };
+  const scalarSide = t.rows * (64 / t.colt);
+  const vecSide = 4 * t.cgroups * t.colt;
+  return t.swap ? { rowsPerWg: vecSide, colsPerWg: scalarSide } : { rowsPerWg: scalarSide, colsPerWg: vecSide };
 }
 
 const TILED_DEFAULTS: DirectTile = { rows: 4, cgroups: 1, colt: 64 };
@@ -226,20 +246,21 @@ interface Epi {
 
 function runGemm(name: string, d: GemmDesc, src: Tensor, weight: Tensor, out: Tensor, strategy: 'tiled' | 'direct', epi: Epi = {}): void {
   const rt = runtime();
-  const K = d.KCH * d.TH * d.TW;
   const direct = strategy === 'direct';
+  const tile = direct ? directTile(d.M, d.NCOL, d.groups, 1, true) : TILED_DEFAULTS;
+  const swap = direct && !!tile.swap;
   // 1x1 taps, stride 1, whole contiguous rows: no bounds checks and vec4 source loads (other
   // 1x1 convolutions take the general path: one shader variant fewer to compile, and its
   // bounds checks are cheap vector ops next to the loads).
-  const pointwise = direct && d.TH === 1 && d.TW === 1 && d.offH === 0 && d.offW === 0 && d.strideH === 1 && d.strideW === 1 &&
+  const pointwise = direct && !swap && d.TH === 1 && d.TW === 1 && d.offH === 0 && d.offW === 0 && d.strideH === 1 && d.strideW === 1 &&
     d.GR === d.SH && d.GC === d.SW && (d.SH * d.SW) % 4 === 0 && d.srcImg % 4 === 0 && d.srcGroup % 4 === 0;
-  const tile = direct ? directTile(d.M, d.NCOL, d.groups) : TILED_DEFAULTS;
   const none = placeholder();
   const buffers = [src.buffer, weight.buffer, out.buffer, (epi.bias ?? none).buffer, (epi.scale ?? none).buffer,
     (epi.shift ?? none).buffer, (epi.residual ?? none).buffer];
   const bits = (epi.bias ? 1 : 0) | (epi.scale ? 2 : 0) | (epi.residual ? 4 : 0) | (epi.relu ? 8 : 0);
   const defines = {
-    TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, POINTWISE: pointwise,
+    TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, POINTWISE: pointwise, SWAP: swap,
+    NGATHER: swap ? tile.rows : 4 * tile.cgroups, NWEIGHT: swap ? 4 * tile.cgroups : tile.rows,
     KLOOP: unrollTiles() ? 'TK' : 'params.tk',
   };
   const { rowsPerWg, colsPerWg } = tileDims(direct, tile);
