@@ -205,8 +205,8 @@ const NC = ${CGROUPS}u * 4u;
 // A thread accumulates acc[i * CG + g][e] += a_i * b_(4g+e) over k: R scalars a_i times CG
 // vec4s b_g. Normally a = the weight rows (output channels) and b = the gathered source pixels
 // (columns); SWAP exchanges them (a = R gathered pixels, b = 4*CG weight rows), so that the
-// pixel count per workgroup is R * RT for any R: batch-1 ResNet's 14x14 and 7x7 maps (196 and
-// 49 columns) then fit tiles of 13 x 16 = 208 or 13 x 4 = 52 instead of padding to 256 / 64.
+// pixel count per workgroup is R * RT for any R: batch-1 ResNet's 14x14 maps (196 columns)
+// then fit a tile of 13 x 16 = 208 instead of padding to 256.
 const NG = ${NGATHER}u;      // gathered pixels per thread (4*CG, or R when SWAP)
 const NW = ${NWEIGHT}u;      // weight rows per thread (R, or 4*CG when SWAP)
 

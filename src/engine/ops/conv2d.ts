@@ -31,7 +31,7 @@
  * load a per-lane scalar loop. `'auto'` (default) picks by adapter; `setConv2dStrategy`
  * overrides it (tests run both). The direct forward/dgrad kernel also has a swapped form
  * (pixels on the per-thread scalar side, channels on the vec4 side) whose pixel tile can be any
- * multiple of 64/colt, for the small maps of batch-1 inference (14×14, 7×7); the tile model
+ * multiple of 64/colt, for the small maps of batch-1 inference (14×14); the tile model
  * (`directTile`) picks the form and shape that minimize the padded work per core.
  */
 import convSource from '../../../shaders/conv2d.wgsl';
@@ -167,8 +167,8 @@ export interface ConvDirectTile {
   colt: number;
   /**
    * Pixels on the scalar side (forward and input gradient only): a workgroup then covers
-   * rows x 64/colt pixels for any `rows`, so that maps like 14x14 and 7x7 at batch 1 need
-   * little padding.
+   * rows x 64/colt pixels for any `rows`, so that maps like 14x14 at batch 1 need little
+   * padding (13 x 16 = 208 pixels for 196).
    */
   swap?: boolean;
 }
@@ -187,40 +187,45 @@ export function setConv2dDirectTile(tile: ConvDirectTile | null): void {
   tileOverride = tile ? { ...tile } : null;
 }
 
-// Swapped tiles (pixels on the scalar side), for maps that pad badly in 4*cgroups*colt
-// columns: [pixels per thread, groups of 4 channels, relative speed], with 4 channel threads
-// x 16 pixel threads (64 channels x 208 pixels per workgroup). Measured on lavapipe: as fast
-// as the 16 x 16 tile when unpadded; with 16 or more channel threads (the shapes that would
-// fit 7x7 maps) 10-25 % slower, which loses to the padded 64-column tile.
-const SWAP_SHAPES: Array<[number, number, number]> = [[13, 4, 0.95]];
-const SWAP_COLT = 4;
+/** One per-thread shape of the direct schedule, its relative speed and the colt values tried. */
+interface TileShape { rows: number; cgroups: number; speed: number; swap: boolean; colts: readonly number[] }
+
+const ALL_COLTS = [64, 32, 16, 8, 4, 2, 1];
+
+// Per-thread shapes and their relative speed on lavapipe, which is load-bound (every load is a
+// per-lane scalar loop; FMAs and register spills are cheap), measured on unpadded 3x3 and 1x1
+// problems: 16 rows x 16 columns best, 12 columns ~10% and 8 ~25% slower, 4 columns or 8 rows
+// about half the speed (24 rows spills into a 5x slowdown). Shorter and narrower tiles still
+// win where they waste less (ResNet's last stages at batch 1: 49 output pixels).
+// The swapped shape (pixels on the scalar side) is offered with 4 channel threads x 16 pixel
+// threads only (64 channels x 208 pixels per workgroup, for 14x14 maps): as fast as 16 x 16
+// when unpadded; with 16 or more channel threads (shapes that would fit 7x7 maps) it measured
+// 10-25 % slower, which loses to the padded 64-column tile.
+const TILE_SHAPES: readonly TileShape[] = [
+  ...([[16, 4, 1.0], [16, 3, 0.9], [16, 2, 0.77], [16, 1, 0.52], [8, 4, 0.62], [8, 2, 0.58], [8, 1, 0.46], [4, 1, 0.38]] as const)
+    .map(([rows, cgroups, speed]) => ({ rows, cgroups, speed, swap: false, colts: ALL_COLTS })),
+  { rows: 13, cgroups: 4, speed: 0.95, swap: true, colts: [4] },
+];
 
 function directTile(M: number, NCOL: number, groups: number, maxSplits = 1, allowSwap = false): DirectTile {
   if (tileOverride) return allowSwap || !tileOverride.swap ? tileOverride : { ...tileOverride, swap: false };
-  // Per-thread shapes and their relative speed on lavapipe, which is load-bound (every load is
-  // a per-lane scalar loop; FMAs and register spills are cheap), measured on unpadded 3x3 and
-  // 1x1 problems: 16 rows x 16 columns best, 12 columns ~10% and 8 ~25% slower, 4 columns or
-  // 8 rows about half the speed (24 rows spills into a 5x slowdown). Shorter and narrower
-  // tiles still win where they waste less (ResNet's last stages at batch 1: 49 output pixels).
-  const shapes: Array<[number, number, number]> = [
-    [16, 4, 1.0], [16, 3, 0.9], [16, 2, 0.77], [16, 1, 0.52], [8, 4, 0.62], [8, 2, 0.58], [8, 1, 0.46], [4, 1, 0.38],
-  ];
   // A CPU adapter runs one workgroup per host thread: the time is the number of waves of
   // `cores` workgroups times one workgroup's (padded) work.
   const cores = Math.max(1, runtime().gpu.hostCores);
   let best: DirectTile = { rows: 16, cgroups: 4, colt: 64 };
   let bestCost = Infinity;
-  const candidates = [...shapes.map(([r, c, v]) => [r, c, v, 0]), ...(allowSwap ? SWAP_SHAPES.map(([r, c, v]) => [r, c, v, 1]) : [])];
-  for (const [rows, cgroups, speed, swap] of candidates) {
-    for (const colt of swap ? [SWAP_COLT] : [64, 32, 16, 8, 4, 2, 1]) {
-      const { rowsPerWg: tr, colsPerWg: tc } = tileDims(true, { rows, cgroups, colt, swap: swap === 1 });
+  for (const { rows, cgroups, speed, swap, colts } of TILE_SHAPES) {
+    if (swap && !allowSwap) continue;
+    for (const colt of colts) {
+      const tile = { rows, cgroups, colt, swap };
+      const { rowsPerWg: tr, colsPerWg: tc } = tileDims(true, tile);
       const wgs = Math.ceil(M / tr) * Math.ceil(NCOL / tc) * groups * maxSplits;
       // Fewer threads along the columns cost a little (and one, the pointwise path's vec4 loads).
       const colPenalty = 1 + 0.02 * Math.log2(64 / colt) + (colt === 1 ? 0.15 : 0);
       const cost = (Math.ceil(wgs / cores) * tr * tc / speed) * colPenalty;
       if (cost < bestCost) {
         bestCost = cost;
-        best = { rows, cgroups, colt, swap: swap === 1 };
+        best = tile;
       }
     }
   }
