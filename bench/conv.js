@@ -3,11 +3,14 @@
 //
 //   node tools/build.mjs && node bench/conv.js [--set r50|r18|all] [--ops fwd,dgrad,wgrad]
 //        [--runs 5] [--strategy auto|direct|tiled|both] [--filter text] [--batch N] [--quick]
-//        [--tile rows,cgroups,colt[,swap]]
+//        [--tile rows,cgroups,colt[,swap]] [--winograd auto|always|never|both]
 //
 // --batch replaces every case's batch size (e.g. --set r50 --batch 1: inference latency shapes).
 // --tile forces the direct schedule's tile (see setConv2dDirectTile; `swap` = pixels on the
 // scalar side; the weight gradient ignores swap), for measuring the tile model's speeds.
+// --winograd sets setConv2dWinograd for 3x3 stride-1 forward / input gradient (`both`: each
+// such case with 'never' and 'always', side by side); `algo` says what ran. GFLOP/s always
+// counts the direct convolution's 2·N·Cout·OH·OW·Cin·k² (Winograd's is an effective rate).
 //
 // Prints one JSON object per line (name, shape, op, strategy, median_ms, gflops, ...), then a
 // table. Each case runs once to warm up (pipeline compile), then `runs` times; the time of
@@ -28,6 +31,8 @@ const strategyArg = flag('strategy', 'auto');
 const filter = flag('filter', '');
 const batchOverride = flag('batch', null);
 const tileArg = flag('tile', null);
+const winogradArg = flag('winograd', 'auto');
+const winogradModes = winogradArg === 'both' ? ['never', 'always'] : [winogradArg];
 
 // [name, N, Cin, H, Cout, k, stride, pad]; square images and kernels.
 const r50 = [
@@ -105,6 +110,24 @@ async function time(fn) {
   return { ms, cpu: (c.user + c.system) / 1000 };
 }
 
+async function measure(op, strategy, x, w, dy, opts, flops) {
+  const fn = op === 'fwd' ? () => mg.conv2dRaw(x, w, null, opts, {}, strategy)
+    : op === 'dgrad' ? () => mg.conv2dGradInput(dy, w, x.shape, opts, strategy)
+      : () => mg.conv2dGradWeight(dy, x, w.shape, opts, strategy);
+  await time(fn); // warm-up (compiles the pipeline)
+  const samples = [];
+  for (let r = 0; r < runs; r++) samples.push(await time(fn));
+  const times = samples.map((t) => t.ms).sort((a, b) => a - b);
+  const cpus = samples.map((t) => t.cpu).sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  const cpu = cpus[Math.floor(cpus.length / 2)];
+  return {
+    median_ms: +median.toFixed(2), min_ms: +times[0].toFixed(2), gflops: +(flops / median / 1e6).toFixed(2),
+    cpu_ms: +cpu.toFixed(1), gflop_per_cpu_s: +(flops / cpu / 1e6).toFixed(2), gflop: +(flops / 1e9).toFixed(3), runs,
+    ...(tileArg ? { tile: tileArg } : {}),
+  };
+}
+
 const rows = [];
 for (const [name, N, Cin, H, Cout, k, stride, pad] of cases) {
   const opts = { stride, padding: pad };
@@ -117,23 +140,14 @@ for (const [name, N, Cin, H, Cout, k, stride, pad] of cases) {
   for (const strategy of strategies) {
     for (const op of ops) {
       if (op === 'dgrad' && Cin === 3) continue; // the image needs no gradient
-      const fn = op === 'fwd' ? () => mg.conv2dRaw(x, w, null, opts, {}, strategy)
-        : op === 'dgrad' ? () => mg.conv2dGradInput(dy, w, x.shape, opts, strategy)
-          : () => mg.conv2dGradWeight(dy, x, w.shape, opts, strategy);
-      await time(fn); // warm-up (compiles the pipeline)
-      const samples = [];
-      for (let r = 0; r < runs; r++) samples.push(await time(fn));
-      const times = samples.map((t) => t.ms).sort((a, b) => a - b);
-      const cpus = samples.map((t) => t.cpu).sort((a, b) => a - b);
-      const median = times[Math.floor(times.length / 2)];
-      const cpu = cpus[Math.floor(cpus.length / 2)];
-      const row = {
-        name, shape, op, strategy, median_ms: +median.toFixed(2), min_ms: +times[0].toFixed(2), gflops: +(flops / median / 1e6).toFixed(2),
-        cpu_ms: +cpu.toFixed(1), gflop_per_cpu_s: +(flops / cpu / 1e6).toFixed(2), gflop: +(flops / 1e9).toFixed(3), runs,
-        ...(tileArg ? { tile: tileArg } : {}),
-      };
-      rows.push(row);
-      console.log(JSON.stringify(row));
+      for (const mode of winogradModes) {
+        mg.setConv2dWinograd(mode);
+        const algo = op === 'wgrad' ? 'gemm' : mg.conv2dAlgorithm(x.shape, w.shape, opts, op === 'fwd' ? 'forward' : 'gradInput', strategy);
+        if (mode === 'always' && winogradModes.length > 1 && algo === 'gemm') continue; // same run as 'never'
+        const row = { name, shape, op, strategy, algo, ...(await measure(op, strategy, x, w, dy, opts, flops)) };
+        rows.push(row);
+        console.log(JSON.stringify(row));
+      }
     }
   }
   x.dispose();
@@ -144,16 +158,23 @@ for (const [name, N, Cin, H, Cout, k, stride, pad] of cases) {
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 console.log('');
-console.log(`${pad('name', 14)} ${pad('shape', 40)} ${pad('op', 6)} ${pad('sched', 7)} ${lpad('median ms', 10)} ${lpad('GFLOP/s', 8)} ${lpad('cpu ms', 8)} ${lpad('GF/cpu-s', 9)}`);
-for (const r of rows) console.log(`${pad(r.name, 14)} ${pad(r.shape, 40)} ${pad(r.op, 6)} ${pad(r.strategy, 7)} ${lpad(r.median_ms.toFixed(1), 10)} ${lpad(r.gflops.toFixed(2), 8)} ${lpad(r.cpu_ms.toFixed(0), 8)} ${lpad(r.gflop_per_cpu_s.toFixed(2), 9)}`);
+console.log(`${pad('name', 14)} ${pad('shape', 40)} ${pad('op', 6)} ${pad('sched', 7)} ${pad('algo', 8)} ${lpad('median ms', 10)} ${lpad('GFLOP/s', 8)} ${lpad('cpu ms', 8)} ${lpad('GF/cpu-s', 9)}`);
+for (const r of rows) console.log(`${pad(r.name, 14)} ${pad(r.shape, 40)} ${pad(r.op, 6)} ${pad(r.strategy, 7)} ${pad(r.algo, 8)} ${lpad(r.median_ms.toFixed(1), 10)} ${lpad(r.gflops.toFixed(2), 8)} ${lpad(r.cpu_ms.toFixed(0), 8)} ${lpad(r.gflop_per_cpu_s.toFixed(2), 9)}`);
+// Totals per schedule and op; with --winograd both, once with the GEMM everywhere and once with
+// Winograd wherever it applies (a case has a 'winograd' row only where it applies).
+const hasWinogradRow = (r) => rows.some((q) => q.name === r.name && q.op === r.op && q.strategy === r.strategy && q.algo === 'winograd');
+const inTotal = (r, mode) => (mode === 'never' ? r.algo === 'gemm' : r.algo === 'winograd' || !hasWinogradRow(r));
 for (const strategy of strategies) {
   for (const op of ops) {
-    const sel = rows.filter((r) => r.op === op && r.strategy === strategy);
-    if (!sel.length) continue;
-    const ms = sel.reduce((a, r) => a + r.median_ms, 0);
-    const cpu = sel.reduce((a, r) => a + r.cpu_ms, 0);
-    const gf = sel.reduce((a, r) => a + r.gflop, 0);
-    console.log(`total ${op} (${strategy}): ${ms.toFixed(0)} ms for ${gf.toFixed(1)} GFLOP = ${(gf / ms * 1e3).toFixed(2)} GFLOP/s (${(gf / cpu * 1e3).toFixed(2)} GFLOP per CPU-second)`);
+    for (const mode of winogradModes) {
+      const sel = rows.filter((r) => r.op === op && r.strategy === strategy && inTotal(r, mode));
+      if (!sel.length || (mode !== 'never' && winogradModes.length > 1 && !sel.some((r) => r.algo === 'winograd'))) continue;
+      const ms = sel.reduce((a, r) => a + r.median_ms, 0);
+      const cpu = sel.reduce((a, r) => a + r.cpu_ms, 0);
+      const gf = sel.reduce((a, r) => a + r.gflop, 0);
+      const label = winogradModes.length > 1 ? `${strategy}, winograd ${mode}` : strategy;
+      console.log(`total ${op} (${label}): ${ms.toFixed(0)} ms for ${gf.toFixed(1)} GFLOP = ${(gf / ms * 1e3).toFixed(2)} GFLOP/s (${(gf / cpu * 1e3).toFixed(2)} GFLOP per CPU-second)`);
+    }
   }
 }
 await mg.shutdown?.();

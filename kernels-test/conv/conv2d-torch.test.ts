@@ -1,13 +1,16 @@
 // conv2d parity with PyTorch (fixtures from tools/gen_conv_fixtures.py, float64 torch results
 // from float32 inputs): forward and the gradients of sum(out * grad_out) with respect to the
-// input, weight and bias, for both kernel schedules.
+// input, weight and bias, for both kernel schedules, and with Winograd forced (it applies to
+// the 3x3 stride-1 fixtures; the others take the GEMM again).
 // Tolerances (stated): relative error max|a - e| / max|e| below 1e-4 for the output and below
 // 1e-3 for the gradients, plus element-wise |a - e| <= 1e-4 * max|e| + 1e-3 * |e|.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { init, tensor, parameter, backward, conv2d, setConv2dStrategy, setConv2dDirectTile, type ConvStrategy } from '../../src/index.js';
+import {
+  init, tensor, parameter, backward, conv2d, setConv2dStrategy, setConv2dDirectTile, setConv2dWinograd, type ConvStrategy, type WinogradMode,
+} from '../../src/index.js';
 import { assertClose } from '../helpers.js';
 import { relError } from './reference.js';
 
@@ -34,6 +37,7 @@ test.before(async () => {
 test.after(() => {
   setConv2dStrategy('auto');
   setConv2dDirectTile(null);
+  setConv2dWinograd('auto');
 });
 
 test('fixtures are present', () => {
@@ -50,8 +54,11 @@ function check(actual: ArrayLike<number>, expected: number[], rel: number, what:
 
 for (const f of fixtures) {
   test(`torch parity: ${f.name}`, async () => {
-    for (const s of ['tiled', 'direct'] as ConvStrategy[]) {
-      setConv2dStrategy(s);
+    const runs: [ConvStrategy, WinogradMode][] = [['tiled', 'never'], ['direct', 'never'], ['direct', 'always']];
+    for (const [strategy, wino] of runs) {
+      setConv2dStrategy(strategy);
+      setConv2dWinograd(wino);
+      const s = `${strategy}${wino === 'always' ? ' winograd' : ''}`;
       const x = parameter(f.x, f.x_shape);
       const w = parameter(f.weight, f.w_shape);
       const b = f.bias ? parameter(f.bias, [f.w_shape[0]]) : null;

@@ -45,6 +45,7 @@ import { keep } from '../scope.js';
 import { record } from '../tape.js';
 import { sum } from './reduce.js';
 import { checkFloat } from './checks.js';
+import { winogradConv, winogradPays, type WinogradProblem } from './conv2d-winograd.js';
 
 export interface ConvOptions {
   /** Stride (default 1), one value or [height, width]. */
@@ -262,7 +263,7 @@ function runGemm(name: string, d: GemmDesc, src: Tensor, weight: Tensor, out: Te
   const none = placeholder();
   const buffers = [src.buffer, weight.buffer, out.buffer, (epi.bias ?? none).buffer, (epi.scale ?? none).buffer,
     (epi.shift ?? none).buffer, (epi.residual ?? none).buffer];
-  const bits = (epi.bias ? 1 : 0) | (epi.scale ? 2 : 0) | (epi.residual ? 4 : 0) | (epi.relu ? 8 : 0);
+  const bits = epilogueBits(epi);
   const defines = {
     TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, POINTWISE: pointwise, SWAP: swap,
     NGATHER: swap ? tile.rows : 4 * tile.cgroups, NWEIGHT: swap ? 4 * tile.cgroups : tile.rows,
@@ -272,6 +273,11 @@ function runGemm(name: string, d: GemmDesc, src: Tensor, weight: Tensor, out: Te
   const workgroups: [number, number, number] = [Math.ceil(d.NCOL / colsPerWg), Math.ceil(d.M / rowsPerWg), d.groups];
   checkGrid(name, workgroups);
   rt.dispatch({ name, source: convSource, defines }, { uniforms: gemmUniforms(d, bits), buffers, workgroups });
+}
+
+/** The epilogue bits of conv2d.wgsl (and conv2d_wino_output.wgsl). */
+function epilogueBits(epi: Epi): number {
+  return (epi.bias ? 1 : 0) | (epi.scale ? 2 : 0) | (epi.residual ? 4 : 0) | (epi.relu ? 8 : 0);
 }
 
 /** Whether tiled kernels unroll their inner loop (not on CPU adapters: compile time). */
@@ -323,6 +329,12 @@ export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts:
     }
   }
   const out = empty(outShape);
+  const s = resolve(strategy);
+  const wino = winogradProblem(g, false);
+  if (wino && winogradPays(wino, s === 'direct')) {
+    winogradConv(x, weight, out, wino, winogradEpilogue({ bias, ...epilogue }));
+    return out;
+  }
   const Cig = g.Cin / g.groups;
   const Cog = g.Cout / g.groups;
   const taps = g.KH * g.KW;
@@ -334,8 +346,38 @@ export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts:
     aRow: Cig * taps, aCh: taps, aTH: g.KW, aTW: 1, aBase: 0, aGroup: Cog * Cig * taps,
     outImg: g.Cout * P, outCh: P, outRow: g.OW, outCol: 1, outBase: 0, outGroup: Cog * P,
     groups: g.groups,
-  }, x, weight, out, resolve(strategy), { bias, ...epilogue });
+  }, x, weight, out, s, { bias, ...epilogue });
   return out;
+}
+
+/**
+ * The algorithm a convolution pass runs with: 'winograd' (F(2x2, 3x3), conv2d-winograd.ts) or
+ * 'gemm' (the implicit GEMM of conv2d.wgsl). The weight gradient is always 'gemm'.
+ */
+export function conv2dAlgorithm(xShape: Shape, wShape: Shape, opts: ConvOptions = {}, pass: 'forward' | 'gradInput' = 'forward', strategy?: ConvStrategy): 'winograd' | 'gemm' {
+  const wino = winogradProblem(conv2dGeometry(xShape, wShape, opts), pass === 'gradInput');
+  return wino && winogradPays(wino, resolve(strategy) === 'direct') ? 'winograd' : 'gemm';
+}
+
+/**
+ * The convolution as a Winograd F(2x2, 3x3) problem, if it is one: 3x3, stride 1, no
+ * dilation, one group, padding at most 2 (the input gradient then pads by 2 − p).
+ * `gradInput`: the problem of the input gradient (dy → dx) instead of the forward pass.
+ */
+function winogradProblem(g: Conv2dGeometry, gradInput: boolean): WinogradProblem | null {
+  const fits = g.KH === 3 && g.KW === 3 && g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.groups === 1 && g.ph <= 2 && g.pw <= 2;
+  if (!fits) return null;
+  return gradInput
+    ? { N: g.N, C: g.Cout, H: g.OH, W: g.OW, R: g.Cin, OH: g.H, OW: g.W, padH: 2 - g.ph, padW: 2 - g.pw, flip: true }
+    : { N: g.N, C: g.Cin, H: g.H, W: g.W, R: g.Cout, OH: g.OH, OW: g.OW, padH: g.ph, padW: g.pw, flip: false };
+}
+
+function winogradEpilogue(epi: Epi) {
+  const none = placeholder();
+  return {
+    bits: epilogueBits(epi),
+    bias: epi.bias ?? none, scale: epi.scale ?? none, shift: epi.shift ?? none, residual: epi.residual ?? none,
+  };
 }
 
 /** Taps of one kernel axis met by the pixels of stride phase `phase` (an arithmetic progression). */
@@ -378,9 +420,14 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: Shape, o
   const dyShape = [g.N, g.Cout, g.OH, g.OW];
   if (dy.shape.join() !== dyShape.join()) throw new Error(`${op}: output gradient ${shapeString(dy.shape)} must have shape ${shapeString(dyShape)}`);
   const dx = empty([g.N, g.Cin, g.H, g.W]);
+  const s = resolve(strategy);
+  const wino = winogradProblem(g, true);
+  if (wino && winogradPays(wino, s === 'direct')) {
+    winogradConv(dy, weight, dx, wino, winogradEpilogue({}));
+    return dx;
+  }
   const Cig = g.Cin / g.groups;
   const Cog = g.Cout / g.groups;
-  const s = resolve(strategy);
   for (let ph = 0; ph < Math.min(g.sh, g.H); ph++) {
     for (let pw = 0; pw < Math.min(g.sw, g.W); pw++) {
       const hp = Math.ceil((g.H - ph) / g.sh);
