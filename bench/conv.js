@@ -8,7 +8,7 @@
 // --batch replaces every case's batch size (e.g. --set r50 --batch 1: inference latency shapes).
 // --tile forces the direct schedule's tile (see setConv2dDirectTile; `swap` = pixels on the
 // scalar side; the weight gradient ignores swap), for measuring the tile model's speeds.
-// --winograd sets setConv2dWinograd for 3x3 stride-1 forward / input gradient (`both`: each
+// --winograd sets setConv2dWinograd for the 3x3 stride-1 convolutions (`both`: each
 // such case with 'never' and 'always', side by side); `algo` says what ran. GFLOP/s always
 // counts the direct convolution's 2·N·Cout·OH·OW·Cin·k² (Winograd's is an effective rate).
 //
@@ -142,7 +142,8 @@ for (const [name, N, Cin, H, Cout, k, stride, pad] of cases) {
       if (op === 'dgrad' && Cin === 3) continue; // the image needs no gradient
       for (const mode of winogradModes) {
         mg.setConv2dWinograd(mode);
-        const algo = op === 'wgrad' ? 'gemm' : mg.conv2dAlgorithm(x.shape, w.shape, opts, op === 'fwd' ? 'forward' : 'gradInput', strategy);
+        const pass = { fwd: 'forward', dgrad: 'gradInput', wgrad: 'gradWeight' }[op];
+        const algo = mg.conv2dAlgorithm(x.shape, w.shape, opts, pass, strategy);
         if (mode === 'always' && winogradModes.length > 1 && algo === 'gemm') continue; // same run as 'never'
         const row = { name, shape, op, strategy, algo, ...(await measure(op, strategy, x, w, dy, opts, flops)) };
         rows.push(row);

@@ -6,6 +6,7 @@
 //   node bench/resnet.js --model resnet50 --batch 1 --size 224 --mode infer --steps 3
 //   node bench/resnet.js --quick                           small cases only (fast on CPU Vulkan)
 //   node bench/resnet.js --no-tfjs                         without the TensorFlow.js comparison
+//   node bench/resnet.js --winograd never                  3x3 convolutions without Winograd (auto|always|never)
 //
 // Where the devDependencies @tensorflow/tfjs-core and @tensorflow/tfjs-backend-webgpu are
 // installed, every case also runs in TensorFlow.js's WebGPU backend on the same adapter
@@ -21,6 +22,7 @@ const { values: flags } = parseArgs({
     model: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' },
     mode: { type: 'string' }, steps: { type: 'string' }, width: { type: 'string' },
     quick: { type: 'boolean' }, breakdown: { type: 'boolean' }, 'no-tfjs': { type: 'boolean' },
+    winograd: { type: 'string' },
   },
 });
 
@@ -110,10 +112,12 @@ async function runCase(c) {
 }
 
 await mg.init();
+if (flags.winograd) mg.setConv2dWinograd(flags.winograd);
 const tf = flags['no-tfjs'] ? null : await loadTfjs();
 const rows = [];
 for (const c of cases()) {
   const { result, breakdown } = await runCase(c);
+  result.winograd = mg.getConv2dWinograd();
   if (tf) {
     result.tfjs_ms = Number((await tfjsCase(tf, { ...c, width: Number(flags.width ?? 64) }, stepsOf(c))).toFixed(1));
     result.speedup_vs_tfjs = Number((result.tfjs_ms / result.median_ms).toFixed(2));

@@ -1,12 +1,12 @@
 // Winograd F(2x2, 3x3) convolution (forced with setConv2dWinograd('always')): forward with
-// every epilogue, input gradient and the autograd op against the float64 CPU reference, on
+// every epilogue, input gradient, weight gradient and the autograd op against the float64 CPU reference, on
 // odd and even maps, paddings 0-2 (asymmetric too), batch 1 and 2, channel and tile counts
 // that are not multiples of 4 (the scalar matmul path); and the automatic choice.
 // Tolerance as in conv2d.test.ts: the transforms only add, subtract and halve.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dAlgorithm, setConv2dWinograd, type ConvOptions,
+  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, conv2dAlgorithm, setConv2dWinograd, type ConvOptions, type ConvPass,
 } from '../../src/index.js';
 import { randn, assertClose } from '../helpers.js';
 import { type ConvCase, geom, convForward, convGradInput, convGradWeight } from './reference.js';
@@ -39,7 +39,7 @@ const cases: ConvCase[] = [
 
 for (const [ci, c] of cases.entries()) {
   const g = geom(c);
-  test(`${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} p${JSON.stringify(c.padding)}: forward with epilogue, dx`, async () => {
+  test(`${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} p${JSON.stringify(c.padding)}: forward with epilogue, dx, dw`, async () => {
     const x = randn(c.N * c.Cin * c.H * c.W, 500 + ci);
     const w = randn(c.Cout * c.Cin * 9, 510 + ci, 0.5);
     const b = randn(c.Cout, 520 + ci);
@@ -62,6 +62,8 @@ for (const [ci, c] of cases.entries()) {
     assertClose(await out.toArray(), fused, tol(fused), 'forward, bias + affine + residual + ReLU');
     const dx = convGradInput(g, gy, w);
     assertClose(await conv2dGradInput(tensor(gy, yShape), tw, tx.shape, options(c)).toArray(), dx, tol(dx), 'dx');
+    const dw = convGradWeight(g, gy, x);
+    assertClose(await conv2dGradWeight(tensor(gy, yShape), tx, tw.shape, options(c)).toArray(), dw, tol(dw), 'dw');
   });
 }
 
@@ -84,10 +86,11 @@ test('autograd conv2d through Winograd: dx and dw of a training step', async () 
 test("'auto' takes Winograd on wide problems of the direct schedule only", () => {
   setConv2dWinograd('auto');
   try {
-    const algo = (x: number[], w: number[], o: ConvOptions, pass: 'forward' | 'gradInput', s: 'direct' | 'tiled') => conv2dAlgorithm(x, w, o, pass, s);
+    const algo = (x: number[], w: number[], o: ConvOptions, pass: ConvPass, s: 'direct' | 'tiled') => conv2dAlgorithm(x, w, o, pass, s);
     const p1 = { padding: 1 };
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], p1, 'forward', 'direct'), 'winograd', 'ResNet-50 layer3 3x3 at batch 1');
     assert.is(algo([32, 64, 16, 16], [64, 64, 3, 3], p1, 'gradInput', 'direct'), 'winograd', 'ResNet-18 layer1 dgrad at batch 32');
+    assert.is(algo([32, 64, 16, 16], [64, 64, 3, 3], p1, 'gradWeight', 'direct'), 'winograd', 'ResNet-18 layer1 wgrad at batch 32');
     assert.is(algo([1, 512, 7, 7], [512, 512, 3, 3], p1, 'forward', 'direct'), 'gemm', '16 tiles: too few');
     assert.is(algo([32, 8, 16, 16], [8, 8, 3, 3], p1, 'forward', 'direct'), 'gemm', '8 channels: too narrow');
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], p1, 'forward', 'tiled'), 'gemm', 'tiled (GPU) schedule');

@@ -1,14 +1,21 @@
 /**
  * Winograd F(2x2, 3x3) convolution (Lavin & Gray, 2016) for 3x3, stride-1, undilated,
- * ungrouped convolutions: the forward pass and the input gradient (a 3x3 stride-1 convolution
- * of dy with the flipped, transposed kernel). Each 2x2 output tile costs 16 multiplies per
- * input channel instead of 36, so the GEMM shrinks 2.25x:
+ * ungrouped convolutions: the forward pass, the input gradient (a 3x3 stride-1 convolution of
+ * dy with the flipped, transposed kernel) and the weight gradient (the transposed passes).
+ * Each 2x2 output tile costs 16 multiplies per input channel instead of 36, so the GEMM
+ * shrinks 2.25x:
  *
  *   U[k] = (G g Gᵀ)[k]   [16, R, C]   conv2d_wino_weight.wgsl (R = GEMM rows: output channels,
  *                                      or input channels for the gradient; C = the reduced side)
  *   V[k] = (Bᵀ d B)[k]    [16, C, P]   conv2d_wino_input.wgsl  (P = N·⌈OH/2⌉·⌈OW/2⌉ tiles)
  *   M[k] = U[k] · V[k]   [16, R, P]   one batched matmul (matmul.ts)
  *   y    = Aᵀ M A        [N, R, OH, OW] conv2d_wino_output.wgsl, with the convolution's epilogue
+ *
+ * Weight gradient, the same passes transposed (exact: the Winograd forward equals the conv):
+ *
+ *   dM[k] = (A dy Aᵀ)[k] [16, R, P]   conv2d_wino_dout.wgsl
+ *   dU[k] = dM[k] · V[k]ᵀ [16, R, C]  one batched matmul (K = P)
+ *   dW    = Gᵀ dU G      [R, C, 3, 3] conv2d_wino_dweight.wgsl
  *
  * The transforms are memory passes (V and M hold 4x the input / output); they pay where the
  * GEMM is large. Accuracy: the transforms only add, subtract and halve, so results match the
@@ -17,6 +24,8 @@
 import inputSource from '../../../shaders/conv2d_wino_input.wgsl';
 import weightSource from '../../../shaders/conv2d_wino_weight.wgsl';
 import outputSource from '../../../shaders/conv2d_wino_output.wgsl';
+import doutSource from '../../../shaders/conv2d_wino_dout.wgsl';
+import dweightSource from '../../../shaders/conv2d_wino_dweight.wgsl';
 import { runtime } from '../runtime.js';
 import { Uniforms } from '../uniforms.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -27,7 +36,7 @@ export type WinogradMode = 'auto' | 'always' | 'never';
 
 let mode: WinogradMode = 'auto';
 
-/** Chooses when 3x3 stride-1 convolutions (forward and input gradient) run as Winograd F(2x2, 3x3). */
+/** Chooses when 3x3 stride-1 convolutions (all three passes) run as Winograd F(2x2, 3x3). */
 export function setConv2dWinograd(m: WinogradMode): void {
   if (!['auto', 'always', 'never'].includes(m)) throw new Error(`setConv2dWinograd: mode must be 'auto', 'always' or 'never', got ${JSON.stringify(m)}`);
   mode = m;
@@ -59,7 +68,7 @@ export function winogradTiles(p: Pick<WinogradProblem, 'N' | 'OH' | 'OW'>): numb
 
 /**
  * Whether the problem runs as Winograd under the current mode. Automatic choice, from lavapipe
- * measurements against the direct implicit GEMM (forward and input gradient): 1.3-2x faster
+ * measurements against the direct implicit GEMM (forward, input and weight gradient): 1.2-2x faster
  * from 64 channels on both sides and 32 tiles up (ResNet-50 at batch 1 down to 14x14 maps,
  * ResNet-18 at batch 32 @64); slower on tiny tile counts (batch-1 7x7 maps: 16 tiles, 0.6-0.9x)
  * and on narrow channel counts (K = C instead of 9C per product; 16-32 channels: 0.5-0.9x).
@@ -76,21 +85,14 @@ const WINOGRAD_MIN_CHANNELS = 64;
 /** Runs the four passes; `weight` is [R, C, 3, 3] (or [C, R, 3, 3] with `flip`). */
 export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: WinogradProblem, epi: WinogradEpilogue): void {
   const rt = runtime();
-  const TH = Math.ceil(p.OH / 2);
-  const TW = Math.ceil(p.OW / 2);
-  const P = p.N * TH * TW;
+  const { TH, TW, P } = tiling(p);
   const U = empty([16, p.R, p.C]);
   rt.dispatch({ name: 'conv2d_wino_weight', source: weightSource, defines: { FLIP: p.flip } }, {
     uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
     buffers: [weight.buffer, U.buffer],
     workgroups: rt.grid(Math.ceil((p.R * p.C) / 256)),
   });
-  const V = empty([16, p.C, P]);
-  rt.dispatch({ name: 'conv2d_wino_input', source: inputSource }, {
-    uniforms: new Uniforms().u32(p.C).u32(P).u32(p.H).u32(p.W).u32(TH).u32(TW).i32(p.padH).i32(p.padW),
-    buffers: [src.buffer, V.buffer],
-    workgroups: rt.grid(Math.ceil((p.C * P) / 256)),
-  });
+  const V = inputTransform(src, p);
   const M = matmulRaw(U, V);
   U.dispose(); // the pool reuses them only for work recorded after the product
   V.dispose();
@@ -100,4 +102,48 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
     workgroups: rt.grid(Math.ceil((p.R * P) / 256)),
   });
   M.dispose();
+}
+
+/**
+ * Weight gradient of the forward problem `p` (not flipped): x [N, C, H, W] and dy
+ * [N, R, OH, OW] → dW [R, C, 3, 3].
+ */
+export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: WinogradProblem): void {
+  const rt = runtime();
+  const { TH, TW, P } = tiling(p);
+  const V = inputTransform(x, p);
+  const dM = empty([16, p.R, P]);
+  rt.dispatch({ name: 'conv2d_wino_dout', source: doutSource }, {
+    uniforms: new Uniforms().u32(p.R).u32(P).u32(p.OH).u32(p.OW).u32(TH).u32(TW).u32(0).u32(0),
+    buffers: [dy.buffer, dM.buffer],
+    workgroups: rt.grid(Math.ceil((p.R * P) / 256)),
+  });
+  const dU = matmulRaw(dM, V, false, true);
+  dM.dispose();
+  V.dispose();
+  rt.dispatch({ name: 'conv2d_wino_dweight', source: dweightSource }, {
+    uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
+    buffers: [dU.buffer, dW.buffer],
+    workgroups: rt.grid(Math.ceil((p.R * p.C) / 256)),
+  });
+  dU.dispose();
+}
+
+function tiling(p: WinogradProblem): { TH: number; TW: number; P: number } {
+  const TH = Math.ceil(p.OH / 2);
+  const TW = Math.ceil(p.OW / 2);
+  return { TH, TW, P: p.N * TH * TW };
+}
+
+/** V [16, C, P] = Bᵀ d B of every input patch (conv2d_wino_input.wgsl). */
+function inputTransform(src: Tensor, p: WinogradProblem): Tensor {
+  const rt = runtime();
+  const { TH, TW, P } = tiling(p);
+  const V = empty([16, p.C, P]);
+  rt.dispatch({ name: 'conv2d_wino_input', source: inputSource }, {
+    uniforms: new Uniforms().u32(p.C).u32(P).u32(p.H).u32(p.W).u32(TH).u32(TW).i32(p.padH).i32(p.padW),
+    buffers: [src.buffer, V.buffer],
+    workgroups: rt.grid(Math.ceil((p.C * P) / 256)),
+  });
+  return V;
 }

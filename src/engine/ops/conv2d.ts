@@ -21,6 +21,10 @@
  *            [splits, Cout, Cin·kh·kw] buffer, added by a second pass (conv2d_reduce.wgsl),
  *            when the weight is small relative to N·OH·OW (ResNet layer4, conv1).
  *
+ * 3×3 stride-1 convolutions (ungrouped, undilated) may instead run as Winograd F(2×2, 3×3)
+ * in all three passes (conv2d-winograd.ts: 2.25× fewer multiplies, a batched matmul between
+ * transforms); `conv2dAlgorithm` tells which one a pass takes, `setConv2dWinograd` forces it.
+ *
  * 1×1 stride-1 convolutions need no im2col at all: B is x itself ([Cin, H·W] per image), read
  * as vec4 without bounds checks (the kernel's POINTWISE variant, a plain GEMM on a view).
  *
@@ -45,7 +49,7 @@ import { keep } from '../scope.js';
 import { record } from '../tape.js';
 import { sum } from './reduce.js';
 import { checkFloat } from './checks.js';
-import { winogradConv, winogradPays, type WinogradProblem } from './conv2d-winograd.js';
+import { winogradConv, winogradGradWeight, winogradPays, type WinogradProblem } from './conv2d-winograd.js';
 
 export interface ConvOptions {
   /** Stride (default 1), one value or [height, width]. */
@@ -350,11 +354,14 @@ export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts:
   return out;
 }
 
+/** A pass of the convolution: the forward pass or one of the two gradients. */
+export type ConvPass = 'forward' | 'gradInput' | 'gradWeight';
+
 /**
  * The algorithm a convolution pass runs with: 'winograd' (F(2x2, 3x3), conv2d-winograd.ts) or
- * 'gemm' (the implicit GEMM of conv2d.wgsl). The weight gradient is always 'gemm'.
+ * 'gemm' (the implicit GEMM of conv2d.wgsl / conv2d_wgrad.wgsl).
  */
-export function conv2dAlgorithm(xShape: Shape, wShape: Shape, opts: ConvOptions = {}, pass: 'forward' | 'gradInput' = 'forward', strategy?: ConvStrategy): 'winograd' | 'gemm' {
+export function conv2dAlgorithm(xShape: Shape, wShape: Shape, opts: ConvOptions = {}, pass: ConvPass = 'forward', strategy?: ConvStrategy): 'winograd' | 'gemm' {
   const wino = winogradProblem(conv2dGeometry(xShape, wShape, opts), pass === 'gradInput');
   return wino && winogradPays(wino, resolve(strategy) === 'direct') ? 'winograd' : 'gemm';
 }
@@ -476,6 +483,12 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts
   const rt = runtime();
   const s = resolve(strategy);
   const direct = s === 'direct';
+  const wino = winogradProblem(g, false);
+  if (wino && winogradPays(wino, direct)) {
+    const dw = empty([g.Cout, g.Cin, 3, 3]);
+    winogradGradWeight(x, dy, dw, wino);
+    return dw;
+  }
   const Cig = g.Cin / g.groups;
   const Cog = g.Cout / g.groups;
   const M = Cog;
