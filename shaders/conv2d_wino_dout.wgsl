@@ -4,10 +4,11 @@
 // edge) and writes the 16 values of A dy Aᵀ to dM[k, r, p], k = 4i + j, with
 //   A = [1 0; 1 1; 1 -1; 0 -1]
 // so that dU[k] = dM[k] · V[k]ᵀ (V from conv2d_wino_input.wgsl) is one batched matmul.
+// Rows of dM are PS >= P long, as V's; the padding columns get zeros.
 
 struct Params {
   R: u32, P: u32, OH: u32, OW: u32,
-  TH: u32, TW: u32, pad0: u32, pad1: u32,
+  TH: u32, TW: u32, PS: u32, pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -26,7 +27,7 @@ fn a2(v: vec2f) -> vec4f {
   return vec4f(v.x, v.x + v.y, v.x - v.y, -v.y);
 }
 
-/** Stores row i of the transformed tile: dM[k0 + j, r, p] for j = 0..3 (`plane` = R·P). */
+/** Stores row i of the transformed tile: dM[k0 + j, r, p] for j = 0..3 (`plane` = R·PS). */
 fn put(i: u32, k0: u32, v: vec4f, plane: u32) {
   dM[k0 + i] = v.x;
   dM[k0 + plane + i] = v.y;
@@ -37,10 +38,17 @@ fn put(i: u32, k0: u32, v: vec4f, plane: u32) {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = (wid.x + wid.y * nwg.x) * 256u + li;
-  let plane = params.R * params.P;
+  let plane = params.R * params.PS;
   if (i >= plane) { return; }
-  let r = i / params.P;
-  let p = i - r * params.P;
+  let r = i / params.PS;
+  let p = i - r * params.PS;
+  if (p >= params.P) {
+    put(i, 0u, vec4f(0.0), plane);
+    put(i, 4u * plane, vec4f(0.0), plane);
+    put(i, 8u * plane, vec4f(0.0), plane);
+    put(i, 12u * plane, vec4f(0.0), plane);
+    return;
+  }
   let tiles = params.TH * params.TW;
   let n = p / tiles;
   let t = p - n * tiles;

@@ -3,11 +3,13 @@
 // and writes the 16 values of Bᵀ d B to V[k, c, p], k = 4i + j, p = (n·TH + ty)·TW + tx,
 // so that the 16 products M[k] = U[k] · V[k] are one batched matmul.
 //   Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
-// One thread per (c, p), p fastest: the 16 stores of a wave are contiguous runs.
+// One thread per (c, p), p fastest: the 16 stores of a wave are contiguous runs. Rows of V
+// are PS >= P long (P rounded up to 4, for the matmul's vec4 path); columns p >= P get zeros.
 
 struct Params {
   C: u32, P: u32, H: u32, W: u32,
   TH: u32, TW: u32, padH: i32, padW: i32,
+  PS: u32, pad0: u32, pad1: u32, pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -29,10 +31,17 @@ fn bt(d: vec4f) -> vec4f {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = (wid.x + wid.y * nwg.x) * 256u + li;
-  let CP = params.C * params.P;
+  let CP = params.C * params.PS;
   if (i >= CP) { return; }
-  let c = i / params.P;
-  let p = i - c * params.P;
+  let c = i / params.PS;
+  let p = i - c * params.PS;
+  if (p >= params.P) {
+    put(i, 0u, vec4f(0.0), CP);
+    put(i, 4u * CP, vec4f(0.0), CP);
+    put(i, 8u * CP, vec4f(0.0), CP);
+    put(i, 12u * CP, vec4f(0.0), CP);
+    return;
+  }
   let tiles = params.TH * params.TW;
   let n = p / tiles;
   let t = p - n * tiles;
@@ -46,18 +55,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let r1 = bt(patchRow(base, y0 + 1, x0));
   let r2 = bt(patchRow(base, y0 + 2, x0));
   let r3 = bt(patchRow(base, y0 + 3, x0));
-  let plane = CP;
-  put(i, 0u * plane, r0 - r2, plane);
-  put(i, 4u * plane, r1 + r2, plane);
-  put(i, 8u * plane, r2 - r1, plane);
-  put(i, 12u * plane, r1 - r3, plane);
+  put(i, 0u, r0 - r2, CP);
+  put(i, 4u * CP, r1 + r2, CP);
+  put(i, 8u * CP, r2 - r1, CP);
+  put(i, 12u * CP, r1 - r3, CP);
 }
 
 fn patchRow(base: u32, iy: i32, x0: i32) -> vec4f {
   return vec4f(at(base, iy, x0), at(base, iy, x0 + 1), at(base, iy, x0 + 2), at(base, iy, x0 + 3));
 }
 
-/** Stores row i of the transformed patch: V[k0 + j, c, p] for j = 0..3 (`plane` = C·P). */
+/** Stores row i of the transformed patch: V[k0 + j, c, p] for j = 0..3 (`plane` = C·PS). */
 fn put(i: u32, k0: u32, v: vec4f, plane: u32) {
   V[k0 + i] = v.x;
   V[k0 + plane + i] = v.y;

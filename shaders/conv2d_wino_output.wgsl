@@ -3,10 +3,11 @@
 //   Aᵀ = [1 1 1 0; 0 1 -1 -1]
 // applies the convolution's fused epilogue (as in conv2d.wgsl: + bias, * scale + shift,
 // + residual, ReLU; bits of params.epi) and stores the outputs that fall inside the image.
+// Rows of m are PS >= P long (the padding columns are skipped).
 
 struct Params {
   R: u32, P: u32, OH: u32, OW: u32,
-  TH: u32, TW: u32, epi: u32, pad0: u32,
+  TH: u32, TW: u32, epi: u32, PS: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -41,7 +42,7 @@ fn epilogue(ch: u32, index: u32, acc: f32) -> f32 {
   return v;
 }
 
-/** Row k of the 4x4 product block: m[4k + j, r, p] for j = 0..3 (`plane` = R·P). */
+/** Row k of the 4x4 product block: m[4k + j, r, p] for j = 0..3 (`plane` = R·PS). */
 fn row(k: u32, i: u32, plane: u32) -> vec4f {
   let b = 4u * k * plane + i;
   return vec4f(m[b], m[b + plane], m[b + 2u * plane], m[b + 3u * plane]);
@@ -62,10 +63,11 @@ fn store(ch: u32, oy: u32, ox: u32, imgBase: u32, acc: f32) {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = (wid.x + wid.y * nwg.x) * 256u + li;
-  let plane = params.R * params.P;
+  let plane = params.R * params.PS;
   if (i >= plane) { return; }
-  let r = i / params.P;
-  let p = i - r * params.P;
+  let r = i / params.PS;
+  let p = i - r * params.PS;
+  if (p >= params.P) { return; }
   let tiles = params.TH * params.TW;
   let n = p / tiles;
   let t = p - n * tiles;
