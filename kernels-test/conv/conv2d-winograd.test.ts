@@ -93,6 +93,9 @@ test("'auto' takes Winograd on wide problems of the direct schedule only", () =>
     assert.is(algo([32, 64, 16, 16], [64, 64, 3, 3], p1, 'gradWeight', 'direct'), 'winograd', 'ResNet-18 layer1 wgrad at batch 32');
     assert.is(algo([1, 512, 7, 7], [512, 512, 3, 3], p1, 'forward', 'direct'), 'gemm', '16 tiles: too few');
     assert.is(algo([32, 8, 16, 16], [8, 8, 3, 3], p1, 'forward', 'direct'), 'gemm', '8 channels: too narrow');
+    assert.is(algo([96, 64, 1, 1], [64, 64, 3, 3], p1, 'forward', 'direct'), 'gemm', '1x1 maps: 16 multiplies for 9 useful');
+    assert.is(algo([96, 64, 3, 3], [64, 64, 3, 3], p1, 'forward', 'direct'), 'gemm', '3x3 maps: saving 1.27');
+    assert.is(algo([32, 512, 2, 2], [512, 512, 3, 3], p1, 'gradWeight', 'direct'), 'winograd', 'ResNet-18 layer4 at batch 32 @64');
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], p1, 'forward', 'tiled'), 'gemm', 'tiled (GPU) schedule');
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], { padding: 1, stride: 2 }, 'forward', 'direct'), 'gemm', 'stride 2');
     assert.is(algo([1, 256, 14, 14], [256, 128, 3, 3], { padding: 1, groups: 2 }, 'forward', 'direct'), 'gemm', 'groups');

@@ -71,16 +71,27 @@ export function winogradTiles(p: Pick<WinogradProblem, 'N' | 'OH' | 'OW'>): numb
  * measurements against the direct implicit GEMM (forward, input and weight gradient): 1.2-2x faster
  * from 64 channels on both sides and 32 tiles up (ResNet-50 at batch 1 down to 14x14 maps,
  * ResNet-18 at batch 32 @64); slower on tiny tile counts (batch-1 7x7 maps: 16 tiles, 0.6-0.9x)
- * and on narrow channel counts (K = C instead of 9C per product; 16-32 channels: 0.5-0.9x).
+ * on narrow channel counts (K = C instead of 9C per product; 16-32 channels: 0.5-0.9x), and
+ * on maps that tiles overhang (`multiplySaving`: 1x1 and 3x3 maps).
  * Only on the direct (CPU) schedule: not yet measured on a GPU, where the tiled kernel stays.
  */
 export function winogradPays(p: WinogradProblem, direct: boolean): boolean {
   if (mode !== 'auto') return mode === 'always';
-  return direct && winogradTiles(p) >= WINOGRAD_MIN_TILES && p.C >= WINOGRAD_MIN_CHANNELS && p.R >= WINOGRAD_MIN_CHANNELS;
+  return direct && winogradTiles(p) >= WINOGRAD_MIN_TILES && p.C >= WINOGRAD_MIN_CHANNELS && p.R >= WINOGRAD_MIN_CHANNELS &&
+    multiplySaving(p) >= WINOGRAD_MIN_SAVING;
 }
 
 const WINOGRAD_MIN_TILES = 32;
 const WINOGRAD_MIN_CHANNELS = 64;
+const WINOGRAD_MIN_SAVING = 1.5;
+
+/**
+ * Multiplies of the direct convolution over those of Winograd: 2.25 on even maps, less where
+ * tiles overhang the map (7x7: 1.72, 3x3: 1.27, 1x1: 0.56, i.e. 16 multiplies for 9 useful).
+ */
+function multiplySaving(p: WinogradProblem): number {
+  return (9 * p.OH * p.OW) / (16 * Math.ceil(p.OH / 2) * Math.ceil(p.OW / 2));
+}
 
 /** Runs the four passes; `weight` is [R, C, 3, 3] (or [C, R, 3, 3] with `flip`). */
 export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: WinogradProblem, epi: WinogradEpilogue): void {
