@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { transform } from 'esbuild';
 import { randn, rng, prod, assertClose, numericGrad, broadcastMap } from '../helpers.js';
 import type { SmokeInput, SmokeResult, CaseResult } from './page.js';
+import { geom, convForward, convGradInput, convGradWeight, convGradBias, type ConvCase } from '../conv/reference.js';
 
 const test = suite('browser');
 
@@ -56,6 +57,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 
 const f32 = (xs: ArrayLike<number>): number[] => Array.from(xs, Math.fround);
 
+// 3x3 convolution: odd maps, channel counts that are not multiples of 4, two images.
+const CONV = { xShape: [2, 5, 9, 9], wShape: [6, 5, 3, 3], outShape: [2, 6, 9, 9] };
+
 function makeInput(): SmokeInput {
   const aShape = [5, 1, 3];
   const bShape = [4, 1];
@@ -91,6 +95,10 @@ function makeInput(): SmokeInput {
     mlp,
     matmulT: { a: f32(randn(m * kk, 21)), m, k: kk, b: f32(randn(nn * kk, 22)), n: nn, w: f32(randn(m * nn, 23)) },
     sgd: { p: f32(randn(300, 51)), c: f32(randn(300, 52)), lr: 0.1, momentum: 0.9, weightDecay: 1e-2 },
+    conv: {
+      x: f32(randn(prod(CONV.xShape), 81)), xShape: CONV.xShape, w: f32(randn(prod(CONV.wShape), 82, 0.5)), wShape: CONV.wShape,
+      b: f32(randn(CONV.wShape[0], 83)), padding: 1, gy: f32(randn(prod(CONV.outShape), 84)),
+    },
     gatherTopk: {
       x: f32(randn(6 * 5, 71)), rows: 6, cols: 5, index: [3, 0, 5, 5, 1],
       logits, n: topN, classes, labels: Array.from({ length: topN }, (_, i) => (i * 5) % classes), ks: [1, 3],
@@ -259,7 +267,7 @@ test('Chromium loads dist/browser/index.js and runs the engine on WebGPU', async
     console.log(`\n${describe(result, marks.join(', '))}`);
     assert.ok(requests.includes(LIB_URL), `the page requested ${LIB_URL}`);
     assert.ok(result.adapterInfo, 'adapter info reported');
-    assert.equal(result.cases.length, 5, 'every case ran');
+    assert.equal(result.cases.length, 7, 'every case ran');
   } finally {
     if (browser) {
       await withTimeout(browser.close(), 10000, 'closing Chromium').catch((err: Error) => console.error(err.message));
@@ -368,5 +376,20 @@ test('page: gather and top-k accuracy counts', () => {
   });
   assertClose(c.values.counts, counts, { atol: 0, rtol: 0 }, 'top-1 and top-3 hits');
 });
+
+for (const [index, wino] of [[5, 'never'], [6, 'always']] as const) {
+  test(`page: conv2d 3x3 with bias, forward and backward (Winograd ${wino})`, () => {
+    const c = pageCase(index);
+    const d = input.conv;
+    const cc: ConvCase = { N: 2, Cin: 5, H: 9, W: 9, Cout: 6, KH: 3, KW: 3, padding: d.padding, bias: true };
+    const g = geom(cc);
+    assert.equal(c.shapes.out, CONV.outShape, 'output shape');
+    const y = convForward(g, d.x, d.w, d.b);
+    assertClose(c.values.out, y, MATMUL, 'conv2d forward');
+    assertClose(c.values.gradX, convGradInput(g, d.gy, d.w), MATMUL, 'grad x');
+    assertClose(c.values.gradW, convGradWeight(g, d.gy, d.x), MATMUL, 'grad weight');
+    assertClose(c.values.gradB, convGradBias(g, d.gy), MATMUL, 'grad bias');
+  });
+}
 
 test.run();

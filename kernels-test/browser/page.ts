@@ -15,6 +15,7 @@ export interface SmokeInput {
   matmulT: { a: number[]; m: number; k: number; b: number[]; n: number; w: number[] };
   sgd: { p: number[]; c: number[]; lr: number; momentum: number; weightDecay: number };
   gatherTopk: { x: number[]; rows: number; cols: number; index: number[]; logits: number[]; n: number; classes: number; labels: number[]; ks: number[] };
+  conv: { x: number[]; xShape: number[]; w: number[]; wShape: number[]; b: number[]; padding: number; gy: number[] };
 }
 
 export interface CaseResult {
@@ -98,7 +99,8 @@ async function runSmoke(input: SmokeInput): Promise<SmokeResult> {
   const L = lib;
   const read = async (t: Tensor): Promise<number[]> => Array.from(await t.toArray());
 
-  const cases: Array<[string, (values: Record<string, number[]>, shapes: Record<string, number[]>) => Promise<void>]> = [
+  type PageCase = [string, (values: Record<string, number[]>, shapes: Record<string, number[]>) => Promise<void>];
+  const cases: PageCase[] = [
     ['add with broadcasting, backward with an output gradient', async (v, s) => {
       const d = input.broadcast;
       const a = L.parameter(d.a, d.aShape);
@@ -165,6 +167,25 @@ async function runSmoke(input: SmokeInput): Promise<SmokeResult> {
       const counts = L.topkCorrect(L.tensor(d.logits, [d.n, d.classes]), L.tensor(d.labels, [d.n], 'i32'), d.ks);
       v.counts = await read(counts);
     }],
+    ...(['never', 'always'] as const).map((wino): PageCase => [
+      `conv2d 3x3 with bias, backward (Winograd ${wino})`, async (v, s) => {
+        const d = input.conv;
+        L.setConv2dWinograd(wino);
+        try {
+          const x = L.parameter(d.x, d.xShape);
+          const w = L.parameter(d.w, d.wShape);
+          const b = L.parameter(d.b, [d.wShape[0]]);
+          const out = L.conv2d(x, w, b, { padding: d.padding });
+          s.out = [...out.shape];
+          v.out = await read(out);
+          L.backward(out, { gradient: L.tensor(d.gy, out.shape) });
+          v.gradX = await read(x.grad!);
+          v.gradW = await read(w.grad!);
+          v.gradB = await read(b.grad!);
+        } finally {
+          L.setConv2dWinograd('auto');
+        }
+      }]),
   ];
 
   for (const [name, body] of cases) {
