@@ -16,12 +16,15 @@
 // is column n % nPer of batch n / nPer (nPer = N when not folded).
 // Dispatch: x = ceil(groups / (wx * CV)), y = ceil(M / (RT * 64 / wx)), z = batches not folded,
 // where groups = ceil(N / 4).
+// EPI (not with BIAS): a per-row epilogue, as conv2d.wgsl's (a convolution written as this
+// product has its channels as rows): v (+ rowBias[m]) (* rowScale[m] + rowShift[m])
+// (+ residual[same index as C]) then ReLU, by the bits of params.epi.
 
 struct Params {
   M: u32, N: u32, K: u32, groups: u32,
   aBatch: u32, bBatch: u32, cBatch: u32, wx: u32,
   sam: u32, sak: u32, sbk: u32, sbn: u32,       // sbk in vec4 units with VEC4
-  zero: u32, nPer: u32,
+  zero: u32, nPer: u32, epi: u32, pad0: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -42,6 +45,28 @@ struct Params {
 #else
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 #endif
+#endif
+#if ${VEC4}
+alias VT = vec4f;
+#else
+alias VT = f32;
+#endif
+#if ${EPI}
+@group(0) @binding(4) var<storage, read> rowBias: array<f32>;
+@group(0) @binding(5) var<storage, read> rowScale: array<f32>;
+@group(0) @binding(6) var<storage, read> rowShift: array<f32>;
+@group(0) @binding(7) var<storage, read> residual: array<VT>;
+
+/** The row epilogue of one value (or vec4) of row m stored at C[index]. */
+fn epilogue(m: u32, v: VT, index: u32) -> VT {
+  var r = v;
+  let bits = params.epi;
+  if ((bits & 1u) != 0u) { r += VT(rowBias[m]); }
+  if ((bits & 2u) != 0u) { r = r * VT(rowScale[m]) + VT(rowShift[m]); }
+  if ((bits & 4u) != 0u) { r += residual[index]; }
+  if ((bits & 8u) != 0u) { r = max(r, VT(0.0)); }
+  return r;
+}
 #endif
 
 const WG = 64u;
@@ -87,10 +112,13 @@ fn store(cBase: u32, m: u32, g: u32, v: vec4f) {
   let n = 4u * g;
   let zi = n / params.nPer;
   let p = n - zi * params.nPer;
+  let index = (cBase + zi * params.cBatch + m * params.nPer + p) / 4u;
 #if ${BIAS}
-  C[(cBase + zi * params.cBatch + m * params.nPer + p) / 4u] = v + bias[p / 4u];
+  C[index] = v + bias[p / 4u];
+#elif ${EPI}
+  C[index] = epilogue(m, v, index);
 #else
-  C[(cBase + zi * params.cBatch + m * params.nPer + p) / 4u] = v;
+  C[index] = v;
 #endif
 #else
   for (var j = 0u; j < 4u; j++) {
@@ -98,10 +126,13 @@ fn store(cBase: u32, m: u32, g: u32, v: vec4f) {
     if (n < params.N) {
       let zi = n / params.nPer;
       let p = n - zi * params.nPer;
+      let index = cBase + zi * params.cBatch + m * params.nPer + p;
 #if ${BIAS}
-      C[cBase + zi * params.cBatch + m * params.nPer + p] = v[j] + bias[p];
+      C[index] = v[j] + bias[p];
+#elif ${EPI}
+      C[index] = epilogue(m, v[j], index);
 #else
-      C[cBase + zi * params.cBatch + m * params.nPer + p] = v[j];
+      C[index] = v[j];
 #endif
     }
   }

@@ -83,7 +83,7 @@ test('autograd conv2d through Winograd: dx and dw of a training step', async () 
   assertClose(await tw.grad!.toArray(), dw, tol(dw), 'dw');
 });
 
-test("'auto' takes Winograd on wide problems of the direct schedule only", () => {
+test("'auto' takes Winograd on wide problems of the direct schedule only (and 1x1 forwards the matmul)", () => {
   setConv2dWinograd('auto');
   try {
     const algo = (x: number[], w: number[], o: ConvOptions, pass: ConvPass, s: 'direct' | 'tiled') => conv2dAlgorithm(x, w, o, pass, s);
@@ -100,7 +100,9 @@ test("'auto' takes Winograd on wide problems of the direct schedule only", () =>
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], { padding: 1, stride: 2 }, 'forward', 'direct'), 'gemm', 'stride 2');
     assert.is(algo([1, 256, 14, 14], [256, 128, 3, 3], { padding: 1, groups: 2 }, 'forward', 'direct'), 'gemm', 'groups');
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], { padding: 1, dilation: 2 }, 'forward', 'direct'), 'gemm', 'dilation');
-    assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], {}, 'forward', 'direct'), 'gemm', '1x1');
+    assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], {}, 'forward', 'direct'), 'matmul', '1x1 forward: the matmul kernel');
+    assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], {}, 'gradInput', 'direct'), 'gemm', '1x1 input gradient');
+    assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], {}, 'forward', 'tiled'), 'gemm', '1x1 forward, tiled');
     setConv2dWinograd('never');
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], p1, 'forward', 'direct'), 'gemm', "'never'");
     setConv2dWinograd('always');

@@ -156,6 +156,54 @@ test('2-D with bias (unaligned N), every variant', async () => {
   }
 });
 
+test('row epilogue (bias, scale/shift, residual, ReLU): 2-D and batched over a shared A, every variant', async () => {
+  // A shared [M, K] weight over a batch of B (a 1x1 convolution's shape): folded into columns.
+  for (const [batch, M, N, K] of [[1, 5, 7, 3], [3, 37, 20, 19], [2, 70, 49, 33]] as const) {
+    const a = randn(M * K, 11);
+    const b = randn(batch * K * N, 12);
+    const rowBias = randn(M, 13);
+    const scale = randn(M, 14);
+    const shift = randn(M, 15);
+    const res = randn(batch * M * N, 16);
+    const plain = reference(a, 1, b, batch, M, N, K, false, false);
+    const row = (i: number) => Math.floor(i / N) % M;
+    const cases = [
+      { name: 'bias + affine + residual + relu', epi: { rowBias: true, affine: true, residual: true, relu: true },
+        expected: plain.map((v, i) => Math.max((v + rowBias[row(i)]) * scale[row(i)] + shift[row(i)] + res[i], 0)) },
+      { name: 'affine only', epi: { affine: true }, expected: plain.map((v, i) => v * scale[row(i)] + shift[row(i)]) },
+      { name: 'bias + relu', epi: { rowBias: true, relu: true }, expected: plain.map((v, i) => Math.max(v + rowBias[row(i)], 0)) },
+    ];
+    const ta = tensor(a, [M, K]);
+    const tb = tensor(b, batch === 1 ? [K, N] : [batch, K, N]);
+    for (const variant of VARIANTS) {
+      if (!fits(variant, N, false, false)) continue;
+      for (const c of cases) {
+        const out = matmulRaw(ta, tb, false, false, undefined, {
+          variant,
+          epilogue: {
+            rowBias: c.epi.rowBias ? tensor(rowBias, [M]) : null,
+            rowScale: c.epi.affine ? tensor(scale, [M]) : undefined,
+            rowShift: c.epi.affine ? tensor(shift, [M]) : undefined,
+            residual: c.epi.residual ? tensor(res, batch === 1 ? [M, N] : [batch, M, N]) : undefined,
+            relu: c.epi.relu,
+          },
+        });
+        assertClose(await out.toArray(), c.expected, tolFor(K), `${variant} batch ${batch} ${M}x${N}x${K}: ${c.name}`);
+      }
+    }
+  }
+});
+
+test('row epilogue: clear errors', async () => {
+  const a = tensor(randn(6, 1), [2, 3]);
+  const b = tensor(randn(12, 2), [3, 4]);
+  const v2 = tensor(randn(2, 3), [2]);
+  await assertThrowsWith(() => matmulRaw(a, b, false, false, undefined, { epilogue: { rowBias: tensor(randn(3, 4), [3]) } }), ['matmul', 'rowBias', '[3]', '2'], 'row vector length');
+  await assertThrowsWith(() => matmulRaw(a, b, false, false, undefined, { epilogue: { rowScale: v2 } }), ['matmul', 'rowScale and rowShift'], 'scale without shift');
+  await assertThrowsWith(() => matmulRaw(a, b, false, false, undefined, { epilogue: { residual: tensor(randn(4, 5), [4]) } }), ['matmul', 'residual', '[4]', '8'], 'residual size');
+  await assertThrowsWith(() => matmulRaw(a, b, false, false, tensor(randn(4, 6), [4]), { epilogue: { relu: true } }), ['matmul', 'column bias'], 'with a column bias');
+});
+
 /** The kernels one call dispatches (from the profiler's per-kernel counts). */
 async function kernelsOf(fn: () => Tensor): Promise<string[]> {
   const rt = runtime();

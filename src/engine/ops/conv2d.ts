@@ -44,11 +44,12 @@ import reduceSource from '../../../shaders/conv2d_reduce.wgsl';
 import wphaseSource from '../../../shaders/conv2d_wphase.wgsl';
 import { runtime } from '../runtime.js';
 import { Uniforms } from '../uniforms.js';
-import { empty, zeros, Tensor, type Shape, type Storage, shapeString } from '../tensor.js';
-import { keep } from '../scope.js';
+import { empty, Tensor, type Shape, type Storage, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
 import { sum } from './reduce.js';
 import { checkFloat } from './checks.js';
+import { placeholder } from './placeholder.js';
+import { matmulRaw } from './matmul.js';
 import { winogradConv, winogradGradWeight, winogradPays, type WinogradProblem } from './conv2d-winograd.js';
 
 export interface ConvOptions {
@@ -289,16 +290,6 @@ function unrollTiles(): boolean {
   return conv2dResolvedStrategy('auto') === 'tiled';
 }
 
-/** A small zero tensor bound in place of absent epilogue operands (one per runtime). */
-let placeholderTensor: { rt: unknown; t: Tensor } | null = null;
-function placeholder(): Tensor {
-  const rt = runtime();
-  if (!placeholderTensor || placeholderTensor.rt !== rt || placeholderTensor.t.disposed) {
-    placeholderTensor = { rt, t: keep(zeros([4])) };
-  }
-  return placeholderTensor.t;
-}
-
 function checkGrid(name: string, wg: readonly number[]): void {
   const max = runtime().gpu.limits.maxComputeWorkgroupsPerDimension;
   if (wg.some((v) => v > max)) throw new Error(`${name}: grid ${JSON.stringify(wg)} exceeds ${max} workgroups per dimension (batch too large)`);
@@ -332,8 +323,9 @@ export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts:
       throw new Error(`${op}: epilogue residual ${shapeString(epilogue.residual.shape)} must have the output shape ${shapeString(outShape)}`);
     }
   }
-  const out = empty(outShape);
   const s = resolve(strategy);
+  if (pointwiseAsMatmul(g, s)) return pointwiseForward(x, weight, g, { bias, ...epilogue });
+  const out = empty(outShape);
   const wino = winogradProblem(g, false);
   if (wino && winogradPays(wino, s === 'direct')) {
     winogradConv(x, weight, out, wino, winogradEpilogue({ bias, ...epilogue }));
@@ -358,12 +350,37 @@ export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts:
 export type ConvPass = 'forward' | 'gradInput' | 'gradWeight';
 
 /**
- * The algorithm a convolution pass runs with: 'winograd' (F(2x2, 3x3), conv2d-winograd.ts) or
- * 'gemm' (the implicit GEMM of conv2d.wgsl / conv2d_wgrad.wgsl).
+ * The algorithm a convolution pass runs with: 'winograd' (F(2x2, 3x3), conv2d-winograd.ts),
+ * 'matmul' (1x1 forward on the direct schedule, matmul.ts) or 'gemm' (the implicit GEMM of
+ * conv2d.wgsl / conv2d_wgrad.wgsl).
  */
-export function conv2dAlgorithm(xShape: Shape, wShape: Shape, opts: ConvOptions = {}, pass: ConvPass = 'forward', strategy?: ConvStrategy): 'winograd' | 'gemm' {
-  const wino = winogradProblem(conv2dGeometry(xShape, wShape, opts), pass === 'gradInput');
-  return wino && winogradPays(wino, resolve(strategy) === 'direct') ? 'winograd' : 'gemm';
+export function conv2dAlgorithm(xShape: Shape, wShape: Shape, opts: ConvOptions = {}, pass: ConvPass = 'forward', strategy?: ConvStrategy): 'winograd' | 'matmul' | 'gemm' {
+  const g = conv2dGeometry(xShape, wShape, opts);
+  const s = resolve(strategy);
+  if (pass === 'forward' && pointwiseAsMatmul(g, s)) return 'matmul';
+  const wino = winogradProblem(g, pass === 'gradInput');
+  return wino && winogradPays(wino, s === 'direct') ? 'winograd' : 'gemm';
+}
+
+/**
+ * 1x1 stride-1 unpadded ungrouped convolutions on the direct schedule run as the matmul kernel
+ * with a row epilogue (per image, y[n] = W · x[n] over [Cin, H·W]): measured 10-40 % less CPU
+ * time than the direct conv kernel's pointwise variant at ResNet-50 batch-1 shapes.
+ */
+function pointwiseAsMatmul(g: Conv2dGeometry, s: 'tiled' | 'direct'): boolean {
+  return s === 'direct' && g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
+}
+
+function pointwiseForward(x: Tensor, weight: Tensor, g: Conv2dGeometry, epi: Epi): Tensor {
+  const P = g.H * g.W;
+  const views = [weight.view([g.Cout, g.Cin]), x.view([g.N, g.Cin, P])];
+  const residual = epi.residual?.view([g.N, g.Cout, P]);
+  const y = matmulRaw(views[0], views[1], false, false, undefined, {
+    epilogue: { rowBias: epi.bias, rowScale: epi.scale, rowShift: epi.shift, residual, relu: epi.relu },
+  });
+  const out = y.view([g.N, g.Cout, g.OH, g.OW]);
+  for (const t of [...views, y, residual]) t?.dispose();
+  return out;
 }
 
 /**

@@ -8,6 +8,7 @@ import { record } from '../tape.js';
 import { sumTo } from './reduce.js';
 import { add } from './arithmetic.js';
 import { checkFloat } from './checks.js';
+import { placeholder } from './placeholder.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -72,6 +73,21 @@ export interface MatmulRawOptions {
    * a shared A folds the batches into the columns, a shared B (A not transposed) into the rows.
    */
   fold?: boolean;
+  /**
+   * Per-row epilogue fused into the stores (not with `bias`): C = act((AB + rowBias) * rowScale
+   * + rowShift + residual), each optional; rows are op(A)'s rows (a convolution's channels).
+   * Batched products then never fold their batches into the rows.
+   */
+  epilogue?: MatmulEpilogue;
+}
+
+/** Operands of `MatmulRawOptions.epilogue`: vectors of length M, a residual shaped like C. */
+export interface MatmulEpilogue {
+  rowBias?: Tensor | null;
+  rowScale?: Tensor;
+  rowShift?: Tensor;
+  residual?: Tensor;
+  relu?: boolean;
 }
 
 /**
@@ -129,11 +145,13 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
       throw new Error(`matmul: bias ${shapeString(bias.shape)} does not fit the ${d.N} output columns of ${shapeString(a.shape)} x ${shapeString(b.shape)}`);
     }
   }
+  const epi = options.epilogue;
+  if (epi) checkEpilogue(epi, d, a, b, !!bias);
   const rt = runtime();
   const max = rt.gpu.limits.maxComputeWorkgroupsPerDimension;
   // Batches folded into one product: rows of a stacked A over a shared B, or columns over a shared A.
   const fold = options.fold ?? true;
-  const foldRows = fold && d.batch > 1 && d.bBatch === 1 && !transA;
+  const foldRows = fold && d.batch > 1 && d.bBatch === 1 && !transA && !epi;
   const foldCols = fold && d.batch > 1 && d.aBatch === 1 && !foldRows;
   const M = foldRows ? d.batch * d.M : d.M;
   const N = foldCols ? d.batch * d.N : d.N;
@@ -160,16 +178,42 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     .u32(d.aBatch === 1 || foldRows ? 0 : d.M * d.K).u32(d.bBatch === 1 ? 0 : d.K * d.N).u32(d.M * d.N).u32(wx)
     .u32(transA ? 1 : d.K).u32(transA ? d.M : 1) // A's element (m, k) is at m*sam + k*sak
     .u32(bAlongN ? (vec4 ? d.N / 4 : d.N) : 1).u32(bAlongN ? 1 : d.K) // B's element (k, n) is at k*sbk + n*sbn
-    .u32(0).u32(d.N);
+    .u32(0).u32(d.N).u32(epi ? epilogueBits(epi) : 0).u32(0);
   const staged = stage ? transposeB(b, d) : null;
   const bBuffer = staged ? staged.buffer : b.buffer;
   const buffers = bias ? [a.buffer, bBuffer, bias.buffer, out.buffer] : [a.buffer, bBuffer, out.buffer];
+  if (epi) {
+    const none = placeholder();
+    buffers.push(...[epi.rowBias, epi.rowScale, epi.rowShift, epi.residual].map((t) => (t ?? none).buffer));
+  }
   rt.dispatch(
-    { name: `matmul_${variant}`, source: matmulSource, defines: { VEC4: vec4, RT8: rows === 8, CV4: cv === 4, BIAS: !!bias } },
+    { name: `matmul_${variant}`, source: matmulSource, defines: { VEC4: vec4, RT8: rows === 8, CV4: cv === 4, BIAS: !!bias, EPI: !!epi } },
     { uniforms: u, buffers, workgroups },
   );
   staged?.dispose(); // the pool reuses it only for work recorded after this product
   return out;
+}
+
+function checkEpilogue(epi: MatmulEpilogue, d: Dims, a: Tensor, b: Tensor, bias: boolean): void {
+  const what = `matmul: epilogue of ${shapeString(a.shape)} x ${shapeString(b.shape)}`;
+  if (bias) throw new Error(`${what}: a column bias and a row epilogue cannot be combined`);
+  if (!!epi.rowScale !== !!epi.rowShift) throw new Error(`${what}: needs both rowScale and rowShift, or neither`);
+  for (const [name, t] of [['rowBias', epi.rowBias], ['rowScale', epi.rowScale], ['rowShift', epi.rowShift]] as const) {
+    if (!t) continue;
+    checkFloat('matmul', t);
+    if (t.size !== d.M) throw new Error(`${what}: ${name} ${shapeString(t.shape)} must have ${d.M} values (one per row)`);
+  }
+  if (epi.residual) {
+    checkFloat('matmul', epi.residual);
+    if (epi.residual.size !== d.batch * d.M * d.N) {
+      throw new Error(`${what}: residual ${shapeString(epi.residual.shape)} must have the output's ${d.batch * d.M * d.N} elements`);
+    }
+  }
+}
+
+/** Bits of params.epi in matmul.wgsl (the same as conv2d.wgsl's). */
+function epilogueBits(epi: MatmulEpilogue): number {
+  return (epi.rowBias ? 1 : 0) | (epi.rowScale ? 2 : 0) | (epi.residual ? 4 : 0) | (epi.relu ? 8 : 0);
 }
 
 /** Bᵀ for each of B's bBatch [N, K] matrices, as [bBatch, K, N]. */
