@@ -25,8 +25,8 @@
 //         consecutive columns x 4*CG rows. POINTWISE (1x1, stride 1, no padding,
 //         H*W % 4 == 0, not SWAP) reads 4 source pixels as a vec4 without bounds checks.
 //
-// Fused epilogue (forward only, all optional, bits of params.epi): v = acc (+ bias[row])
-// (* scale[row] + shift[row]) (+ residual[same index]) then ReLU.
+// Fused epilogue (forward only, all optional, bits of params.epi): conv2d_epilogue.wgsl,
+// prepended to this source; the channel is grp * M + row.
 
 struct Params {
   M: u32, NCOL: u32, KCH: u32, TH: u32,
@@ -47,36 +47,11 @@ struct Params {
 #endif
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-// Epilogue operands: always bound (a small zero buffer stands in for absent ones), switched
-// by the uniform `epi` bits, so that they add no shader variants.
+// Epilogue operands (conv2d_epilogue.wgsl).
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> scale: array<f32>;
 @group(0) @binding(6) var<storage, read> shift: array<f32>;
 @group(0) @binding(7) var<storage, read> residual: array<f32>;
-
-const EPI_BIAS = 1u;
-const EPI_AFFINE = 2u;
-const EPI_RESIDUAL = 4u;
-const EPI_RELU = 8u;
-
-fn epilogue(row: u32, grp: u32, index: u32, acc: f32) -> f32 {
-  var v = acc;
-  let ch = grp * params.M + row;
-  let epi = params.epi;
-  if ((epi & EPI_BIAS) != 0u) {
-    v += bias[ch];
-  }
-  if ((epi & EPI_AFFINE) != 0u) {
-    v = v * scale[ch] + shift[ch];
-  }
-  if ((epi & EPI_RESIDUAL) != 0u) {
-    v += residual[index];
-  }
-  if ((epi & EPI_RELU) != 0u) {
-    v = max(v, 0.0);
-  }
-  return v;
-}
 
 /** Image n and grid position (r, c) of GEMM column `col`. */
 struct Pixel { n: u32, r: u32, c: u32 }
@@ -99,7 +74,7 @@ fn outOffset(col: u32) -> u32 {
 fn store(row: u32, col: u32, grp: u32, ooff: u32, acc: f32) {
   if (row < params.M && col < params.NCOL) {
     let index = ooff + grp * params.outGroup + row * params.outCh;
-    Y[index] = epilogue(row, grp, index, acc);
+    Y[index] = epilogue(grp * params.M + row, index, acc);
   }
 }
 

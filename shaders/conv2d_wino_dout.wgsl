@@ -4,7 +4,8 @@
 // edge) and writes the 16 values of A dy Aᵀ to dM[k, r, p], k = 4i + j, with
 //   A = [1 0; 1 1; 1 -1; 0 -1]
 // so that dU[k] = dM[k] · V[k]ᵀ (V from conv2d_wino_input.wgsl) is one batched matmul.
-// Rows of dM are PS >= P long, as V's; the padding columns get zeros.
+// Rows of dM are PS >= P long, as V's; the padding columns get zeros. conv2d_wino_tile.wgsl is
+// prepended to this source.
 
 struct Params {
   R: u32, P: u32, OH: u32, OW: u32,
@@ -49,14 +50,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     put(i, 12u * plane, vec4f(0.0), plane);
     return;
   }
-  let tiles = params.TH * params.TW;
-  let n = p / tiles;
-  let t = p - n * tiles;
-  let ty = t / params.TW;
-  let tx = t - ty * params.TW;
-  let base = (n * params.R + r) * params.OH * params.OW;
-  let oy = 2u * ty;
-  let ox = 2u * tx;
+  let tile = tileOf(p, params.TH, params.TW);
+  let base = (tile.n * params.R + r) * params.OH * params.OW;
+  let oy = 2u * tile.ty;
+  let ox = 2u * tile.tx;
   let top = vec2f(at(base, oy, ox), at(base, oy, ox + 1u));
   let bottom = vec2f(at(base, oy + 1u, ox), at(base, oy + 1u, ox + 1u));
   // A over the rows (top, bottom), then A along each resulting row.

@@ -5,6 +5,7 @@
 //   Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
 // One thread per (c, p), p fastest: the 16 stores of a wave are contiguous runs. Rows of V
 // are PS >= P long (P rounded up to 4, for the matmul's vec4 path); columns p >= P get zeros.
+// conv2d_wino_tile.wgsl is prepended to this source.
 
 struct Params {
   C: u32, P: u32, H: u32, W: u32,
@@ -42,14 +43,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     put(i, 12u * CP, vec4f(0.0), CP);
     return;
   }
-  let tiles = params.TH * params.TW;
-  let n = p / tiles;
-  let t = p - n * tiles;
-  let ty = t / params.TW;
-  let tx = t - ty * params.TW;
-  let base = (n * params.C + c) * params.H * params.W;
-  let y0 = i32(2u * ty) - params.padH;
-  let x0 = i32(2u * tx) - params.padW;
+  let tile = tileOf(p, params.TH, params.TW);
+  let base = (tile.n * params.C + c) * params.H * params.W;
+  let y0 = i32(2u * tile.ty) - params.padH;
+  let x0 = i32(2u * tile.tx) - params.padW;
   // d B row by row, then Bᵀ over the rows (written out: no dynamically indexed arrays).
   let r0 = bt(patchRow(base, y0, x0));
   let r1 = bt(patchRow(base, y0 + 1, x0));

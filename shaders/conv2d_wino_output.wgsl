@@ -1,8 +1,8 @@
 // Winograd F(2x2, 3x3) output transform: each thread takes the 16 products m[k, r, p] of one
 // GEMM row r (output channel) and tile p = (n·TH + ty)·TW + tx, forms the 2x2 outputs Aᵀ m A,
 //   Aᵀ = [1 1 1 0; 0 1 -1 -1]
-// applies the convolution's fused epilogue (as in conv2d.wgsl: + bias, * scale + shift,
-// + residual, ReLU; bits of params.epi) and stores the outputs that fall inside the image.
+// applies the convolution's fused epilogue (conv2d_epilogue.wgsl, prepended to this source)
+// and stores the outputs that fall inside the image. conv2d_wino_tile.wgsl is prepended too.
 // Rows of m are PS >= P long (the padding columns are skipped).
 
 struct Params {
@@ -13,34 +13,11 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> m: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-// Epilogue operands; absent ones are bound to a small placeholder and never read.
+// Epilogue operands (conv2d_epilogue.wgsl).
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> scale: array<f32>;
 @group(0) @binding(5) var<storage, read> shift: array<f32>;
 @group(0) @binding(6) var<storage, read> residual: array<f32>;
-
-const EPI_BIAS = 1u;
-const EPI_AFFINE = 2u;
-const EPI_RESIDUAL = 4u;
-const EPI_RELU = 8u;
-
-fn epilogue(ch: u32, index: u32, acc: f32) -> f32 {
-  var v = acc;
-  let epi = params.epi;
-  if ((epi & EPI_BIAS) != 0u) {
-    v += bias[ch];
-  }
-  if ((epi & EPI_AFFINE) != 0u) {
-    v = v * scale[ch] + shift[ch];
-  }
-  if ((epi & EPI_RESIDUAL) != 0u) {
-    v += residual[index];
-  }
-  if ((epi & EPI_RELU) != 0u) {
-    v = max(v, 0.0);
-  }
-  return v;
-}
 
 /** Row k of the 4x4 product block: m[4k + j, r, p] for j = 0..3 (`plane` = R·PS). */
 fn row(k: u32, i: u32, plane: u32) -> vec4f {
@@ -68,20 +45,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let r = i / params.PS;
   let p = i - r * params.PS;
   if (p >= params.P) { return; }
-  let tiles = params.TH * params.TW;
-  let n = p / tiles;
-  let t = p - n * tiles;
-  let ty = t / params.TW;
-  let tx = t - ty * params.TW;
+  let tile = tileOf(p, params.TH, params.TW);
   let m0 = row(0u, i, plane);
   let m1 = row(1u, i, plane);
   let m2 = row(2u, i, plane);
   let m3 = row(3u, i, plane);
   let top = at2(m0 + m1 + m2);
   let bottom = at2(m1 - m2 - m3);
-  let imgBase = (n * params.R + r) * params.OH * params.OW;
-  let oy = 2u * ty;
-  let ox = 2u * tx;
+  let imgBase = (tile.n * params.R + r) * params.OH * params.OW;
+  let oy = 2u * tile.ty;
+  let ox = 2u * tile.tx;
   store(r, oy, ox, imgBase, top.x);
   store(r, oy, ox + 1u, imgBase, top.y);
   store(r, oy + 1u, ox, imgBase, bottom.x);

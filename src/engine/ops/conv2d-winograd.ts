@@ -21,15 +21,22 @@
  * GEMM is large. Accuracy: the transforms only add, subtract and halve, so results match the
  * direct GEMM to float32 rounding (the tests hold both to the same tolerance).
  */
-import inputSource from '../../../shaders/conv2d_wino_input.wgsl';
+import inputKernel from '../../../shaders/conv2d_wino_input.wgsl';
 import weightSource from '../../../shaders/conv2d_wino_weight.wgsl';
-import outputSource from '../../../shaders/conv2d_wino_output.wgsl';
-import doutSource from '../../../shaders/conv2d_wino_dout.wgsl';
+import outputKernel from '../../../shaders/conv2d_wino_output.wgsl';
+import doutKernel from '../../../shaders/conv2d_wino_dout.wgsl';
 import dweightSource from '../../../shaders/conv2d_wino_dweight.wgsl';
+import tileSource from '../../../shaders/conv2d_wino_tile.wgsl';
+import epilogueSource from '../../../shaders/conv2d_epilogue.wgsl';
 import { runtime } from '../runtime.js';
 import { Uniforms } from '../uniforms.js';
 import { empty, type Tensor } from '../tensor.js';
 import { matmulRaw } from './matmul.js';
+
+// Shared WGSL fragments prepended: tile addressing, and the convolution epilogue.
+const inputSource = tileSource + inputKernel;
+const doutSource = tileSource + doutKernel;
+const outputSource = tileSource + epilogueSource + outputKernel;
 
 /** 'auto': where it is measured to pay (see `winogradPays`); 'always' / 'never': forced (tests, benchmarks). */
 export type WinogradMode = 'auto' | 'always' | 'never';

@@ -38,7 +38,8 @@
  * multiple of 64/colt, for the small maps of batch-1 inference (14×14); the tile model
  * (`directTile`) picks the form and shape that minimize the padded work per core.
  */
-import convSource from '../../../shaders/conv2d.wgsl';
+import convKernel from '../../../shaders/conv2d.wgsl';
+import epilogueSource from '../../../shaders/conv2d_epilogue.wgsl';
 import wgradSource from '../../../shaders/conv2d_wgrad.wgsl';
 import reduceSource from '../../../shaders/conv2d_reduce.wgsl';
 import wphaseSource from '../../../shaders/conv2d_wphase.wgsl';
@@ -51,6 +52,9 @@ import { checkFloat } from './checks.js';
 import { placeholder } from './placeholder.js';
 import { matmulRaw } from './matmul.js';
 import { winogradConv, winogradGradWeight, winogradPays, type WinogradProblem } from './conv2d-winograd.js';
+
+/** The implicit-GEMM kernel with its fused epilogue (a shared WGSL fragment). */
+const convSource = epilogueSource + convKernel;
 
 export interface ConvOptions {
   /** Stride (default 1), one value or [height, width]. */

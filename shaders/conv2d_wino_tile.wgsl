@@ -1,0 +1,12 @@
+// Winograd tile addressing shared by conv2d_wino_input/output/dout.wgsl (prepended to their
+// source): tile p = (n·TH + ty)·TW + tx covers outputs [2ty, 2ty + 2) x [2tx, 2tx + 2) of image n.
+
+struct Tile { n: u32, ty: u32, tx: u32 }
+
+fn tileOf(p: u32, TH: u32, TW: u32) -> Tile {
+  let tiles = TH * TW;
+  let n = p / tiles;
+  let t = p - n * tiles;
+  let ty = t / TW;
+  return Tile(n, ty, t - ty * TW);
+}
