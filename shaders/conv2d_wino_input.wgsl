@@ -6,6 +6,8 @@
 // One thread per (c, p), p fastest: the 16 stores of a wave are contiguous runs. Rows of V
 // are PS >= P long (P rounded up to 4, for the matmul's vec4 path); columns p >= P get zeros.
 // conv2d_wino_tile.wgsl is prepended to this source.
+// PMAJOR (for the weight gradient, whose product reads V transposed): V[k, p, c] instead,
+// with c fastest across threads; the store index is the thread index in both layouts.
 
 struct Params {
   C: u32, P: u32, H: u32, W: u32,
@@ -34,8 +36,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let i = (wid.x + wid.y * nwg.x) * 256u + li;
   let CP = params.C * params.PS;
   if (i >= CP) { return; }
+#if ${PMAJOR}
+  let p = i / params.C;
+  let c = i - p * params.C;
+#else
   let c = i / params.PS;
   let p = i - c * params.PS;
+#endif
   if (p >= params.P) {
     put(i, 0u, vec4f(0.0), CP);
     put(i, 4u * CP, vec4f(0.0), CP);
@@ -62,7 +69,7 @@ fn patchRow(base: u32, iy: i32, x0: i32) -> vec4f {
   return vec4f(at(base, iy, x0), at(base, iy, x0 + 1), at(base, iy, x0 + 2), at(base, iy, x0 + 3));
 }
 
-/** Stores row i of the transformed patch: V[k0 + j, c, p] for j = 0..3 (`plane` = C·PS). */
+/** Stores row i of the transformed patch: V[k0 + j, c, p] (or [.., p, c]) for j = 0..3 (`plane` = C·PS). */
 fn put(i: u32, k0: u32, v: vec4f, plane: u32) {
   V[k0 + i] = v.x;
   V[k0 + plane + i] = v.y;

@@ -14,7 +14,7 @@
  * Weight gradient, the same passes transposed (exact: the Winograd forward equals the conv):
  *
  *   dM[k] = (A dy Aᵀ)[k] [16, R, P]   conv2d_wino_dout.wgsl
- *   dU[k] = dM[k] · V[k]ᵀ [16, R, C]  one batched matmul (K = P)
+ *   dU[k] = dM[k] · V[k]ᵀ [16, R, C]  one batched matmul (K = P; V written as [16, P, C])
  *   dW    = Gᵀ dU G      [R, C, 3, 3] conv2d_wino_dweight.wgsl
  *
  * The transforms are memory passes (V and M hold 4x the input / output); they pay where the
@@ -129,16 +129,16 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
 export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: WinogradProblem): void {
   const rt = runtime();
   const { TH, TW, P, PS } = tiling(p);
-  const V = inputTransform(x, p);
+  const Vt = inputTransform(x, p, true);
   const dM = empty([16, p.R, PS]);
   rt.dispatch({ name: 'conv2d_wino_dout', source: doutSource }, {
     uniforms: new Uniforms().u32(p.R).u32(P).u32(p.OH).u32(p.OW).u32(TH).u32(TW).u32(PS).u32(0),
     buffers: [dy.buffer, dM.buffer],
     workgroups: rt.grid(Math.ceil((p.R * PS) / 256)),
   });
-  const dU = matmulRaw(dM, V, false, true);
+  const dU = matmulRaw(dM, Vt);
   dM.dispose();
-  V.dispose();
+  Vt.dispose();
   rt.dispatch({ name: 'conv2d_wino_dweight', source: dweightSource }, {
     uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
     buffers: [dU.buffer, dW.buffer],
@@ -158,12 +158,15 @@ function tiling(p: WinogradProblem): { TH: number; TW: number; P: number; PS: nu
   return { TH, TW, P, PS: Math.ceil(P / 4) * 4 };
 }
 
-/** V [16, C, PS] = Bᵀ d B of every input patch, zero padding columns (conv2d_wino_input.wgsl). */
-function inputTransform(src: Tensor, p: WinogradProblem): Tensor {
+/**
+ * V [16, C, PS] = Bᵀ d B of every input patch, zero padding columns (conv2d_wino_input.wgsl);
+ * `transposed`: as [16, PS, C], the layout the weight gradient's product reads along N.
+ */
+function inputTransform(src: Tensor, p: WinogradProblem, transposed = false): Tensor {
   const rt = runtime();
   const { TH, TW, P, PS } = tiling(p);
-  const V = empty([16, p.C, PS]);
-  rt.dispatch({ name: 'conv2d_wino_input', source: inputSource }, {
+  const V = empty(transposed ? [16, PS, p.C] : [16, p.C, PS]);
+  rt.dispatch({ name: 'conv2d_wino_input', source: inputSource, defines: { PMAJOR: transposed } }, {
     uniforms: new Uniforms().u32(p.C).u32(P).u32(p.H).u32(p.W).u32(TH).u32(TW).i32(p.padH).i32(p.padW).u32(PS).u32(0).u32(0).u32(0),
     buffers: [src.buffer, V.buffer],
     workgroups: rt.grid(Math.ceil((p.C * PS) / 256)),
