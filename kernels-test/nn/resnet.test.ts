@@ -5,11 +5,14 @@
 // statistics after the step, all computed by PyTorch in float64. Tolerances: logits
 // max-abs error below 1e-4 of the largest logit; each gradient's max-abs error below 3e-3 of its max magnitude
 // (float32 PyTorch itself is ~1e-3 away from the float64 reference on the worst
-// train-mode batchnorm gradient of this small network).
+// train-mode batchnorm gradient of this small network). Run twice: with the automatic choice
+// of convolution algorithms, and with Winograd forced on every 3x3 stride-1 convolution.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { init, tensor, backward, noGrad, readSafetensors, ResNet, hostTensorToFloat32, type StateDict } from '../../src/index.js';
+import {
+  init, tensor, backward, noGrad, readSafetensors, ResNet, hostTensorToFloat32, setConv2dWinograd, type StateDict, type WinogradMode,
+} from '../../src/index.js';
 import { assertClose } from '../helpers.js';
 
 const test = suite('resnet');
@@ -42,7 +45,18 @@ function relMaxError(actual: ArrayLike<number>, expected: ArrayLike<number>): nu
   return maxErr / Math.max(maxRef, 1e-12);
 }
 
-test('torchvision names and shapes; eval and train logits, all gradients and running stats match PyTorch', async () => {
+for (const wino of ['auto', 'always'] as WinogradMode[]) {
+  test(`torchvision names and shapes; eval and train logits, all gradients and running stats match PyTorch (Winograd ${wino})`, async () => {
+    setConv2dWinograd(wino);
+    try {
+      await parity();
+    } finally {
+      setConv2dWinograd('auto');
+    }
+  });
+}
+
+async function parity(): Promise<void> {
   const model = new ResNet({ depth: 50, baseWidth: 2, numClasses: 10 });
   const names = [...model.stateShapes().keys()];
   assert.ok(names.includes('layer1.0.downsample.0.weight') && names.includes('layer4.2.bn3.running_var') && names.includes('fc.bias'));
@@ -74,7 +88,7 @@ test('torchvision names and shapes; eval and train logits, all gradients and run
   for (const [name, t] of model.namedBuffers()) {
     assertClose(await t.toArray(), f32(`rs.${name}`), { atol: 1e-5, rtol: 1e-4 }, `running stat ${name}`);
   }
-});
+}
 
 test('bad input is refused with the shape', async () => {
   const model = new ResNet({ depth: 18, baseWidth: 2, numClasses: 3 });
