@@ -162,6 +162,36 @@ for (const [s, offset] of largeShapes) {
   });
 }
 
+test('train with residual and ReLU in the same pass: forward, and gradients of x, weight, bias, residual', async () => {
+  for (const [si, s] of ([[2, 3, 5, 5], [3, 4, 8, 8]] as Shape4[]).entries()) {
+    const c = s[1];
+    const { x, wt, b, rm, rv, dy } = bnCase(s, 90 + si);
+    const res = randn(prod(s), 95 + si);
+    const pre = bnTrainRef(x, s, wt, b).map((v, i) => v + res[i]);
+    const tx = parameter(x, s);
+    const tw = parameter(wt, [c]);
+    const tb = parameter(b, [c]);
+    const tres = parameter(res, s);
+    const out = batchnorm2d(tx, tw, tb, tensor(rm, [c]), tensor(rv, [c]), { training: true, residual: tres, relu: true });
+    assertClose(await out.toArray(), pre.map((v) => Math.max(v, 0)), FWD, 'forward');
+    backward(out, { gradient: tensor(dy, s) });
+    // The gradient before the ReLU (no value sits on the kink), then the plain batchnorm backward.
+    const gm = dy.map((v, i) => (pre[i] > 0 ? v : 0));
+    const a = bnTrainGrad(x, s, wt, gm);
+    assertClose(await tx.grad!.toArray(), a.dx, BWD, `${JSON.stringify(s)} grad x`);
+    assertClose(await tw.grad!.toArray(), a.dw, BWD, `${JSON.stringify(s)} grad weight`);
+    assertClose(await tb.grad!.toArray(), a.db, BWD, `${JSON.stringify(s)} grad bias`);
+    assertClose(await tres.grad!.toArray(), gm, BWD, `${JSON.stringify(s)} grad residual`);
+  }
+  // Residual without ReLU: its gradient is the output gradient itself.
+  const s: Shape4 = [2, 2, 3, 3];
+  const { x, wt, b, rm, rv, dy } = bnCase(s, 97);
+  const tres = parameter(randn(prod(s), 98), s);
+  const out = batchnorm2d(tensor(x, s), tensor(wt, [2]), tensor(b, [2]), tensor(rm, [2]), tensor(rv, [2]), { training: true, residual: tres });
+  backward(out, { gradient: tensor(dy, s) });
+  assertClose(await tres.grad!.toArray(), dy, FWD, 'grad residual without ReLU');
+});
+
 test('train: only weight/bias need gradients (input is data)', async () => {
   const s: Shape4 = [2, 3, 7, 7];
   const { x, wt, b, rm, rv, dy } = bnCase(s, 99);

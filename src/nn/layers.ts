@@ -1,7 +1,7 @@
 /** The layers a ResNet is made of: Conv2d, BatchNorm2d, Linear. */
 import {
   type Tensor, type ConvOptions, parameter, tensor, full, conv2dAuto as conv2d, conv2dRaw, batchnorm2d, linear, foldBatchNorm, scaleShift,
-  add, relu, isGradEnabled,
+  isGradEnabled,
 } from '../engine/index.js';
 import { DataRng } from '../data/rng.js';
 import { Module } from './module.js';
@@ -56,8 +56,8 @@ export class BatchNorm2d extends Module {
   }
 
   /**
-   * Batchnorm, then an optional residual add, then an optional ReLU. In eval mode the three
-   * run as one pass (batchnorm folded into a per-channel scale and shift).
+   * Batchnorm, then an optional residual add, then an optional ReLU, as one pass (in eval mode
+   * batchnorm folded into a per-channel scale and shift).
    */
   forwardFused(x: Tensor, options: { residual?: Tensor; relu?: boolean }): Tensor {
     if (!this.training) {
@@ -67,18 +67,9 @@ export class BatchNorm2d extends Module {
       shift.dispose();
       return out;
     }
-    let out = this.forward(x);
-    if (options.residual) {
-      const sum = add(out, options.residual);
-      out.dispose();
-      out = sum;
-    }
-    if (options.relu) {
-      const r = relu(out);
-      out.dispose();
-      out = r;
-    }
-    return out;
+    return batchnorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
+      training: true, momentum: this.momentum, eps: this.eps, ...options,
+    });
   }
 }
 

@@ -34,6 +34,10 @@ export interface BatchNormOptions {
   momentum?: number;
   /** Added to the variance (default 1e-5). */
   eps?: number;
+  /** Added after the normalization, before the ReLU (a ResNet block's shortcut); gets a gradient. */
+  residual?: Tensor;
+  /** Apply ReLU last. With `residual`, the whole block tail is one pass forward. */
+  relu?: boolean;
 }
 
 export interface ScaleShiftOptions {
@@ -201,7 +205,8 @@ function row(t: Tensor, r: number, c: number): Tensor {
  * Batch normalization of x [N, C, H, W] with per-channel weight, bias and running estimates
  * (all [C]). Training: normalizes with the batch mean and biased variance and updates
  * `runningMean` / `runningVar` in place on the GPU (momentum, unbiased variance, like
- * PyTorch). Eval: normalizes with the running estimates. Gradients flow to x, weight, bias.
+ * PyTorch). Eval: normalizes with the running estimates. Optionally adds `residual` and
+ * applies ReLU in the same pass. Gradients flow to x, weight, bias (and residual).
  */
 export function batchnorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, options: BatchNormOptions): Tensor {
   const op = 'batchnorm2d';
@@ -219,6 +224,14 @@ export function batchnorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
     throw new Error(`${op}: training needs more than one value per channel, got input ${shapeString(x.shape)}`);
   }
   if (x.size === 0) throw new Error(`${op}: empty input ${shapeString(x.shape)}`);
+  const { residual } = options;
+  const relu = options.relu === true;
+  if (residual) {
+    checkFloat(op, residual);
+    if (residual.shape.join() !== x.shape.join()) {
+      throw new Error(`${op}: residual ${shapeString(residual.shape)} must have the input's shape ${shapeString(x.shape)}`);
+    }
+  }
 
   // stats [4, C] = (mean, invstd, w * invstd, b): batch or running statistics.
   const stats = empty([4, c]);
@@ -231,13 +244,16 @@ export function batchnorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   } else {
     statsKernel('EVAL', c, [weight.buffer, bias.buffer, runningMean.buffer, runningVar.buffer, stats.buffer], { eps });
   }
-  const out = applyKernel({ x, P: stats, oU: 0, oS: 2 * c, oT: 3 * c });
+  const out = applyKernel({ x, P: stats, oU: 0, oS: 2 * c, oT: 3 * c, ...(residual ? { residual } : {}), relu });
 
   const training = options.training;
-  const saved = [saveTensor(op, x), saveTensor(op, stats), saveTensor(op, weight)];
-  record(op, [x, weight, bias], [out], ([g], needs) => {
-    const dy = g!;
-    const [xs, st, wt] = saved.map(revive);
+  const saved = [saveTensor(op, x), saveTensor(op, stats), saveTensor(op, weight), ...(relu ? [saveTensor(op, out)] : [])];
+  const inputs = residual ? [x, weight, bias, residual] : [x, weight, bias];
+  record(op, inputs, [out], ([g], needs) => {
+    const [xs, st, wt, os] = saved.map(revive);
+    // dy = dL/d(value before the ReLU): the gradient of the normalization and of the residual.
+    const dy = relu ? binaryMap('relu', 'select(0.0, x, y > 0.0)', g!, os!) : g!;
+    const dResidual = residual && needs[3] ? (relu ? dy : binaryMap('copy', 'x', g!, g!)) : null;
     let dx: Tensor | null = null;
     const dw = needs[1] || needs[2] || training ? empty([c]) : null;
     const db = dw ? empty([c]) : null;
@@ -252,11 +268,12 @@ export function batchnorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
     }
     // Eval mode: frozen statistics, y is affine in x: dx = dy * w * invstd.
     if (needs[0] && !training) dx = applyKernel({ x: dy, P: st, oS: 2 * c });
-    for (const t of [xs, st, wt]) t.dispose();
+    for (const t of [xs, st, wt, os]) t?.dispose();
+    if (relu && dResidual !== dy) dy.dispose();
     if (!needs[1]) dw?.dispose();
     if (!needs[2]) db?.dispose();
-    return [dx, needs[1] ? dw : null, needs[2] ? db : null];
-  }, [x, stats, weight]);
+    return [dx, needs[1] ? dw : null, needs[2] ? db : null, ...(residual ? [dResidual] : [])];
+  }, relu ? [x, stats, weight, out] : [x, stats, weight]);
   stats.dispose();
   return out;
 }
