@@ -59,6 +59,8 @@ const f32 = (xs: ArrayLike<number>): number[] => Array.from(xs, Math.fround);
 
 // 3x3 convolution: odd maps, channel counts that are not multiples of 4, two images.
 const CONV = { xShape: [2, 5, 9, 9], wShape: [6, 5, 3, 3], outShape: [2, 6, 9, 9] };
+// 1x1 convolution with the inference epilogue: 7x7 maps (49 columns: the scalar matmul path).
+const PW = { xShape: [2, 6, 7, 7], wShape: [5, 6, 1, 1], outShape: [2, 5, 7, 7] };
 
 function makeInput(): SmokeInput {
   const aShape = [5, 1, 3];
@@ -98,6 +100,10 @@ function makeInput(): SmokeInput {
     conv: {
       x: f32(randn(prod(CONV.xShape), 81)), xShape: CONV.xShape, w: f32(randn(prod(CONV.wShape), 82, 0.5)), wShape: CONV.wShape,
       b: f32(randn(CONV.wShape[0], 83)), padding: 1, gy: f32(randn(prod(CONV.outShape), 84)),
+    },
+    pointwise: {
+      x: f32(randn(prod(PW.xShape), 85)), xShape: PW.xShape, w: f32(randn(prod(PW.wShape), 86, 0.5)), wShape: PW.wShape,
+      scale: f32(randn(PW.wShape[0], 87)), shift: f32(randn(PW.wShape[0], 88)), residual: f32(randn(prod(PW.outShape), 89)),
     },
     gatherTopk: {
       x: f32(randn(6 * 5, 71)), rows: 6, cols: 5, index: [3, 0, 5, 5, 1],
@@ -267,7 +273,7 @@ test('Chromium loads dist/browser/index.js and runs the engine on WebGPU', async
     console.log(`\n${describe(result, marks.join(', '))}`);
     assert.ok(requests.includes(LIB_URL), `the page requested ${LIB_URL}`);
     assert.ok(result.adapterInfo, 'adapter info reported');
-    assert.equal(result.cases.length, 7, 'every case ran');
+    assert.equal(result.cases.length, 8, 'every case ran');
   } finally {
     if (browser) {
       await withTimeout(browser.close(), 10000, 'closing Chromium').catch((err: Error) => console.error(err.message));
@@ -391,5 +397,20 @@ for (const [index, wino] of [[5, 'never'], [6, 'always']] as const) {
     assertClose(c.values.gradB, convGradBias(g, d.gy), MATMUL, 'grad bias');
   });
 }
+
+test('page: conv2d 1x1 with the inference epilogue', () => {
+  const c = pageCase(7);
+  const d = input.pointwise;
+  const g = geom({ N: 2, Cin: 6, H: 7, W: 7, Cout: 5, KH: 1, KW: 1 });
+  const P = 49;
+  const expected = convForward(g, d.x, d.w, null).map((v, i) => {
+    const ch = Math.floor(i / P) % 5;
+    return Math.max(v * d.scale[ch] + d.shift[ch] + d.residual[i], 0);
+  });
+  assert.equal(c.shapes.out, PW.outShape, 'output shape');
+  assertClose(c.values.out, expected, MATMUL, 'bn(conv1x1(x)) + residual, ReLU');
+  // SwiftShader is a CPU adapter (direct schedule): this case tests the matmul kernel's epilogue.
+  assert.is(['winograd', 'matmul', 'gemm'][c.values.algorithm[0]], 'matmul', 'the 1x1 forward took the matmul path');
+});
 
 test.run();

@@ -16,6 +16,7 @@ export interface SmokeInput {
   sgd: { p: number[]; c: number[]; lr: number; momentum: number; weightDecay: number };
   gatherTopk: { x: number[]; rows: number; cols: number; index: number[]; logits: number[]; n: number; classes: number; labels: number[]; ks: number[] };
   conv: { x: number[]; xShape: number[]; w: number[]; wShape: number[]; b: number[]; padding: number; gy: number[] };
+  pointwise: { x: number[]; xShape: number[]; w: number[]; wShape: number[]; scale: number[]; shift: number[]; residual: number[] };
 }
 
 export interface CaseResult {
@@ -186,6 +187,16 @@ async function runSmoke(input: SmokeInput): Promise<SmokeResult> {
           L.setConv2dWinograd('auto');
         }
       }]),
+    ['conv2d 1x1 with the inference epilogue (folded batchnorm, residual, ReLU)', async (v, s) => {
+      const d = input.pointwise;
+      const c = d.wShape[0];
+      const out = L.conv2dRaw(L.tensor(d.x, d.xShape), L.tensor(d.w, d.wShape), null, {}, {
+        scale: L.tensor(d.scale, [c]), shift: L.tensor(d.shift, [c]), residual: L.tensor(d.residual, [d.xShape[0], c, d.xShape[2], d.xShape[3]]), relu: true,
+      });
+      s.out = [...out.shape];
+      v.out = await read(out);
+      v.algorithm = [['winograd', 'matmul', 'gemm'].indexOf(L.conv2dAlgorithm(d.xShape, d.wShape))];
+    }],
   ];
 
   for (const [name, body] of cases) {
