@@ -3,6 +3,8 @@
 //   out = [(x - P[oU + c])] * P[oS + c] [+ Q[oT + c]] [+ y * Q[oS2 + c]] [+ residual], [ReLU]
 // P and Q are coefficient buffers (often one buffer bound twice), read at uniform offsets.
 // VEC4 (when HW % 4 == 0): each thread maps 4 neighbouring values of one channel.
+// MASK (with SECOND, a fused ReLU's backward): the y term counts only where `mask` (the
+// forward output after its ReLU) is positive.
 
 struct Params {
   n: u32, c: u32, hw: u32, oU: u32,
@@ -21,6 +23,9 @@ struct Params {
 #if ${RESIDUAL}
 @group(0) @binding(${B_R}) var<storage, read> residual: array<${V}>;
 #endif
+#if ${MASK}
+@group(0) @binding(${B_M}) var<storage, read> mask: array<${V}>;
+#endif
 @group(0) @binding(${B_OUT}) var<storage, read_write> out: array<${V}>;
 
 @compute @workgroup_size(256)
@@ -36,7 +41,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 #if ${SHIFT}
   v += Q[params.oT + c];
 #endif
-#if ${SECOND}
+#if ${MASK}
+  v += select(${V}(0.0), y[i], mask[i] > ${V}(0.0)) * Q[params.oS2 + c];
+#elif ${SECOND}
   v += y[i] * Q[params.oS2 + c];
 #endif
 #if ${RESIDUAL}

@@ -8,6 +8,8 @@
 //   BACKWARD = false: statistics of x shifted by K = x[0, c, 0] (the channel's first value, so
 //     that sum of squares minus square of sum does not cancel): sums of (x-K) and (x-K)^2.
 //   BACKWARD = true: sums of dy and dy * (x - mean[c]), mean read from row 0 of `stats`.
+//     MASK: dy taken as 0 where the forward output `y` (after its ReLU) is not positive, so
+//     that a fused ReLU's backward needs no pass of its own.
 
 struct Params {
   c: u32, hw: u32, m: u32, chunks: u32,
@@ -20,6 +22,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;
+#if ${MASK}
+@group(0) @binding(5) var<storage, read> y: array<f32>;
+#endif
 #else
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 #endif
@@ -56,7 +61,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let i = base + j;
     let v = x[i] - shift;
 #if ${BACKWARD}
+#if ${MASK}
+    let g = select(0.0, dy[i], y[i] > 0.0);
+#else
     let g = dy[i];
+#endif
     a0 += g;
     a1 += g * v;
 #else

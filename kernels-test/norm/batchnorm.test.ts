@@ -183,6 +183,29 @@ test('train with residual and ReLU in the same pass: forward, and gradients of x
     assertClose(await tb.grad!.toArray(), a.db, BWD, `${JSON.stringify(s)} grad bias`);
     assertClose(await tres.grad!.toArray(), gm, BWD, `${JSON.stringify(s)} grad residual`);
   }
+  // ReLU without a residual, and with a residual that needs no gradient: the mask is fused
+  // into the backward kernels (both layouts: 5x5 planes scalar, 8x8 vec4).
+  for (const [si, s] of ([[2, 3, 5, 5], [3, 4, 8, 8]] as Shape4[]).entries()) {
+    for (const withResidual of [false, true]) {
+      const c = s[1];
+      const { x, wt, b, rm, rv, dy } = bnCase(s, 80 + si);
+      const res = randn(prod(s), 85 + si);
+      const pre = bnTrainRef(x, s, wt, b).map((v, i) => v + (withResidual ? res[i] : 0));
+      const tx = parameter(x, s);
+      const tw = parameter(wt, [c]);
+      const tb = parameter(b, [c]);
+      const out = batchnorm2d(tx, tw, tb, tensor(rm, [c]), tensor(rv, [c]), {
+        training: true, relu: true, ...(withResidual ? { residual: tensor(res, s) } : {}),
+      });
+      const what = `${JSON.stringify(s)} ReLU${withResidual ? ' + constant residual' : ''}`;
+      assertClose(await out.toArray(), pre.map((v) => Math.max(v, 0)), FWD, `${what} forward`);
+      backward(out, { gradient: tensor(dy, s) });
+      const a = bnTrainGrad(x, s, wt, dy.map((v, i) => (pre[i] > 0 ? v : 0)));
+      assertClose(await tx.grad!.toArray(), a.dx, BWD, `${what} grad x`);
+      assertClose(await tw.grad!.toArray(), a.dw, BWD, `${what} grad weight`);
+      assertClose(await tb.grad!.toArray(), a.db, BWD, `${what} grad bias`);
+    }
+  }
   // Residual without ReLU: its gradient is the output gradient itself.
   const s: Shape4 = [2, 2, 3, 3];
   const { x, wt, b, rm, rv, dy } = bnCase(s, 97);

@@ -11,8 +11,10 @@
  *   large means); backward: sums of dy and dy * (x - mean).
  * - `batchnorm_stats`: one thread per channel combines the chunk partials into the batch
  *   statistics (and updates the running estimates in place), or the backward coefficients.
- * - `batchnorm_apply`: one elementwise pass, y = (x - mean) * (w * invstd) + b forward,
- *   dx = (x - mean) * B + C0 + dy * A backward, x * scale + shift (+ residual) (ReLU) fused eval.
+ * - `batchnorm_apply`: one elementwise pass, y = (x - mean) * (w * invstd) + b (+ residual)
+ *   (ReLU) forward, dx = (x - mean) * B + C0 + dy * A backward, x * scale + shift (+ residual)
+ *   (ReLU) fused eval. A fused ReLU's backward is a mask (the saved output > 0) read by the
+ *   backward reduce and apply passes, not a pass of its own.
  *
  * Training forward = 3 dispatches, training backward = 3 (2 when x needs no gradient), eval
  * forward = 2 (1 with a folded scale/shift), no readbacks.
@@ -100,8 +102,11 @@ function chunking(m: number): { tpc: number; chunks: number; chunkLen: number } 
   return { tpc, chunks, chunkLen };
 }
 
-/** First-level reduction: partials [C, chunks, 2]. `dy` + `stats` select the backward sums. */
-function reducePartials(x: Tensor, dy: Tensor | null, stats: Tensor | null): { partials: Tensor; chunks: number } {
+/**
+ * First-level reduction: partials [C, chunks, 2]. `dy` + `stats` select the backward sums;
+ * `mask` (the forward output after a fused ReLU) zeroes dy where it is not positive.
+ */
+function reducePartials(x: Tensor, dy: Tensor | null, stats: Tensor | null, mask: Tensor | null = null): { partials: Tensor; chunks: number } {
   const { n, c, hw } = dims(x);
   const m = n * hw;
   const { tpc, chunks, chunkLen } = chunking(m);
@@ -109,8 +114,10 @@ function reducePartials(x: Tensor, dy: Tensor | null, stats: Tensor | null): { p
   const u = new Uniforms().u32(c).u32(hw).u32(m).u32(chunks).u32(chunkLen).u32(0).u32(0).u32(0);
   const backward = dy !== null;
   const buffers = backward ? [x.buffer, dy.buffer, stats!.buffer, partials.buffer] : [x.buffer, partials.buffer];
+  const masked = backward && mask !== null;
+  if (masked) buffers.push(mask.buffer);
   runtime().dispatch(
-    { name: 'batchnorm_reduce', source: reduceSource, defines: { BACKWARD: backward, WG: REDUCE_WG, TPC: tpc } },
+    { name: 'batchnorm_reduce', source: reduceSource, defines: { BACKWARD: backward, MASK: masked, WG: REDUCE_WG, TPC: tpc } },
     { uniforms: u, buffers, workgroups: [chunks, Math.ceil(c / (REDUCE_WG / tpc))] },
   );
   return { partials, chunks };
@@ -144,6 +151,8 @@ interface ApplyArgs {
   oS2?: number;
   residual?: Tensor;
   relu?: boolean;
+  /** With `y`: the y term counts only where mask > 0 (a fused ReLU's backward). */
+  mask?: Tensor;
 }
 
 /** One elementwise pass of `batchnorm_apply` over x's shape [N, C, H, W]. */
@@ -164,6 +173,9 @@ function applyKernel(a: ApplyArgs): Tensor {
   if (second) buffers.push(a.y!.buffer);
   const bR = buffers.length + 1;
   if (residual) buffers.push(a.residual!.buffer);
+  const mask = second && a.mask !== undefined;
+  const bM = buffers.length + 1;
+  if (mask) buffers.push(a.mask!.buffer);
   const bOut = buffers.length + 1;
   buffers.push(out.buffer);
   const u = new Uniforms().u32(n).u32(c).u32(hw).u32(a.oU ?? 0).u32(a.oS).u32(a.oT ?? 0).u32(a.oS2 ?? 0).u32(0);
@@ -174,7 +186,7 @@ function applyKernel(a: ApplyArgs): Tensor {
       source: applySource,
       defines: {
         V: vec4 ? 'vec4f' : 'f32', W: `${w}u`, CENTER: center, SHIFT: shift, SECOND: second, RESIDUAL: residual,
-        RELU: a.relu === true, USE_Q: useQ, B_Y: second ? bY : 0, B_R: residual ? bR : 0, B_OUT: bOut,
+        RELU: a.relu === true, USE_Q: useQ, B_Y: second ? bY : 0, B_R: residual ? bR : 0, MASK: mask, B_M: mask ? bM : 0, B_OUT: bOut,
       },
     },
     { uniforms: u, buffers, workgroups: rt.grid(Math.ceil(n / 256)) },
@@ -251,25 +263,29 @@ export function batchnorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   const inputs = residual ? [x, weight, bias, residual] : [x, weight, bias];
   record(op, inputs, [out], ([g], needs) => {
     const [xs, st, wt, os] = saved.map(revive);
-    // dy = dL/d(value before the ReLU): the gradient of the normalization and of the residual.
-    const dy = relu ? binaryMap('relu', 'select(0.0, x, y > 0.0)', g!, os!) : g!;
+    // dy = dL/d(value before the ReLU), the gradient of the normalization and of the residual.
+    // Training without a residual gradient: the ReLU's mask is applied inside the two backward
+    // kernels (`mask` = the output); otherwise masked dy is materialized (the residual's gradient).
+    const fuseMask = relu && training && !(residual && needs[3]);
+    const mask = fuseMask ? os! : null;
+    const dy = relu && !fuseMask ? binaryMap('relu', 'select(0.0, x, y > 0.0)', g!, os!) : g!;
     const dResidual = residual && needs[3] ? (relu ? dy : binaryMap('copy', 'x', g!, g!)) : null;
     let dx: Tensor | null = null;
     const dw = needs[1] || needs[2] || training ? empty([c]) : null;
     const db = dw ? empty([c]) : null;
     if (dw) {
       // sums of dy and dy * (x - mean) -> dweight, dbias and the dx coefficients
-      const { partials, chunks } = reducePartials(xs, dy, st);
+      const { partials, chunks } = reducePartials(xs, dy, st, mask);
       const coef = empty([4, c]);
       statsKernel('BACKWARD', c, [partials.buffer, st.buffer, wt.buffer, dw.buffer, db!.buffer, coef.buffer], { chunks, m });
       partials.dispose();
-      if (needs[0] && training) dx = applyKernel({ x: xs, P: coef, oU: 0, oS: c, oT: 2 * c, y: dy, oS2: 3 * c });
+      if (needs[0] && training) dx = applyKernel({ x: xs, P: coef, oU: 0, oS: c, oT: 2 * c, y: dy, oS2: 3 * c, ...(mask ? { mask } : {}) });
       coef.dispose();
     }
     // Eval mode: frozen statistics, y is affine in x: dx = dy * w * invstd.
     if (needs[0] && !training) dx = applyKernel({ x: dy, P: st, oS: 2 * c });
     for (const t of [xs, st, wt, os]) t?.dispose();
-    if (relu && dResidual !== dy) dy.dispose();
+    if (dy !== g && dResidual !== dy) dy.dispose();
     if (!needs[1]) dw?.dispose();
     if (!needs[2]) db?.dispose();
     return [dx, needs[1] ? dw : null, needs[2] ? db : null, ...(residual ? [dResidual] : [])];
