@@ -101,6 +101,8 @@ test("'auto' takes Winograd on wide problems of the direct schedule only (and 1x
     assert.is(algo([1, 256, 14, 14], [256, 128, 3, 3], { padding: 1, groups: 2 }, 'forward', 'direct'), 'gemm', 'groups');
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], { padding: 1, dilation: 2 }, 'forward', 'direct'), 'gemm', 'dilation');
     assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], {}, 'forward', 'direct'), 'matmul', '1x1 forward: the matmul kernel');
+    assert.is(algo([1, 256, 56, 56], [512, 256, 1, 1], { stride: 2 }, 'forward', 'direct'), 'matmul', '1x1 stride 2 forward (subsampled first)');
+    assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], { padding: 1 }, 'forward', 'direct'), 'gemm', 'padded 1x1');
     assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], {}, 'gradInput', 'direct'), 'gemm', '1x1 input gradient');
     assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], {}, 'forward', 'tiled'), 'gemm', '1x1 forward, tiled');
     setConv2dWinograd('never');
