@@ -144,7 +144,7 @@ for (const [name, N, Cin, H, Cout, k, stride, pad] of cases) {
         mg.setConv2dWinograd(mode);
         const pass = { fwd: 'forward', dgrad: 'gradInput', wgrad: 'gradWeight' }[op];
         const algo = mg.conv2dAlgorithm(x.shape, w.shape, opts, pass, strategy);
-        if (mode === 'always' && winogradModes.length > 1 && algo === 'gemm') continue; // same run as 'never'
+        if (mode === 'always' && winogradModes.length > 1 && !algo.startsWith('winograd')) continue; // same run as 'never'
         const row = { name, shape, op, strategy, algo, ...(await measure(op, strategy, x, w, dy, opts, flops)) };
         rows.push(row);
         console.log(JSON.stringify(row));
@@ -159,17 +159,18 @@ for (const [name, N, Cin, H, Cout, k, stride, pad] of cases) {
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 console.log('');
-console.log(`${pad('name', 14)} ${pad('shape', 40)} ${pad('op', 6)} ${pad('sched', 7)} ${pad('algo', 8)} ${lpad('median ms', 10)} ${lpad('GFLOP/s', 8)} ${lpad('cpu ms', 8)} ${lpad('GF/cpu-s', 9)}`);
-for (const r of rows) console.log(`${pad(r.name, 14)} ${pad(r.shape, 40)} ${pad(r.op, 6)} ${pad(r.strategy, 7)} ${pad(r.algo, 8)} ${lpad(r.median_ms.toFixed(1), 10)} ${lpad(r.gflops.toFixed(2), 8)} ${lpad(r.cpu_ms.toFixed(0), 8)} ${lpad(r.gflop_per_cpu_s.toFixed(2), 9)}`);
+console.log(`${pad('name', 14)} ${pad('shape', 40)} ${pad('op', 6)} ${pad('sched', 7)} ${pad('algo', 12)} ${lpad('median ms', 10)} ${lpad('GFLOP/s', 8)} ${lpad('cpu ms', 8)} ${lpad('GF/cpu-s', 9)}`);
+for (const r of rows) console.log(`${pad(r.name, 14)} ${pad(r.shape, 40)} ${pad(r.op, 6)} ${pad(r.strategy, 7)} ${pad(r.algo, 12)} ${lpad(r.median_ms.toFixed(1), 10)} ${lpad(r.gflops.toFixed(2), 8)} ${lpad(r.cpu_ms.toFixed(0), 8)} ${lpad(r.gflop_per_cpu_s.toFixed(2), 9)}`);
 // Totals per schedule and op; with --winograd both, once with the GEMM everywhere and once with
-// Winograd wherever it applies (a case has a 'winograd' row only where it applies).
-const hasWinogradRow = (r) => rows.some((q) => q.name === r.name && q.op === r.op && q.strategy === r.strategy && q.algo === 'winograd');
-const inTotal = (r, mode) => (mode === 'never' ? r.algo === 'gemm' : r.algo === 'winograd' || !hasWinogradRow(r));
+// Winograd wherever it applies (a case has a 'winograd-*' row only where it applies).
+const isWinograd = (r) => r.algo.startsWith('winograd');
+const hasWinogradRow = (r) => rows.some((q) => q.name === r.name && q.op === r.op && q.strategy === r.strategy && isWinograd(q));
+const inTotal = (r, mode) => (mode === 'never' ? !isWinograd(r) : isWinograd(r) || !hasWinogradRow(r));
 for (const strategy of strategies) {
   for (const op of ops) {
     for (const mode of winogradModes) {
       const sel = rows.filter((r) => r.op === op && r.strategy === strategy && inTotal(r, mode));
-      if (!sel.length || (mode !== 'never' && winogradModes.length > 1 && !sel.some((r) => r.algo === 'winograd'))) continue;
+      if (!sel.length || (mode !== 'never' && winogradModes.length > 1 && !sel.some(isWinograd))) continue;
       const ms = sel.reduce((a, r) => a + r.median_ms, 0);
       const cpu = sel.reduce((a, r) => a + r.cpu_ms, 0);
       const gf = sel.reduce((a, r) => a + r.gflop, 0);

@@ -195,7 +195,7 @@ async function runSmoke(input: SmokeInput): Promise<SmokeResult> {
       });
       s.out = [...out.shape];
       v.out = await read(out);
-      v.algorithm = [['winograd', 'matmul', 'gemm'].indexOf(L.conv2dAlgorithm(d.xShape, d.wShape))];
+      v.algorithm = [['gemm', 'matmul', 'winograd-2x2', 'winograd-4x4'].indexOf(L.conv2dAlgorithm(d.xShape, d.wShape))];
     }],
   ];
 

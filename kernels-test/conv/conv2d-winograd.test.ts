@@ -1,12 +1,13 @@
-// Winograd F(2x2, 3x3) convolution (forced with setConv2dWinograd('always')): forward with
-// every epilogue, input gradient, weight gradient and the autograd op against the float64 CPU reference, on
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) convolution (forced with setConv2dWinograd('always', m)):
+// forward with every epilogue, input gradient, weight gradient and the autograd op against the float64 CPU reference, on
 // odd and even maps, paddings 0-2 (asymmetric too), batch 1 and 2, channel and tile counts
 // that are not multiples of 4 (the scalar matmul path); and the automatic choice.
-// Tolerance as in conv2d.test.ts: the transforms only add, subtract and halve.
+// Tolerance: F(2x2) as in conv2d.test.ts (its transforms only add, subtract and halve); F(4x4)
+// ten times looser (coefficients up to 8 and 1/24: about one decimal digit of float32 lost).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, conv2dAlgorithm, setConv2dWinograd, type ConvOptions, type ConvPass,
+  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, conv2dAlgorithm, setConv2dWinograd, type ConvOptions, type ConvPass, type WinogradM,
 } from '../../src/index.js';
 import { randn, assertClose } from '../helpers.js';
 import { type ConvCase, geom, convForward, convGradInput, convGradWeight } from './reference.js';
@@ -19,10 +20,26 @@ test.before(async () => {
 });
 test.after(() => setConv2dWinograd('auto'));
 
+let tile: WinogradM = 2;
+
 function tol(expected: ArrayLike<number>): { atol: number; rtol: number } {
   let m = 0;
   for (let i = 0; i < expected.length; i++) m = Math.max(m, Math.abs(expected[i]));
-  return { atol: 1e-5 * Math.max(m, 1e-3), rtol: 1e-4 };
+  const loose = tile === 4 ? 10 : 1;
+  return { atol: 1e-5 * loose * Math.max(m, 1e-3), rtol: 1e-4 * loose };
+}
+
+/** Runs `body` with Winograd forced at every tile size. */
+async function eachTile(body: (m: WinogradM) => Promise<void>): Promise<void> {
+  for (const m of [2, 4] as WinogradM[]) {
+    tile = m;
+    setConv2dWinograd('always', m);
+    try {
+      await body(m);
+    } finally {
+      setConv2dWinograd('always');
+    }
+  }
 }
 
 const options = (c: ConvCase): ConvOptions => ({ padding: c.padding });
@@ -39,7 +56,7 @@ const cases: ConvCase[] = [
 
 for (const [ci, c] of cases.entries()) {
   const g = geom(c);
-  test(`${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} p${JSON.stringify(c.padding)}: forward with epilogue, dx, dw`, async () => {
+  test(`${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} p${JSON.stringify(c.padding)}: forward with epilogue, dx, dw (F(2x2), F(4x4))`, () => eachTile(async (m) => {
     const x = randn(c.N * c.Cin * c.H * c.W, 500 + ci);
     const w = randn(c.Cout * c.Cin * 9, 510 + ci, 0.5);
     const b = randn(c.Cout, 520 + ci);
@@ -56,18 +73,18 @@ for (const [ci, c] of cases.entries()) {
     });
     const tx = tensor(x, [c.N, c.Cin, c.H, c.W]);
     const tw = tensor(w, [c.Cout, c.Cin, 3, 3]);
-    assertClose(await conv2dRaw(tx, tw, null, options(c)).toArray(), plain, tol(plain), 'forward');
+    assertClose(await conv2dRaw(tx, tw, null, options(c)).toArray(), plain, tol(plain), `F(${m}) forward`);
     const out = conv2dRaw(tx, tw, tensor(b, [c.Cout]), options(c),
       { scale: tensor(scale, [c.Cout]), shift: tensor(shift, [c.Cout]), residual: tensor(res, yShape), relu: true });
-    assertClose(await out.toArray(), fused, tol(fused), 'forward, bias + affine + residual + ReLU');
+    assertClose(await out.toArray(), fused, tol(fused), `F(${m}) forward, bias + affine + residual + ReLU`);
     const dx = convGradInput(g, gy, w);
-    assertClose(await conv2dGradInput(tensor(gy, yShape), tw, tx.shape, options(c)).toArray(), dx, tol(dx), 'dx');
+    assertClose(await conv2dGradInput(tensor(gy, yShape), tw, tx.shape, options(c)).toArray(), dx, tol(dx), `F(${m}) dx`);
     const dw = convGradWeight(g, gy, x);
-    assertClose(await conv2dGradWeight(tensor(gy, yShape), tx, tw.shape, options(c)).toArray(), dw, tol(dw), 'dw');
-  });
+    assertClose(await conv2dGradWeight(tensor(gy, yShape), tx, tw.shape, options(c)).toArray(), dw, tol(dw), `F(${m}) dw`);
+  }));
 }
 
-test('autograd conv2d through Winograd: dx and dw of a training step', async () => {
+test('autograd conv2d through Winograd: dx and dw of a training step (F(2x2), F(4x4))', () => eachTile(async () => {
   const c: ConvCase = { N: 2, Cin: 6, H: 11, W: 11, Cout: 10, KH: 3, KW: 3, padding: 1 };
   const g = geom(c);
   const x = randn(c.N * c.Cin * c.H * c.W, 601);
@@ -81,21 +98,23 @@ test('autograd conv2d through Winograd: dx and dw of a training step', async () 
   const dw = convGradWeight(g, gy, x);
   assertClose(await tx.grad!.toArray(), dx, tol(dx), 'dx');
   assertClose(await tw.grad!.toArray(), dw, tol(dw), 'dw');
-});
+}));
 
 test("'auto' takes Winograd on wide problems of the direct schedule only (and 1x1 forwards the matmul)", () => {
   setConv2dWinograd('auto');
   try {
     const algo = (x: number[], w: number[], o: ConvOptions, pass: ConvPass, s: 'direct' | 'tiled') => conv2dAlgorithm(x, w, o, pass, s);
     const p1 = { padding: 1 };
-    assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], p1, 'forward', 'direct'), 'winograd', 'ResNet-50 layer3 3x3 at batch 1');
-    assert.is(algo([32, 64, 16, 16], [64, 64, 3, 3], p1, 'gradInput', 'direct'), 'winograd', 'ResNet-18 layer1 dgrad at batch 32');
-    assert.is(algo([32, 64, 16, 16], [64, 64, 3, 3], p1, 'gradWeight', 'direct'), 'winograd', 'ResNet-18 layer1 wgrad at batch 32');
+    assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], p1, 'forward', 'direct'), 'winograd-2x2', 'ResNet-50 layer3 3x3 at batch 1 (16 4x4 tiles: too few)');
+    assert.is(algo([32, 64, 16, 16], [64, 64, 3, 3], p1, 'gradInput', 'direct'), 'winograd-4x4', 'ResNet-18 layer1 dgrad at batch 32');
+    assert.is(algo([32, 64, 16, 16], [64, 64, 3, 3], p1, 'gradWeight', 'direct'), 'winograd-4x4', 'ResNet-18 layer1 wgrad at batch 32');
     assert.is(algo([1, 512, 7, 7], [512, 512, 3, 3], p1, 'forward', 'direct'), 'gemm', '16 tiles: too few');
     assert.is(algo([32, 8, 16, 16], [8, 8, 3, 3], p1, 'forward', 'direct'), 'gemm', '8 channels: too narrow');
     assert.is(algo([96, 64, 1, 1], [64, 64, 3, 3], p1, 'forward', 'direct'), 'gemm', '1x1 maps: 16 multiplies for 9 useful');
-    assert.is(algo([96, 64, 3, 3], [64, 64, 3, 3], p1, 'forward', 'direct'), 'gemm', '3x3 maps: saving 1.27');
-    assert.is(algo([32, 512, 2, 2], [512, 512, 3, 3], p1, 'gradWeight', 'direct'), 'winograd', 'ResNet-18 layer4 at batch 32 @64');
+    assert.is(algo([96, 64, 3, 3], [64, 64, 3, 3], p1, 'forward', 'direct'), 'winograd-4x4', '3x3 maps: one F(4x4) tile each (F(2x2) would save only 1.27x)');
+    assert.is(algo([8, 64, 56, 56], [64, 64, 3, 3], p1, 'forward', 'direct'), 'winograd-4x4', 'ResNet-50 layer1 at batch 8');
+    assert.is(algo([1, 64, 56, 56], [64, 64, 3, 3], p1, 'forward', 'direct'), 'winograd-4x4', 'ResNet-50 layer1 at batch 1 (196 tiles)');
+    assert.is(algo([32, 512, 2, 2], [512, 512, 3, 3], p1, 'gradWeight', 'direct'), 'winograd-2x2', 'ResNet-18 layer4 at batch 32 @64 (2x2 maps: one F(2x2) tile)');
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], p1, 'forward', 'tiled'), 'gemm', 'tiled (GPU) schedule');
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], { padding: 1, stride: 2 }, 'forward', 'direct'), 'gemm', 'stride 2');
     assert.is(algo([1, 256, 14, 14], [256, 128, 3, 3], { padding: 1, groups: 2 }, 'forward', 'direct'), 'gemm', 'groups');
@@ -107,8 +126,10 @@ test("'auto' takes Winograd on wide problems of the direct schedule only (and 1x
     assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], {}, 'forward', 'tiled'), 'gemm', '1x1 forward, tiled');
     setConv2dWinograd('never');
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], p1, 'forward', 'direct'), 'gemm', "'never'");
+    setConv2dWinograd('always', 2);
+    assert.is(algo([1, 4, 14, 14], [4, 4, 3, 3], p1, 'forward', 'tiled'), 'winograd-2x2', "'always' with the tile forced");
     setConv2dWinograd('always');
-    assert.is(algo([1, 4, 14, 14], [4, 4, 3, 3], p1, 'forward', 'tiled'), 'winograd', "'always'");
+    assert.is(algo([1, 4, 14, 14], [4, 4, 3, 3], p1, 'forward', 'tiled'), 'winograd-2x2', "'always' (tile per shape: 16 4x4 tiles are too few)");
   } finally {
     setConv2dWinograd('always');
   }

@@ -1,25 +1,26 @@
 /**
- * Winograd F(2x2, 3x3) convolution (Lavin & Gray, 2016) for 3x3, stride-1, undilated,
- * ungrouped convolutions: the forward pass, the input gradient (a 3x3 stride-1 convolution of
- * dy with the flipped, transposed kernel) and the weight gradient (the transposed passes).
- * Each 2x2 output tile costs 16 multiplies per input channel instead of 36, so the GEMM
- * shrinks 2.25x:
+ * Winograd F(m x m, 3x3) convolution (Lavin & Gray, 2016), m = 2 or 4, for 3x3, stride-1,
+ * undilated, ungrouped convolutions: the forward pass, the input gradient (a 3x3 stride-1
+ * convolution of dy with the flipped, transposed kernel) and the weight gradient (the
+ * transposed passes). An m x m output tile costs t² = (m + 2)² multiplies per input channel
+ * instead of 9m², so the GEMM shrinks 2.25x (m = 2) or 4x (m = 4):
  *
- *   U[k] = (G g Gᵀ)[k]   [16, R, C]   conv2d_wino_weight.wgsl (R = GEMM rows: output channels,
+ *   U[k] = (G g Gᵀ)[k]    [t², R, C]  conv2d_wino_weight.wgsl (R = GEMM rows: output channels,
  *                                      or input channels for the gradient; C = the reduced side)
- *   V[k] = (Bᵀ d B)[k]    [16, C, P]   conv2d_wino_input.wgsl  (P = N·⌈OH/2⌉·⌈OW/2⌉ tiles, rows padded to 4)
- *   M[k] = U[k] · V[k]   [16, R, P]   one batched matmul (matmul.ts)
- *   y    = Aᵀ M A        [N, R, OH, OW] conv2d_wino_output.wgsl, with the convolution's epilogue
+ *   V[k] = (Bᵀ d B)[k]    [t², C, P]  conv2d_wino_input.wgsl  (P = N·⌈OH/m⌉·⌈OW/m⌉ tiles, rows padded to 4)
+ *   M[k] = U[k] · V[k]    [t², R, P]  one batched matmul (matmul.ts)
+ *   y    = Aᵀ M A         [N, R, OH, OW] conv2d_wino_output.wgsl, with the convolution's epilogue
  *
  * Weight gradient, the same passes transposed (exact: the Winograd forward equals the conv):
  *
- *   dM[k] = (A dy Aᵀ)[k] [16, R, P]   conv2d_wino_dout.wgsl
- *   dU[k] = dM[k] · V[k]ᵀ [16, R, C]  one batched matmul (K = P; V written as [16, P, C])
- *   dW    = Gᵀ dU G      [R, C, 3, 3] conv2d_wino_dweight.wgsl
+ *   dM[k] = (A dy Aᵀ)[k]  [t², R, P]  conv2d_wino_dout.wgsl
+ *   dU[k] = dM[k] · V[k]ᵀ [t², R, C]  one batched matmul (K = P; V written as [t², P, C])
+ *   dW    = Gᵀ dU G       [R, C, 3, 3] conv2d_wino_dweight.wgsl
  *
- * The transforms are memory passes (V and M hold 4x the input / output); they pay where the
- * GEMM is large. Accuracy: the transforms only add, subtract and halve, so results match the
- * direct GEMM to float32 rounding (the tests hold both to the same tolerance).
+ * The transforms' arithmetic is straight-line WGSL generated from the matrices
+ * (winograd-transforms.ts). They are memory passes (V holds t²/m² = 4x or 2.25x the input);
+ * they pay where the GEMM is large. Accuracy: F(2x2) only adds, subtracts and halves (float32
+ * rounding, like the direct GEMM); F(4x4)'s larger coefficients cost about one decimal digit.
  */
 import inputKernel from '../../../shaders/conv2d_wino_input.wgsl';
 import weightSource from '../../../shaders/conv2d_wino_weight.wgsl';
@@ -32,21 +33,30 @@ import { runtime } from '../runtime.js';
 import { Uniforms } from '../uniforms.js';
 import { empty, type Tensor } from '../tensor.js';
 import { matmulRaw } from './matmul.js';
+import { winogradMatrices, twoSidedCode, eachCell, type WinogradM } from './winograd-transforms.js';
+
+export type { WinogradM } from './winograd-transforms.js';
 
 // Shared WGSL fragments prepended: tile addressing, and the convolution epilogue.
 const inputSource = tileSource + inputKernel;
 const doutSource = tileSource + doutKernel;
 const outputSource = tileSource + epilogueSource + outputKernel;
 
-/** 'auto': where it is measured to pay (see `winogradPays`); 'always' / 'never': forced (tests, benchmarks). */
+/** 'auto': where it is measured to pay (see `winogradTile`); 'always' / 'never': forced (tests, benchmarks). */
 export type WinogradMode = 'auto' | 'always' | 'never';
 
 let mode: WinogradMode = 'auto';
+let forcedTile: WinogradM | null = null;
 
-/** Chooses when 3x3 stride-1 convolutions (all three passes) run as Winograd F(2x2, 3x3). */
-export function setConv2dWinograd(m: WinogradMode): void {
+/**
+ * Chooses when 3x3 stride-1 convolutions (all three passes) run as Winograd, and optionally
+ * the tile (F(2x2, 3x3) or F(4x4, 3x3)) for all of them; by default the tile is chosen per shape.
+ */
+export function setConv2dWinograd(m: WinogradMode, tile: WinogradM | null = null): void {
   if (!['auto', 'always', 'never'].includes(m)) throw new Error(`setConv2dWinograd: mode must be 'auto', 'always' or 'never', got ${JSON.stringify(m)}`);
+  if (tile !== null && tile !== 2 && tile !== 4) throw new Error(`setConv2dWinograd: tile must be 2, 4 or null (per shape), got ${JSON.stringify(tile)}`);
   mode = m;
+  forcedTile = tile;
 }
 
 export function getConv2dWinograd(): WinogradMode {
@@ -68,53 +78,62 @@ export interface WinogradEpilogue {
   bias: Tensor; scale: Tensor; shift: Tensor; residual: Tensor;
 }
 
-/** Output tiles of the problem (2x2 outputs each). */
-export function winogradTiles(p: Pick<WinogradProblem, 'N' | 'OH' | 'OW'>): number {
-  return p.N * Math.ceil(p.OH / 2) * Math.ceil(p.OW / 2);
+/** Output tiles of the problem with m x m outputs each. */
+export function winogradTiles(p: Pick<WinogradProblem, 'N' | 'OH' | 'OW'>, m: WinogradM = 2): number {
+  return p.N * Math.ceil(p.OH / m) * Math.ceil(p.OW / m);
 }
 
 /**
- * Whether the problem runs as Winograd under the current mode. Automatic choice, from lavapipe
- * measurements against the direct implicit GEMM (forward, input and weight gradient): 1.2-2x faster
- * from 64 channels on both sides and 32 tiles up (ResNet-50 at batch 1 down to 14x14 maps,
- * ResNet-18 at batch 32 @64); slower on tiny tile counts (batch-1 7x7 maps: 16 tiles, 0.6-0.9x)
- * on narrow channel counts (K = C instead of 9C per product; 16-32 channels: 0.5-0.9x), and
- * on maps that tiles overhang (`multiplySaving`: 1x1 and 3x3 maps).
+ * The tile the problem runs with (null: not Winograd) under the current mode. Automatic choice,
+ * from lavapipe measurements against the direct implicit GEMM (forward, input and weight
+ * gradient): F(2x2) is 1.2-2x faster from 64 channels on both sides and 32 tiles up (ResNet-50
+ * at batch 1 down to 14x14 maps, ResNet-18 at batch 32 @64); slower on tiny tile counts (batch-1
+ * 7x7 maps: 16 tiles, 0.6-0.9x), on narrow channel counts (K = C instead of 9C per product;
+ * 16-32 channels: 0.5-0.9x), and on maps that tiles overhang (`multiplySaving`: 1x1 and 3x3
+ * maps). F(4x4) where it saves clearly more multiplies than F(2x2) with as many tiles: measured
+ * 1.1-1.9x faster than F(2x2) on ResNet-18 b32@64 (16x16 to 3x3 maps) and ResNet-50 b1 56x56 and
+ * 28x28 maps, slower only below 32 tiles (batch-1 14x14: 16 tiles, 0.6x).
  * Only on the direct (CPU) schedule: not yet measured on a GPU, where the tiled kernel stays.
  */
-export function winogradPays(p: WinogradProblem, direct: boolean): boolean {
-  if (mode !== 'auto') return mode === 'always';
-  return direct && winogradTiles(p) >= WINOGRAD_MIN_TILES && p.C >= WINOGRAD_MIN_CHANNELS && p.R >= WINOGRAD_MIN_CHANNELS &&
-    multiplySaving(p) >= WINOGRAD_MIN_SAVING;
+export function winogradTile(p: WinogradProblem, direct: boolean): WinogradM | null {
+  if (mode === 'never') return null;
+  const fits = (m: WinogradM) => winogradTiles(p, m) >= WINOGRAD_MIN_TILES && multiplySaving(p, m) >= WINOGRAD_MIN_SAVING;
+  const best: WinogradM = fits(4) && multiplySaving(p, 4) >= F4_MIN_GAIN * multiplySaving(p, 2) ? 4 : 2;
+  if (mode === 'always') return forcedTile ?? best;
+  const wide = direct && p.C >= WINOGRAD_MIN_CHANNELS && p.R >= WINOGRAD_MIN_CHANNELS;
+  return wide && fits(best) ? forcedTile ?? best : null;
 }
 
 const WINOGRAD_MIN_TILES = 32;
 const WINOGRAD_MIN_CHANNELS = 64;
 const WINOGRAD_MIN_SAVING = 1.5;
+/** F(4x4) is chosen over F(2x2) when it saves this much more (its transforms cost more). */
+const F4_MIN_GAIN = 1.3;
 
 /**
- * Multiplies of the direct convolution over those of Winograd: 2.25 on even maps, less where
- * tiles overhang the map (7x7: 1.72, 3x3: 1.27, 1x1: 0.56, i.e. 16 multiplies for 9 useful).
+ * Multiplies of the direct convolution over those of Winograd F(m x m): 2.25 (m = 2) or 4
+ * (m = 4) on maps that are multiples of m, less where tiles overhang the map (m = 2 on 7x7:
+ * 1.72, 3x3: 1.27, 1x1: 0.56, i.e. 16 multiplies for 9 useful).
  */
-function multiplySaving(p: WinogradProblem): number {
-  return (9 * p.OH * p.OW) / (16 * Math.ceil(p.OH / 2) * Math.ceil(p.OW / 2));
+function multiplySaving(p: WinogradProblem, m: WinogradM): number {
+  return (9 * p.OH * p.OW) / ((m + 2) ** 2 * Math.ceil(p.OH / m) * Math.ceil(p.OW / m));
 }
 
-/** Runs the four passes; `weight` is [R, C, 3, 3] (or [C, R, 3, 3] with `flip`). */
-export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: WinogradProblem, epi: WinogradEpilogue): void {
+/** Runs the four passes with m x m tiles; `weight` is [R, C, 3, 3] (or [C, R, 3, 3] with `flip`). */
+export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: WinogradProblem, epi: WinogradEpilogue, m: WinogradM): void {
   const rt = runtime();
-  const { TH, TW, P, PS } = tiling(p);
-  const U = empty([16, p.R, p.C]);
-  rt.dispatch({ name: 'conv2d_wino_weight', source: weightSource, defines: { FLIP: p.flip } }, {
+  const { TH, TW, P, PS, T2 } = tiling(p, m);
+  const U = empty([T2, p.R, p.C]);
+  rt.dispatch({ name: 'conv2d_wino_weight', source: weightSource, defines: { M: m, FLIP: p.flip, ...code(m).weight(p.flip) } }, {
     uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
     buffers: [weight.buffer, U.buffer],
     workgroups: rt.grid(Math.ceil((p.R * p.C) / 256)),
   });
-  const V = inputTransform(src, p);
+  const V = inputTransform(src, p, m);
   const M = matmulRaw(U, V);
   U.dispose(); // the pool reuses them only for work recorded after the product
   V.dispose();
-  rt.dispatch({ name: 'conv2d_wino_output', source: outputSource }, {
+  rt.dispatch({ name: 'conv2d_wino_output', source: outputSource, defines: { M: m, ...code(m).output } }, {
     uniforms: new Uniforms().u32(p.R).u32(P).u32(p.OH).u32(p.OW).u32(TH).u32(TW).u32(epi.bits).u32(PS),
     buffers: [M.buffer, out.buffer, epi.bias.buffer, epi.scale.buffer, epi.shift.buffer, epi.residual.buffer],
     workgroups: rt.grid(Math.ceil((p.R * PS) / 256)),
@@ -123,15 +142,15 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
 }
 
 /**
- * Weight gradient of the forward problem `p` (not flipped): x [N, C, H, W] and dy
- * [N, R, OH, OW] → dW [R, C, 3, 3].
+ * Weight gradient of the forward problem `p` (not flipped) with m x m tiles: x [N, C, H, W]
+ * and dy [N, R, OH, OW] → dW [R, C, 3, 3].
  */
-export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: WinogradProblem): void {
+export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: WinogradProblem, m: WinogradM): void {
   const rt = runtime();
-  const { TH, TW, P, PS } = tiling(p);
-  const Vt = inputTransform(x, p, true);
-  const dM = empty([16, p.R, PS]);
-  rt.dispatch({ name: 'conv2d_wino_dout', source: doutSource }, {
+  const { TH, TW, P, PS, T2 } = tiling(p, m);
+  const Vt = inputTransform(x, p, m, true);
+  const dM = empty([T2, p.R, PS]);
+  rt.dispatch({ name: 'conv2d_wino_dout', source: doutSource, defines: { M: m, ...code(m).dout } }, {
     uniforms: new Uniforms().u32(p.R).u32(P).u32(p.OH).u32(p.OW).u32(TH).u32(TW).u32(PS).u32(0),
     buffers: [dy.buffer, dM.buffer],
     workgroups: rt.grid(Math.ceil((p.R * PS) / 256)),
@@ -139,7 +158,7 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
   const dU = matmulRaw(dM, Vt);
   dM.dispose();
   Vt.dispose();
-  rt.dispatch({ name: 'conv2d_wino_dweight', source: dweightSource }, {
+  rt.dispatch({ name: 'conv2d_wino_dweight', source: dweightSource, defines: { M: m, ...code(m).dweight } }, {
     uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
     buffers: [dU.buffer, dW.buffer],
     workgroups: rt.grid(Math.ceil((p.R * p.C) / 256)),
@@ -148,28 +167,84 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
 }
 
 /**
- * Tiles per image row and column, tiles P, and the row length PS of V and M: P rounded up to
- * 4 so that the batched matmul takes its vec4 path (25 % faster at P = 49, batch-1 14x14 maps).
+ * Tiles per image row and column, tiles P, the row length PS of V and M (P rounded up to 4 so
+ * that the batched matmul takes its vec4 path: 25 % faster at P = 49, batch-1 14x14 maps), and
+ * the number of products t².
  */
-function tiling(p: WinogradProblem): { TH: number; TW: number; P: number; PS: number } {
-  const TH = Math.ceil(p.OH / 2);
-  const TW = Math.ceil(p.OW / 2);
+function tiling(p: WinogradProblem, m: WinogradM): { TH: number; TW: number; P: number; PS: number; T2: number } {
+  const TH = Math.ceil(p.OH / m);
+  const TW = Math.ceil(p.OW / m);
   const P = p.N * TH * TW;
-  return { TH, TW, P, PS: Math.ceil(P / 4) * 4 };
+  return { TH, TW, P, PS: Math.ceil(P / 4) * 4, T2: (m + 2) ** 2 };
 }
 
 /**
- * V [16, C, PS] = Bᵀ d B of every input patch, zero padding columns (conv2d_wino_input.wgsl);
- * `transposed`: as [16, PS, C], the layout the weight gradient's product reads along N.
+ * V [t², C, PS] = Bᵀ d B of every input patch, zero padding columns (conv2d_wino_input.wgsl);
+ * `transposed`: as [t², PS, C], the layout the weight gradient's product reads along N.
  */
-function inputTransform(src: Tensor, p: WinogradProblem, transposed = false): Tensor {
+function inputTransform(src: Tensor, p: WinogradProblem, m: WinogradM, transposed = false): Tensor {
   const rt = runtime();
-  const { TH, TW, P, PS } = tiling(p);
-  const V = empty(transposed ? [16, PS, p.C] : [16, p.C, PS]);
-  rt.dispatch({ name: 'conv2d_wino_input', source: inputSource, defines: { PMAJOR: transposed } }, {
+  const { TH, TW, P, PS, T2 } = tiling(p, m);
+  const V = empty(transposed ? [T2, PS, p.C] : [T2, p.C, PS]);
+  rt.dispatch({ name: 'conv2d_wino_input', source: inputSource, defines: { M: m, PMAJOR: transposed, ...code(m).input } }, {
     uniforms: new Uniforms().u32(p.C).u32(P).u32(p.H).u32(p.W).u32(TH).u32(TW).i32(p.padH).i32(p.padW).u32(PS).u32(0).u32(0).u32(0),
     buffers: [src.buffer, V.buffer],
     workgroups: rt.grid(Math.ceil((p.C * PS) / 256)),
   });
   return V;
+}
+
+/** LOADS / TRANSFORM / STORES of one kernel. */
+interface KernelCode { LOADS: string; TRANSFORM: string; STORES: string }
+
+interface TileCode {
+  input: KernelCode;
+  weight: (flip: boolean) => KernelCode;
+  output: KernelCode;
+  dout: KernelCode;
+  dweight: KernelCode;
+}
+
+const codeCache = new Map<WinogradM, TileCode>();
+
+/**
+ * The generated straight-line WGSL of each kernel for m x m tiles (names: d/g/mv/dy/du for the
+ * loaded tile, v/u/y/dm/dg for the transformed one; k = t·i + j indexes the t² products).
+ */
+function code(m: WinogradM): TileCode {
+  const cached = codeCache.get(m);
+  if (cached) return cached;
+  const t = m + 2;
+  const f = winogradMatrices(m);
+  const k = (i: number, j: number) => `${t * i + j}u`;
+  const weight = (flip: boolean): KernelCode => ({
+    LOADS: eachCell(3, 3, (a, b) => `let g_${a}_${b} = w[base + ${flip ? 8 - (3 * a + b) : 3 * a + b}u];`),
+    TRANSFORM: twoSidedCode(f.G, f.G, (a, b) => `g_${a}_${b}`, 'u'),
+    STORES: eachCell(t, t, (i, j) => `U[${k(i, j)} * plane + i] = u_${i}_${j};`),
+  });
+  const tc: TileCode = {
+    input: {
+      LOADS: eachCell(t, t, (r, c) => `let d_${r}_${c} = at(base, y0 + ${r}, x0 + ${c}, valid);`),
+      TRANSFORM: twoSidedCode(f.BT, f.BT, (r, c) => `d_${r}_${c}`, 'v'),
+      STORES: eachCell(t, t, (i, j) => `V[${k(i, j)} * plane + i] = v_${i}_${j};`),
+    },
+    weight,
+    output: {
+      LOADS: eachCell(t, t, (i, j) => `let mv_${i}_${j} = m[${k(i, j)} * plane + i];`),
+      TRANSFORM: twoSidedCode(f.AT, f.AT, (i, j) => `mv_${i}_${j}`, 'y'),
+      STORES: eachCell(m, m, (i, j) => `store(r, oy + ${i}u, ox + ${j}u, imgBase, y_${i}_${j});`),
+    },
+    dout: {
+      LOADS: eachCell(m, m, (i, j) => `let dy_${i}_${j} = at(base, oy + ${i}u, ox + ${j}u, valid);`),
+      TRANSFORM: twoSidedCode(f.A, f.A, (i, j) => `dy_${i}_${j}`, 'dm'),
+      STORES: eachCell(t, t, (i, j) => `dM[${k(i, j)} * plane + i] = dm_${i}_${j};`),
+    },
+    dweight: {
+      LOADS: eachCell(t, t, (i, j) => `let du_${i}_${j} = dU[${k(i, j)} * plane + i];`),
+      TRANSFORM: twoSidedCode(f.GT, f.GT, (i, j) => `du_${i}_${j}`, 'dg'),
+      STORES: eachCell(3, 3, (a, b) => `dW[o + ${3 * a + b}u] = dg_${a}_${b};`),
+    },
+  };
+  codeCache.set(m, tc);
+  return tc;
 }

@@ -21,9 +21,10 @@
  *            [splits, Cout, Cin·kh·kw] buffer, added by a second pass (conv2d_reduce.wgsl),
  *            when the weight is small relative to N·OH·OW (ResNet layer4, conv1).
  *
- * 3×3 stride-1 convolutions (ungrouped, undilated) may instead run as Winograd F(2×2, 3×3)
- * in all three passes (conv2d-winograd.ts: 2.25× fewer multiplies, a batched matmul between
- * transforms); `conv2dAlgorithm` tells which one a pass takes, `setConv2dWinograd` forces it.
+ * 3×3 stride-1 convolutions (ungrouped, undilated) may instead run as Winograd F(2×2, 3×3) or
+ * F(4×4, 3×3) in all three passes (conv2d-winograd.ts: 2.25× or 4× fewer multiplies, a batched
+ * matmul between transforms); `conv2dAlgorithm` tells which one a pass takes,
+ * `setConv2dWinograd` forces it.
  *
  * 1×1 stride-1 convolutions need no im2col at all: B is x itself ([Cin, H·W] per image), read
  * as vec4 without bounds checks (the kernel's POINTWISE variant, a plain GEMM on a view).
@@ -52,7 +53,7 @@ import { checkFloat } from './checks.js';
 import { placeholder } from './placeholder.js';
 import { matmulRaw } from './matmul.js';
 import { mapStrided } from './strided.js';
-import { winogradConv, winogradGradWeight, winogradPays, type WinogradProblem } from './conv2d-winograd.js';
+import { winogradConv, winogradGradWeight, winogradTile, type WinogradProblem } from './conv2d-winograd.js';
 
 /** The implicit-GEMM kernel with its fused epilogue (a shared WGSL fragment). */
 const convSource = epilogueSource + convKernel;
@@ -332,8 +333,9 @@ export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts:
   if (pointwiseAsMatmul(g, s)) return pointwiseForward(x, weight, g, { bias, ...epilogue });
   const out = empty(outShape);
   const wino = winogradProblem(g, false);
-  if (wino && winogradPays(wino, s === 'direct')) {
-    winogradConv(x, weight, out, wino, winogradEpilogue({ bias, ...epilogue }));
+  const tile = wino && winogradTile(wino, s === 'direct');
+  if (wino && tile) {
+    winogradConv(x, weight, out, wino, winogradEpilogue({ bias, ...epilogue }), tile);
     return out;
   }
   const Cig = g.Cin / g.groups;
@@ -354,17 +356,21 @@ export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts:
 /** A pass of the convolution: the forward pass or one of the two gradients. */
 export type ConvPass = 'forward' | 'gradInput' | 'gradWeight';
 
+/** How a convolution pass is computed (see `conv2dAlgorithm`). */
+export type ConvAlgorithm = 'gemm' | 'matmul' | 'winograd-2x2' | 'winograd-4x4';
+
 /**
- * The algorithm a convolution pass runs with: 'winograd' (F(2x2, 3x3), conv2d-winograd.ts),
- * 'matmul' (1x1 unpadded forward on the direct schedule, matmul.ts) or 'gemm' (the implicit GEMM of
- * conv2d.wgsl / conv2d_wgrad.wgsl).
+ * The algorithm a convolution pass runs with: 'winograd-2x2' / 'winograd-4x4' (F(m x m, 3x3),
+ * conv2d-winograd.ts), 'matmul' (1x1 unpadded forward on the direct schedule, matmul.ts) or
+ * 'gemm' (the implicit GEMM of conv2d.wgsl / conv2d_wgrad.wgsl).
  */
-export function conv2dAlgorithm(xShape: Shape, wShape: Shape, opts: ConvOptions = {}, pass: ConvPass = 'forward', strategy?: ConvStrategy): 'winograd' | 'matmul' | 'gemm' {
+export function conv2dAlgorithm(xShape: Shape, wShape: Shape, opts: ConvOptions = {}, pass: ConvPass = 'forward', strategy?: ConvStrategy): ConvAlgorithm {
   const g = conv2dGeometry(xShape, wShape, opts);
   const s = resolve(strategy);
   if (pass === 'forward' && pointwiseAsMatmul(g, s)) return 'matmul';
   const wino = winogradProblem(g, pass === 'gradInput');
-  return wino && winogradPays(wino, s === 'direct') ? 'winograd' : 'gemm';
+  const tile = wino && winogradTile(wino, s === 'direct');
+  return tile === 4 ? 'winograd-4x4' : tile === 2 ? 'winograd-2x2' : 'gemm';
 }
 
 /**
@@ -462,8 +468,9 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: Shape, o
   const dx = empty([g.N, g.Cin, g.H, g.W]);
   const s = resolve(strategy);
   const wino = winogradProblem(g, true);
-  if (wino && winogradPays(wino, s === 'direct')) {
-    winogradConv(dy, weight, dx, wino, winogradEpilogue({}));
+  const tile = wino && winogradTile(wino, s === 'direct');
+  if (wino && tile) {
+    winogradConv(dy, weight, dx, wino, winogradEpilogue({}), tile);
     return dx;
   }
   const Cig = g.Cin / g.groups;
@@ -517,9 +524,10 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts
   const s = resolve(strategy);
   const direct = s === 'direct';
   const wino = winogradProblem(g, false);
-  if (wino && winogradPays(wino, direct)) {
+  const wtile = wino && winogradTile(wino, direct);
+  if (wino && wtile) {
     const dw = empty([g.Cout, g.Cin, 3, 3]);
-    winogradGradWeight(x, dy, dw, wino);
+    winogradGradWeight(x, dy, dw, wino, wtile);
     return dw;
   }
   const Cig = g.Cin / g.groups;
