@@ -194,6 +194,18 @@ function applyKernel(a: ApplyArgs): Tensor {
   return out;
 }
 
+function checkResidual(op: string, residual: Tensor, x: Tensor): void {
+  checkFloat(op, residual);
+  if (residual.shape.join() !== x.shape.join()) {
+    throw new Error(`${op}: residual ${shapeString(residual.shape)} must have the input's shape ${shapeString(x.shape)}`);
+  }
+}
+
+/** The gradient before a fused ReLU: g where the op's output `out` is positive, else 0. */
+function reluGrad(g: Tensor, out: Tensor): Tensor {
+  return binaryMap('relu', 'select(0.0, x, y > 0.0)', g, out);
+}
+
 /** Per-channel sums (dy, dy * x) over N, H, W: [2, C]. No autograd. */
 function channelSums(dy: Tensor, x: Tensor): Tensor {
   const { c } = dims(x);
@@ -238,12 +250,7 @@ export function batchnorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   if (x.size === 0) throw new Error(`${op}: empty input ${shapeString(x.shape)}`);
   const { residual } = options;
   const relu = options.relu === true;
-  if (residual) {
-    checkFloat(op, residual);
-    if (residual.shape.join() !== x.shape.join()) {
-      throw new Error(`${op}: residual ${shapeString(residual.shape)} must have the input's shape ${shapeString(x.shape)}`);
-    }
-  }
+  if (residual) checkResidual(op, residual, x);
 
   // stats [4, C] = (mean, invstd, w * invstd, b): batch or running statistics.
   const stats = empty([4, c]);
@@ -268,7 +275,7 @@ export function batchnorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
     // kernels (`mask` = the output); otherwise masked dy is materialized (the residual's gradient).
     const fuseMask = relu && training && !(residual && needs[3]);
     const mask = fuseMask ? os! : null;
-    const dy = relu && !fuseMask ? binaryMap('relu', 'select(0.0, x, y > 0.0)', g!, os!) : g!;
+    const dy = relu && !fuseMask ? reluGrad(g!, os!) : g!;
     const dResidual = residual && needs[3] ? (relu ? dy : binaryMap('copy', 'x', g!, g!)) : null;
     let dx: Tensor | null = null;
     const dw = needs[1] || needs[2] || training ? empty([c]) : null;
@@ -326,12 +333,7 @@ export function scaleShift(x: Tensor, scale: Tensor, shift: Tensor, options: Sca
   checkChannelVector(op, scale, c, 'scale', x);
   checkChannelVector(op, shift, c, 'shift', x);
   const residual = options.residual;
-  if (residual) {
-    checkFloat(op, residual);
-    if (residual.shape.join() !== x.shape.join()) {
-      throw new Error(`${op}: residual ${shapeString(residual.shape)} must have the input's shape ${shapeString(x.shape)}`);
-    }
-  }
+  if (residual) checkResidual(op, residual, x);
   const relu = options.relu === true;
   const out = applyKernel({ x, P: scale, Q: shift, oS: 0, oT: 0, ...(residual ? { residual } : {}), relu });
   const inputs = residual ? [x, scale, shift, residual] : [x, scale, shift];
@@ -339,7 +341,7 @@ export function scaleShift(x: Tensor, scale: Tensor, shift: Tensor, options: Sca
   record(op, inputs, [out], ([g], needs) => {
     const [xs, sc, os] = saved.map(revive);
     // gm = dL/d(pre-ReLU value)
-    const gm = relu ? binaryMap('relu', 'select(0.0, x, y > 0.0)', g!, os) : g!;
+    const gm = relu ? reluGrad(g!, os) : g!;
     const dx = needs[0] ? applyKernel({ x: gm, P: sc, oS: 0 }) : null;
     let dScale: Tensor | null = null;
     let dShift: Tensor | null = null;

@@ -11,9 +11,8 @@ import { type Tensor, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
 import { matmulRaw } from './matmul.js';
 import { sum } from './reduce.js';
-import { add } from './arithmetic.js';
 import { checkFloat } from './checks.js';
-import { conv2d, type ConvOptions } from './conv2d.js';
+import { conv2d, conv2dPointwiseRaw, type ConvOptions } from './conv2d.js';
 
 const one = (v: number | readonly [number, number] | undefined, d: number) => (v === undefined ? d : typeof v === 'number' ? v : v[0] === v[1] ? v[0] : NaN);
 
@@ -32,20 +31,7 @@ export function conv2dPointwise(x: Tensor, weight: Tensor, bias?: Tensor | null)
   const [N, C, H, W] = x.shape;
   const Cout = weight.shape[0];
   if (bias && (bias.rank !== 1 || bias.shape[0] !== Cout)) throw new Error(`conv2d: bias ${shapeString(bias.shape)} does not match ${Cout} output channels`);
-  const w2 = weight.view([Cout, C]);
-  const x3 = x.view([N, C, H * W]);
-  const y3 = matmulRaw(w2, x3);
-  x3.dispose();
-  w2.dispose();
-  let out = y3.view([N, Cout, H, W]);
-  y3.dispose();
-  if (bias) {
-    const b4 = bias.view([1, Cout, 1, 1]);
-    const withBias = add(out, b4);
-    b4.dispose();
-    out.dispose();
-    out = withBias;
-  }
+  const out = conv2dPointwiseRaw(x, weight, bias); // the bias rides in the matmul's epilogue
   const inputs = bias ? [x, weight, bias] : [x, weight];
   record('conv2d', inputs, [out], ([dy], needs) => {
     const dy3 = dy!.view([N, Cout, H * W]);

@@ -31,16 +31,12 @@ import tileSource from '../../../shaders/conv2d_wino_tile.wgsl';
 import epilogueSource from '../../../shaders/conv2d_epilogue.wgsl';
 import { runtime } from '../runtime.js';
 import { Uniforms } from '../uniforms.js';
+import type { Defines } from '../pipelines.js';
 import { empty, type Tensor } from '../tensor.js';
 import { matmulRaw } from './matmul.js';
 import { winogradMatrices, twoSidedCode, eachCell, type WinogradM } from './winograd-transforms.js';
 
 export type { WinogradM } from './winograd-transforms.js';
-
-// Shared WGSL fragments prepended: tile addressing, and the convolution epilogue.
-const inputSource = tileSource + inputKernel;
-const doutSource = tileSource + doutKernel;
-const outputSource = tileSource + epilogueSource + outputKernel;
 
 /** 'auto': where it is measured to pay (see `winogradTile`); 'always' / 'never': forced (tests, benchmarks). */
 export type WinogradMode = 'auto' | 'always' | 'never';
@@ -79,7 +75,7 @@ export interface WinogradEpilogue {
 }
 
 /** Output tiles of the problem with m x m outputs each. */
-export function winogradTiles(p: Pick<WinogradProblem, 'N' | 'OH' | 'OW'>, m: WinogradM = 2): number {
+function winogradTiles(p: Pick<WinogradProblem, 'N' | 'OH' | 'OW'>, m: WinogradM = 2): number {
   return p.N * Math.ceil(p.OH / m) * Math.ceil(p.OW / m);
 }
 
@@ -124,7 +120,7 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
   const rt = runtime();
   const { TH, TW, P, PS, T2 } = tiling(p, m);
   const U = empty([T2, p.R, p.C]);
-  rt.dispatch({ name: 'conv2d_wino_weight', source: weightSource, defines: { M: m, FLIP: p.flip, ...code(m).weight(p.flip) } }, {
+  rt.dispatch(kernel('weight', m, { FLIP: p.flip }), {
     uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
     buffers: [weight.buffer, U.buffer],
     workgroups: rt.grid(Math.ceil((p.R * p.C) / 256)),
@@ -133,7 +129,7 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
   const M = matmulRaw(U, V);
   U.dispose(); // the pool reuses them only for work recorded after the product
   V.dispose();
-  rt.dispatch({ name: 'conv2d_wino_output', source: outputSource, defines: { M: m, ...code(m).output } }, {
+  rt.dispatch(kernel('output', m), {
     uniforms: new Uniforms().u32(p.R).u32(P).u32(p.OH).u32(p.OW).u32(TH).u32(TW).u32(epi.bits).u32(PS),
     buffers: [M.buffer, out.buffer, epi.bias.buffer, epi.scale.buffer, epi.shift.buffer, epi.residual.buffer],
     workgroups: rt.grid(Math.ceil((p.R * PS) / 256)),
@@ -150,7 +146,7 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
   const { TH, TW, P, PS, T2 } = tiling(p, m);
   const Vt = inputTransform(x, p, m, true);
   const dM = empty([T2, p.R, PS]);
-  rt.dispatch({ name: 'conv2d_wino_dout', source: doutSource, defines: { M: m, ...code(m).dout } }, {
+  rt.dispatch(kernel('dout', m), {
     uniforms: new Uniforms().u32(p.R).u32(P).u32(p.OH).u32(p.OW).u32(TH).u32(TW).u32(PS).u32(0),
     buffers: [dy.buffer, dM.buffer],
     workgroups: rt.grid(Math.ceil((p.R * PS) / 256)),
@@ -158,7 +154,7 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
   const dU = matmulRaw(dM, Vt);
   dM.dispose();
   Vt.dispose();
-  rt.dispatch({ name: 'conv2d_wino_dweight', source: dweightSource, defines: { M: m, ...code(m).dweight } }, {
+  rt.dispatch(kernel('dweight', m), {
     uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
     buffers: [dU.buffer, dW.buffer],
     workgroups: rt.grid(Math.ceil((p.R * p.C) / 256)),
@@ -186,7 +182,7 @@ function inputTransform(src: Tensor, p: WinogradProblem, m: WinogradM, transpose
   const rt = runtime();
   const { TH, TW, P, PS, T2 } = tiling(p, m);
   const V = empty(transposed ? [T2, PS, p.C] : [T2, p.C, PS]);
-  rt.dispatch({ name: 'conv2d_wino_input', source: inputSource, defines: { M: m, PMAJOR: transposed, ...code(m).input } }, {
+  rt.dispatch(kernel('input', m, { PMAJOR: transposed }), {
     uniforms: new Uniforms().u32(p.C).u32(P).u32(p.H).u32(p.W).u32(TH).u32(TW).i32(p.padH).i32(p.padW).u32(PS).u32(0).u32(0).u32(0),
     buffers: [src.buffer, V.buffer],
     workgroups: rt.grid(Math.ceil((p.C * PS) / 256)),
@@ -194,57 +190,68 @@ function inputTransform(src: Tensor, p: WinogradProblem, m: WinogradM, transpose
   return V;
 }
 
-/** LOADS / TRANSFORM / STORES of one kernel. */
-interface KernelCode { LOADS: string; TRANSFORM: string; STORES: string }
+type Pass = 'input' | 'weight' | 'output' | 'dout' | 'dweight';
 
-interface TileCode {
-  input: KernelCode;
-  weight: (flip: boolean) => KernelCode;
-  output: KernelCode;
-  dout: KernelCode;
-  dweight: KernelCode;
-}
+/** The WGSL templates of the passes, with their shared fragments prepended. */
+const TEMPLATES: Record<Pass, string> = {
+  input: tileSource + inputKernel,
+  weight: weightSource,
+  output: tileSource + epilogueSource + outputKernel,
+  dout: tileSource + doutKernel,
+  dweight: dweightSource,
+};
 
-const codeCache = new Map<WinogradM, TileCode>();
+const sources = new Map<string, string>();
 
 /**
- * The generated straight-line WGSL of each kernel for m x m tiles (names: d/g/mv/dy/du for the
+ * The kernel of one pass for m x m tiles: its template with the generated LOADS / TRANSFORM /
+ * STORES written in once per (pass, m, flip), so that a dispatch's pipeline key stays short.
+ */
+function kernel(pass: Pass, m: WinogradM, defines: { FLIP?: boolean; PMAJOR?: boolean } = {}): { name: string; source: string; defines: Defines } {
+  const flip = pass === 'weight' && defines.FLIP === true;
+  const name = `conv2d_wino_${pass}_${m}x${m}${flip ? '_flip' : ''}`;
+  let source = sources.get(name);
+  if (source === undefined) {
+    const c = generatedCode(pass, m, flip);
+    source = TEMPLATES[pass].replace('${LOADS}', c.LOADS).replace('${TRANSFORM}', c.TRANSFORM).replace('${STORES}', c.STORES);
+    sources.set(name, source);
+  }
+  return { name, source, defines: { M: m, ...defines } };
+}
+
+/**
+ * The generated straight-line WGSL of one pass for m x m tiles (names: d/g/mv/dy/du for the
  * loaded tile, v/u/y/dm/dg for the transformed one; k = t·i + j indexes the t² products).
  */
-function code(m: WinogradM): TileCode {
-  const cached = codeCache.get(m);
-  if (cached) return cached;
+function generatedCode(pass: Pass, m: WinogradM, flip: boolean): { LOADS: string; TRANSFORM: string; STORES: string } {
   const t = m + 2;
   const f = winogradMatrices(m);
   const k = (i: number, j: number) => `${t * i + j}u`;
-  const weight = (flip: boolean): KernelCode => ({
-    LOADS: eachCell(3, 3, (a, b) => `let g_${a}_${b} = w[base + ${flip ? 8 - (3 * a + b) : 3 * a + b}u];`),
-    TRANSFORM: twoSidedCode(f.G, f.G, (a, b) => `g_${a}_${b}`, 'u'),
-    STORES: eachCell(t, t, (i, j) => `U[${k(i, j)} * plane + i] = u_${i}_${j};`),
-  });
-  const tc: TileCode = {
-    input: {
+  switch (pass) {
+    case 'input': return {
       LOADS: eachCell(t, t, (r, c) => `let d_${r}_${c} = at(base, y0 + ${r}, x0 + ${c}, valid);`),
       TRANSFORM: twoSidedCode(f.BT, f.BT, (r, c) => `d_${r}_${c}`, 'v'),
       STORES: eachCell(t, t, (i, j) => `V[${k(i, j)} * plane + i] = v_${i}_${j};`),
-    },
-    weight,
-    output: {
+    };
+    case 'weight': return {
+      LOADS: eachCell(3, 3, (a, b) => `let g_${a}_${b} = w[base + ${flip ? 8 - (3 * a + b) : 3 * a + b}u];`),
+      TRANSFORM: twoSidedCode(f.G, f.G, (a, b) => `g_${a}_${b}`, 'u'),
+      STORES: eachCell(t, t, (i, j) => `U[${k(i, j)} * plane + i] = u_${i}_${j};`),
+    };
+    case 'output': return {
       LOADS: eachCell(t, t, (i, j) => `let mv_${i}_${j} = m[${k(i, j)} * plane + i];`),
       TRANSFORM: twoSidedCode(f.AT, f.AT, (i, j) => `mv_${i}_${j}`, 'y'),
       STORES: eachCell(m, m, (i, j) => `store(r, oy + ${i}u, ox + ${j}u, imgBase, y_${i}_${j});`),
-    },
-    dout: {
+    };
+    case 'dout': return {
       LOADS: eachCell(m, m, (i, j) => `let dy_${i}_${j} = at(base, oy + ${i}u, ox + ${j}u, valid);`),
       TRANSFORM: twoSidedCode(f.A, f.A, (i, j) => `dy_${i}_${j}`, 'dm'),
       STORES: eachCell(t, t, (i, j) => `dM[${k(i, j)} * plane + i] = dm_${i}_${j};`),
-    },
-    dweight: {
+    };
+    case 'dweight': return {
       LOADS: eachCell(t, t, (i, j) => `let du_${i}_${j} = dU[${k(i, j)} * plane + i];`),
       TRANSFORM: twoSidedCode(f.GT, f.GT, (i, j) => `du_${i}_${j}`, 'dg'),
       STORES: eachCell(3, 3, (a, b) => `dW[o + ${3 * a + b}u] = dg_${a}_${b};`),
-    },
-  };
-  codeCache.set(m, tc);
-  return tc;
+    };
+  }
 }

@@ -383,6 +383,18 @@ function pointwiseAsMatmul(g: Conv2dGeometry, s: 'tiled' | 'direct'): boolean {
   return s === 'direct' && g.KH === 1 && g.KW === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
 }
 
+/**
+ * A 1x1 unpadded ungrouped convolution (any stride) as the matmul kernel with the fused
+ * epilogue, without autograd, on any schedule: x [N, Cin, H, W], weight [Cout, Cin, 1, 1].
+ */
+export function conv2dPointwiseRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOptions = {}, epilogue: ConvEpilogue = {}): Tensor {
+  const g = conv2dGeometry(x.shape, weight.shape, opts);
+  if (g.KH !== 1 || g.KW !== 1 || g.ph !== 0 || g.pw !== 0 || g.groups !== 1) {
+    throw new Error(`conv2d (pointwise): weight ${shapeString(weight.shape)} with ${JSON.stringify(opts)} is not a 1x1 unpadded ungrouped convolution`);
+  }
+  return pointwiseForward(x, weight, g, { bias, ...epilogue });
+}
+
 function pointwiseForward(x: Tensor, weight: Tensor, g: Conv2dGeometry, epi: Epi): Tensor {
   const P = g.OH * g.OW;
   const src = g.sh === 1 && g.sw === 1 ? x : subsample(x, g);
