@@ -6,7 +6,8 @@
 // (src/engine/ops/winograd-transforms.ts). conv2d_wino_tile.wgsl is prepended to this source.
 // One thread per (c, p), p fastest: the stores of a wave are contiguous runs. Rows of V are
 // PS >= P long (P rounded up to 4, for the matmul's vec4 path); columns p >= P get zeros.
-// PMAJOR (for the weight gradient, whose product reads V transposed): V[k, p, c] instead,
+// PMAJOR (for the weight gradient, whose product reads V transposed, and the tile-major
+// forward product): V[k, p, c] instead,
 // with c fastest across threads; the store index is the thread index in both layouts.
 
 struct Params {

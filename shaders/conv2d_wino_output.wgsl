@@ -4,7 +4,7 @@
 // the outputs that fall inside the image. LOADS, TRANSFORM and STORES are straight-line code
 // generated from Aᵀ (src/engine/ops/winograd-transforms.ts). conv2d_wino_tile.wgsl and
 // conv2d_epilogue.wgsl are prepended to this source. Rows of m are PS >= P long (the padding
-// columns are skipped).
+// columns are skipped). TRANSPOSED: m[k, p, r] instead (the tile-major product).
 
 struct Params {
   R: u32, P: u32, OH: u32, OW: u32,
@@ -34,8 +34,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let i = (wid.x + wid.y * nwg.x) * 256u + li;
   let plane = params.R * params.PS;
   if (i >= plane) { return; }
+#if ${TRANSPOSED}
+  let p = i / params.R;
+  let r = i - p * params.R;
+#else
   let r = i / params.PS;
   let p = i - r * params.PS;
+#endif
   if (p >= params.P) { return; }
   let tile = tileOf(p, params.TH, params.TW);
   let imgBase = (tile.n * params.R + r) * params.OH * params.OW;

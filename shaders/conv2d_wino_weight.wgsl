@@ -4,6 +4,7 @@
 // Forward: r = output channel, c = input channel, g = w[r, c] (base = i · 9).
 // FLIP (input gradient, a convolution of dy with the flipped, transposed kernel):
 // r = input channel, c = output channel, g[a, b] = w[c, r, 2 - a, 2 - b] (the loads read 8 - tap).
+// TRANSPOSED: U[k, c, r] instead (the tile-major product, see conv2d-winograd.ts).
 
 struct Params { R: u32, Ccols: u32, pad0: u32, pad1: u32 }
 
@@ -16,12 +17,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let i = (wid.x + wid.y * nwg.x) * 256u + li;
   let plane = params.R * params.Ccols;
   if (i >= plane) { return; }
-#if ${FLIP}
+#if ${TRANSPOSED}
+  let c = i / params.R;
+  let r = i - c * params.R;
+#else
   let r = i / params.Ccols;
   let c = i - r * params.Ccols;
+#endif
+#if ${FLIP}
   let base = (c * params.R + r) * 9u;
 #else
-  let base = i * 9u;
+  let base = (r * params.Ccols + c) * 9u;
 #endif
   ${LOADS}
   ${TRANSFORM}

@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, conv2dAlgorithm, setConv2dWinograd, type ConvOptions, type ConvPass, type WinogradM,
+  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, conv2dAlgorithm, setConv2dWinograd, setConv2dWinogradLayout, type ConvOptions, type ConvPass, type WinogradM, type WinogradLayout,
 } from '../../src/index.js';
 import { randn, assertClose } from '../helpers.js';
 import { type ConvCase, geom, convForward, convGradInput, convGradWeight } from './reference.js';
@@ -29,15 +29,19 @@ function tol(expected: ArrayLike<number>): { atol: number; rtol: number } {
   return { atol: 1e-5 * loose * Math.max(m, 1e-3), rtol: 1e-4 * loose };
 }
 
-/** Runs `body` with Winograd forced at every tile size. */
+/** Runs `body` with Winograd forced at every tile size, in both product layouts. */
 async function eachTile(body: (m: WinogradM) => Promise<void>): Promise<void> {
   for (const m of [2, 4] as WinogradM[]) {
-    tile = m;
-    setConv2dWinograd('always', m);
-    try {
-      await body(m);
-    } finally {
-      setConv2dWinograd('always');
+    for (const layout of ['channel-major', 'tile-major'] as WinogradLayout[]) {
+      tile = m;
+      setConv2dWinograd('always', m);
+      setConv2dWinogradLayout(layout);
+      try {
+        await body(m);
+      } finally {
+        setConv2dWinograd('always');
+        setConv2dWinogradLayout('auto');
+      }
     }
   }
 }
