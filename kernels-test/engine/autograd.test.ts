@@ -53,25 +53,28 @@ test('noGrad records nothing', () => {
   assert.is(tapeLength(), 0);
 });
 
-test('SGD with momentum and weight decay matches PyTorch semantics (CPU reference)', async () => {
-  const p0 = [0.5, -1, 2];
-  const grads = [[0.1, 0.2, -0.3], [0.05, -0.1, 0.2], [-0.2, 0.1, 0.0]];
+test('SGD with momentum and weight decay matches PyTorch semantics (CPU reference), scalar and vec4 kernels', async () => {
   const [lr, mom, wd] = [0.1, 0.9, 0.01];
-  const p = parameter(p0, [3]);
-  const opt = new SGD([{ params: [p], lr, momentum: mom, weightDecay: wd }]);
-  const ref = [...p0];
-  const v = [0, 0, 0];
-  grads.forEach((g, step) => {
-    p.grad = tensor(g, [3]);
-    opt.step();
-    opt.zeroGrad();
-    for (let i = 0; i < 3; i++) {
-      const d = g[i] + wd * ref[i];
-      v[i] = step === 0 ? d : mom * v[i] + d;
-      ref[i] -= lr * v[i];
-    }
-  });
-  assertClose(await p.toArray(), ref, { atol: 1e-6, rtol: 1e-6 }, 'parameters after 3 steps');
+  // sizes that are not multiples of 4 take the scalar kernel, the others the vec4 one
+  for (const [si, n] of [3, 8, 1030, 1028].entries()) {
+    const p0 = randn(n, 70 + si);
+    const grads = [0, 1, 2].map((k) => randn(n, 80 + 3 * si + k));
+    const p = parameter(p0, [n]);
+    const opt = new SGD([{ params: [p], lr, momentum: mom, weightDecay: wd }]);
+    const ref = [...p0];
+    const v = new Array<number>(n).fill(0);
+    grads.forEach((g, step) => {
+      p.grad = tensor(g, [n]);
+      opt.step();
+      opt.zeroGrad();
+      for (let i = 0; i < n; i++) {
+        const d = g[i] + wd * ref[i];
+        v[i] = step === 0 ? d : mom * v[i] + d;
+        ref[i] -= lr * v[i];
+      }
+    });
+    assertClose(await p.toArray(), ref, { atol: 1e-6, rtol: 1e-5 }, `${n} parameters after 3 steps`);
+  }
 });
 
 test('parameter groups use their own lr and decay', async () => {

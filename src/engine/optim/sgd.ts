@@ -55,8 +55,10 @@ export class SGD {
         const v = this.velocity.get(p)!;
         const first = !this.started.has(p);
         this.started.add(p);
-        const u = new Uniforms().u32(p.size).u32(first ? 1 : 0).f32(g.lr).f32(g.momentum).f32(g.weightDecay).u32(0).u32(0).u32(0);
-        rt.dispatch({ name: 'sgd', source: sgdSource }, { uniforms: u, buffers: [p.grad.buffer, p.buffer, v.buffer], workgroups: rt.grid(Math.ceil(p.size / 256)) });
+        const vec4 = p.size % 4 === 0;
+        const n = vec4 ? p.size / 4 : p.size;
+        const u = new Uniforms().u32(n).u32(first ? 1 : 0).f32(g.lr).f32(g.momentum).f32(g.weightDecay).u32(0).u32(0).u32(0);
+        rt.dispatch({ name: 'sgd', source: sgdSource, defines: { VEC4: vec4 } }, { uniforms: u, buffers: [p.grad.buffer, p.buffer, v.buffer], workgroups: rt.grid(Math.ceil(n / 256)) });
       }
     }
   }
