@@ -7,6 +7,7 @@
 //   node bench/resnet.js --quick                           small cases only (fast on CPU Vulkan)
 //   node bench/resnet.js --no-tfjs                         without the TensorFlow.js comparison
 //   node bench/resnet.js --winograd never                  3x3 convolutions without Winograd (auto|always|never)
+//   node bench/resnet.js --by-shape ...                    the breakdown per kernel and problem shape (top 40)
 //
 // Where the devDependencies @tensorflow/tfjs-core and @tensorflow/tfjs-backend-webgpu are
 // installed, every case also runs in TensorFlow.js's WebGPU backend on the same adapter
@@ -22,7 +23,7 @@ const { values: flags } = parseArgs({
     model: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' },
     mode: { type: 'string' }, steps: { type: 'string' }, width: { type: 'string' },
     quick: { type: 'boolean' }, breakdown: { type: 'boolean' }, 'no-tfjs': { type: 'boolean' },
-    winograd: { type: 'string' },
+    winograd: { type: 'string' }, 'by-shape': { type: 'boolean' },
   },
 });
 
@@ -100,7 +101,7 @@ async function runCase(c) {
   };
   let breakdown = null;
   if (c.mode === 'train' || flags.breakdown) {
-    rt.profiler.start();
+    rt.profiler.start({ byShape: flags['by-shape'] });
     step();
     breakdown = await rt.profiler.stop(rt);
   }
@@ -126,7 +127,7 @@ for (const c of cases()) {
   rows.push(result);
   if (breakdown) {
     const total = breakdown.reduce((s, k) => s + (Number.isFinite(k.ms) ? k.ms : 0), 0);
-    for (const k of breakdown.slice(0, 12)) {
+    for (const k of breakdown.slice(0, flags['by-shape'] ? 40 : 12)) {
       console.log(JSON.stringify({ name: `${result.name}/kernel`, kernel: k.kernel, dispatches: k.dispatches, gpu_ms: Number(k.ms.toFixed(2)), share_pct: Number(((100 * k.ms) / total).toFixed(1)) }));
     }
   }

@@ -215,6 +215,26 @@ async function kernelsOf(fn: () => Tensor): Promise<string[]> {
   return times.map((t) => t.kernel);
 }
 
+test('the profiler groups by problem shape when asked (matmul b, M x N x K)', async () => {
+  const rt = runtime();
+  const a = tensor(randn(2 * 4 * 3, 7), [2, 4, 3]);
+  const b = tensor(randn(2 * 3 * 8, 8), [2, 3, 8]);
+  const c = tensor(randn(5 * 3, 9), [5, 3]);
+  const wide = b.view([3, 16]);
+  await rt.sync();
+  rt.profiler.start({ byShape: true });
+  const outs = [matmulRaw(a, b, false, false, undefined, { fold: false }), matmulRaw(a, b, false, false, undefined, { fold: false }), matmulRaw(c, wide)];
+  const times = await rt.profiler.stop(rt);
+  const counts = new Map(times.map((t) => [t.kernel, t.dispatches]));
+  assert.equal(counts.get('matmul_vec4-8x16 b2 4x8x3') ?? counts.get('matmul_vec4-4x8 b2 4x8x3'), 2, `two batched 4x8x3 products: ${[...counts.keys()]}`);
+  assert.ok([...counts.keys()].some((k) => k.endsWith(' b1 5x16x3')), `one 5x16x3 product: ${[...counts.keys()]}`);
+  rt.profiler.start();
+  outs.push(matmulRaw(c, wide));
+  const plain = await rt.profiler.stop(rt);
+  assert.ok(plain.every((t) => !t.kernel.includes(' ')), 'without byShape: kernel names only');
+  for (const t of [a, b, c, wide, ...outs]) t.dispose();
+});
+
 test('launch-time choice: vec4 when B is read along N, B staged when transposed and M >= 32, block by cost', async () => {
   const cases: Array<[number, number, number, boolean, boolean, string[]]> = [
     [64, 256, 64, false, false, ['matmul_vec4-8x16']],

@@ -29,10 +29,21 @@ export class Profiler {
 
   constructor(private gpu: GpuContext) {}
 
-  /** Starts collecting (clears earlier figures). */
-  start(): void {
+  private byShape = false;
+
+  /**
+   * Starts collecting (clears earlier figures); `byShape` keeps one entry per kernel and
+   * problem shape (`matmul_vec4-8x16 b36 64x512x64`) instead of one per kernel.
+   */
+  start(options: { byShape?: boolean } = {}): void {
     this.enabled = true;
+    this.byShape = options.byShape ?? false;
     this.totals.clear();
+  }
+
+  /** The entry a dispatch counts under: the kernel name, with its shape when grouping by shape. */
+  label(kernel: string, shape?: () => string): string {
+    return this.enabled && this.byShape && shape ? `${kernel} ${shape()}` : kernel;
   }
 
   timestampWrites(label: string): GPUComputePassTimestampWrites | undefined {

@@ -23,6 +23,11 @@ export interface DispatchArgs {
   buffers: GPUBuffer[];
   /** Workgroup counts; see `Runtime.grid` for 1-D sizes above the per-dimension limit. */
   workgroups: [number, number?, number?];
+  /**
+   * The problem's shape for the profiler (e.g. `b36 64x512x64`), which groups by it beside the
+   * kernel name when started with `byShape`; only called while profiling.
+   */
+  shape?: () => string;
 }
 
 export class Runtime {
@@ -108,12 +113,13 @@ export class Runtime {
     });
     // Labelled so that a validation error names the kernel.
     const bindGroup = this.device.createBindGroup({ label: kernel.name, layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.computePass(kernel.name);
+    const label = this.profiler.label(kernel.name, args.shape);
+    const pass = this.computePass(label);
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y = 1, z = 1] = args.workgroups;
     pass.dispatchWorkgroups(x, y, z);
-    this.profiler.afterDispatch(this, kernel.name);
+    this.profiler.afterDispatch(this, label);
     this.dispatches++;
     this.kernelsInBatch.add(kernel.name);
   }

@@ -155,6 +155,7 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
     uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
     buffers: [weight.buffer, U.buffer],
     workgroups: rt.grid(Math.ceil((p.R * p.C) / 256)),
+    shape: () => problemShape(p),
   });
   const V = inputTransform(src, p, m, transposed);
   const M = transposed ? matmulRaw(V, U) : matmulRaw(U, V);
@@ -164,6 +165,7 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
     uniforms: new Uniforms().u32(p.R).u32(P).u32(p.OH).u32(p.OW).u32(TH).u32(TW).u32(epi.bits).u32(PS),
     buffers: [M.buffer, out.buffer, epi.bias.buffer, epi.scale.buffer, epi.shift.buffer, epi.residual.buffer],
     workgroups: rt.grid(Math.ceil((p.R * PS) / 256)),
+    shape: () => problemShape(p),
   });
   M.dispose();
 }
@@ -181,6 +183,7 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
     uniforms: new Uniforms().u32(p.R).u32(P).u32(p.OH).u32(p.OW).u32(TH).u32(TW).u32(PS).u32(0),
     buffers: [dy.buffer, dM.buffer],
     workgroups: rt.grid(Math.ceil((p.R * PS) / 256)),
+    shape: () => problemShape(p),
   });
   const dU = matmulRaw(dM, Vt);
   dM.dispose();
@@ -189,8 +192,14 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
     uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
     buffers: [dU.buffer, dW.buffer],
     workgroups: rt.grid(Math.ceil((p.R * p.C) / 256)),
+    shape: () => problemShape(p),
   });
   dU.dispose();
+}
+
+/** The problem's shape for the profiler: input [N, C, H, W] → R channels. */
+function problemShape(p: WinogradProblem): string {
+  return `${p.N}x${p.C}x${p.H}x${p.W}→${p.R}`;
 }
 
 /**
@@ -217,6 +226,7 @@ function inputTransform(src: Tensor, p: WinogradProblem, m: WinogradM, transpose
     uniforms: new Uniforms().u32(p.C).u32(P).u32(p.H).u32(p.W).u32(TH).u32(TW).i32(p.padH).i32(p.padW).u32(PS).u32(0).u32(0).u32(0),
     buffers: [src.buffer, V.buffer],
     workgroups: rt.grid(Math.ceil((p.C * PS) / 256)),
+    shape: () => problemShape(p),
   });
   return V;
 }

@@ -283,7 +283,8 @@ function runGemm(name: string, d: GemmDesc, src: Tensor, weight: Tensor, out: Te
   const { rowsPerWg, colsPerWg } = tileDims(direct, tile);
   const workgroups: [number, number, number] = [Math.ceil(d.NCOL / colsPerWg), Math.ceil(d.M / rowsPerWg), d.groups];
   checkGrid(name, workgroups);
-  rt.dispatch({ name, source: convSource, defines }, { uniforms: gemmUniforms(d, bits), buffers, workgroups });
+  const shape = () => `${d.M}x${d.NCOL}x${d.KCH}·${d.TH}x${d.TW}${d.strideH > 1 || d.strideW > 1 ? ` s${d.strideH}` : ''}${d.groups > 1 ? ` g${d.groups}` : ''}`;
+  rt.dispatch({ name, source: convSource, defines }, { uniforms: gemmUniforms(d, bits), buffers, workgroups, shape });
 }
 
 /** The epilogue bits of conv2d.wgsl (and conv2d_wino_output.wgsl). */
@@ -574,7 +575,7 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts
   checkGrid('conv2d_wgrad', workgroups);
   rt.dispatch(
     { name: 'conv2d_wgrad', source: wgradSource, defines: { TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, KLOOP: unrollTiles() ? 'TK' : 'params.tk' } },
-    { uniforms: u, buffers: [x.buffer, dy.buffer, part.buffer], workgroups },
+    { uniforms: u, buffers: [x.buffer, dy.buffer, part.buffer], workgroups, shape: () => `${M}x${NCOL}x${RTOT} ${g.KH}x${g.KW}${g.sh > 1 ? ` s${g.sh}` : ''} split ${splits}` },
   );
   if (splits > 1) {
     rt.dispatch(

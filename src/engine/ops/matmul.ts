@@ -188,7 +188,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
   }
   rt.dispatch(
     { name: `matmul_${variant}`, source: matmulSource, defines: { VEC4: vec4, RT8: rows === 8, CV4: cv === 4, BIAS: !!bias, EPI: !!epi } },
-    { uniforms: u, buffers, workgroups },
+    { uniforms: u, buffers, workgroups, shape: () => `b${batches} ${M}x${N}x${d.K}` },
   );
   staged?.dispose(); // the pool reuses it only for work recorded after this product
   return out;
