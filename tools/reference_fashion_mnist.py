@@ -24,6 +24,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from torch_resnet import MultiGrain
+
 ROOT = '/usr/share/datasets/fashion-mnist/'
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -81,42 +83,13 @@ def augment(x, a):
     return F.grid_sample(x, grid, mode='bilinear', align_corners=False)
 
 
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
-        return F.relu(y + (self.downsample(x) if self.downsample is not None else x))
-
-
-class Net(nn.Module):
-    """ResNet-18 trunk (torchvision layout and init) + GeM + linear classifier."""
-
-    def __init__(self, width, p):
-        super().__init__()
-        self.p = p
-        self.stem = nn.Sequential(nn.Conv2d(3, width, 7, 2, 3, bias=False), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
-        layers, cin = [], width
-        for k, cout in enumerate([width, 2 * width, 4 * width, 8 * width]):
-            layers += [Block(cin, cout, 1 if k == 0 else 2), Block(cout, cout, 1)]
-            cin = cout
-        self.layers = nn.Sequential(*layers)
-        self.fc = nn.Linear(cin, 10)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-
-    def forward(self, x):
-        f = self.layers(self.stem(x))
-        return self.fc(f.clamp(min=1e-6).pow(self.p).mean((2, 3)).pow(1 / self.p))
+def make_net(width, p):
+    """Our network with torchvision's conv init (kaiming normal, fan_out)."""
+    net = MultiGrain(width, p)
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+    return net
 
 
 def main():
@@ -126,7 +99,7 @@ def main():
     xtr, ytr = load('train')
     xte, yte = load('t10k')
     test = normalize(F.interpolate(xte, size=(a.size, a.size), mode='bilinear', antialias=True, align_corners=False))
-    net = Net(a.width, a.p)
+    net = make_net(a.width, a.p)
     lr = a.lr * a.batch / 512
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=a.wd)
     drops = [int(d) for d in a.drops.split(',') if d]
