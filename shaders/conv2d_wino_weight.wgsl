@@ -1,7 +1,7 @@
 // Winograd F(m x m, 3x3) weight transform (m = ${M}): U[k, r, c] = (G g Gᵀ)[k] for the 3x3
 // kernel g of GEMM row r and column c. LOADS, TRANSFORM and STORES are straight-line code
 // generated from G (src/engine/ops/winograd-transforms.ts).
-// Forward: r = output channel, c = input channel, g = w[r, c] (base = i · 9).
+// Forward: r = output channel, c = input channel, g = w[r, c] (base = (r · C + c) · 9).
 // FLIP (input gradient, a convolution of dy with the flipped, transposed kernel):
 // r = input channel, c = output channel, g[a, b] = w[c, r, 2 - a, 2 - b] (the loads read 8 - tap).
 // TRANSPOSED: U[k, c, r] instead (the tile-major product, see conv2d-winograd.ts).
