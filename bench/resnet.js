@@ -106,9 +106,11 @@ async function runCase(c) {
     breakdown = await rt.profiler.stop(rt);
   }
   for (const t of model.parameters()) t.dispose();
+  opt.dispose();
   x.dispose();
   labels.dispose();
-  rt.pool.releaseFree();
+  await rt.sync(); // released buffers become free at the next submission
+  rt.pool.releaseFree(); // so that the next case's peak is its own
   return { result, breakdown };
 }
 

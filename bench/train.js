@@ -80,6 +80,9 @@ async function runCase(c) {
   const full = Math.min(...fullTimes);
   await metrics.read();
   metrics.dispose();
+  for (const t of [...model.parameters(), beta, x, labels]) t.dispose();
+  opt.dispose();
+  betaOpt.dispose();
   return {
     name: `multigrain-${c.model}-w${c.width}-b${c.batch}-${c.size}`, model: c.model, batch: c.batch, size: c.size,
     images_per_s: Number(((1000 * c.batch) / full).toFixed(2)),

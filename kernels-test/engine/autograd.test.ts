@@ -77,6 +77,27 @@ test('SGD with momentum and weight decay matches PyTorch semantics (CPU referenc
   }
 });
 
+test('SGD.dispose frees the momentum buffers and refuses to step afterwards', async () => {
+  const rt = runtime();
+  const p = parameter(randn(4096, 91), [4096]);
+  await rt.sync();
+  const before = rt.pool.getStats().bytesInUse;
+  const opt = new SGD([{ params: [p], lr: 0.1, momentum: 0.9 }]);
+  assert.ok(rt.pool.getStats().bytesInUse >= before + 4096 * 4, 'the momentum buffer is allocated up front');
+  p.grad = tensor(randn(4096, 92), [4096]);
+  opt.step();
+  opt.zeroGrad();
+  assert.ok(opt.momentumBuffer(p), 'a velocity after a step');
+  opt.dispose();
+  assert.is(rt.pool.getStats().bytesInUse, before, 'back to the bytes in use before the optimizer');
+  assert.is(opt.momentumBuffer(p), undefined);
+  p.grad = tensor(randn(4096, 93), [4096]);
+  assert.throws(() => opt.step(), /step\(\) after dispose/);
+  p.grad.dispose();
+  p.grad = null;
+  p.dispose();
+});
+
 test('parameter groups use their own lr and decay', async () => {
   const a = parameter([1], [1]);
   const b = parameter([1], [1]);

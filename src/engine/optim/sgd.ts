@@ -28,6 +28,7 @@ export class SGD {
   private velocity = new Map<Tensor, Tensor>();
   /** Parameters whose buffer holds a velocity (PyTorch starts it at the first gradient). */
   private started = new Set<Tensor>();
+  private disposed = false;
 
   constructor(groups: ParamGroup[]) {
     this.groups = groups.map((g, i) => ({
@@ -47,6 +48,7 @@ export class SGD {
 
   /** Applies one update from each parameter's `.grad` (parameters without a grad are skipped). */
   step(): void {
+    if (this.disposed) throw new Error('SGD: step() after dispose() (the momentum buffers are gone; create a new optimizer)');
     const rt = runtime();
     for (const g of this.groups) {
       for (const p of g.params) {
@@ -81,6 +83,17 @@ export class SGD {
   /** The momentum buffer of a parameter, once a step has filled it. */
   momentumBuffer(p: Tensor): Tensor | undefined {
     return this.started.has(p) ? this.velocity.get(p) : undefined;
+  }
+
+  /**
+   * Frees the momentum buffers (as much GPU memory as the parameters); the parameters and their
+   * gradients are left alone. The optimizer cannot step afterwards.
+   */
+  dispose(): void {
+    for (const v of this.velocity.values()) v.dispose();
+    this.velocity.clear();
+    this.started.clear();
+    this.disposed = true;
   }
 
   /** Installs a momentum buffer (when resuming); the tensor is owned by the optimizer. */

@@ -108,6 +108,8 @@ export async function train(partial: Partial<TrainOptions>, log: (line: string) 
   } finally {
     await trainLoader.close();
     await valLoader.close();
+    state.opt.dispose();
+    state.betaOpt.dispose();
   }
   return { model: state.model, history: state.history, checkpoint: lastCheckpoint };
 }
