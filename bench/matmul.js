@@ -1,5 +1,6 @@
 // Matmul benchmark: square sizes, ResNet-50 (batch 8, 224x224) convolution GEMM shapes
-// (forward and the transposed products of backward), and per-dispatch overhead.
+// (forward and the transposed products of backward), the batched Winograd products of a
+// ResNet-18 b32@64 training step (`--filter wino`), and per-dispatch overhead.
 //
 // Usage: node tools/build.mjs && node bench/matmul.js [--quick] [--filter SUBSTR] [--variant NAME[,NAME...]]
 //   stdout: one JSON object per line {name, shape (MxNxK, batch first), trans (NN/TN/NT/TT), variant
@@ -64,6 +65,17 @@ for (const [name, cout, hw, k] of convs) {
   cases.push({ name: `${name} fwd, per image`, M: cout, N: n, K: k, batch: B8, aBatch: 1 });
   cases.push({ name: `${name} dX (A^T), per image`, M: k, N: n, K: cout, batch: B8, aBatch: 1, transA: true });
   cases.push({ name: `${name} dW (B^T), per image`, M: cout, N: k, K: n, batch: B8, transB: true });
+}
+// The batched products of the Winograd convolutions of a ResNet-18 training step at b32@64
+// (conv2d-winograd.ts; t² products per convolution): forward / input gradient channel-major
+// (layers 1-2) and tile-major (layers 3-4: 32 tiles), and the weight gradients' dM · Vᵀ.
+for (const [name, batch, M, N, K] of [
+  ['wino l1 F4 fwd', 36, 64, 512, 64], ['wino l2 F4 fwd', 36, 128, 128, 128],
+  ['wino l3 F4 fwd tile-major', 36, 32, 256, 256], ['wino l4 F2 fwd tile-major', 16, 32, 512, 512],
+  ['wino l1 F4 dW', 36, 64, 64, 512], ['wino l3 F4 dW', 36, 256, 256, 32], ['wino l4 F2 dW', 16, 512, 512, 32],
+]) {
+  if (quick && !name.startsWith('wino l1')) continue;
+  cases.push({ name, M, N, K, batch });
 }
 // fc: x[8, 2048] · W[1000, 2048]ᵀ; backward dX = dY · W, dW = dYᵀ · x.
 cases.push({ name: 'fc fwd (B^T)', M: 8, N: 1000, K: 2048, transB: true });
