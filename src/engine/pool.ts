@@ -117,7 +117,11 @@ export class BufferPool {
     }
   }
 
-  /** Destroys every free buffer and restarts the working-set and peak marks (e.g. between benchmark cases). */
+  /**
+   * Destroys every free buffer and restarts the working-set and peak marks (e.g. between
+   * benchmark cases). Buffers released since the last submission are not free yet (recorded work
+   * may still read them): `await runtime().sync()` first, or they count toward the next peak.
+   */
   releaseFree(): void {
     const keep = this.maxFreeBytes;
     this.maxFreeBytes = 0;
