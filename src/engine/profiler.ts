@@ -26,10 +26,9 @@ export class Profiler {
   private totals = new Map<string, KernelTime>();
   private pending: Promise<void>[] = [];
   private submitted: PendingRead[] = [];
+  private byShape = false;
 
   constructor(private gpu: GpuContext) {}
-
-  private byShape = false;
 
   /**
    * Starts collecting (clears earlier figures); `byShape` keeps one entry per kernel and
