@@ -10,3 +10,7 @@ export { ProgressBar } from './training/progress.js';
 export { stepLrFactor, polyLr, scaledLr } from './training/schedule.js';
 export { lineChartSvg, type Series } from './training/plot.js';
 export { listCheckpoints, resolveResume, checkpointName } from './training/checkpoints.js';
+export { symmetricEigen, type SymmetricEigen } from './whitening/eigen.js';
+export { fitPcaWhitening, applyPcaWhitening, EIGENVALUE_FLOOR, type PcaWhiteningFit } from './whitening/pca.js';
+export { whiten, applyWhitening, normalizedWithBias, type WhitenOptions, type WhitenResult } from './whitening/whiten.js';
+export { extractEmbeddings, type Embeddings, type EmbeddingKind, type ExtractOptions } from './retrieval/embeddings.js';

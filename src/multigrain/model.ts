@@ -124,8 +124,14 @@ export class MultiGrain extends Module {
   /** Pooled vector, with the constant-1 bias channel once whitened. */
   pooled(x: Tensor): Tensor {
     const f = this.features.features(x);
-    const e = this.pool.forward(f);
+    const e = this.poolFeatures(f);
     f.dispose();
+    return e;
+  }
+
+  /** The pooling stage on trunk feature maps [N, C, h, w]: GeM, plus the bias channel once whitened. */
+  poolFeatures(f: Tensor): Tensor {
+    const e = this.pool.forward(f);
     if (!this.whitening) return e;
     const ones = fullLike(slice(e, 1, 0, 1), 1);
     const withBias = concat([e, ones], 1);
@@ -136,7 +142,15 @@ export class MultiGrain extends Module {
 
   forward(x: Tensor): MultiGrainOutput {
     if (x.rank !== 4) throw new Error(`MultiGrain: input must be [N, 3, H, W], got ${shapeString(x.shape)}`);
-    const pooled = this.pooled(x);
+    const f = this.features.features(x);
+    const out = this.head(f);
+    f.dispose();
+    return out;
+  }
+
+  /** Everything after the trunk: pooling, (whitening,) normalization and classifier, from trunk feature maps. */
+  head(f: Tensor): MultiGrainOutput {
+    const pooled = this.poolFeatures(f);
     let embedding = pooled;
     if (this.whitening) {
       embedding = this.whitening.forward(pooled);

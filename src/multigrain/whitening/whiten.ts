@@ -1,0 +1,124 @@
+/**
+ * PCA whitening folded into a MultiGrain model (spec section 5), as the original's `whiten.py`:
+ * the pooled vectors of a whitening image set get a constant-1 bias channel, are l2-normalized,
+ * and PCA-whitened (mean m, projection P); the model gains the stage (l2n(x) - m) P and its
+ * classifier is rewritten to read the whitened vector: W' = [W | b] (Pᵀ)⁻¹, b' = m [W | b]ᵀ.
+ * Since (Pᵀ)⁻¹ = V diag(sqrt(eigenvalues)) no general inverse is needed. The whitened model's
+ * logits are the old logits divided by ||[e, 1]|| (+1e-6): every class ranking is unchanged.
+ */
+import type { DataLoader } from '../../data/index.js';
+import type { MultiGrain } from '../model.js';
+import { extractEmbeddings } from '../retrieval/embeddings.js';
+import { fitPcaWhitening, type PcaWhiteningFit } from './pca.js';
+
+/** Epsilon of the model's l2 normalization: x / (||x|| + 1e-6). */
+const L2N_EPS = 1e-6;
+
+export interface WhitenOptions {
+  /** Fit the PCA on the bias channel too (default true); false = the original's `--no-include-last`: PCA on the pooled dimensions only, the bias channel passes through (identity row and column, mean 0). */
+  includeBias?: boolean;
+  /** Images per forward pass (default 1; rect mode also ends a batch where the size changes). */
+  batchSize?: number;
+  /** Progress bar label for the feature extraction; none when omitted. */
+  progress?: string;
+}
+
+/** What was fitted. */
+export interface WhitenResult {
+  images: number;
+  dim: number;
+  fit: PcaWhiteningFit;
+}
+
+/**
+ * Embeds the loader's images (the whitening set, at the test scale), fits PCA whitening and
+ * folds it into the model (which must not be whitened yet). The model is changed only once
+ * the fit has succeeded.
+ */
+export async function whiten(model: MultiGrain, loader: DataLoader, options: WhitenOptions = {}): Promise<WhitenResult> {
+  if (model.whitening) throw new Error('whiten: the model is already whitened (load the checkpoint from before whitening)');
+  const pooled = await extractEmbeddings(model, loader, { kind: 'pooled', batchSize: options.batchSize ?? 1, ...(options.progress ? { progress: options.progress } : {}) });
+  const vectors = normalizedWithBias(pooled.data, pooled.rows, pooled.dim);
+  const dim = pooled.dim + 1;
+  const includeBias = options.includeBias ?? true;
+  const fitDim = includeBias ? dim : dim - 1;
+  const fit = fitPcaWhitening(includeBias ? vectors : dropLastColumn(vectors, pooled.rows, dim), pooled.rows, fitDim);
+  await applyWhitening(model, fit, includeBias);
+  return { images: pooled.rows, dim, fit };
+}
+
+/** Rows [e, 1] / (||[e, 1]|| + 1e-6) in float64, as the whitening stage sees them. */
+export function normalizedWithBias(data: Float32Array, rows: number, dim: number): Float64Array {
+  const out = new Float64Array(rows * (dim + 1));
+  for (let r = 0; r < rows; r++) {
+    let sq = 1;
+    for (let i = 0; i < dim; i++) sq += data[r * dim + i]! ** 2;
+    const s = 1 / (Math.sqrt(sq) + L2N_EPS);
+    for (let i = 0; i < dim; i++) out[r * (dim + 1) + i] = data[r * dim + i]! * s;
+    out[r * (dim + 1) + dim] = s;
+  }
+  return out;
+}
+
+function dropLastColumn(m: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * (cols - 1));
+  for (let r = 0; r < rows; r++) out.set(m.subarray(r * cols, r * cols + cols - 1), r * (cols - 1));
+  return out;
+}
+
+/**
+ * Installs a fitted whitening in an un-whitened model: m and P of the whitening stage (padded
+ * with the identity for the bias channel when the fit excludes it) and the rewritten classifier.
+ */
+export async function applyWhitening(model: MultiGrain, fit: PcaWhiteningFit, includeBias = true): Promise<void> {
+  if (model.whitening) throw new Error('applyWhitening: the model is already whitened');
+  const d = model.features.featureDim + 1;
+  if (fit.dim !== (includeBias ? d : d - 1)) throw new Error(`applyWhitening: a ${fit.dim}-d fit for a model whose whitened vector has ${d} dimensions${includeBias ? '' : ' (without the bias channel: ' + (d - 1) + ')'}`);
+  const classes = model.options.numClasses;
+  const W = (await model.classifier.weight.toArray()) as Float32Array;
+  const b = (await model.classifier.bias!.toArray()) as Float32Array;
+  // [W | b], [classes, d]
+  const full = new Float64Array(classes * d);
+  for (let c = 0; c < classes; c++) {
+    for (let i = 0; i < d - 1; i++) full[c * d + i] = W[c * (d - 1) + i]!;
+    full[c * d + d - 1] = b[c]!;
+  }
+  const { mean, projection, inverseT } = paddedWhitening(fit, d);
+  const newW = new Float32Array(classes * d);
+  const newB = new Float32Array(classes);
+  for (let c = 0; c < classes; c++) {
+    let bias = 0;
+    for (let i = 0; i < d; i++) bias += mean[i]! * full[c * d + i]!;
+    newB[c] = bias;
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += full[c * d + i]! * inverseT[i * d + j]!;
+      newW[c * d + j] = s;
+    }
+  }
+  model.enableWhitening();
+  model.whitening!.pca.m.assign(Float32Array.from(mean));
+  model.whitening!.pca.P.assign(Float32Array.from(projection));
+  model.classifier.weight.assign(newW);
+  model.classifier.bias!.assign(newB);
+}
+
+/** m, P and (Pᵀ)⁻¹ = V diag(sqrt(λ)) over all d dimensions (identity for an excluded bias channel). */
+function paddedWhitening(fit: PcaWhiteningFit, d: number): { mean: Float64Array; projection: Float64Array; inverseT: Float64Array } {
+  const k = fit.dim;
+  const mean = new Float64Array(d);
+  const projection = new Float64Array(d * d);
+  const inverseT = new Float64Array(d * d);
+  mean.set(fit.mean);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      projection[i * d + j] = fit.projection[i * k + j]!;
+      inverseT[i * d + j] = fit.eigenvectors[i * k + j]! * Math.sqrt(fit.eigenvalues[j]!);
+    }
+  }
+  for (let i = k; i < d; i++) {
+    projection[i * d + i] = 1;
+    inverseT[i * d + i] = 1;
+  }
+  return { mean, projection, inverseT };
+}
