@@ -47,3 +47,17 @@ export async function openClassificationData(dataset: 'fashion-mnist' | 'imagefo
   }
   return { train: new SubsetDataset(train, trainSubset), val: new SubsetDataset(val, valSubset), classes };
 }
+
+/** Dataset indices of the first `perClass` items of each class, in dataset order (the original's `--images-per-class`). */
+export function firstImagesPerClass(labels: Int32Array, perClass: number): Int32Array {
+  if (!Number.isInteger(perClass) || perClass < 1) throw new Error(`images per class must be a positive integer, got ${perClass}`);
+  const seen = new Map<number, number>();
+  const out: number[] = [];
+  labels.forEach((label, i) => {
+    if (label < 0) return;
+    const n = seen.get(label) ?? 0;
+    if (n < perClass) out.push(i);
+    seen.set(label, n + 1);
+  });
+  return Int32Array.from(out);
+}

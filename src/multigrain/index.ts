@@ -2,7 +2,7 @@
 export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGrainOutput } from './model.js';
 export * from './losses/index.js';
 export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights } from './weights.js';
-export { openClassificationData, SubsetDataset, type ClassificationData } from './data-source.js';
+export { openClassificationData, SubsetDataset, firstImagesPerClass, type ClassificationData } from './data-source.js';
 export { train, validate, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
 export { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
 export { GpuMetrics, STEP_METRICS } from './training/metrics.js';
@@ -10,6 +10,7 @@ export { ProgressBar } from './training/progress.js';
 export { stepLrFactor, polyLr, scaledLr } from './training/schedule.js';
 export { lineChartSvg, type Series } from './training/plot.js';
 export { listCheckpoints, resolveResume, checkpointName } from './training/checkpoints.js';
+export { finetuneP, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';
 export { symmetricEigen, type SymmetricEigen } from './whitening/eigen.js';
 export { fitPcaWhitening, applyPcaWhitening, EIGENVALUE_FLOOR, type PcaWhiteningFit } from './whitening/pca.js';
 export { whiten, applyWhitening, normalizedWithBias, type WhitenOptions, type WhitenResult } from './whitening/whiten.js';

@@ -1,0 +1,112 @@
+// p-finetuning (spec section 4): only the GeM exponent learns; its first SGD step follows the
+// finite-difference gradient of the step's mean cross-entropy, also when the step's images come
+// in pieces of different sizes (rect mode); the trunk, classifier and batchnorm statistics stay
+// bit-identical; the learning rate decays polynomially.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  init, tensor, noGrad, crossEntropy, MultiGrain, DataLoader, RecordDataset, createRgbImage, finetuneP, firstImagesPerClass,
+  polyLr, type HostBatch, type Shape,
+} from '../../src/index.js';
+
+const test = suite('finetune-p');
+
+test.before(async () => {
+  await init();
+});
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Labelled random images: 0, 1 are 32x32, 2, 3 are 48x40, then alternating, so that step 0 (B = 4) comes in two pieces. */
+function dataset(count: number): RecordDataset {
+  const rand = lcg(21);
+  return new RecordDataset(Array.from({ length: count }, (_, i) => {
+    const [w, h] = (i < 4 ? i < 2 : i % 2 === 0) ? [32, 32] : [48, 40];
+    return { image: createRgbImage(w, h, Uint8Array.from({ length: w * h * 3 }, () => Math.floor(rand() * 256))), label: i % 3 };
+  }));
+}
+
+async function snapshot(model: MultiGrain): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, t] of model.stateTensors()) out.set(name, Float32Array.from((await t.toArray()) as Float32Array));
+  return out;
+}
+
+/** Mean cross-entropy of the given host batches at exponent p (eval mode, no autograd). */
+async function meanLoss(model: MultiGrain, batches: HostBatch[], p: number): Promise<number> {
+  model.pool.p.assign(Float32Array.of(p));
+  let sum = 0;
+  let n = 0;
+  for (const b of batches) {
+    const loss = noGrad(() => crossEntropy(model.forward(tensor(b.images, b.shape as Shape)).logits, tensor(b.labels, [b.labels.length], 'i32')));
+    sum += ((await loss.item()) as number) * b.labels.length;
+    n += b.labels.length;
+    loss.dispose();
+  }
+  return sum / n;
+}
+
+test('first step = -lr x finite-difference gradient of the step mean CE (a step in two sizes); only p changes', async () => {
+  const model = new MultiGrain({ backbone: 18, numClasses: 3, baseWidth: 2, poolingExponent: 3, seed: 4 });
+  model.eval();
+  const data = dataset(4);
+  const loader = new DataLoader({ dataset: data, transform: { kind: 'val', mode: 'rect', size: 48 }, workers: 0 });
+  const batches: HostBatch[] = [];
+  for await (const b of loader.evaluation({ batchSize: 4 })) batches.push(b);
+  assert.is(batches.length, 2, 'the step comes in two pieces (two image sizes)');
+  const h = 1e-2;
+  const grad = ((await meanLoss(model, batches, 3 + h)) - (await meanLoss(model, batches, 3 - h))) / (2 * h);
+  model.pool.p.assign(Float32Array.of(3));
+  const before = await snapshot(model);
+  const lr = 0.5;
+  const result = await finetuneP(model, loader, { learningRate: lr, batchSize: 4 });
+  assert.is(result.steps, 1);
+  assert.is(result.initialP, 3);
+  const step = (3 - result.p) / lr;
+  assert.ok(Math.abs(step - grad) <= 2e-3 * Math.abs(grad) + 1e-5, `dL/dp: SGD step ${step} vs finite difference ${grad}`);
+  assert.ok(Math.abs(result.p - 3) > 1e-4, 'p moved');
+  const after = await snapshot(model);
+  for (const [name, values] of before) {
+    if (name === 'pool.p') continue;
+    assert.equal(after.get(name), values, `${name} unchanged`);
+  }
+  assert.ok(!model.pool.p.requiresGrad && model.namedBuffers().some(([n]) => n === 'pool.p'), 'p is a fixed buffer again');
+  assert.ok(!model.training, 'left in eval mode');
+  await loader.close();
+  model.parameters().forEach((t) => t.dispose());
+});
+
+test('several steps: polynomial decay, history, subset indices; bad labels are refused', async () => {
+  const model = new MultiGrain({ backbone: 18, numClasses: 3, baseWidth: 2, poolingExponent: 2, seed: 5 });
+  const data = dataset(14);
+  const loader = new DataLoader({ dataset: data, transform: { kind: 'val', mode: 'rect', size: 48 }, workers: 0 });
+  const indices = firstImagesPerClass(data.labels, 3); // 9 images -> 3 steps of up to 4 (4, 4, 1)
+  assert.equal([...indices], [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  const result = await finetuneP(model, loader, { learningRate: 0.01, batchSize: 4, indices, initialP: 3.5, logEvery: 1 });
+  assert.is(result.steps, 3);
+  assert.is(result.initialP, 3.5);
+  assert.equal(result.history.map((r) => r.step), [1, 2, 3]);
+  result.history.forEach((r, i) => {
+    assert.ok(Math.abs(r.lr - polyLr(0.01, i, 3, 0.9)) < 1e-15, `lr of step ${i}`);
+    assert.ok(Number.isFinite(r.loss) && r.loss > 0);
+  });
+  assert.ok(Math.abs(result.history[2]!.p - result.p) < 1e-6, 'last record = final p');
+  assert.equal([...firstImagesPerClass(Int32Array.of(2, 0, 2, -1, 2, 0), 2)], [0, 1, 2, 5]);
+  const unlabelled = new RecordDataset([{ image: createRgbImage(32, 32), label: -1 }]);
+  const bad = new DataLoader({ dataset: unlabelled, transform: { kind: 'val', mode: 'rect', size: 32 }, workers: 0 });
+  let message = '';
+  await finetuneP(model, bad).catch((err: Error) => (message = err.message));
+  assert.match(message, /label -1 is not a class of the model/);
+  assert.ok(!model.pool.p.requiresGrad, 'p fixed again after the error');
+  await loader.close();
+  await bad.close();
+  model.parameters().forEach((t) => t.dispose());
+});
+
+test.run();

@@ -1,0 +1,158 @@
+/**
+ * p-finetuning (spec section 4): adapt the GeM exponent p to a larger test scale. The network
+ * is frozen (batchnorm in eval mode, trunk and classifier fixed); only p learns, with the
+ * cross-entropy of a small labelled subset seen at the test scale, by SGD with momentum and a
+ * polynomial learning-rate decay lr (1 - i / N)^power over one pass (N steps).
+ * The trunk runs without autograd (nothing of it is needed for dL/dp), so a step costs about
+ * one inference pass.
+ */
+import { tensor, crossEntropy, mulScalar, add, backward, noGrad, tidy, keep, concat, reshape, SGD, type Tensor, type Shape } from '../engine/index.js';
+import type { DataLoader, HostBatch } from '../data/index.js';
+import type { MultiGrain } from './model.js';
+import { polyLr } from './training/schedule.js';
+import { ProgressBar } from './training/progress.js';
+
+export interface FinetunePOptions {
+  /** Base learning rate (default 0.005). */
+  learningRate?: number;
+  /** SGD momentum (default 0.9). */
+  momentum?: number;
+  /** Exponent of the polynomial decay (default 0.9). */
+  decayPower?: number;
+  /** Images per step (default 4). In rect mode the images of a step may differ in size: their losses are summed. */
+  batchSize?: number;
+  /** Overwrite p before tuning (the original's --init-pooling-exponent). */
+  initialP?: number;
+  /** Dataset indices to tune on, in order (default: all of the loader's dataset). */
+  indices?: ArrayLike<number>;
+  /** Read back loss and p every this many steps (default 10; 0 = only at the end). */
+  logEvery?: number;
+  /** Progress bar label; none when omitted. */
+  progress?: string;
+}
+
+export interface FinetunePRecord {
+  step: number;
+  lr: number;
+  /** Mean cross-entropy of the steps since the previous record. */
+  loss: number;
+  p: number;
+}
+
+export interface FinetunePResult {
+  initialP: number;
+  p: number;
+  steps: number;
+  history: FinetunePRecord[];
+}
+
+/**
+ * Tunes `model.pool.p` on the loader's images (their transform sets the test scale; no
+ * augmentation). Leaves the model in eval mode with p fixed again (a buffer).
+ */
+export async function finetuneP(model: MultiGrain, loader: DataLoader, options: FinetunePOptions = {}): Promise<FinetunePResult> {
+  const B = options.batchSize ?? 4;
+  const lr = options.learningRate ?? 0.005;
+  const power = options.decayPower ?? 0.9;
+  const logEvery = options.logEvery ?? 10;
+  if (!Number.isInteger(B) || B < 1) throw new Error(`finetuneP: batch size must be a positive integer, got ${B}`);
+  if (!(lr > 0)) throw new Error(`finetuneP: learning rate must be > 0, got ${lr}`);
+  const total = options.indices ? options.indices.length : loader.dataset.length;
+  if (total === 0) throw new Error('finetuneP: no images to tune on');
+  const steps = Math.ceil(total / B);
+  if (options.initialP !== undefined) model.pool.p.assign(Float32Array.of(options.initialP));
+  const initialP = (await model.pool.p.item()) as number;
+  model.eval();
+  model.pool.setLearnable(true);
+  const p = model.pool.p;
+  const opt = new SGD([{ params: [p], lr, momentum: options.momentum ?? 0.9, name: 'p' }]);
+  const bar = options.progress ? new ProgressBar(options.progress, steps, 'step') : null;
+  const history: FinetunePRecord[] = [];
+  let lossSum: Tensor | null = null; // summed step losses since the last record, on the GPU
+  let sinceLog = 0;
+  let step = 0;
+  const record = async (): Promise<void> => {
+    if (!lossSum) return;
+    const both = noGrad(() => concat([lossSum!, p], 0));
+    const [l, pv] = Array.from(await both.toArray());
+    both.dispose();
+    lossSum.dispose();
+    lossSum = null;
+    history.push({ step, lr: opt.groups[0]!.lr, loss: l! / sinceLog, p: pv! });
+    sinceLog = 0;
+  };
+  try {
+    const batches = loader.evaluation({ batchSize: B, ...(options.indices ? { indices: options.indices } : {}) });
+    for await (const piece of piecesByStep(batches, B)) {
+      const inStep = Math.min(B, total - piece.step * B);
+      const bad = piece.labels.find((l) => !(l >= 0 && l < model.options.numClasses));
+      if (bad !== undefined) throw new Error(`finetuneP: label ${bad} is not a class of the model (0..${model.options.numClasses - 1}); p-finetuning needs a labelled set`);
+      // this piece's share of the step's mean loss: the pieces of a step (size changes) add up to it
+      const stepLoss = tidy(() => {
+        const f = noGrad(() => model.features.features(tensor(piece.images, piece.shape)));
+        const { logits } = model.head(f);
+        const loss = mulScalar(crossEntropy(logits, tensor(piece.labels, [piece.labels.length], 'i32')), piece.labels.length / inStep);
+        backward(loss, { targets: [p] });
+        return keep(noGrad(() => reshape(loss, [1])));
+      });
+      const stepDone = piece.last === total - 1 || (piece.last + 1) % B === 0;
+      lossSum = accumulate(lossSum, stepLoss);
+      if (!stepDone) continue;
+      opt.groups[0]!.lr = polyLr(lr, step, steps, power);
+      opt.step();
+      opt.zeroGrad();
+      step++;
+      sinceLog++;
+      if (logEvery > 0 && step % logEvery === 0) await record();
+      bar?.update(step, history.length ? `p ${history[history.length - 1]!.p.toFixed(4)}` : '');
+    }
+    await record();
+  } finally {
+    opt.dispose();
+    (lossSum as Tensor | null)?.dispose();
+    model.pool.setLearnable(false);
+  }
+  const final = (await p.item()) as number;
+  bar?.finish(`p ${final.toFixed(4)}`);
+  return { initialP, p: final, steps: step, history };
+}
+
+interface StepPiece {
+  images: Float32Array;
+  shape: Shape;
+  labels: Int32Array;
+  /** Step the images belong to. */
+  step: number;
+  /** Position of the piece's last image. */
+  last: number;
+}
+
+/** Splits evaluation batches where a step of B images ends (a batch may straddle two steps). */
+async function* piecesByStep(batches: AsyncIterable<HostBatch>, B: number): AsyncGenerator<StepPiece> {
+  for await (const batch of batches) {
+    const [n, c, h, w] = batch.shape;
+    let start = 0;
+    while (start < n) {
+      const step = Math.floor(batch.positions[start]! / B);
+      let end = start + 1;
+      while (end < n && Math.floor(batch.positions[end]! / B) === step) end++;
+      yield {
+        images: batch.images.subarray(start * c * h * w, end * c * h * w),
+        shape: [end - start, c, h, w],
+        labels: batch.labels.subarray(start, end),
+        step,
+        last: batch.positions[end - 1]!,
+      };
+      start = end;
+    }
+  }
+}
+
+/** Adds a piece's loss [1] to the running sum (both kept; the piece is consumed). */
+function accumulate(sum: Tensor | null, piece: Tensor): Tensor {
+  if (!sum) return piece;
+  const next = keep(noGrad(() => add(sum, piece)));
+  sum.dispose();
+  piece.dispose();
+  return next;
+}
