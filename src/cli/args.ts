@@ -71,3 +71,8 @@ export function helpText(command: string, summary: string, specs: FlagSpecs): st
   }
   return lines.join('\n');
 }
+
+/** The flags that have a value (given or defaulted), for recording a run's settings. */
+export function definedFlags(values: FlagValues): FlagValues {
+  return Object.fromEntries(Object.entries(values).filter(([k, v]) => v !== undefined && k !== 'help'));
+}

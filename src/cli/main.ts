@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-/** The `multigrain` command: train and evaluate (finetune-p and whiten are not implemented yet). */
+/** The `multigrain` command: train, finetune-p, whiten, evaluate. */
 import { shutdown } from '../engine/index.js';
 import { trainCommand } from './train-command.js';
 import { evaluateCommand } from './evaluate-command.js';
+import { finetunePCommand } from './finetune-p-command.js';
+import { whitenCommand } from './whiten-command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
+  'finetune-p': finetunePCommand,
+  whiten: whitenCommand,
   evaluate: evaluateCommand,
 };
 
@@ -13,7 +17,9 @@ const USAGE = `Usage: multigrain <command> [flags]
 
 Commands:
   train        train a MultiGrain network (default data: Fashion-MNIST)
-  evaluate     top-1 / top-5 of a trained model on a validation set
+  finetune-p   learn the GeM exponent p at a larger test scale (network frozen)
+  whiten       fit PCA whitening of the embedding and fold it into the model
+  evaluate     top-1 / top-5 on a validation set, or retrieval: Holidays / Copydays mAP, UKBench N-S
 
 Run 'multigrain <command> --help' for its flags.`;
 

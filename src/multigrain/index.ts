@@ -1,7 +1,7 @@
 // MultiGrain: the model, losses, weights and the training program.
 export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGrainOutput } from './model.js';
 export * from './losses/index.js';
-export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights } from './weights.js';
+export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, type MultiGrainArchitecture } from './weights.js';
 export { openClassificationData, SubsetDataset, firstImagesPerClass, type ClassificationData } from './data-source.js';
 export { train, validate, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
 export { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';

@@ -8,9 +8,10 @@
  */
 import {
   loadTorchCheckpointFile, extractStateDict, matchStateDict, resnetKeyRemap, TORCHVISION_RESNET_LAYOUT,
-  MULTIGRAIN_RESNET_LAYOUT, loadCheckpointFile, type StateDict, type MatchStateDictOptions,
+  MULTIGRAIN_RESNET_LAYOUT, loadCheckpointFile, hostTensorToFloat32, type StateDict, type MatchStateDictOptions,
 } from '../io/index.js';
-import type { MultiGrain } from './model.js';
+import { resnetDepthOf, type ResNetDepth } from '../nn/index.js';
+import { MultiGrain } from './model.js';
 
 const NUM_BATCHES = /(^|\.)num_batches_tracked$/;
 const TRUNK = MULTIGRAIN_RESNET_LAYOUT.trunk;
@@ -64,10 +65,11 @@ export async function loadPretrainedTrunk(model: MultiGrain, path: string): Prom
  * checkpoints). A checkpoint holding `whitening.pca.pca_m` / `pca_P` turns on the model's
  * whitening stage (bias channel + PCA, classifier over d + 1 inputs) before loading, as the
  * original's `load_state_dict` does. A plain torchvision ResNet state dict is accepted too
- * (`fc.*` -> `classifier.*`; the model keeps its own GeM exponent).
+ * (`fc.*` -> `classifier.*`; the model keeps its own GeM exponent). `dict`: the file's state
+ * dict when the caller has read it already.
  */
-export async function loadMultiGrainWeights(model: MultiGrain, path: string): Promise<void> {
-  const dict = await readStateDict(path);
+export async function loadMultiGrainWeights(model: MultiGrain, path: string, dict?: StateDict): Promise<void> {
+  dict ??= await readStateDict(path);
   const whitened = [...dict.keys()].some((k) => /(^|\.)pca_(P|m)$/.test(k));
   const expected = model.stateShapes();
   if (whitened && !model.whitening) {
@@ -85,4 +87,56 @@ export async function loadMultiGrainWeights(model: MultiGrain, path: string): Pr
     });
   if (whitened) model.enableWhitening();
   model.loadStateDict(tensors, { strict: false });
+}
+
+/** What a checkpoint says about the network that wrote it. */
+export interface MultiGrainArchitecture {
+  backbone: ResNetDepth;
+  baseWidth: number;
+  numClasses: number;
+  /** GeM exponent stored in the file (`pool.p`), if any. */
+  poolingExponent?: number;
+  whitened: boolean;
+}
+
+/**
+ * Reads trunk depth and width, classes, p and whitening from a state dict's keys and shapes
+ * (MultiGrain layout `features.*` / `classifier.*`, or torchvision's `conv1.*` / `fc.*`), so a
+ * checkpoint can be opened without knowing how it was trained.
+ */
+export function inferArchitecture(dict: StateDict, path = 'state dict'): MultiGrainArchitecture {
+  const multigrain = isMultiGrainLayout(dict);
+  const trunk = multigrain ? TRUNK : '';
+  const conv1 = dict.get(`${trunk}conv1.weight`);
+  const head = dict.get(multigrain ? 'classifier.weight' : 'fc.weight');
+  if (!conv1 || !head) throw new Error(`${path}: not a ResNet / MultiGrain state dict (no ${trunk}conv1.weight or ${multigrain ? 'classifier' : 'fc'}.weight)`);
+  const blocks = [1, 2, 3, 4].map((layer) => {
+    let n = 0;
+    while (dict.has(`${trunk}layer${layer}.${n}.conv1.weight`)) n++;
+    return n;
+  });
+  const block = dict.has(`${trunk}layer1.0.conv3.weight`) ? 'bottleneck' : 'basic';
+  const backbone = resnetDepthOf(block, blocks);
+  if (!backbone) throw new Error(`${path}: ${block} blocks per stage ${blocks.join(', ')} match no ResNet-18/34/50/101/152 layout`);
+  const p = dict.get('pool.p');
+  return {
+    backbone,
+    baseWidth: conv1.shape[0]!,
+    numClasses: head.shape[0]!,
+    ...(p ? { poolingExponent: hostTensorToFloat32(p)[0]! } : {}),
+    whitened: [...dict.keys()].some((k) => /(^|\.)pca_(P|m)$/.test(k)),
+  };
+}
+
+/**
+ * Opens any MultiGrain checkpoint (ours, the original release's .pth, or a torchvision ResNet
+ * state dict) as a model of the architecture the file describes, its weights loaded.
+ */
+export async function openMultiGrain(path: string): Promise<{ model: MultiGrain; architecture: MultiGrainArchitecture }> {
+  const dict = await readStateDict(path);
+  const architecture = inferArchitecture(dict, path);
+  const { backbone, baseWidth, numClasses, poolingExponent } = architecture;
+  const model = new MultiGrain({ backbone, baseWidth, numClasses, ...(poolingExponent !== undefined ? { poolingExponent } : {}) });
+  await loadMultiGrainWeights(model, path, dict);
+  return { model, architecture };
 }

@@ -20,6 +20,13 @@ const LAYOUTS: Record<ResNetDepth, { block: 'basic' | 'bottleneck'; blocks: [num
   152: { block: 'bottleneck', blocks: [3, 8, 36, 3] },
 };
 
+/** The depth whose layout has these residual blocks per stage (null when none has). */
+export function resnetDepthOf(block: 'basic' | 'bottleneck', blocks: readonly number[]): ResNetDepth | null {
+  const found = (Object.entries(LAYOUTS) as [string, (typeof LAYOUTS)[ResNetDepth]][])
+    .find(([, l]) => l.block === block && l.blocks.every((b, i) => b === blocks[i]) && blocks.length === 4);
+  return found ? (Number(found[0]) as ResNetDepth) : null;
+}
+
 export interface ResNetOptions {
   depth: ResNetDepth;
   /** Classes of the `fc` head (torchvision: 1000). */

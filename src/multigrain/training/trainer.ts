@@ -146,7 +146,10 @@ async function checkpointGroups(state: TrainState) {
 
 async function restore(state: TrainState, file: string): Promise<void> {
   const ckpt = await loadCheckpointFile(file);
-  const meta = ckpt.meta as { epoch: number; history: EpochRecord[]; steps?: StepRecord[] };
+  const meta = ckpt.meta as { epoch: number; history: EpochRecord[]; steps?: StepRecord[]; command?: string };
+  if (typeof meta?.epoch !== 'number') {
+    throw new Error(`${file}: not a training checkpoint${meta?.command ? ` (written by multigrain ${meta.command})` : ''}: resume training from the training run's folder`);
+  }
   state.model.loadStateDict(ckpt.groups.model ?? new Map());
   const beta = ckpt.groups.extra?.get('beta');
   if (beta) state.beta.assign(Float32Array.from(beta.data as Float32Array));

@@ -1,0 +1,77 @@
+/**
+ * `multigrain finetune-p`: adapts the GeM exponent of a trained model to a larger test scale
+ * (spec section 4; the original's finetune_p.py flags and defaults). Reads the source run's
+ * data settings, tunes p on the first --images-per-class training images of each class at
+ * --input-size, validates before and after, and writes a new experiment folder.
+ */
+import { dirname, join } from 'node:path';
+import { parseFlags, helpText, definedFlags, type FlagSpecs } from './args.js';
+import { SOURCE_FLAGS, openSource, defaultTestScale, writeDerived } from './source.js';
+import { init } from '../engine/index.js';
+import { DataLoader, type ValidationMode } from '../data/index.js';
+import { finetuneP, firstImagesPerClass, openClassificationData, validate } from '../multigrain/index.js';
+
+export const FINETUNE_P_FLAGS: FlagSpecs = {
+  expdir: { type: 'string', help: 'output experiment folder (default: <source folder>/finetune<size>)' },
+  ...SOURCE_FLAGS,
+  'learning-rate': { type: 'number', help: 'SGD learning rate of p', default: 0.005 },
+  'learning-rate-decay-power': { type: 'number', help: 'per-step polynomial decay lr (1 - i/N)^power', default: 0.9 },
+  momentum: { type: 'number', help: 'SGD momentum', default: 0.9 },
+  'input-size': { type: 'int', help: 'test scale s* (default: the run\'s size x 500/224, else 500)' },
+  'input-crop': { type: 'string', help: 'rect: longest side = s*, no crop; square: resize + center crop', choices: ['rect', 'square'], default: 'rect' },
+  'batch-size': { type: 'int', help: 'images per step', default: 4 },
+  'images-per-class': { type: 'int', help: 'tune on the first N training images of each class', default: 50 },
+  'init-pooling-exponent': { type: 'number', help: 'overwrite p of the checkpoint before tuning' },
+  'no-validate-first': { type: 'boolean', help: 'skip the validation before tuning' },
+  'no-validate': { type: 'boolean', help: 'skip the validation after tuning' },
+  'val-subset': { type: 'int', help: 'validate on the first N images only (0 = all)', default: 0 },
+  dataset: { type: 'string', help: 'data (default: the run\'s, else fashion-mnist)', choices: ['fashion-mnist', 'imagefolder'] },
+  'data-path': { type: 'string', help: 'dataset root (imagefolder: a folder with train/ and val/)' },
+  workers: { type: 'int', help: 'data loader worker threads', default: 2 },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export async function finetunePCommand(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, FINETUNE_P_FLAGS);
+  if (f.help) {
+    console.log(helpText('finetune-p', 'Learns the GeM exponent p at a test scale (the rest of the network frozen).', FINETUNE_P_FLAGS));
+    return;
+  }
+  await init();
+  const source = await openSource(f.resumeFrom as string | undefined, Number(f.resumeEpoch));
+  const { model, settings } = source;
+  const dataset = (f.dataset ?? settings.dataset ?? 'fashion-mnist') as 'fashion-mnist' | 'imagefolder';
+  const dataPath = (f.dataPath ?? (f.dataset === undefined ? settings.dataPath : undefined)) as string | undefined;
+  const size = Number(f.inputSize ?? defaultTestScale(settings.inputSize));
+  const mode = f.inputCrop as ValidationMode;
+  const expdir = String(f.expdir ?? join(dirname(source.file), `finetune${size}`));
+  const data = await openClassificationData(dataset, dataPath, 0, Number(f.valSubset));
+  if (data.classes.length !== model.options.numClasses) {
+    throw new Error(`${source.file} has ${model.options.numClasses} classes, ${dataset} has ${data.classes.length}`);
+  }
+  const transform = { kind: 'val', mode, size } as const;
+  const trainLoader = new DataLoader({ dataset: data.train, transform, workers: Number(f.workers) });
+  const valLoader = new DataLoader({ dataset: data.val, transform, workers: Number(f.workers) });
+  const evaluate = async (when: string): Promise<number> => {
+    const r = await validate(model, valLoader, 32);
+    console.log(`${when}: p = ${(await model.pool.p.item()).toFixed(4)}, val top-1 ${r.top1.toFixed(2)}% top-5 ${r.top5.toFixed(2)}% at ${mode} ${size} (${data.val.length} images)`);
+    return r.top1;
+  };
+  try {
+    if (f.initPoolingExponent !== undefined) model.pool.p.assign(Float32Array.of(Number(f.initPoolingExponent)));
+    const before = f.noValidateFirst ? undefined : await evaluate('before');
+    const indices = firstImagesPerClass(data.train.labels, Number(f.imagesPerClass));
+    const result = await finetuneP(model, trainLoader, {
+      learningRate: Number(f.learningRate), decayPower: Number(f.learningRateDecayPower), momentum: Number(f.momentum),
+      batchSize: Number(f.batchSize), indices, progress: 'finetune-p',
+    });
+    console.log(`p: ${result.initialP.toFixed(4)} -> ${result.p.toFixed(4)} in ${result.steps} steps on ${indices.length} images`);
+    const after = f.noValidate ? undefined : await evaluate('after');
+    const settingsOut = { ...definedFlags(f), expdir, source: source.file, dataset, dataPath, inputSize: size, testScale: size, valMode: mode, p: result.p, top1Before: before, top1After: after };
+    const file = await writeDerived(expdir, 'finetune-p', settingsOut, model, { source: source.file, p: result.p, history: result.history });
+    console.log(`wrote ${file}`);
+  } finally {
+    await trainLoader.close();
+    await valLoader.close();
+  }
+}

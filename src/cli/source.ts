@@ -1,0 +1,84 @@
+/**
+ * What the commands after training share: opening the model of an experiment folder (or a
+ * checkpoint file), the settings of the run that wrote it, and writing a derived model
+ * (p-finetuned, whitened) as a new experiment folder that the next command can read.
+ */
+import type { FlagSpecs } from './args.js';
+import { openMultiGrain, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture } from '../multigrain/index.js';
+import { writeFileAtomic, saveCheckpointFile } from '../io/index.js';
+import type { ValidationMode } from '../data/index.js';
+
+export const SOURCE_FLAGS: FlagSpecs = {
+  'resume-from': { type: 'string', help: 'experiment folder or checkpoint (.safetensors, the original .pth, or a torchvision ResNet .pth)' },
+  'resume-epoch': { type: 'int', help: '-1: last checkpoint, N: that epoch', default: -1 },
+};
+
+/**
+ * Settings a folder's commands recorded (camelCase flags). The derived folders record the
+ * dataset and the scale they were made at, so that the next command defaults to them.
+ */
+export interface RunSettings {
+  dataset?: 'fashion-mnist' | 'imagefolder';
+  dataPath?: string;
+  inputSize?: number;
+  valMode?: ValidationMode;
+  /** Set by finetune-p and whiten: the test scale s* the model was adapted to. */
+  testScale?: number;
+  [flag: string]: unknown;
+}
+
+/** The settings files of a folder, most derived first. */
+const SETTINGS_FILES = ['whiten_args.json', 'finetune_p_args.json', 'train_args.json'];
+
+/** The settings recorded in an experiment folder ({} when it has none). */
+export async function runSettings(dir: string): Promise<RunSettings> {
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  for (const name of SETTINGS_FILES) {
+    const text = await readFile(join(dir, name), 'utf8').catch(() => null);
+    if (text === null) continue;
+    try {
+      return JSON.parse(text) as RunSettings;
+    } catch (err) {
+      throw new Error(`${join(dir, name)}: not valid JSON (${(err as Error).message})`);
+    }
+  }
+  return {};
+}
+
+export interface Source {
+  /** The checkpoint file read. */
+  file: string;
+  /** Settings of the folder (empty when a file was given). */
+  settings: RunSettings;
+  model: MultiGrain;
+  architecture: MultiGrainArchitecture;
+}
+
+/** Opens `--resume-from` (folder: its checkpoint of `epoch`, -1 = the last; or a file). */
+export async function openSource(from: string | undefined, epoch: number): Promise<Source> {
+  if (!from) throw new Error('--resume-from <experiment folder or checkpoint> is required');
+  const { stat } = await import('node:fs/promises');
+  const isDir = await stat(from).then((s) => s.isDirectory(), () => false);
+  const file = isDir ? await resolveResume(from, epoch) : from;
+  if (!file) throw new Error(`--resume-from ${from}: no checkpoint found there`);
+  const settings = isDir ? await runSettings(from) : {};
+  const { model, architecture } = await openMultiGrain(file);
+  return { file, settings, model, architecture };
+}
+
+/** Test scale s* by default: the paper's 500 px for a 224 px run, the same ratio for other runs. */
+export function defaultTestScale(trainSize: number | undefined): number {
+  return trainSize ? Math.round((trainSize * 500) / 224) : 500;
+}
+
+/** Writes `<command>_args.json` and the model as checkpoint_1 in a new experiment folder. */
+export async function writeDerived(expdir: string, command: string, settings: RunSettings, model: MultiGrain, meta: Record<string, unknown>): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  await mkdir(expdir, { recursive: true });
+  await writeFileAtomic(join(expdir, `${command.replace('-', '_')}_args.json`), JSON.stringify(settings, null, 2) + '\n');
+  const file = join(expdir, checkpointName(1));
+  await saveCheckpointFile(file, { groups: { model: await model.exportStateDict() }, meta: { command, ...meta } });
+  return file;
+}
