@@ -8,6 +8,7 @@ import {
   init, tensor, noGrad, crossEntropy, MultiGrain, DataLoader, RecordDataset, createRgbImage, finetuneP, firstImagesPerClass,
   polyLr, type HostBatch, type Shape,
 } from '../../src/index.js';
+import { rng } from '../helpers.js';
 
 const test = suite('finetune-p');
 
@@ -15,17 +16,9 @@ test.before(async () => {
   await init();
 });
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 /** Labelled random images: 0, 1 are 32x32, 2, 3 are 48x40, then alternating, so that step 0 (B = 4) comes in two pieces. */
 function dataset(count: number): RecordDataset {
-  const rand = lcg(21);
+  const rand = rng(21);
   return new RecordDataset(Array.from({ length: count }, (_, i) => {
     const [w, h] = (i < 4 ? i < 2 : i % 2 === 0) ? [32, 32] : [48, 40];
     return { image: createRgbImage(w, h, Uint8Array.from({ length: w * h * 3 }, () => Math.floor(rand() * 256))), label: i % 3 };

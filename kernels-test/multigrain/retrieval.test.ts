@@ -7,20 +7,13 @@ import {
   init, MultiGrain, DataLoader, RecordDataset, createRgbImage, averagePrecision, hitsInTop, ranksInRow, rankPositives,
   evaluateRetrieval, scoreRetrieval, extractEmbeddings, type RetrievalDataset, type RetrievalTruth, type Embeddings,
 } from '../../src/index.js';
+import { rng } from '../helpers.js';
 
 const test = suite('retrieval');
 
 test.before(async () => {
   await init();
 });
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 test('averagePrecision: the Holidays trapezoid rule on hand-computed cases', () => {
   assert.is(averagePrecision([0], 1), 1);
@@ -56,7 +49,7 @@ function cpuRanks(f: Embeddings, queries: number[], database: number[], truth: R
 }
 
 test('rankPositives: chunked GPU search = CPU sort (ties, ignore, database blocks, query chunks)', async () => {
-  const rand = lcg(11);
+  const rand = rng(11);
   const rows = 57;
   const dim = 9;
   // small integers: dot products are exact in float32, with many ties
@@ -85,7 +78,7 @@ class NearDuplicates extends RecordDataset implements RetrievalDataset {
   readonly groundTruth: RetrievalTruth[];
   readonly queryVariants?: { family: string; level: string }[];
   constructor(groups: number, perGroup: number, withVariants = false) {
-    const rand = lcg(5);
+    const rand = rng(5);
     const records = [];
     for (let g = 0; g < groups; g++) {
       const base = Uint8Array.from({ length: 40 * 32 * 3 }, () => Math.floor(rand() * 256));

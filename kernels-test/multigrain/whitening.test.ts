@@ -6,6 +6,7 @@ import {
   init, tensor, noGrad, MultiGrain, DataLoader, RecordDataset, createRgbImage, symmetricEigen, fitPcaWhitening,
   applyPcaWhitening, whiten, normalizedWithBias, extractEmbeddings, type RgbImage, type Tensor,
 } from '../../src/index.js';
+import { rng } from '../helpers.js';
 
 const test = suite('whitening');
 
@@ -15,11 +16,8 @@ test.before(async () => {
 
 /** Deterministic uniform numbers in [-1, 1). */
 function randoms(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  return Float64Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
+  const r = rng(seed);
+  return Float64Array.from({ length: n }, () => 2 * r() - 1);
 }
 
 function maxAbs(a: ArrayLike<number>): number {

@@ -6,7 +6,7 @@
  * defaults and flags override them.
  */
 import { parseFlags, helpText, type FlagSpecs } from './args.js';
-import { SOURCE_FLAGS, openSource, defaultTestScale, type Source } from './source.js';
+import { SOURCE_FLAGS, openSource, runData, defaultTestScale, type Source } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, HolidaysDataset, CopydaysDataset, UkbenchDataset, type RetrievalDataset, type ValidationMode } from '../data/index.js';
 import { openClassificationData, validate, evaluateRetrieval } from '../multigrain/index.js';
@@ -47,8 +47,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
 
 async function evaluateClassification(source: Source, f: Record<string, unknown>): Promise<void> {
   const { model, settings, file } = source;
-  const dataset = (f.dataset ?? settings.dataset ?? 'fashion-mnist') as 'fashion-mnist' | 'imagefolder';
-  const dataPath = (f.dataPath ?? (f.dataset === undefined ? settings.dataPath : undefined)) as string | undefined;
+  const { dataset, dataPath } = runData(f, settings);
   const mode = (f.valMode ?? settings.valMode ?? (dataset === 'fashion-mnist' ? 'rect' : 'square')) as ValidationMode;
   const size = Number(f.inputSize ?? settings.inputSize ?? 32);
   const data = await openClassificationData(dataset, dataPath, 1, Number(f.valSubset));

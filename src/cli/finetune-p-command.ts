@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { parseFlags, helpText, definedFlags, type FlagSpecs } from './args.js';
-import { SOURCE_FLAGS, openSource, defaultTestScale, writeDerived } from './source.js';
+import { SOURCE_FLAGS, openSource, runData, defaultTestScale, writeDerived } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, type ValidationMode } from '../data/index.js';
 import { finetuneP, firstImagesPerClass, openClassificationData, validate } from '../multigrain/index.js';
@@ -40,8 +40,7 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
   await init();
   const source = await openSource(f.resumeFrom as string | undefined, Number(f.resumeEpoch));
   const { model, settings } = source;
-  const dataset = (f.dataset ?? settings.dataset ?? 'fashion-mnist') as 'fashion-mnist' | 'imagefolder';
-  const dataPath = (f.dataPath ?? (f.dataset === undefined ? settings.dataPath : undefined)) as string | undefined;
+  const { dataset, dataPath } = runData(f, settings);
   const size = Number(f.inputSize ?? defaultTestScale(settings.inputSize));
   const mode = f.inputCrop as ValidationMode;
   const expdir = String(f.expdir ?? join(dirname(source.file), `finetune${size}`));

@@ -67,6 +67,13 @@ export async function openSource(from: string | undefined, epoch: number): Promi
   return { file, settings, model, architecture };
 }
 
+/** The classification data a command reads: its flags, else the folder's run, else Fashion-MNIST (a --dataset flag drops the run's path). */
+export function runData(f: { dataset?: unknown; dataPath?: unknown }, settings: RunSettings): { dataset: 'fashion-mnist' | 'imagefolder'; dataPath: string | undefined } {
+  const dataset = (f.dataset ?? settings.dataset ?? 'fashion-mnist') as 'fashion-mnist' | 'imagefolder';
+  const dataPath = (f.dataPath ?? (f.dataset === undefined ? settings.dataPath : undefined)) as string | undefined;
+  return { dataset, dataPath };
+}
+
 /** Test scale s* by default: the paper's 500 px for a 224 px run, the same ratio for other runs. */
 export function defaultTestScale(trainSize: number | undefined): number {
   return trainSize ? Math.round((trainSize * 500) / 224) : 500;

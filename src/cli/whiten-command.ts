@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { parseFlags, helpText, definedFlags, type FlagSpecs } from './args.js';
-import { SOURCE_FLAGS, openSource, defaultTestScale, writeDerived } from './source.js';
+import { SOURCE_FLAGS, openSource, runData, defaultTestScale, writeDerived, type RunSettings } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, ImageListDataset, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
 import { whiten, openClassificationData, SubsetDataset } from '../multigrain/index.js';
@@ -60,7 +60,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
 }
 
 /** The whitening images the flags select. */
-async function whiteningSet(f: Record<string, unknown>, settings: { dataset?: string; dataPath?: string }): Promise<{ images: ImageDataset; describe: string }> {
+async function whiteningSet(f: Record<string, unknown>, settings: RunSettings): Promise<{ images: ImageDataset; describe: string }> {
   const count = Math.max(0, Number(f.numWhitenImages));
   if (f.whitenList !== undefined) {
     const list = await ImageListDataset.open(String(f.whitenList), f.whitenPath !== undefined ? { root: String(f.whitenPath) } : {});
@@ -72,8 +72,7 @@ async function whiteningSet(f: Record<string, unknown>, settings: { dataset?: st
     if (files.length === 0) throw new Error(`--whiten-path ${root}: no images there`);
     return { images: new SubsetDataset(ImageListDataset.fromNames(root, files.map((p) => (p.startsWith('/') ? p : join(process.cwd(), p)))), count), describe: root };
   }
-  const dataset = (f.dataset ?? settings.dataset ?? 'fashion-mnist') as 'fashion-mnist' | 'imagefolder';
-  const dataPath = (f.dataPath ?? (f.dataset === undefined ? settings.dataPath : undefined)) as string | undefined;
+  const { dataset, dataPath } = runData(f, settings);
   const data = await openClassificationData(dataset, dataPath, count);
   return { images: data.train, describe: `the ${dataset} training set` };
 }
