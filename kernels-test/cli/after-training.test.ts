@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -52,6 +52,7 @@ test('train -> finetune-p -> whiten -> evaluate (classification unchanged by whi
   assert.ok(tuned, `finetune-p printed: ${ft.stdout}`);
   const ckpt = await loadCheckpointFile(join(dir, 'ft', 'checkpoint_1.safetensors'));
   assert.ok(Math.abs(hostTensorToFloat32(ckpt.groups.model!.get('pool.p')!)[0]! - Number(tuned[1])) < 1e-4, 'the tuned p is saved');
+  assert.match(readFileSync(join(dir, 'ft', 'finetune_p.svg'), 'utf8'), new RegExp(`p 3\\.000 -&gt; ${Number(tuned[1]).toFixed(3)}`));
   const after = /after: p = [\d.]+, val top-1 ([\d.]+%) top-5 ([\d.]+%) at rect 40/.exec(ft.stdout);
   assert.ok(after, ft.stdout);
 
@@ -73,6 +74,16 @@ test('train -> finetune-p -> whiten -> evaluate (classification unchanged by whi
   assert.is(ret.status, 0, ret.stderr);
   const map = /holidays mAP ([\d.]+)% on 12 images, 4 queries, database 12 \(rect 64\)/.exec(ret.stdout);
   assert.ok(map && Number(map[1]) >= 90, `near duplicates are found first: ${ret.stdout}`);
+  const summary = JSON.parse(readFileSync(join(dir, 'wh', 'holidays_results.json'), 'utf8'));
+  assert.is((100 * summary.mAP).toFixed(2), map[1]);
+  assert.is(summary.ap.length, 4);
+  // the examples picture: 4 queries (blue) with their 5 best results (green: relevant, red: not)
+  const svg = readFileSync(join(dir, 'wh', 'holidays_examples.svg'), 'utf8');
+  const count = (color: string): number => svg.split(`fill="${color}"`).length - 1;
+  assert.is(count('#1f77b4'), 4);
+  assert.is(count('#2ca02c') + count('#d62728'), 20);
+  assert.is(svg.split('<image ').length - 1, 24);
+  assert.is(count('#2ca02c') === 8, summary.mAP === 1, 'all 8 relevant images first exactly when mAP = 1');
 
   const few = cli('whiten', '--resume-from', join(dir, 'ft'), '--num-whiten-images', '10', '--expdir', join(dir, 'wh2'));
   assert.is(few.status, 1);

@@ -4,8 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  init, MultiGrain, DataLoader, RecordDataset, createRgbImage, averagePrecision, hitsInTop, ranksInRow, rankPositives,
-  evaluateRetrieval, scoreRetrieval, extractEmbeddings, type RetrievalDataset, type RetrievalTruth, type Embeddings,
+  init, MultiGrain, DataLoader, RecordDataset, createRgbImage, averagePrecision, hitsInTop, ranksInRow, topInRow, rankPositives,
+  evaluateRetrieval, scoreRetrieval, extractEmbeddings, exampleQueries, retrievalExamplesSvg, type RetrievalDataset, type RetrievalTruth, type Embeddings,
 } from '../../src/index.js';
 import { rng } from '../helpers.js';
 
@@ -33,19 +33,24 @@ test('ranksInRow: descending score, ties broken by position, ignored entries rem
   // order without 1: 4 (0.7), 0 (0.5), 2 (0.5, after 0), 3 (0.1)
   assert.equal([...ranksInRow(scores, truth)], [2, 3]);
   assert.equal([...ranksInRow(scores, { positives: [0, 2], ignore: [] })], [2, 3]);
+  assert.equal([...topInRow(scores, [1], 3)], [4, 0, 2]);
+  assert.equal([...topInRow(scores, [], 10)], [1, 4, 0, 2, 3], 'k above the row length: all, ranked');
 });
 
-/** CPU ranking by explicit sort (exact integer scores, so float32 and float64 agree). */
-function cpuRanks(f: Embeddings, queries: number[], database: number[], truth: RetrievalTruth[]): number[][] {
+/** CPU ranking by explicit sort (exact integer scores, so float32 and float64 agree): database positions in ranked order. */
+function cpuOrder(f: Embeddings, queries: number[], database: number[], truth: RetrievalTruth[]): number[][] {
   return queries.map((q, k) => {
     const score = (j: number): number => {
       let s = 0;
       for (let i = 0; i < f.dim; i++) s += f.data[q * f.dim + i]! * f.data[database[j]! * f.dim + i]!;
       return s;
     };
-    const order = database.map((_, j) => j).filter((j) => !truth[k]!.ignore.includes(j)).sort((a, b) => score(b) - score(a) || a - b);
-    return truth[k]!.positives.map((p) => order.indexOf(p));
+    return database.map((_, j) => j).filter((j) => !truth[k]!.ignore.includes(j)).sort((a, b) => score(b) - score(a) || a - b);
   });
+}
+
+function cpuRanks(f: Embeddings, queries: number[], database: number[], truth: RetrievalTruth[]): number[][] {
+  return cpuOrder(f, queries, database, truth).map((order, k) => truth[k]!.positives.map((p) => order.indexOf(p)));
 }
 
 test('rankPositives: chunked GPU search = CPU sort (ties, ignore, database blocks, query chunks)', async () => {
@@ -61,9 +66,11 @@ test('rankPositives: chunked GPU search = CPU sort (ties, ignore, database block
     ignore: q >= 7 ? [q - 7] : [],
   }));
   const expected = cpuRanks(f, queries, database, truth);
+  const expectedTop = cpuOrder(f, queries, database, truth).map((order) => order.slice(0, 6));
   for (const options of [{}, { maxScoresPerChunk: 100, databaseBlock: 7 }, { maxScoresPerChunk: 1, databaseBlock: 64 }]) {
-    const ranks = await rankPositives(f, queries, database, truth, options);
+    const { ranks, top } = await rankPositives(f, queries, database, truth, { ...options, topK: 6 });
     assert.equal(ranks.map((r) => [...r]), expected, JSON.stringify(options));
+    assert.equal(top.map((t) => [...t]), expectedTop, `top 6 ${JSON.stringify(options)}`);
   }
   await rankPositives(f, [99], database, [{ positives: [0], ignore: [] }]).then(
     () => assert.unreachable('index out of range accepted'),
@@ -120,6 +127,23 @@ test('evaluateRetrieval: near-duplicate groups score high, and equal the scores 
   assert.ok(chance.mAP < result.mAP - 0.3, `shuffled truth ${chance.mAP} vs ${result.mAP}`);
   await loader.close();
   model.parameters().forEach((t) => t.dispose());
+});
+
+test('exampleQueries: spread over the AP order, best first; retrievalExamplesSvg: one framed thumbnail per cell', () => {
+  const ap = [0.5, 1, 0.1, 0.9, 0.3];
+  assert.equal(exampleQueries(ap, 3), [1, 0, 2]); // best, median, worst
+  assert.equal(exampleQueries(ap, 9), [1, 3, 0, 4, 2]);
+  assert.equal(exampleQueries(ap, 1), [1]);
+  const img = (w: number): { href: string; width: number; height: number } => ({ href: `data:image/png;base64,${w}`, width: w, height: 10 });
+  const svg = retrievalExamplesSvg('t <&>', [
+    { query: img(20), caption: 'AP 1', results: [{ image: img(30), relevant: true }, { image: img(40), relevant: false }] },
+    { query: img(25), caption: 'AP 0', results: [] },
+  ]);
+  assert.is(svg.split('<image ').length - 1, 4);
+  assert.is(svg.split('fill="#2ca02c"').length - 1, 1);
+  assert.is(svg.split('fill="#d62728"').length - 1, 1);
+  assert.ok(svg.includes('t &lt;&amp;&gt;'), 'title escaped');
+  assert.match(svg, /<image x="\d+" y="\d+" width="40" height="10" href="data:image\/png;base64,40"\/>/);
 });
 
 test.run();

@@ -5,7 +5,10 @@
  * experiment folder, its recorded settings (input size, validation mode, data) are the
  * defaults and flags override them.
  */
+import { basename, dirname, join } from 'node:path';
 import { parseFlags, helpText, type FlagSpecs } from './args.js';
+import { writeRetrievalExamples } from './retrieval-examples.js';
+import { writeFileAtomic } from '../io/index.js';
 import { SOURCE_FLAGS, openSource, runData, defaultTestScale, type Source } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, HolidaysDataset, CopydaysDataset, UkbenchDataset, type RetrievalDataset, type ValidationMode } from '../data/index.js';
@@ -27,6 +30,7 @@ export const EVALUATE_FLAGS: FlagSpecs = {
   'distractors-list': { type: 'string', help: 'copydays: list file of distractor images' },
   'distractors-path': { type: 'string', help: 'copydays: distractor folder (root of the list, or walked)' },
   'num-distractors': { type: 'int', help: 'copydays: keep the first N distractors (-1: all)', default: -1 },
+  examples: { type: 'int', help: 'retrieval: queries shown in <dataset>_examples.svg beside the checkpoint (0: no picture)', default: 8 },
   workers: { type: 'int', help: 'data loader worker threads', default: 2 },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -81,11 +85,20 @@ async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f
   if (!model.whitening) console.warn('evaluate: the model is not whitened (run `multigrain whiten` first for the paper\'s retrieval setting)');
   const loader = new DataLoader({ dataset: benchmark, transform: { kind: 'val', mode, size }, workers: Number(f.workers) });
   try {
-    const r = await evaluateRetrieval(model, benchmark, loader, { batchSize: Number(f.batchSize), progress: name });
+    const examples = Number(f.examples);
+    const r = await evaluateRetrieval(model, benchmark, loader, { batchSize: Number(f.batchSize), progress: name, topK: examples > 0 ? 5 : 0 });
     const where = `${benchmark.length} images, ${r.queries} queries, database ${r.databaseSize} (${mode} ${size})`;
     const main = name === 'ukbench' ? `N-S ${r.top4.toFixed(3)} / 4, mAP ${(100 * r.mAP).toFixed(2)}%` : `mAP ${(100 * r.mAP).toFixed(2)}%`;
     console.log(`${file}: ${name} ${main} on ${where}`);
     for (const [group, value] of Object.entries(r.groups)) console.log(`  ${group}: mAP ${(100 * value).toFixed(2)}%`);
+    const out = join(dirname(file), `${name}_results.json`);
+    const summary = { dataset: name, checkpoint: file, inputSize: size, mode, mAP: r.mAP, top4: r.top4, groups: r.groups, queries: r.queries, databaseSize: r.databaseSize, ap: [...r.ap] };
+    await writeFileAtomic(out, JSON.stringify(summary, null, 1) + '\n');
+    if (examples > 0) {
+      const picture = join(dirname(file), `${name}_examples.svg`);
+      await writeRetrievalExamples(picture, `${name}: ${main}, ${basename(dirname(file))} at ${mode} ${size}`, benchmark, r, examples);
+      console.log(`wrote ${out} and ${picture}`);
+    } else console.log(`wrote ${out}`);
   } finally {
     await loader.close();
   }

@@ -9,7 +9,8 @@ import { parseFlags, helpText, definedFlags, type FlagSpecs } from './args.js';
 import { SOURCE_FLAGS, openSource, runData, defaultTestScale, writeDerived } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, type ValidationMode } from '../data/index.js';
-import { finetuneP, firstImagesPerClass, openClassificationData, validate } from '../multigrain/index.js';
+import { finetuneP, firstImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
+import { writeFileAtomic } from '../io/index.js';
 
 export const FINETUNE_P_FLAGS: FlagSpecs = {
   expdir: { type: 'string', help: 'output experiment folder (default: <source folder>/finetune<size>)' },
@@ -68,7 +69,11 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
     const after = f.noValidate ? undefined : await evaluate('after');
     const settingsOut = { ...definedFlags(f), expdir, source: source.file, dataset, dataPath, inputSize: size, testScale: size, valMode: mode, p: result.p, top1Before: before, top1After: after };
     const file = await writeDerived(expdir, 'finetune-p', settingsOut, model, { source: source.file, p: result.p, history: result.history });
-    console.log(`wrote ${file}`);
+    const curve = join(expdir, 'finetune_p.svg');
+    const points = (key: 'p' | 'loss'): [number, number][] => [...(key === 'p' ? [[0, result.initialP] as [number, number]] : []), ...result.history.map((r): [number, number] => [r.step, r[key]])];
+    await writeFileAtomic(curve, lineChartSvg(`p-finetuning at ${mode} ${size}: p ${result.initialP.toFixed(3)} -> ${result.p.toFixed(3)}`, 'step', [{ name: 'p', points: points('p') }]) + '\n');
+    await writeFileAtomic(join(expdir, 'finetune_p_loss.svg'), lineChartSvg('p-finetuning: cross-entropy (mean over 10 steps)', 'step', [{ name: 'loss', points: points('loss') }]) + '\n');
+    console.log(`wrote ${file}, ${curve}`);
   } finally {
     await trainLoader.close();
     await valLoader.close();

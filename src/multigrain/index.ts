@@ -15,6 +15,7 @@ export { symmetricEigen, type SymmetricEigen } from './whitening/eigen.js';
 export { fitPcaWhitening, applyPcaWhitening, EIGENVALUE_FLOOR, type PcaWhiteningFit } from './whitening/pca.js';
 export { whiten, applyWhitening, normalizedWithBias, type WhitenOptions, type WhitenResult } from './whitening/whiten.js';
 export { extractEmbeddings, type Embeddings, type EmbeddingKind, type ExtractOptions } from './retrieval/embeddings.js';
-export { rankPositives, ranksInRow, type SearchOptions } from './retrieval/search.js';
+export { rankPositives, ranksInRow, topInRow, type SearchOptions, type SearchResult } from './retrieval/search.js';
 export { averagePrecision, hitsInTop } from './retrieval/metrics.js';
 export { evaluateRetrieval, scoreRetrieval, type RetrievalResult, type RetrievalOptions } from './retrieval/evaluate.js';
+export { retrievalExamplesSvg, exampleQueries, type RetrievalExample, type Thumbnail } from './retrieval/examples-svg.js';

@@ -16,6 +16,8 @@ export interface RetrievalResult {
   top4: number;
   /** Average precision of each query. */
   ap: Float64Array;
+  /** Each query's best database positions (`topK` of them; empty without `topK`). */
+  top: Int32Array[];
   /** mAP per query family (Copydays: crops, jpegqual, strong) and per family/level variant. */
   groups: Record<string, number>;
   queries: number;
@@ -38,12 +40,13 @@ export async function evaluateRetrieval(model: MultiGrain, dataset: RetrievalDat
 
 /** Scores precomputed embeddings (row i = dataset item i) on a benchmark. */
 export async function scoreRetrieval(features: Embeddings, dataset: RetrievalDataset, options: SearchOptions = {}): Promise<RetrievalResult> {
-  const ranks = await rankPositives(features, dataset.queries, dataset.database, dataset.groundTruth, options);
+  const { ranks, top } = await rankPositives(features, dataset.queries, dataset.database, dataset.groundTruth, options);
   const ap = Float64Array.from(ranks, (r, q) => averagePrecision(r, dataset.groundTruth[q]!.positives.length));
   return {
     mAP: mean([...ap]),
     top4: mean(ranks.map((r) => hitsInTop(r, 4))),
     ap,
+    top,
     groups: groupMeans(dataset, ap),
     queries: ranks.length,
     databaseSize: dataset.database.length,

@@ -8,10 +8,18 @@ import type { RetrievalTruth } from '../../data/index.js';
 import type { Embeddings } from './embeddings.js';
 
 export interface SearchOptions {
+  /** Also return each query's best `topK` database positions (default 0). */
+  topK?: number;
   /** Upper bound on the similarity values read back at once (default 16 M floats, 64 MB). */
   maxScoresPerChunk?: number;
   /** Database columns per GPU buffer (default 8192: 67 MB of 2049-d vectors, under WebGPU's 128 MB binding limit). */
   databaseBlock?: number;
+}
+
+/** Per query: the ranks of its positives, and its best database positions (with `topK`). */
+export interface SearchResult {
+  ranks: Int32Array[];
+  top: Int32Array[];
 }
 
 /**
@@ -22,7 +30,7 @@ export interface SearchOptions {
  */
 export async function rankPositives(
   features: Embeddings, queries: ArrayLike<number>, database: ArrayLike<number>, truth: readonly RetrievalTruth[], options: SearchOptions = {},
-): Promise<Int32Array[]> {
+): Promise<SearchResult> {
   if (truth.length !== queries.length) throw new Error(`rankPositives: ${truth.length} ground-truth entries for ${queries.length} queries`);
   const nDb = database.length;
   const { dim } = features;
@@ -31,16 +39,21 @@ export async function rankPositives(
   for (let c0 = 0; c0 < nDb; c0 += blockCols) blocks.push(transposedRows(features, database, c0, Math.min(nDb, c0 + blockCols)));
   const chunk = Math.max(1, Math.floor((options.maxScoresPerChunk ?? 16 * 2 ** 20) / Math.max(nDb, 1)));
   const ranks: Int32Array[] = [];
+  const top: Int32Array[] = [];
   try {
     for (let q0 = 0; q0 < queries.length; q0 += chunk) {
       const q1 = Math.min(queries.length, q0 + chunk);
       const scores = await similarities(features, queries, q0, q1, blocks, nDb, blockCols);
-      for (let q = q0; q < q1; q++) ranks.push(ranksInRow(scores.subarray((q - q0) * nDb, (q - q0 + 1) * nDb), truth[q]!));
+      for (let q = q0; q < q1; q++) {
+        const row = scores.subarray((q - q0) * nDb, (q - q0 + 1) * nDb);
+        ranks.push(ranksInRow(row, truth[q]!));
+        if (options.topK) top.push(topInRow(row, truth[q]!.ignore, options.topK));
+      }
     }
   } finally {
     blocks.forEach((b) => b.dispose());
   }
-  return ranks;
+  return { ranks, top };
 }
 
 /** [dim, end - start] GPU tensor: columns = the features of database entries start..end-1. */
@@ -96,4 +109,22 @@ export function ranksInRow(scores: Float32Array, truth: RetrievalTruth): Int32Ar
     out[k] = rank;
   });
   return out;
+}
+
+/** The `k` best positions of a score row (same order as the ranking), ignored entries skipped. */
+export function topInRow(scores: Float32Array, ignore: readonly number[], k: number): Int32Array {
+  const ignored = new Set(ignore);
+  const best: number[] = [];
+  const before = (a: number, b: number): boolean => scores[a]! > scores[b]! || (scores[a] === scores[b] && a < b);
+  for (let j = 0; j < scores.length; j++) {
+    if (ignored.has(j) || (best.length === k && !before(j, best[k - 1]!))) continue;
+    let i = Math.min(best.length, k - 1);
+    best[i] = j;
+    while (i > 0 && before(j, best[i - 1]!)) {
+      best[i] = best[i - 1]!;
+      best[i - 1] = j;
+      i--;
+    }
+  }
+  return Int32Array.from(best);
 }
