@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   init, tensor, noGrad, readSafetensors, castHostTensor, MultiGrain, loadMultiGrainWeights, loadPretrainedTrunk,
-  readStateDict, saveCheckpointFile, makeHostTensor, hostTensorToFloat32, type StateDict, type Tensor,
+  readStateDict, saveCheckpointFile, makeHostTensor, hostTensorToFloat32, openMultiGrain, inferArchitecture, type StateDict, type Tensor,
 } from '../../src/index.js';
 
 const DIR = 'kernels-test/multigrain/fixtures/pth/';
@@ -174,6 +174,33 @@ test('whitened checkpoint: keys turn on whitening (bias channel, PCA, d+1 classi
   out.logits.dispose();
   out.embedding.dispose();
   out.normalizedEmbedding.dispose();
+});
+
+test('openMultiGrain: the architecture comes from the file (depth, width, classes, p, whitening); outputs match PyTorch', async () => {
+  const plain = await openMultiGrain(DIR + 'mg_r50w2_legacy.pth');
+  assert.equal(plain.architecture, { backbone: 50, baseWidth: 2, numClasses: 10, poolingExponent: 3, whitened: false });
+  await checkOutputs(plain.model, 'plain');
+  const white = await openMultiGrain(DIR + 'mg_r18w2_white_legacy.pth');
+  assert.equal(white.architecture, { backbone: 18, baseWidth: 2, numClasses: 10, poolingExponent: 3, whitened: true });
+  await checkOutputs(white.model, 'white');
+  const tv = inferArchitecture(await readStateDict(DIR + 'tv_r18w2.pth'));
+  assert.equal(tv, { backbone: 18, baseWidth: 2, numClasses: 10, whitened: false });
+  // depths 34 / 101 / 152 by their block counts (keys only)
+  const keys = (block: string, counts: number[]): StateDict => {
+    const d: StateDict = new Map([['features.conv1.weight', makeHostTensor('f32', [8, 3, 7, 7], new Float32Array(8 * 147))], ['classifier.weight', makeHostTensor('f32', [7, 4], new Float32Array(28))]]);
+    counts.forEach((n, l) => {
+      for (let b = 0; b < n; b++) {
+        for (const c of block === 'bottleneck' ? ['conv1', 'conv3'] : ['conv1']) d.set(`features.layer${l + 1}.${b}.${c}.weight`, makeHostTensor('f32', [1], new Float32Array(1)));
+      }
+    });
+    return d;
+  };
+  assert.is(inferArchitecture(keys('basic', [3, 4, 6, 3])).backbone, 34);
+  assert.is(inferArchitecture(keys('bottleneck', [3, 4, 23, 3])).backbone, 101);
+  assert.is(inferArchitecture(keys('bottleneck', [3, 8, 36, 3])).backbone, 152);
+  assert.throws(() => inferArchitecture(keys('basic', [2, 2, 3, 2]), 'x.pth'), /x\.pth: basic blocks per stage 2, 2, 3, 2 match no ResNet/);
+  assert.throws(() => inferArchitecture(new Map(), 'y.pth'), /y\.pth: not a ResNet \/ MultiGrain state dict/);
+  for (const m of [plain.model, white.model]) m.parameters().forEach((t) => t.dispose());
 });
 
 test('torchvision ResNet state dict (--pretrained-backbone): trunk loads, fc ignored; features and GeM match', async () => {
