@@ -1,10 +1,12 @@
 // PCA whitening (spec section 5): the float64 eigensolver, the PCA fit, and whitening folded
-// into a MultiGrain model with its classifier rewritten so that every class ranking survives.
+// into a MultiGrain model with its classifier rewritten so that every class ranking survives;
+// the fit and the rewrite against numpy LAPACK (tools/gen_whitening_fixture.py, sklearn's recipe).
 import { suite } from 'uvu';
+import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import {
   init, tensor, noGrad, MultiGrain, DataLoader, RecordDataset, createRgbImage, symmetricEigen, fitPcaWhitening,
-  applyPcaWhitening, whiten, normalizedWithBias, extractEmbeddings, type RgbImage, type Tensor,
+  applyPcaWhitening, whiten, normalizedWithBias, extractEmbeddings, whitenedClassifier, paddedWhitening, type RgbImage, type Tensor,
 } from '../../src/index.js';
 import { rng } from '../helpers.js';
 
@@ -99,6 +101,33 @@ test('fitPcaWhitening: whitened fitting set has zero mean and identity covarianc
   assert.ok(Math.abs(known.eigenvalues[0]! - 6) < 1e-12 && Math.abs(known.eigenvalues[1]! - 10 / 3) < 1e-12, `${known.eigenvalues}`);
   assert.is(known.floored, 1, 'the zero-variance direction is floored, not divided by zero');
   assert.ok([...known.projection].every(Number.isFinite));
+});
+
+test('fitPcaWhitening + whitenedClassifier = scikit-learn PCA(whiten=True) and whiten.py (numpy LAPACK fixture, up to component signs)', () => {
+  const fx = JSON.parse(readFileSync('kernels-test/multigrain/fixtures/whitening.json', 'utf8')) as Record<string, number[] | number>;
+  const n = fx.n as number;
+  const d = fx.d as number;
+  const classes = fx.classes as number;
+  const fit = fitPcaWhitening(Float64Array.from(fx.x as number[]), n, d);
+  const close = (a: number, b: number, scale: number): boolean => Math.abs(a - b) <= 1e-9 * scale;
+  (fx.mean as number[]).forEach((v, i) => assert.ok(close(fit.mean[i]!, v, 1), `mean ${i}`));
+  const ev = fx.eigenvalues as number[];
+  ev.forEach((v, j) => assert.ok(close(fit.eigenvalues[j]!, v, ev[0]!), `eigenvalue ${j}: ${fit.eigenvalues[j]} vs ${v}`));
+  const P = fx.projection as number[];
+  // the sign of each component is arbitrary (scikit-learn flips by svd_flip): align ours to the fixture's
+  const sign = Array.from({ length: d }, (_, j) => {
+    let dot = 0;
+    for (let i = 0; i < d; i++) dot += fit.projection[i * d + j]! * P[i * d + j]!;
+    return dot < 0 ? -1 : 1;
+  });
+  const pScale = maxAbs(P);
+  P.forEach((v, k) => assert.ok(Math.abs(sign[k % d]! * fit.projection[k]! - v) <= 1e-7 * pScale, `P[${Math.floor(k / d)}, ${k % d}]: ${fit.projection[k]} vs ${v}`));
+  const { mean, inverseT } = paddedWhitening(fit, d);
+  const { weight, bias } = whitenedClassifier(fx.classifier_weight as number[], fx.classifier_bias as number[], classes, mean, inverseT);
+  const W = fx.whitened_weight as number[];
+  const wScale = maxAbs(W);
+  W.forEach((v, k) => assert.ok(Math.abs(sign[k % d]! * weight[k]! - v) <= 1e-7 * wScale, `W'[${Math.floor(k / d)}, ${k % d}]: ${weight[k]} vs ${v}`));
+  (fx.whitened_bias as number[]).forEach((v, c) => assert.ok(close(bias[c]!, v, maxAbs(fx.whitened_bias as number[])), `b'[${c}]`));
 });
 
 test('fitPcaWhitening: too few vectors for the dimension is a clear error', () => {

@@ -13,7 +13,7 @@ export { listCheckpoints, resolveResume, checkpointName } from './training/check
 export { finetuneP, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';
 export { symmetricEigen, type SymmetricEigen } from './whitening/eigen.js';
 export { fitPcaWhitening, applyPcaWhitening, EIGENVALUE_FLOOR, type PcaWhiteningFit } from './whitening/pca.js';
-export { whiten, applyWhitening, normalizedWithBias, type WhitenOptions, type WhitenResult } from './whitening/whiten.js';
+export { whiten, applyWhitening, normalizedWithBias, whitenedClassifier, paddedWhitening, type WhitenOptions, type WhitenResult } from './whitening/whiten.js';
 export { extractEmbeddings, type Embeddings, type EmbeddingKind, type ExtractOptions } from './retrieval/embeddings.js';
 export { rankPositives, ranksInRow, topInRow, type SearchOptions, type SearchResult } from './retrieval/search.js';
 export { averagePrecision, hitsInTop } from './retrieval/metrics.js';

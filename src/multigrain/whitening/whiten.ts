@@ -77,34 +77,41 @@ export async function applyWhitening(model: MultiGrain, fit: PcaWhiteningFit, in
   const classes = model.options.numClasses;
   const W = (await model.classifier.weight.toArray()) as Float32Array;
   const b = (await model.classifier.bias!.toArray()) as Float32Array;
-  // [W | b], [classes, d]
-  const full = new Float64Array(classes * d);
-  for (let c = 0; c < classes; c++) {
-    for (let i = 0; i < d - 1; i++) full[c * d + i] = W[c * (d - 1) + i]!;
-    full[c * d + d - 1] = b[c]!;
-  }
   const { mean, projection, inverseT } = paddedWhitening(fit, d);
-  const newW = new Float32Array(classes * d);
-  const newB = new Float32Array(classes);
-  for (let c = 0; c < classes; c++) {
-    let bias = 0;
-    for (let i = 0; i < d; i++) bias += mean[i]! * full[c * d + i]!;
-    newB[c] = bias;
-    for (let j = 0; j < d; j++) {
-      let s = 0;
-      for (let i = 0; i < d; i++) s += full[c * d + i]! * inverseT[i * d + j]!;
-      newW[c * d + j] = s;
-    }
-  }
+  const { weight: newW, bias: newB } = whitenedClassifier(W, b, classes, mean, inverseT);
   model.enableWhitening();
   model.whitening!.pca.m.assign(Float32Array.from(mean));
   model.whitening!.pca.P.assign(Float32Array.from(projection));
-  model.classifier.weight.assign(newW);
-  model.classifier.bias!.assign(newB);
+  model.classifier.weight.assign(Float32Array.from(newW));
+  model.classifier.bias!.assign(Float32Array.from(newB));
+}
+
+/**
+ * The classifier that reads the whitened vector: W' = [W | b] (Pᵀ)⁻¹ and b' = m [W | b]ᵀ, in
+ * float64, for W [classes, d - 1] and b [classes]; `inverseT` = (Pᵀ)⁻¹ [d, d].
+ */
+export function whitenedClassifier(W: ArrayLike<number>, b: ArrayLike<number>, classes: number, mean: ArrayLike<number>, inverseT: ArrayLike<number>): { weight: Float64Array; bias: Float64Array } {
+  const d = mean.length;
+  const weight = new Float64Array(classes * d);
+  const bias = new Float64Array(classes);
+  const row = new Float64Array(d);
+  for (let c = 0; c < classes; c++) {
+    for (let i = 0; i < d - 1; i++) row[i] = W[c * (d - 1) + i]!;
+    row[d - 1] = b[c]!;
+    let bc = 0;
+    for (let i = 0; i < d; i++) bc += mean[i]! * row[i]!;
+    bias[c] = bc;
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += row[i]! * inverseT[i * d + j]!;
+      weight[c * d + j] = s;
+    }
+  }
+  return { weight, bias };
 }
 
 /** m, P and (Pᵀ)⁻¹ = V diag(sqrt(λ)) over all d dimensions (identity for an excluded bias channel). */
-function paddedWhitening(fit: PcaWhiteningFit, d: number): { mean: Float64Array; projection: Float64Array; inverseT: Float64Array } {
+export function paddedWhitening(fit: PcaWhiteningFit, d: number): { mean: Float64Array; projection: Float64Array; inverseT: Float64Array } {
   const k = fit.dim;
   const mean = new Float64Array(d);
   const projection = new Float64Array(d * d);
