@@ -58,7 +58,7 @@ async function evaluateClassification(source: Source, f: Record<string, unknown>
   if (data.classes.length !== model.options.numClasses) throw new Error(`${file} has ${model.options.numClasses} classes, ${dataset} has ${data.classes.length}`);
   const loader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode, size }, workers: Number(f.workers) });
   try {
-    const r = await validate(model, loader, Number(f.batchSize));
+    const r = await validate(model, loader, Number(f.batchSize), 'evaluate');
     console.log(`${file}: top-1 ${r.top1.toFixed(2)}%, top-5 ${r.top5.toFixed(2)}%, cross-entropy ${r.cross_entropy.toFixed(4)} on ${data.val.length} images (${mode} ${size})`);
   } finally {
     await loader.close();

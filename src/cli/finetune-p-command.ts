@@ -53,7 +53,7 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
   const trainLoader = new DataLoader({ dataset: data.train, transform, workers: Number(f.workers) });
   const valLoader = new DataLoader({ dataset: data.val, transform, workers: Number(f.workers) });
   const evaluate = async (when: string): Promise<number> => {
-    const r = await validate(model, valLoader, 32);
+    const r = await validate(model, valLoader, 32, `validate (${when})`);
     console.log(`${when}: p = ${(await model.pool.p.item()).toFixed(4)}, val top-1 ${r.top1.toFixed(2)}% top-5 ${r.top5.toFixed(2)}% at ${mode} ${size} (${data.val.length} images)`);
     return r.top1;
   };

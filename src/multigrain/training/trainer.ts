@@ -82,7 +82,7 @@ export async function train(partial: Partial<TrainOptions>, log: (line: string) 
   let lastCheckpoint: string | null = null;
   try {
     if (o.validateFirst && state.startEpoch === 0 && state.history.length === 0) {
-      const val = await validate(state.model, valLoader, o.batchSize);
+      const val = await validate(state.model, valLoader, o.batchSize, o.progress ? 'validation' : undefined);
       state.history.push({ epoch: 0, lr: baseLr, val, seconds: 0 });
       log(`epoch 0 (before training): val top-1 ${val.top1.toFixed(2)}% top-5 ${val.top5.toFixed(2)}% CE ${val.cross_entropy.toFixed(4)}`);
     }
@@ -91,7 +91,7 @@ export async function train(partial: Partial<TrainOptions>, log: (line: string) 
       const lr = baseLr * stepLrFactor(epoch, o.lrDropsEpochs, o.lrDropsFactors);
       setLr(state, lr, o.betaLr);
       const trainMetrics = await trainEpoch(state, o, sampler, trainLoader, epoch);
-      const val = await validate(state.model, valLoader, o.batchSize);
+      const val = await validate(state.model, valLoader, o.batchSize, o.progress ? 'validation' : undefined);
       const record: EpochRecord = { epoch: epoch + 1, lr, train: trainMetrics, val, seconds: (Date.now() - started) / 1000 };
       state.history.push(record);
       log(
@@ -268,11 +268,12 @@ function hashSeed(seed: number, step: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Top-1/top-5 and mean CE on a validation loader (eval mode, no autograd). */
-export async function validate(model: MultiGrain, loader: DataLoader, batchSize: number): Promise<{ cross_entropy: number; top1: number; top5: number }> {
+/** Top-1/top-5 and mean CE on a validation loader (eval mode, no autograd); `progress`: a progress bar label. */
+export async function validate(model: MultiGrain, loader: DataLoader, batchSize: number, progress?: string): Promise<{ cross_entropy: number; top1: number; top5: number }> {
   model.eval();
   let totals: Tensor | null = null; // [CE sum, top-1 hits, top-5 hits], on the GPU
   let n = 0;
+  const bar = progress ? new ProgressBar(progress, loader.dataset.length, 'img') : null;
   try {
     for await (const batch of loader.evaluation({ batchSize })) {
       const next: Tensor = tidy(() => noGrad(() => {
@@ -286,7 +287,9 @@ export async function validate(model: MultiGrain, loader: DataLoader, batchSize:
       totals?.dispose();
       totals = keep(next);
       n += batch.labels.length;
+      bar?.update(n);
     }
+    bar?.finish();
   } finally {
     model.train();
   }
