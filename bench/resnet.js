@@ -7,6 +7,7 @@
 //   node bench/resnet.js --quick                           small cases only (fast on CPU Vulkan)
 //   node bench/resnet.js --no-tfjs                         without the TensorFlow.js comparison
 //   node bench/resnet.js --winograd never                  3x3 convolutions without Winograd (auto|always|never)
+//   node bench/resnet.js --no-subgroup                      matmuls without the subgroup kernel (lavapipe)
 //   node bench/resnet.js --by-shape ...                    the breakdown per kernel and problem shape (top 40)
 //
 // Where the devDependencies @tensorflow/tfjs-core and @tensorflow/tfjs-backend-webgpu are
@@ -23,7 +24,7 @@ const { values: flags } = parseArgs({
     model: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' },
     mode: { type: 'string' }, steps: { type: 'string' }, width: { type: 'string' },
     quick: { type: 'boolean' }, breakdown: { type: 'boolean' }, 'no-tfjs': { type: 'boolean' },
-    winograd: { type: 'string' }, 'by-shape': { type: 'boolean' },
+    winograd: { type: 'string' }, 'by-shape': { type: 'boolean' }, 'no-subgroup': { type: 'boolean' },
   },
 });
 
@@ -116,11 +117,13 @@ async function runCase(c) {
 
 await mg.init();
 if (flags.winograd) mg.setConv2dWinograd(flags.winograd);
+if (flags['no-subgroup']) mg.setMatmulSubgroup(false);
 const tf = flags['no-tfjs'] ? null : await loadTfjs();
 const rows = [];
 for (const c of cases()) {
   const { result, breakdown } = await runCase(c);
   result.winograd = mg.getConv2dWinograd();
+  result.matmul_subgroup = !flags['no-subgroup'] && mg.runtime().gpu.subgroupSize === 8;
   if (tf) {
     result.tfjs_ms = Number((await tfjsCase(tf, { ...c, width: Number(flags.width ?? 64) }, stepsOf(c))).toFixed(1));
     result.speedup_vs_tfjs = Number((result.tfjs_ms / result.median_ms).toFixed(2));

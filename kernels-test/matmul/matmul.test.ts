@@ -1,5 +1,6 @@
-// Matmul kernels: every variant against a float64 CPU reference on awkward shapes, all four
-// transpose combinations, batched (with and without broadcast), with bias; the launch-time
+// Matmul kernels: every variant (the subgroup kernel where the device has subgroups of 8 lanes,
+// as lavapipe does) against a float64 CPU reference on awkward shapes, all four transpose
+// combinations, batched (with and without broadcast, folded or not), with bias; the launch-time
 // choice; backward (dA, dB) against central finite differences.
 // Tolerance: |gpu - ref| <= tol * (1 + |ref|) with tol = 1e-4 * sqrt(K) (f32 accumulation over K
 // terms of unit-normal products); backward 1e-4 absolute/relative.
@@ -10,16 +11,21 @@ import { randn, assertClose, numericGrad, assertThrowsWith } from '../helpers.js
 
 const test = suite('matmul');
 
-type Variant = 'vec4-8x16' | 'vec4-4x8' | 'scalar-8x16' | 'scalar-4x8';
+type Variant = 'vec4-8x16' | 'vec4-4x8' | 'scalar-8x16' | 'scalar-4x8' | 'vec4-subgroup';
+/** Every variant this device runs (the subgroup kernel needs subgroups of 8 lanes: lavapipe). */
 const VARIANTS: Variant[] = ['vec4-8x16', 'vec4-4x8', 'scalar-8x16', 'scalar-4x8'];
-/** Whether a forced variant fits: vec4 needs N % 4 == 0 and B read along N (not transposed, or staged). */
-const fits = (v: Variant, N: number, transB: boolean, stageB: boolean) => !v.startsWith('vec4') || (N % 4 === 0 && (!transB || stageB));
+/** Whether a forced variant fits: vec4 needs N % 4 == 0 and B read along N (not transposed, or staged); the subgroup kernel takes no bias or epilogue. */
+const fits = (v: Variant, N: number, transB: boolean, stageB: boolean, bias = false) =>
+  (!v.startsWith('vec4') || (N % 4 === 0 && (!transB || stageB))) && !(bias && v === 'vec4-subgroup');
+/** The name a vec4 product's kernel has here: the subgroup kernel wherever the device has it. */
+const vec4Kernel = (name: string) => (runtime().gpu.subgroupSize === 8 ? 'matmul_vec4-subgroup' : name);
 /** With transB, both ways of reading B: strided in place, and staged (copied transposed first). */
 const stagings = (transB: boolean) => (transB ? [false, true] : [false]);
 const tolFor = (K: number) => ({ atol: 1e-4 * Math.sqrt(Math.max(K, 1)), rtol: 1e-4 * Math.sqrt(Math.max(K, 1)) });
 
 test.before(async () => {
   await init();
+  if (runtime().gpu.subgroupSize === 8) VARIANTS.push('vec4-subgroup');
 });
 
 /**
@@ -117,9 +123,10 @@ for (const [aB, bB, M, N, K] of BATCHED) {
             const out = matmulRaw(ta, tb, tA, tB, undefined, { variant, stageB, fold });
             assert.equal([...out.shape], [batch, M, N], `${what}: shape`);
             assertClose(await out.toArray(), expected, tolFor(K), what);
+            out.dispose();
+            if (!fits(variant, N, tB, stageB, true)) continue;
             const outB = matmulRaw(ta, tb, tA, tB, tbias, { variant, stageB, fold });
             assertClose(await outB.toArray(), expectedBias, tolFor(K), `${what} + bias`);
-            out.dispose();
             outB.dispose();
           }
         }
@@ -143,7 +150,7 @@ test('2-D with bias (unaligned N), every variant', async () => {
       const expected = reference(a, 1, b, 1, M, N, K, tA, tB, bias);
       for (const variant of VARIANTS) {
         for (const stageB of stagings(tB)) {
-          if (!fits(variant, N, tB, stageB)) continue;
+          if (!fits(variant, N, tB, stageB, true)) continue;
           const out = matmulRaw(ta, tb, tA, tB, tbias, { variant, stageB });
           assertClose(await out.toArray(), expected, tolFor(K), `${variant} ${M}x${N}x${K} bias transA=${tA} transB=${tB} stageB=${stageB}`);
           out.dispose();
@@ -176,7 +183,7 @@ test('row epilogue (bias, scale/shift, residual, ReLU): 2-D and batched over a s
     const ta = tensor(a, [M, K]);
     const tb = tensor(b, batch === 1 ? [K, N] : [batch, K, N]);
     for (const variant of VARIANTS) {
-      if (!fits(variant, N, false, false)) continue;
+      if (!fits(variant, N, false, false, true)) continue;
       for (const c of cases) {
         const out = matmulRaw(ta, tb, false, false, undefined, {
           variant,
@@ -226,7 +233,7 @@ test('the profiler groups by problem shape when asked (matmul b, M x N x K)', as
   const outs = [matmulRaw(a, b, false, false, undefined, { fold: false }), matmulRaw(a, b, false, false, undefined, { fold: false }), matmulRaw(c, wide)];
   const times = await rt.profiler.stop(rt);
   const counts = new Map(times.map((t) => [t.kernel, t.dispatches]));
-  assert.equal(counts.get('matmul_vec4-8x16 b2 4x8x3') ?? counts.get('matmul_vec4-4x8 b2 4x8x3'), 2, `two batched 4x8x3 products: ${[...counts.keys()]}`);
+  assert.equal(counts.get('matmul_vec4-8x16 b2 4x8x3') ?? counts.get('matmul_vec4-4x8 b2 4x8x3') ?? counts.get('matmul_vec4-subgroup b2 4x8x3'), 2, `two batched 4x8x3 products: ${[...counts.keys()]}`);
   assert.ok([...counts.keys()].some((k) => k.endsWith(' b1 5x16x3')), `one 5x16x3 product: ${[...counts.keys()]}`);
   rt.profiler.start();
   outs.push(matmulRaw(c, wide));
@@ -235,7 +242,18 @@ test('the profiler groups by problem shape when asked (matmul b, M x N x K)', as
   for (const t of [a, b, c, wide, ...outs]) t.dispose();
 });
 
-test('launch-time choice: vec4 when B is read along N, B staged when transposed and M >= 32, block by cost', async () => {
+test('the subgroup kernel: forced without subgroups of 8, or with a bias, is refused with the reason', async () => {
+  const a = tensor(randn(8, 1), [2, 4]);
+  const b = tensor(randn(16, 2), [4, 4]);
+  const bias = tensor(randn(4, 3), [4]);
+  await assertThrowsWith(() => matmulRaw(a, b, false, false, bias, { variant: 'vec4-subgroup' }), ['vec4-subgroup', 'no bias or epilogue'], 'bias');
+  if (runtime().gpu.subgroupSize !== 8) {
+    await assertThrowsWith(() => matmulRaw(a, b, false, false, undefined, { variant: 'vec4-subgroup' }), ['vec4-subgroup', 'subgroups of 8 lanes'], 'no subgroups');
+  }
+  for (const t of [a, b, bias]) t.dispose();
+});
+
+test('launch-time choice: vec4 when B is read along N (the subgroup kernel where the device has it), B staged when transposed and M >= 32, block by cost', async () => {
   const cases: Array<[number, number, number, boolean, boolean, string[]]> = [
     [64, 256, 64, false, false, ['matmul_vec4-8x16']],
     [64, 256, 64, true, false, ['matmul_vec4-8x16']],
@@ -251,7 +269,8 @@ test('launch-time choice: vec4 when B is read along N, B staged when transposed 
     const a = tensor(randn(M * K, 1), shapeA(M, K, tA));
     const b = tensor(randn(K * N, 2), shapeB(K, N, tB));
     const kernels = await kernelsOf(() => matmulRaw(a, b, tA, tB));
-    assert.equal(kernels.sort(), [...expected].sort(), `${M}x${N}x${K} transA=${tA} transB=${tB}`);
+    const names = expected.map((k) => (k.startsWith('matmul_vec4') ? vec4Kernel(k) : k));
+    assert.equal(kernels.sort(), names.sort(), `${M}x${N}x${K} transA=${tA} transB=${tB}`);
     a.dispose();
     b.dispose();
   }

@@ -14,6 +14,11 @@ export interface GpuContext {
   hasTimestamps: boolean;
   isNode: boolean;
   /**
+   * Subgroup size when the device has the `subgroups` feature with one fixed size (lavapipe: 8),
+   * else 0: kernels that exchange values between the lanes of a subgroup need to know it.
+   */
+  subgroupSize: number;
+  /**
    * CPU threads of the host (Node's `os.availableParallelism()`, a page's
    * `navigator.hardwareConcurrency`): a CPU adapter (lavapipe, SwiftShader) runs one
    * workgroup per thread, so kernels size their grids by it there.
@@ -88,11 +93,13 @@ export async function openDevice(options: DeviceOptions = {}): Promise<GpuContex
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const hasTimestamps = adapter.features.has('timestamp-query');
-  const device = await adapter.requestDevice({
-    requiredLimits,
-    requiredFeatures: hasTimestamps ? ['timestamp-query'] : [],
-  });
   const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const sizes = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const subgroupSize = adapter.features.has('subgroups') && sizes.subgroupMinSize && sizes.subgroupMinSize === sizes.subgroupMaxSize ? sizes.subgroupMinSize : 0;
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (hasTimestamps) requiredFeatures.push('timestamp-query');
+  if (subgroupSize) requiredFeatures.push('subgroups' as GPUFeatureName);
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   return {
     device,
     adapterInfo: {
@@ -103,6 +110,7 @@ export async function openDevice(options: DeviceOptions = {}): Promise<GpuContex
     },
     limits: device.limits,
     hasTimestamps,
+    subgroupSize,
     isNode,
     hostCores: await hostCores(),
   };
