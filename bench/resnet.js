@@ -123,7 +123,7 @@ const rows = [];
 for (const c of cases()) {
   const { result, breakdown } = await runCase(c);
   result.winograd = mg.getConv2dWinograd();
-  result.matmul_subgroup = !flags['no-subgroup'] && mg.runtime().gpu.subgroupSize === 8;
+  result.matmul_subgroup = !flags['no-subgroup'] && mg.hasSubgroupKernel();
   if (tf) {
     result.tfjs_ms = Number((await tfjsCase(tf, { ...c, width: Number(flags.width ?? 64) }, stepsOf(c))).toFixed(1));
     result.speedup_vs_tfjs = Number((result.tfjs_ms / result.median_ms).toFixed(2));

@@ -6,7 +6,7 @@
 // terms of unit-normal products); backward 1e-4 absolute/relative.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { init, runtime, tensor, parameter, matmul, matmulRaw, linear, backward, type Tensor } from '../../src/index.js';
+import { init, runtime, tensor, parameter, matmul, matmulRaw, linear, backward, hasSubgroupKernel, type Tensor } from '../../src/index.js';
 import { randn, assertClose, numericGrad, assertThrowsWith } from '../helpers.js';
 
 const test = suite('matmul');
@@ -18,14 +18,14 @@ const VARIANTS: Variant[] = ['vec4-8x16', 'vec4-4x8', 'scalar-8x16', 'scalar-4x8
 const fits = (v: Variant, N: number, transB: boolean, stageB: boolean, bias = false) =>
   (!v.startsWith('vec4') || (N % 4 === 0 && (!transB || stageB))) && !(bias && v === 'vec4-subgroup');
 /** The name a vec4 product's kernel has here: the subgroup kernel wherever the device has it. */
-const vec4Kernel = (name: string) => (runtime().gpu.subgroupSize === 8 ? 'matmul_vec4-subgroup' : name);
+const vec4Kernel = (name: string) => (hasSubgroupKernel() ? 'matmul_vec4-subgroup' : name);
 /** With transB, both ways of reading B: strided in place, and staged (copied transposed first). */
 const stagings = (transB: boolean) => (transB ? [false, true] : [false]);
 const tolFor = (K: number) => ({ atol: 1e-4 * Math.sqrt(Math.max(K, 1)), rtol: 1e-4 * Math.sqrt(Math.max(K, 1)) });
 
 test.before(async () => {
   await init();
-  if (runtime().gpu.subgroupSize === 8) VARIANTS.push('vec4-subgroup');
+  if (hasSubgroupKernel()) VARIANTS.push('vec4-subgroup');
 });
 
 /**
@@ -247,7 +247,7 @@ test('the subgroup kernel: forced without subgroups of 8, or with a bias, is ref
   const b = tensor(randn(16, 2), [4, 4]);
   const bias = tensor(randn(4, 3), [4]);
   await assertThrowsWith(() => matmulRaw(a, b, false, false, bias, { variant: 'vec4-subgroup' }), ['vec4-subgroup', 'no bias or epilogue'], 'bias');
-  if (runtime().gpu.subgroupSize !== 8) {
+  if (!hasSubgroupKernel()) {
     await assertThrowsWith(() => matmulRaw(a, b, false, false, undefined, { variant: 'vec4-subgroup' }), ['vec4-subgroup', 'subgroups of 8 lanes'], 'no subgroups');
   }
   for (const t of [a, b, bias]) t.dispose();

@@ -13,6 +13,8 @@ export interface GpuContext {
   limits: GPUSupportedLimits;
   hasTimestamps: boolean;
   isNode: boolean;
+  /** A CPU implementation (lavapipe, SwiftShader): kernels pick their CPU schedules there. */
+  cpuAdapter: boolean;
   /**
    * Subgroup size when the device has the `subgroups` feature with one fixed size (lavapipe: 8),
    * else 0: kernels that exchange values between the lanes of a subgroup need to know it.
@@ -94,6 +96,7 @@ export async function openDevice(options: DeviceOptions = {}): Promise<GpuContex
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const hasTimestamps = adapter.features.has('timestamp-query');
   const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const cpuAdapter = /software|llvmpipe|lavapipe|swiftshader|cpu/i.test(`${info.architecture} ${info.description} ${info.device} ${info.vendor}`);
   const sizes = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
   const subgroupSize = adapter.features.has('subgroups') && sizes.subgroupMinSize && sizes.subgroupMinSize === sizes.subgroupMaxSize ? sizes.subgroupMinSize : 0;
   const requiredFeatures: GPUFeatureName[] = [];
@@ -110,6 +113,7 @@ export async function openDevice(options: DeviceOptions = {}): Promise<GpuContex
     },
     limits: device.limits,
     hasTimestamps,
+    cpuAdapter,
     subgroupSize,
     isNode,
     hostCores: await hostCores(),

@@ -17,7 +17,7 @@ export { backward, grad, noGrad, record, clearTape, tapeLength, isGradEnabled, t
 export { add, sub, mul, div, addScalar, mulScalar, neg, relu, exp, log, sqrt, pow, clamp, binaryMap, unaryMap } from './ops/arithmetic.js';
 export { sum, mean, sumTo, normalizeAxes } from './ops/reduce.js';
 export { reshape, expand, permute, transpose, slice, concat } from './ops/shape.js';
-export { matmul, matmulRaw, linear, setMatmulSubgroup, type MatmulOptions } from './ops/matmul.js';
+export { matmul, matmulRaw, linear, setMatmulSubgroup, hasSubgroupKernel, type MatmulOptions } from './ops/matmul.js';
 export { crossEntropy } from './ops/cross-entropy.js';
 export { topkCorrect } from './ops/accuracy.js';
 export { gather } from './ops/gather.js';

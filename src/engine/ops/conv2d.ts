@@ -99,9 +99,7 @@ export function getConv2dStrategy(): ConvStrategy {
 /** The schedule 'auto' resolves to on this adapter: 'direct' on CPU implementations. */
 export function conv2dResolvedStrategy(strategy: ConvStrategy = strategySetting): 'tiled' | 'direct' {
   if (strategy !== 'auto') return strategy;
-  const info = runtime().gpu.adapterInfo;
-  const text = `${info.architecture} ${info.description} ${info.device} ${info.vendor}`;
-  return /software|llvmpipe|lavapipe|swiftshader|cpu/i.test(text) ? 'direct' : 'tiled';
+  return runtime().gpu.cpuAdapter ? 'direct' : 'tiled';
 }
 
 /** Shapes and hyper-parameters of one convolution. */

@@ -54,7 +54,7 @@ function dims(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Dims {
  * A is always read through strides, so transA costs nothing extra; batch strides of 0 broadcast.
  * A batched product with a shared operand runs as one wider product (`fold`), and a transposed B
  * is first copied along N when enough rows reuse it (`stageB`).
- * - `vec4-subgroup` (shaders/matmul_subgroup.wgsl): where the device has subgroups of exactly 8
+ * - `vec4-subgroup` (shaders/matmul_subgroup.wgsl): on a CPU adapter with subgroups of exactly 8
  *   lanes (lavapipe), 32 x 32 per subgroup with A shared by subgroupBroadcast; vec4 B, no bias or
  *   epilogue. Chosen whenever it applies (1.2-1.8x the others' GFLOP/s there).
  * Launch-time choice: vec4 when it fits; the block shape and the arrangement of the workgroup's 64
@@ -126,6 +126,15 @@ function launchCost(M: number, groups: number, rt: number, cv: number, wx: numbe
 let subgroupKernelEnabled = true;
 
 /**
+ * Whether this device runs the subgroup kernel: a CPU adapter (where loads, not arithmetic, bound
+ * a matmul) with subgroups of exactly 8 lanes, formed from consecutive invocations (lavapipe).
+ */
+export function hasSubgroupKernel(): boolean {
+  const gpu = runtime().gpu;
+  return gpu.cpuAdapter && gpu.subgroupSize === 8;
+}
+
+/**
  * Lets matmul choose the subgroup kernel where the device has subgroups of 8 lanes (default
  * true); false keeps it to matmul.wgsl's variants (benchmarks compare the two this way).
  */
@@ -183,7 +192,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
   const batches = foldRows || foldCols ? 1 : d.batch;
   const stage = transB && (options.stageB ?? M >= TRANSPOSE_MIN_ROWS) && Math.ceil(d.N / 32) <= max && d.bBatch <= max;
   const bAlongN = !transB || stage;
-  const subgroupKernel = rt.gpu.subgroupSize === 8 && !bias && !epi;
+  const subgroupKernel = hasSubgroupKernel() && !bias && !epi;
   const { variant, wx } = chooseLaunch(M, N, bAlongN && d.N % 4 === 0, options.variant, subgroupKernel && subgroupKernelEnabled);
   if (!VARIANTS.includes(variant)) throw new Error(`matmul: unknown variant '${variant}' (one of ${VARIANTS.join(', ')})`);
   const vec4 = variant.startsWith('vec4');
@@ -191,7 +200,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     throw new Error(`matmul: variant ${variant} needs N % 4 == 0 and B read along N (${shapeString(a.shape)} x ${shapeString(b.shape)}${transB ? 'ᵀ, not staged' : ''})`);
   }
   if (variant === 'vec4-subgroup' && !subgroupKernel) {
-    throw new Error(`matmul: variant vec4-subgroup needs a device with subgroups of 8 lanes (this one: ${rt.gpu.subgroupSize || 'none'}) and no bias or epilogue`);
+    throw new Error(`matmul: variant vec4-subgroup needs a CPU adapter with subgroups of 8 lanes (this one: ${rt.gpu.cpuAdapter ? 'CPU' : 'GPU'}, subgroups ${rt.gpu.subgroupSize || 'none'}) and no bias or epilogue`);
   }
   const outShape = a.rank === 3 || b.rank === 3 ? [d.batch, d.M, d.N] : [d.M, d.N];
   const out = empty(outShape);
