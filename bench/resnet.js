@@ -7,7 +7,7 @@
 //   node bench/resnet.js --quick                           small cases only (fast on CPU Vulkan)
 //   node bench/resnet.js --no-tfjs                         without the TensorFlow.js comparison
 //   node bench/resnet.js --winograd never                  3x3 convolutions without Winograd (auto|always|never)
-//   node bench/resnet.js --no-subgroup                      matmuls without the subgroup kernel (lavapipe)
+//   node bench/resnet.js --no-subgroup                      matmuls and direct convs without subgroup sharing (lavapipe)
 //   node bench/resnet.js --by-shape ...                    the breakdown per kernel and problem shape (top 40)
 //
 // Where the devDependencies @tensorflow/tfjs-core and @tensorflow/tfjs-backend-webgpu are
@@ -117,7 +117,10 @@ async function runCase(c) {
 
 await mg.init();
 if (flags.winograd) mg.setConv2dWinograd(flags.winograd);
-if (flags['no-subgroup']) mg.setMatmulSubgroup(false);
+if (flags['no-subgroup']) {
+  mg.setMatmulSubgroup(false);
+  mg.setConv2dSubgroup(false);
+}
 const tf = flags['no-tfjs'] ? null : await loadTfjs();
 const rows = [];
 for (const c of cases()) {

@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, setConv2dStrategy,
-  setConv2dDirectTile, type ConvOptions, type ConvStrategy,
+  setConv2dDirectTile, setConv2dSubgroup, type ConvOptions, type ConvStrategy,
 } from '../../src/index.js';
 import { randn, assertClose, numericGrad, assertThrowsWith } from '../helpers.js';
 import { type ConvCase, geom, convForward, convGradInput, convGradWeight, convGradBias } from './reference.js';
@@ -174,6 +174,54 @@ test('large direct tile (16 rows x 8 columns per thread, 2 thread rows): 3x3 for
     }
   } finally {
     setConv2dDirectTile(TEST_TILE);
+  }
+});
+
+test('direct tiles sharing weight rows across subgroups (where the device has 8-lane subgroups): = CPU reference, and bit-identical to the unshared kernel', async () => {
+  // 8- and 16-row tiles with 8 or 16 column threads: every subgroup of 8 lanes has one set of
+  // weight rows. Cases: stride 2 with odd maps and padding, 7x7, the pointwise path, groups,
+  // dilation, the epilogue; forward, the phases of dx, and dw.
+  for (const tile of [{ rows: 8, cgroups: 1, colt: 16 }, { rows: 16, cgroups: 2, colt: 8 }]) {
+    setConv2dDirectTile(tile);
+    try {
+      for (const [ci, c] of ([
+        { N: 2, Cin: 5, H: 13, W: 11, Cout: 21, KH: 3, KW: 3, stride: 2, padding: 1 },
+        { N: 1, Cin: 3, H: 20, W: 20, Cout: 17, KH: 7, KW: 7, stride: 2, padding: 3 },
+        { N: 2, Cin: 8, H: 6, W: 6, Cout: 24, KH: 1, KW: 1 },
+        { N: 1, Cin: 6, H: 9, W: 9, Cout: 18, KH: 3, KW: 3, padding: 2, dilation: 2, groups: 2 },
+      ] as ConvCase[]).entries()) {
+        const g = geom(c);
+        const x = randn(c.N * c.Cin * c.H * c.W, 141 + ci);
+        const w = randn(c.Cout * (c.Cin / g.G) * c.KH * c.KW, 151 + ci, 0.5);
+        const b = randn(c.Cout, 161 + ci);
+        const res = randn(g.N * g.Cout * g.OH * g.OW, 171 + ci);
+        const gy = randn(g.N * g.Cout * g.OH * g.OW, 181 + ci);
+        const yShape = [g.N, g.Cout, g.OH, g.OW];
+        const run = async (share: boolean): Promise<Float32Array[]> => {
+          setConv2dSubgroup(share);
+          const tx = tensor(x, [c.N, c.Cin, c.H, c.W]);
+          const tw = tensor(w, [c.Cout, c.Cin / g.G, c.KH, c.KW]);
+          const ty = tensor(gy, yShape);
+          const y = conv2dRaw(tx, tw, tensor(b, [c.Cout]), options(c), { residual: tensor(res, yShape), relu: true }, 'direct');
+          const dx = conv2dGradInput(ty, tw, tx.shape, options(c), 'direct');
+          const dw = conv2dGradWeight(ty, tx, tw.shape, options(c), 'direct');
+          return [await y.toArray(), await dx.toArray(), await dw.toArray()] as Float32Array[];
+        };
+        const [y, dx, dw] = await run(true);
+        const expected = convForward(g, x, w, b).map((v, i) => Math.max(v + res[i], 0));
+        const what = `tile ${JSON.stringify(tile)} case ${ci}`;
+        assertClose(y, expected, tol(expected), `${what} forward`);
+        const rdx = convGradInput(g, gy, w);
+        assertClose(dx, rdx, tol(rdx), `${what} dx`);
+        const rdw = convGradWeight(g, gy, x);
+        assertClose(dw, rdw, tol(rdw), `${what} dw`);
+        const [y0, dx0, dw0] = await run(false);
+        assert.equal([y, dx, dw].map((t) => [...t]), [y0, dx0, dw0].map((t) => [...t]), `${what}: the same sums in the same order`);
+      }
+    } finally {
+      setConv2dSubgroup(true);
+      setConv2dDirectTile(TEST_TILE);
+    }
   }
 });
 

@@ -51,7 +51,7 @@ import { record } from '../tape.js';
 import { sum } from './reduce.js';
 import { checkFloat } from './checks.js';
 import { placeholder } from './placeholder.js';
-import { matmulRaw } from './matmul.js';
+import { matmulRaw, hasSubgroupKernel } from './matmul.js';
 import { mapStrided } from './strided.js';
 import { winogradConv, winogradGradWeight, winogradTile, type WinogradProblem } from './conv2d-winograd.js';
 
@@ -273,16 +273,42 @@ function runGemm(name: string, d: GemmDesc, src: Tensor, weight: Tensor, out: Te
   const buffers = [src.buffer, weight.buffer, out.buffer, (epi.bias ?? none).buffer, (epi.scale ?? none).buffer,
     (epi.shift ?? none).buffer, (epi.residual ?? none).buffer];
   const bits = epilogueBits(epi);
+  const subgroup = direct && !swap && shareWeights(tile);
   const defines = {
     TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, POINTWISE: pointwise, SWAP: swap,
     NGATHER: swap ? tile.rows : 4 * tile.cgroups, NWEIGHT: swap ? 4 * tile.cgroups : tile.rows,
-    KLOOP: unrollTiles() ? 'TK' : 'params.tk',
+    KLOOP: unrollTiles() ? 'TK' : 'params.tk', SUBGROUP: subgroup, BROADCAST_FMAS: subgroup ? broadcastFmas(tile.rows) : '',
   };
   const { rowsPerWg, colsPerWg } = tileDims(direct, tile);
   const workgroups: [number, number, number] = [Math.ceil(d.NCOL / colsPerWg), Math.ceil(d.M / rowsPerWg), d.groups];
   checkGrid(name, workgroups);
   const shape = () => `${d.M}x${d.NCOL}x${d.KCH}·${d.TH}x${d.TW}${d.strideH > 1 || d.strideW > 1 ? ` s${d.strideH}` : ''}${d.groups > 1 ? ` g${d.groups}` : ''}`;
-  rt.dispatch({ name, source: convSource, defines }, { uniforms: gemmUniforms(d, bits), buffers, workgroups, shape });
+  rt.dispatch({ name, source: subgroup ? SUBGROUP_SOURCE : convSource, defines }, { uniforms: gemmUniforms(d, bits), buffers, workgroups, shape });
+}
+
+const SUBGROUP_SOURCE = `enable subgroups;\n${convSource}`;
+let convSubgroupEnabled = true;
+
+/**
+ * Lets the direct conv schedule share weight loads between the lanes of a subgroup where the
+ * device allows (default true; false for comparisons).
+ */
+export function setConv2dSubgroup(enabled: boolean): void {
+  convSubgroupEnabled = enabled;
+}
+
+/** Whether a direct tile shares its weight rows across subgroups of 8 lanes (see conv2d.wgsl SUBGROUP). */
+function shareWeights(tile: DirectTile): boolean {
+  return convSubgroupEnabled && hasSubgroupKernel() && tile.colt % 8 === 0 && tile.rows % 8 === 0;
+}
+
+/** conv2d.wgsl's BROADCAST_FMAS: per weight row i, the broadcast from lane i % 8 and its multiply-adds. */
+function broadcastFmas(rows: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    lines.push(`  { let a = vec4f(subgroupBroadcast(aw[${i >> 3}u], ${i & 7}u)); for (var g = 0u; g < CG; g++) { (*acc)[${i}u * CG + g] = fma(a, b[g], (*acc)[${i}u * CG + g]); } }`);
+  }
+  return lines.join('\n');
 }
 
 /** The epilogue bits of conv2d.wgsl (and conv2d_wino_output.wgsl). */
