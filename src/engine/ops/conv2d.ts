@@ -287,11 +287,13 @@ function runGemm(name: string, d: GemmDesc, src: Tensor, weight: Tensor, out: Te
 }
 
 const SUBGROUP_SOURCE = `enable subgroups;\n${convSource}`;
+const WGRAD_SUBGROUP_SOURCE = `enable subgroups;\n${wgradSource}`;
 let convSubgroupEnabled = true;
 
 /**
- * Lets the direct conv schedule share weight loads between the lanes of a subgroup where the
- * device allows (default true; false for comparisons).
+ * Lets the direct conv schedules share loads of the per-row operand (the weight rows; dy rows
+ * in the weight gradient) between the lanes of a subgroup where the device allows (default
+ * true; false for comparisons).
  */
 export function setConv2dSubgroup(enabled: boolean): void {
   convSubgroupEnabled = enabled;
@@ -597,8 +599,13 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts
     .u32(size).u32(M * NCOL).u32(rowBlocks).u32(16);
   const workgroups: [number, number, number] = [Math.ceil(NCOL / colsPerWg), rowBlocks * g.groups, splits];
   checkGrid('conv2d_wgrad', workgroups);
+  const subgroup = direct && shareWeights(tile);
+  const defines = {
+    TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, KLOOP: unrollTiles() ? 'TK' : 'params.tk',
+    SUBGROUP: subgroup, BROADCAST_FMAS: subgroup ? broadcastFmas(tile.rows) : '',
+  };
   rt.dispatch(
-    { name: 'conv2d_wgrad', source: wgradSource, defines: { TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, KLOOP: unrollTiles() ? 'TK' : 'params.tk' } },
+    { name: 'conv2d_wgrad', source: subgroup ? WGRAD_SUBGROUP_SOURCE : wgradSource, defines },
     { uniforms: u, buffers: [x.buffer, dy.buffer, part.buffer], workgroups, shape: () => `${M}x${NCOL}x${RTOT} ${g.KH}x${g.KW}${g.sh > 1 ? ` s${g.sh}` : ''} split ${splits}` },
   );
   if (splits > 1) {
