@@ -51,23 +51,7 @@ alias VT = vec4f;
 #else
 alias VT = f32;
 #endif
-#if ${EPI}
-@group(0) @binding(4) var<storage, read> rowBias: array<f32>;
-@group(0) @binding(5) var<storage, read> rowScale: array<f32>;
-@group(0) @binding(6) var<storage, read> rowShift: array<f32>;
-@group(0) @binding(7) var<storage, read> residual: array<VT>;
-
-/** The row epilogue of one value (or vec4) of row m stored at C[index]. */
-fn epilogue(m: u32, v: VT, index: u32) -> VT {
-  var r = v;
-  let bits = params.epi;
-  if ((bits & 1u) != 0u) { r += VT(rowBias[m]); }
-  if ((bits & 2u) != 0u) { r = r * VT(rowScale[m]) + VT(rowShift[m]); }
-  if ((bits & 4u) != 0u) { r += residual[index]; }
-  if ((bits & 8u) != 0u) { r = max(r, VT(0.0)); }
-  return r;
-}
-#endif
+// EPI: the row epilogue's operands and epilogue() come from matmul_epilogue.wgsl (appended).
 
 const WG = 64u;
 #if ${CV4}

@@ -1,6 +1,6 @@
 // Matmul for CPU adapters with subgroups of 8 lanes (lavapipe): C[z] = op(A[z]) * B[z], B read as
-// vec4 along N, row-major C, no bias or epilogue (matmul.wgsl does those). Each subgroup
-// computes 32 rows x 32 columns: lane j keeps the 32 rows of its own 4 columns (32 vec4
+// vec4 along N, row-major C, no column bias (matmul.wgsl does that). Each subgroup
+// computes 32 rows x 32 columns (optional row epilogue EPI, matmul_epilogue.wgsl): lane j keeps the 32 rows of its own 4 columns (32 vec4
 // accumulators) and loads only 4 values of A per k (rows j, j+8, j+16, j+24), which the other
 // lanes read through subgroupBroadcast. Why: on lavapipe every storage load runs lane by lane
 // with its own bounds check (about 15 instructions a lane), so the 8x16-per-lane block of
@@ -24,6 +24,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> C: array<vec4f>;
+alias VT = vec4f;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
@@ -106,6 +107,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let p = 4u * g - (4u * g / params.nPer) * params.nPer;
   let cBase = z * params.cBatch + (4u * g / params.nPer) * params.cBatch + p;
   for (var r = params.zero; r < 32u; r++) {
-    if (m0 + r <= last) { C[(cBase + (m0 + r) * params.nPer) / 4u] = res[r]; }
+    if (m0 + r <= last) {
+      let index = (cBase + (m0 + r) * params.nPer) / 4u;
+#if ${EPI}
+      C[index] = epilogue(m0 + r, res[r], index);
+#else
+      C[index] = res[r];
+#endif
+    }
   }
 }

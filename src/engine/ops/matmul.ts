@@ -2,8 +2,10 @@
 import matmulSource from '../../../shaders/matmul.wgsl';
 import transposeSource from '../../../shaders/matmul_transpose.wgsl';
 import subgroupSource from '../../../shaders/matmul_subgroup.wgsl';
+import epilogueSource from '../../../shaders/matmul_epilogue.wgsl';
 import { runtime } from '../runtime.js';
 import { Uniforms } from '../uniforms.js';
+import type { KernelSource } from '../pipelines.js';
 import { empty, type Tensor, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
 import { sumTo } from './reduce.js';
@@ -55,8 +57,8 @@ function dims(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Dims {
  * A batched product with a shared operand runs as one wider product (`fold`), and a transposed B
  * is first copied along N when enough rows reuse it (`stageB`).
  * - `vec4-subgroup` (shaders/matmul_subgroup.wgsl): on a CPU adapter with subgroups of exactly 8
- *   lanes (lavapipe), 32 x 32 per subgroup with A shared by subgroupBroadcast; vec4 B, no bias or
- *   epilogue. Chosen whenever it applies (1.2-1.8x the others' GFLOP/s there).
+ *   lanes (lavapipe), 32 x 32 per subgroup with A shared by subgroupBroadcast; vec4 B, row
+ *   epilogue, no column bias. Chosen whenever it applies (1.2-1.8x the others' GFLOP/s there).
  * Launch-time choice: vec4 when it fits; the block shape and the arrangement of the workgroup's 64
  * invocations (wx along N, 64 / wx along M, a uniform) with the lowest estimated cost (`launchCost`).
  */
@@ -123,6 +125,8 @@ function launchCost(M: number, groups: number, rt: number, cv: number, wx: numbe
   return invocations * (9 * (rt + 4 * cv) + 0.6 * 4 * rt * cv);
 }
 
+const MATMUL_SOURCE = `${matmulSource}\n${epilogueSource}`;
+const SUBGROUP_SOURCE = `${subgroupSource}\n${epilogueSource}`;
 let subgroupKernelEnabled = true;
 
 /**
@@ -192,7 +196,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
   const batches = foldRows || foldCols ? 1 : d.batch;
   const stage = transB && (options.stageB ?? M >= TRANSPOSE_MIN_ROWS) && Math.ceil(d.N / 32) <= max && d.bBatch <= max;
   const bAlongN = !transB || stage;
-  const subgroupKernel = hasSubgroupKernel() && !bias && !epi;
+  const subgroupKernel = hasSubgroupKernel() && !bias;
   const { variant, wx } = chooseLaunch(M, N, bAlongN && d.N % 4 === 0, options.variant, subgroupKernel && subgroupKernelEnabled);
   if (!VARIANTS.includes(variant)) throw new Error(`matmul: unknown variant '${variant}' (one of ${VARIANTS.join(', ')})`);
   const vec4 = variant.startsWith('vec4');
@@ -200,7 +204,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     throw new Error(`matmul: variant ${variant} needs N % 4 == 0 and B read along N (${shapeString(a.shape)} x ${shapeString(b.shape)}${transB ? 'ᵀ, not staged' : ''})`);
   }
   if (variant === 'vec4-subgroup' && !subgroupKernel) {
-    throw new Error(`matmul: variant vec4-subgroup needs a CPU adapter with subgroups of 8 lanes (this one: ${rt.gpu.cpuAdapter ? 'CPU' : 'GPU'}, subgroups ${rt.gpu.subgroupSize || 'none'}) and no bias or epilogue`);
+    throw new Error(`matmul: variant vec4-subgroup needs a CPU adapter with subgroups of 8 lanes (this one: ${rt.gpu.cpuAdapter ? 'CPU' : 'GPU'}, subgroups ${rt.gpu.subgroupSize || 'none'}) and no column bias`);
   }
   const outShape = a.rank === 3 || b.rank === 3 ? [d.batch, d.M, d.N] : [d.M, d.N];
   const out = empty(outShape);
@@ -228,9 +232,9 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     const none = placeholder();
     buffers.push(...[epi.rowBias, epi.rowScale, epi.rowShift, epi.residual].map((t) => (t ?? none).buffer));
   }
-  const kernel = subgroup
-    ? { name: 'matmul_vec4-subgroup', source: subgroupSource }
-    : { name: `matmul_${variant}`, source: matmulSource, defines: { VEC4: vec4, RT8: rows === 8, CV4: cv === 4, BIAS: !!bias, EPI: !!epi } };
+  const kernel: KernelSource = subgroup
+    ? { name: 'matmul_vec4-subgroup', source: SUBGROUP_SOURCE, defines: { EPI: !!epi } }
+    : { name: `matmul_${variant}`, source: MATMUL_SOURCE, defines: { VEC4: vec4, RT8: rows === 8, CV4: cv === 4, BIAS: !!bias, EPI: !!epi } };
   rt.dispatch(kernel, { uniforms: u, buffers, workgroups, shape: () => `b${batches} ${M}x${N}x${d.K}` });
   staged?.dispose(); // the pool reuses it only for work recorded after this product
   return out;
