@@ -99,6 +99,8 @@ const BATCHED: Array<[number, number, number, number, number]> = [
   [2, 0, 6, 13, 9], // B is 2-D
   [0, 3, 4, 16, 5], // A is 2-D
   [0, 5, 40, 7, 6], // A is 2-D, 7 columns per batch, 40 rows (B staged when transposed)
+  [1, 3, 37, 68, 9], // folded into 204 columns: the subgroup kernel's 64-column form across batches
+  [2, 2, 70, 132, 5], // not folded: 64-column form with a partial second group
 ];
 for (const [aB, bB, M, N, K] of BATCHED) {
   test(`batched A[${aB}] x B[${bB}] ${M}x${N}x${K}, with bias, every variant and transpose`, async () => {
