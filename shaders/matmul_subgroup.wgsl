@@ -9,10 +9,11 @@
 // per k for 128 (256) multiply-adds, and a broadcast is one shuffle. Measured on lavapipe: the
 // 32-column form 1.04-1.5x matmul.wgsl's GFLOP/s on the batched Winograd products of ResNet
 // training, the 64-column form another 1.2-1.6x where the columns fill it.
-// The 64 invocations form 8 subgroups (consecutive invocations, as on lavapipe): params.wx
-// (sy) of them along M and 8 / sy along N. Same Params, batching, strides and column folding
-// (nPer) as matmul.wgsl. Dispatch: x = ceil(groups / (GW * 8 / sy)), y = ceil(M / (32 * sy)),
-// z = batches not folded, where groups = N / 4 and GW = 8 (16 with CG2) groups per subgroup.
+// The workgroup's SUBGROUPS * 8 invocations form SUBGROUPS subgroups (consecutive invocations,
+// as on lavapipe): params.wx (sy) of them along M and SUBGROUPS / sy along N. Same Params,
+// batching, strides and column folding (nPer) as matmul.wgsl. Dispatch: x = ceil(groups / (GW *
+// SUBGROUPS / sy)), y = ceil(M / (32 * sy)), z = batches not folded, where groups = N / 4 and
+// GW = 8 (16 with CG2) groups per subgroup.
 enable subgroups;
 
 struct Params {
@@ -33,6 +34,7 @@ const GW = 16u;
 #else
 const GW = 8u;
 #endif
+const SGS = ${SUBGROUPS}u;  // subgroups per workgroup: 8, or 4 where 8 would mostly pad (64 x 64 products)
 
 /** Where column group g (clamped into range: computed, never stored) starts in B, of batch n / nPer when folded. */
 fn bStart(z: u32, g: u32) -> u32 {
@@ -61,10 +63,10 @@ fn storeGroup(z: u32, m0: u32, g: u32, res: ptr<function, array<vec4f, 32>>) {
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(${SUBGROUPS}u * 8u)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let sy = params.wx;
-  let sx = 8u / sy;
+  let sx = SGS / sy;
   let s = lid / 8u;
   let m0 = (wid.y * sy + s / sx) * 32u;
   let g = (wid.x * sx + s % sx) * GW + lane;  // this lane's group of 4 columns (CG2: and g + 8)

@@ -115,6 +115,8 @@ interface Launch {
   wx: number;
   /** The subgroup kernel's 64-column form (two column groups per lane). */
   cg2?: boolean;
+  /** The subgroup kernel's subgroups per workgroup (8, or 4). */
+  subgroups?: number;
 }
 
 /**
@@ -149,18 +151,22 @@ export function setMatmulSubgroup(enabled: boolean): void {
 }
 
 /**
- * The subgroup kernel's form: 32 or 64 columns per subgroup (cg2), and its subgroups along M per
- * workgroup (the rest along N), by the least padded work; the 64-column form does a padded
- * output ~1.25x faster (measured: 1.2-1.6x on the Winograd products and 1024³).
+ * The subgroup kernel's form: 32 or 64 columns per subgroup (cg2), 8 or 4 subgroups per workgroup
+ * and how many of them along M (the rest along N), by the least padded work (ties to 8 subgroups);
+ * the 64-column form does a padded output ~1.25x faster (measured: 1.2-1.6x on the Winograd
+ * products and 1024³).
  */
 function subgroupLaunch(M: number, groups: number): Launch {
   let best: Launch & { cost: number } = { variant: 'vec4-subgroup', wx: 1, cost: Infinity };
-  for (const cg2 of [true, false]) {
-    const gw = cg2 ? 16 : 8;
-    for (const sy of [1, 2, 4, 8]) {
-      const padded = Math.ceil(M / (32 * sy)) * 32 * sy * Math.ceil(groups / ((8 / sy) * gw)) * (8 / sy) * gw;
-      const cost = padded / (cg2 ? 1.25 : 1);
-      if (cost < best.cost) best = { variant: 'vec4-subgroup', wx: sy, cg2, cost };
+  for (const subgroups of [8, 4]) {
+    for (const cg2 of [true, false]) {
+      const gw = cg2 ? 16 : 8;
+      for (let sy = 1; sy <= subgroups; sy *= 2) {
+        const sx = subgroups / sy;
+        const padded = Math.ceil(M / (32 * sy)) * 32 * sy * Math.ceil(groups / (sx * gw)) * sx * gw;
+        const cost = padded / (cg2 ? 1.25 : 1);
+        if (cost < best.cost) best = { variant: 'vec4-subgroup', wx: sy, cg2, subgroups, cost };
+      }
     }
   }
   return best;
@@ -207,7 +213,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
   const stage = transB && (options.stageB ?? M >= TRANSPOSE_MIN_ROWS) && Math.ceil(d.N / 32) <= max && d.bBatch <= max;
   const bAlongN = !transB || stage;
   const subgroupKernel = hasSubgroupKernel() && !bias;
-  const { variant, wx, cg2 } = chooseLaunch(M, N, bAlongN && d.N % 4 === 0, options.variant, subgroupKernel && subgroupKernelEnabled);
+  const { variant, wx, cg2, subgroups = 8 } = chooseLaunch(M, N, bAlongN && d.N % 4 === 0, options.variant, subgroupKernel && subgroupKernelEnabled);
   if (!VARIANTS.includes(variant)) throw new Error(`matmul: unknown variant '${variant}' (one of ${VARIANTS.join(', ')})`);
   const vec4 = variant.startsWith('vec4');
   if (vec4 && (!bAlongN || d.N % 4 !== 0)) {
@@ -224,7 +230,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
   const groups = Math.ceil(N / 4);
   // the subgroup kernel: wx = subgroups along M, each 32 rows x 8 (cg2: 16) column groups
   const workgroups: [number, number, number] = subgroup
-    ? [Math.ceil(groups / ((8 / wx) * (cg2 ? 16 : 8))), Math.ceil(M / (32 * wx)), batches]
+    ? [Math.ceil(groups / ((subgroups / wx) * (cg2 ? 16 : 8))), Math.ceil(M / (32 * wx)), batches]
     : [Math.ceil(groups / (wx * cv)), Math.ceil(M / ((rows * 64) / wx)), batches];
   if (workgroups.some((n) => n > max)) {
     throw new Error(`matmul: ${shapeString(a.shape)} x ${shapeString(b.shape)} needs workgroups [${workgroups.join(', ')}], above the device limit of ${max} per dimension`);
@@ -243,7 +249,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     buffers.push(...[epi.rowBias, epi.rowScale, epi.rowShift, epi.residual].map((t) => (t ?? none).buffer));
   }
   const kernel: KernelSource = subgroup
-    ? { name: 'matmul_vec4-subgroup', source: SUBGROUP_SOURCE, defines: { EPI: !!epi, CG2: !!cg2 } }
+    ? { name: 'matmul_vec4-subgroup', source: SUBGROUP_SOURCE, defines: { EPI: !!epi, CG2: !!cg2, SUBGROUPS: subgroups } }
     : { name: `matmul_${variant}`, source: MATMUL_SOURCE, defines: { VEC4: vec4, RT8: rows === 8, CV4: cv === 4, BIAS: !!bias, EPI: !!epi } };
   rt.dispatch(kernel, { uniforms: u, buffers, workgroups, shape: () => `b${batches} ${M}x${N}x${d.K}` });
   staged?.dispose(); // the pool reuses it only for work recorded after this product
