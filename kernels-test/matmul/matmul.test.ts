@@ -244,6 +244,18 @@ test('the profiler groups by problem shape when asked (matmul b, M x N x K)', as
   for (const t of [a, b, c, wide, ...outs]) t.dispose();
 });
 
+test('the subgroup kernel sums in the same order as the 8x16 block: bit-identical products (so training does not change)', async () => {
+  if (!hasSubgroupKernel()) return;
+  for (const [M, N, K, batch] of [[64, 64, 64, 1], [37, 204, 19, 3], [128, 128, 128, 2]]) {
+    const a = tensor(randn(batch * M * K, M), [batch, M, K]);
+    const b = tensor(randn(batch * K * N, N), [batch, K, N]);
+    const sg = matmulRaw(a, b, false, false, undefined, { variant: 'vec4-subgroup' });
+    const classic = matmulRaw(a, b, false, false, undefined, { variant: 'vec4-8x16' });
+    assert.equal([...(await sg.toArray())], [...(await classic.toArray())], `b${batch} ${M}x${N}x${K}`);
+    for (const t of [a, b, sg, classic]) t.dispose();
+  }
+});
+
 test('the subgroup kernel: forced without subgroups of 8, or with a column bias, is refused with the reason', async () => {
   const a = tensor(randn(8, 1), [2, 4]);
   const b = tensor(randn(16, 2), [4, 4]);
