@@ -107,7 +107,10 @@ function chunking(m: number): { tpc: number; chunks: number; chunkLen: number } 
  * `mask` (the forward output after a fused ReLU) zeroes dy where it is not positive.
  */
 function reducePartials(x: Tensor, dy: Tensor | null, stats: Tensor | null, mask: Tensor | null = null): { partials: Tensor; chunks: number } {
-  const { n, c, hw } = dims(x);
+  const { n, c, hw: planeSize } = dims(x);
+  // with vec4 loads, sizes and indices count groups of 4 values of a channel's plane
+  const vec4 = planeSize % 4 === 0;
+  const hw = vec4 ? planeSize / 4 : planeSize;
   const m = n * hw;
   const { tpc, chunks, chunkLen } = chunking(m);
   const partials = empty([c, chunks, 2]);
@@ -117,7 +120,7 @@ function reducePartials(x: Tensor, dy: Tensor | null, stats: Tensor | null, mask
   const masked = backward && mask !== null;
   if (masked) buffers.push(mask.buffer);
   runtime().dispatch(
-    { name: 'batchnorm_reduce', source: reduceSource, defines: { BACKWARD: backward, MASK: masked, WG: REDUCE_WG, TPC: tpc } },
+    { name: 'batchnorm_reduce', source: reduceSource, defines: { BACKWARD: backward, MASK: masked, WG: REDUCE_WG, TPC: tpc, VEC4: vec4 } },
     { uniforms: u, buffers, workgroups: [chunks, Math.ceil(c / (REDUCE_WG / tpc))] },
   );
   return { partials, chunks };
