@@ -3,7 +3,7 @@
 // rounding), backward atol 1e-4 / rtol 1e-4.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { init, tensor, parameter, add, sub, mul, div, relu, exp, log, sqrt, pow, clamp, addScalar, mulScalar, backward, type Tensor } from '../../src/index.js';
+import { init, tensor, parameter, add, sub, mul, div, relu, exp, log, sqrt, pow, clamp, addScalar, mulScalar, backward, fullLike, copy, type Tensor } from '../../src/index.js';
 import { randn, prod, assertClose, numericGrad, broadcastMap } from '../helpers.js';
 
 const test = suite('elementwise');
@@ -28,6 +28,7 @@ const shapePairs: Array<[number[], number[]]> = [
   [[2, 3, 4], [4]],
   [[1000], [1]],
   [[5, 1, 3], [4, 1]],
+  [[8, 125], [8, 125]], // dense, a multiple of 4: the vec4 path
 ];
 
 for (const [name, op, ref] of binaries) {
@@ -81,6 +82,14 @@ for (const [name, op, ref, domain] of unaries) {
     });
   }
 }
+
+test('fills and copies of dense tensors of every size (the vec4 path takes only ops of x or y)', async () => {
+  for (const n of [3, 8, 1000]) {
+    const t = tensor(randn(n, 5), [n]);
+    assert.equal([...(await fullLike(t, 2.5).toArray())], new Array(n).fill(2.5), `fullLike [${n}]`);
+    assert.equal([...(await copy(t).toArray())], [...(await t.toArray())], `copy [${n}]`);
+  }
+});
 
 test('pow keeps PyTorch semantics for negative bases', async () => {
   const x = tensor([-2, -0.5, 0, 3], [4]);

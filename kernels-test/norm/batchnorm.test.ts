@@ -138,7 +138,7 @@ for (const s of smallShapes) {
 
 // Several reduction chunks per channel (M > 8192; chunk boundaries inside planes), odd
 // sizes, a large mean (shifted sums).
-const largeShapes: Array<[Shape4, number]> = [[[3, 3, 57, 57], 0], [[9, 2, 33, 33], 50], [[1, 1, 111, 113], -20], [[4, 1, 101, 99], 3]];
+const largeShapes: Array<[Shape4, number]> = [[[3, 3, 57, 57], 0], [[9, 2, 33, 33], 50], [[1, 1, 111, 113], -20], [[4, 1, 101, 99], 3], [[8, 2, 40, 40], 30], [[5, 3, 4, 412], -7]];
 for (const [s, offset] of largeShapes) {
   test(`train ${JSON.stringify(s)} mean ${offset}: forward, stats, backward vs analytic`, async () => {
     const c = s[1];

@@ -108,8 +108,11 @@ function chunking(m: number): { tpc: number; chunks: number; chunkLen: number } 
  */
 function reducePartials(x: Tensor, dy: Tensor | null, stats: Tensor | null, mask: Tensor | null = null): { partials: Tensor; chunks: number } {
   const { n, c, hw: planeSize } = dims(x);
-  // with vec4 loads, sizes and indices count groups of 4 values of a channel's plane
-  const vec4 = planeSize % 4 === 0;
+  // with vec4 loads, sizes and indices count groups of 4 values of a channel's plane. Backward
+  // only: the forward statistics read as vec4 changed the gradients of the F(4x4)-forced
+  // ResNet-50 parity test by up to 20 % (running statistics still matched to 1e-4; not
+  // understood yet), so they keep the scalar order.
+  const vec4 = dy !== null && planeSize % 4 === 0;
   const hw = vec4 ? planeSize / 4 : planeSize;
   const m = n * hw;
   const { tpc, chunks, chunkLen } = chunking(m);
