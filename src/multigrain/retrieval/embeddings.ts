@@ -28,6 +28,9 @@ export interface Embeddings {
   data: Float32Array;
 }
 
+/** Batches whose embeddings are being read back while later ones run. */
+const IN_FLIGHT = 4;
+
 /** Embeds the images the loader produces (its transform decides size and crop). Leaves the model in eval mode. */
 export async function extractEmbeddings(model: MultiGrain, loader: DataLoader, options: ExtractOptions = {}): Promise<Embeddings> {
   const kind = options.kind ?? 'normalized';
@@ -37,19 +40,31 @@ export async function extractEmbeddings(model: MultiGrain, loader: DataLoader, o
   const bar = options.progress ? new ProgressBar(options.progress, rows, 'img') : null;
   model.eval();
   let done = 0;
-  const evaluation = loader.evaluation({ batchSize: options.batchSize ?? 1, ...(options.indices ? { indices: options.indices } : {}) });
-  for await (const batch of evaluation) {
-    const out: Tensor = tidy(() => noGrad(() => keep(embed(model, tensor(batch.images, batch.shape as Shape), kind))));
-    const values = (await out.toArray()) as Float32Array;
+  // Readbacks overlap the next batches' work: up to IN_FLIGHT results are awaited late.
+  const pending: { values: Promise<Float32Array | Int32Array | Uint32Array>; out: Tensor; positions: Int32Array; ids: Int32Array }[] = [];
+  const settle = async (): Promise<void> => {
+    const { values: read, out, positions, ids } = pending.shift()!;
+    const values = await read;
     out.dispose();
-    if (values.length !== batch.positions.length * dim) throw new Error(`extractEmbeddings: got ${values.length / batch.positions.length}-d vectors, expected ${dim}`);
-    batch.positions.forEach((p, r) => {
+    if (values.length !== positions.length * dim) throw new Error(`extractEmbeddings: got ${values.length / positions.length}-d vectors, expected ${dim}`);
+    positions.forEach((p, r) => {
       const row = values.subarray(r * dim, (r + 1) * dim);
-      if (!row.every(Number.isFinite)) throw new Error(`extractEmbeddings: the embedding of image ${batch.instanceIds[r]} is not finite (NaN or infinity in the model's output)`);
+      if (!row.every(Number.isFinite)) throw new Error(`extractEmbeddings: the embedding of image ${ids[r]} is not finite (NaN or infinity in the model's output)`);
       data.set(row, p * dim);
     });
-    done += batch.positions.length;
+    done += positions.length;
     bar?.update(done);
+  };
+  const evaluation = loader.evaluation({ batchSize: options.batchSize ?? 1, ...(options.indices ? { indices: options.indices } : {}) });
+  try {
+    for await (const batch of evaluation) {
+      const out: Tensor = tidy(() => noGrad(() => keep(embed(model, tensor(batch.images, batch.shape as Shape), kind))));
+      pending.push({ values: out.toArray(), out, positions: batch.positions, ids: batch.instanceIds });
+      if (pending.length > IN_FLIGHT) await settle();
+    }
+    while (pending.length) await settle();
+  } finally {
+    for (const p of pending) void p.values.then(() => p.out.dispose(), () => p.out.dispose());
   }
   bar?.finish();
   return { rows, dim, data };
