@@ -48,6 +48,7 @@ def flags():
     p.add_argument('--p', type=float, default=3, help='GeM exponent')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=0, help='torch.manual_seed (init, order, augmentation)')
+    p.add_argument('--warmup', type=float, default=0, help='epochs of linear lr warmup, step by step (0: none)')
     p.add_argument('--crop', choices=['affine', 'torchvision'], default='affine',
                    help='continuous affine crop, or torchvision RandomResizedCrop boxes (as our engine)')
     return p.parse_args()
@@ -139,6 +140,9 @@ def main():
         started, correct, seen = time.time(), 0, 0
         for i in range(0, per_epoch - a.batch + 1, a.batch):
             b = order[i:i + a.batch]
+            if epoch < a.warmup:  # as our --warmup-epochs: lr x (step + 1) / warmup steps
+                for g in opt.param_groups:
+                    g['lr'] = epoch_lr * min(1.0, (epoch * per_epoch + i + a.batch) / (a.warmup * per_epoch))
             out = net(normalize((augment_torchvision if a.crop == 'torchvision' else augment)(xtr[b], a)))
             loss = F.cross_entropy(out, ytr[b])
             opt.zero_grad()

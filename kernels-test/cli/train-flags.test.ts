@@ -20,7 +20,9 @@ test('flags override the defaults, with the original names and types', () => {
   const o = trainOptionsFromFlags([
     '--base-width', '16', '--epochs', '24', '--lr-drops-epochs', '12,20', '--lr-drops-factors', '0.1,0.1',
     '--backbone', 'resnet50', '--crop-scale', '0.08,1', '--no-validate-first', '--learning-rate', '0.4', '--val-mode', 'square',
+    '--warmup-epochs', '1.5',
   ])!;
+  assert.is(o.warmupEpochs, 1.5);
   assert.is(o.valMode, 'square');
   assert.is(o.baseWidth, 16);
   assert.is(o.epochs, 24);

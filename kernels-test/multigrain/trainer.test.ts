@@ -6,10 +6,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { init, runtime, train, loadCheckpointFile, hostTensorToFloat32, type TrainOptions } from '../../src/index.js';
+import { init, runtime, train, loadCheckpointFile, hostTensorToFloat32, scaledLr, validateTrainOptions, TRAIN_DEFAULTS, type TrainOptions } from '../../src/index.js';
 import { assertThrowsWith } from '../helpers.js';
 
 const test = suite('trainer');
@@ -79,6 +79,25 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly
   const wb = await weights(join(b, 'checkpoint_2.safetensors'));
   assert.equal([...wb.keys()].sort(), [...wa.keys()].sort());
   for (const [k, v] of wa) assert.equal(Array.from(wb.get(k)!), Array.from(v), `${k} differs after resume`);
+});
+
+test('--warmup-epochs ramps the lr batch by batch, then the step schedule takes over', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mg-warmup-'));
+  // 36 images / batch 12 = 3 batches per epoch; warmup over 1.5 epochs = 4.5 batches
+  const result = await train({ ...tiny, expdir: dir, epochs: 3, warmupEpochs: 1.5, logEvery: 1 }, quiet);
+  const steps = JSON.parse(readFileSync(join(dir, 'steps.json'), 'utf8')) as Array<{ lr: number }>;
+  const base = scaledLr(tiny.learningRate!, tiny.batchSize!);
+  const expected = [1 / 4.5, 2 / 4.5, 3 / 4.5, 4 / 4.5, 1, 1, 0.5, 0.5, 0.5].map((f) => base * f); // drop after epoch 1
+  assert.is(steps.length, expected.length);
+  steps.forEach((s, i) => assert.ok(Math.abs(s.lr - expected[i]) < 1e-12, `step ${i}: lr ${s.lr}, expected ${expected[i]}`));
+  assert.equal(result.history.map((r) => r.lr), [base, base, base * 0.5], 'epoch records keep the scheduled lr');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a warmup longer than the run or negative is refused naming the flag', async () => {
+  for (const warmupEpochs of [-1, 3, NaN]) {
+    await assertThrowsWith(() => validateTrainOptions({ ...TRAIN_DEFAULTS, ...tiny, expdir: 'x', warmupEpochs } as TrainOptions), ['--warmup-epochs'], `warmup ${warmupEpochs}`);
+  }
 });
 
 test('m = 1 with lambda < 1 is refused with a clear message', async () => {

@@ -51,6 +51,7 @@ export const TRAIN_FLAGS: FlagSpecs = {
   'pretrained-backbone': { type: 'string', help: 'torchvision ResNet .pth (or MultiGrain checkpoint) for the trunk' },
   'lr-drops-epochs': { type: 'numbers', help: 'epochs after which the lr is multiplied' },
   'lr-drops-factors': { type: 'numbers', help: 'the multiplier at each drop' },
+  'warmup-epochs': { type: 'number', help: 'epochs of linear lr warmup, batch by batch (0: none, as the original)', default: D.warmupEpochs },
   'pooling-exponent': { type: 'number', help: 'GeM exponent p (1 = average pooling; paper: 3)' },
   'beta-init': { type: 'number', help: 'initial margin beta', default: D.betaInit },
   'beta-lr': { type: 'number', help: 'beta learning-rate multiplier', default: D.betaLr },
@@ -101,6 +102,7 @@ export function trainOptionsFromFlags(argv: string[]): Partial<TrainOptions> | n
   set('pretrainedBackbone', f.pretrainedBackbone);
   set('lrDropsEpochs', f.lrDropsEpochs);
   set('lrDropsFactors', f.lrDropsFactors);
+  set('warmupEpochs', f.warmupEpochs);
   set('poolingExponent', f.poolingExponent);
   set('betaInit', f.betaInit);
   set('betaLr', f.betaLr);

@@ -7,7 +7,7 @@ export { train, validate, type TrainResult, type EpochRecord, type StepRecord } 
 export { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
 export { GpuMetrics, STEP_METRICS } from './training/metrics.js';
 export { ProgressBar } from './training/progress.js';
-export { stepLrFactor, polyLr, scaledLr } from './training/schedule.js';
+export { stepLrFactor, polyLr, scaledLr, warmupFactor } from './training/schedule.js';
 export { lineChartSvg, type Series } from './training/plot.js';
 export { listCheckpoints, resolveResume, checkpointName } from './training/checkpoints.js';
 export { finetuneP, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';

@@ -36,6 +36,12 @@ export interface TrainOptions {
   pretrainedBackbone?: string;
   lrDropsEpochs: number[];
   lrDropsFactors: number[];
+  /**
+   * Epochs (fractions allowed) over which the learning rate ramps up linearly, batch by batch,
+   * to its scheduled value (Goyal et al.'s gradual warmup; 0 = none, as the original). Keeps a
+   * large lr from blowing the loss up in the first steps.
+   */
+  warmupEpochs: number;
   poolingExponent: number;
   betaInit: number;
   betaLr: number;
@@ -84,6 +90,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   baseWidth: 64,
   lrDropsEpochs: [30, 60, 90],
   lrDropsFactors: [0.1, 0.1, 0.1],
+  warmupEpochs: 0,
   poolingExponent: 1,
   betaInit: 1.2,
   betaLr: 1,
@@ -118,6 +125,9 @@ export function validateTrainOptions(o: TrainOptions): void {
   if (o.inputSize < 32) throw new Error(`--input-size must be at least 32 (ResNet downsamples by 32), got ${o.inputSize}`);
   if (o.lrDropsEpochs.length !== o.lrDropsFactors.length) {
     throw new Error(`--lr-drops-epochs (${o.lrDropsEpochs.length} values) and --lr-drops-factors (${o.lrDropsFactors.length}) must have the same length`);
+  }
+  if (!(o.warmupEpochs >= 0 && Number.isFinite(o.warmupEpochs)) || o.warmupEpochs > o.epochs) {
+    throw new Error(`--warmup-epochs must be between 0 and --epochs (${o.epochs}), got ${o.warmupEpochs}`);
   }
   if (![18, 34, 50, 101, 152].includes(o.backbone)) throw new Error(`--backbone resnet${o.backbone} is not supported (resnet18/34/50/101/152)`);
 }

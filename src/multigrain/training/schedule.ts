@@ -15,6 +15,16 @@ export function stepLrFactor(epoch: number, dropEpochs: readonly number[], dropF
   return factor;
 }
 
+/**
+ * Gradual warmup: the factor on the scheduled lr at batch `batch` (0-based, counted over the
+ * whole run) of a run with `batchesPerEpoch` batches per epoch, rising linearly to 1 over
+ * `warmupEpochs` epochs: (batch + 1) / (warmupEpochs x batchesPerEpoch), then 1.
+ */
+export function warmupFactor(batch: number, batchesPerEpoch: number, warmupEpochs: number): number {
+  const total = warmupEpochs * batchesPerEpoch;
+  return total <= 0 ? 1 : Math.min(1, (batch + 1) / total);
+}
+
 /** Polynomial decay of p-finetuning: lr * (1 - i / n) ^ power. */
 export function polyLr(base: number, iteration: number, total: number, power: number): number {
   return base * Math.pow(Math.max(0, 1 - iteration / Math.max(total, 1)), power);

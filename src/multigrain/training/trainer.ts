@@ -21,7 +21,7 @@ import { loadPretrainedTrunk } from '../weights.js';
 import { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions } from './options.js';
 import { GpuMetrics, type StepMetric } from './metrics.js';
 import { ProgressBar } from './progress.js';
-import { scaledLr, stepLrFactor } from './schedule.js';
+import { scaledLr, stepLrFactor, warmupFactor } from './schedule.js';
 import { checkpointName, hostCopy, loadCheckpointFile, optimizerState, pruneCheckpoints, resolveResume, saveCheckpoint } from './checkpoints.js';
 import { writeCurves } from './curves.js';
 
@@ -41,6 +41,8 @@ export interface StepRecord {
   margin: number;
   beta: number;
   top1: number;
+  /** Learning rate of the window's last step (it moves within an epoch during warmup). */
+  lr: number;
 }
 
 export interface TrainResult {
@@ -90,7 +92,7 @@ export async function train(partial: Partial<TrainOptions>, log: (line: string) 
       const started = Date.now();
       const lr = baseLr * stepLrFactor(epoch, o.lrDropsEpochs, o.lrDropsFactors);
       setLr(state, lr, o.betaLr);
-      const trainMetrics = await trainEpoch(state, o, sampler, trainLoader, epoch);
+      const trainMetrics = await trainEpoch(state, o, sampler, trainLoader, epoch, lr);
       const val = await validate(state.model, valLoader, o.batchSize, o.progress ? 'validation' : undefined);
       const record: EpochRecord = { epoch: epoch + 1, lr, train: trainMetrics, val, seconds: (Date.now() - started) / 1000 };
       state.history.push(record);
@@ -172,7 +174,7 @@ function setLr(state: TrainState, lr: number, betaLr: number): void {
   for (const g of state.betaOpt.groups) g.lr = lr * betaLr;
 }
 
-async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler, loader: DataLoader, epoch: number) {
+async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler, loader: DataLoader, epoch: number, lr: number) {
   state.model.train();
   const metrics = new GpuMetrics();
   const totals: Record<string, number> = {};
@@ -195,7 +197,7 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
     if (n === 0) return;
     for (const [k, v] of Object.entries(m)) totals[k] = (totals[k] ?? 0) + (k === 'samples' ? v : v * n);
     windows += n;
-    state.steps.push({ epoch: epoch + done / steps, loss: m.loss, cross_entropy: m.cross_entropy, margin: m.margin, beta: m.beta, top1: m.top1 });
+    state.steps.push({ epoch: epoch + done / steps, loss: m.loss, cross_entropy: m.cross_entropy, margin: m.margin, beta: m.beta, top1: m.top1, lr: state.opt.groups[0].lr });
     const rate = images / ((Date.now() - started) / 1000);
     bar.update(done, `loss ${m.loss.toFixed(3)} ce ${m.cross_entropy.toFixed(3)} margin ${m.margin.toFixed(3)} beta ${m.beta.toFixed(3)} top-1 ${m.top1.toFixed(1)}% | ${rate.toFixed(1)} img/s, data ${(dataMs / Math.max(done, 1)).toFixed(0)} ms/step`, true);
   };
@@ -203,6 +205,7 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
     for await (const batch of loader.trainEpoch(sampler, epoch)) {
       dataMs += Date.now() - waitStart;
       const globalStep = epoch * steps + batch.index;
+      if (epoch < o.warmupEpochs) setLr(state, lr * warmupFactor(globalStep, steps, o.warmupEpochs), o.betaLr);
       trainStep(state, o, batch, metrics, globalStep);
       images += batch.labels.length;
       done++;
