@@ -56,6 +56,9 @@ const cases: ConvCase[] = [
   { N: 2, Cin: 4, H: 9, W: 6, Cout: 6, KH: 3, KW: 3, padding: [0, 2] },
   { N: 1, Cin: 33, H: 3, W: 3, Cout: 17, KH: 3, KW: 3, padding: 1 },
   { N: 3, Cin: 20, H: 14, W: 14, Cout: 36, KH: 3, KW: 3, padding: 1 },
+  // one channel count a multiple of 4, the other not: the four-filter transforms in one layout only
+  { N: 2, Cin: 12, H: 6, W: 6, Cout: 10, KH: 3, KW: 3, padding: 1 },
+  { N: 2, Cin: 10, H: 6, W: 6, Cout: 12, KH: 3, KW: 3, padding: 1 },
 ];
 
 for (const [ci, c] of cases.entries()) {
