@@ -109,9 +109,12 @@ function chunking(m: number): { tpc: number; chunks: number; chunkLen: number } 
 function reducePartials(x: Tensor, dy: Tensor | null, stats: Tensor | null, mask: Tensor | null = null): { partials: Tensor; chunks: number } {
   const { n, c, hw: planeSize } = dims(x);
   // with vec4 loads, sizes and indices count groups of 4 values of a channel's plane. Backward
-  // only: the forward statistics read as vec4 changed the gradients of the F(4x4)-forced
-  // ResNet-50 parity test by up to 20 % (running statistics still matched to 1e-4; not
-  // understood yet), so they keep the scalar order.
+  // only: the forward statistics read as vec4 (same sums, other order) move gradients of the
+  // F(4x4)-forced ResNet-50 parity test past its 1e-2 bound (bn1.weight 0.22, layer2.3.bn3.bias
+  // 0.06), while the automatic and F(2x2) runs pass. Not a wrong sum: that width-2, batch-2
+  // fixture is ill-conditioned (in float64 PyTorch, a 1e-6 relative change of the input moves
+  // its gradients by 3.6e-4 (median) and bn1.weight's by 4.5e-3), so F(4x4)'s float32 error
+  // decides. Gain too small (~1 % of a step) to loosen that test for.
   const vec4 = dy !== null && planeSize % 4 === 0;
   const hw = vec4 ? planeSize / 4 : planeSize;
   const m = n * hw;
