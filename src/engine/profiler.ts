@@ -3,6 +3,7 @@
  * enabled). Adapters without `timestamp-query` report dispatch counts only.
  */
 import type { GpuContext } from './device.js';
+import { gpuWait } from './gpu-wait.js';
 
 const MAX_QUERIES = 2 * 256;
 
@@ -81,7 +82,7 @@ export class Profiler {
   }
 
   private async collect(job: PendingRead): Promise<void> {
-    await job.buffer.mapAsync(GPUMapMode.READ);
+    await gpuWait(job.buffer.mapAsync(GPUMapMode.READ), this.gpu.isNode);
     const times = new BigInt64Array(job.buffer.getMappedRange());
     job.labels.forEach((label, i) => {
       const ns = Number(times[2 * i + 1] - times[2 * i]);

@@ -11,6 +11,7 @@ import { BufferPool } from './pool.js';
 import { PipelineCache, type KernelSource } from './pipelines.js';
 import { Uniforms } from './uniforms.js';
 import { Profiler } from './profiler.js';
+import { gpuWait } from './gpu-wait.js';
 
 /**
  * Dispatches recorded before a batch is submitted. Small batches let the GPU start while the
@@ -209,13 +210,13 @@ export class Runtime {
     this.copy(buffer, offset, staging, 0, size);
     this.flush();
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, size);
+      await gpuWait(staging.mapAsync(GPUMapMode.READ, 0, size), this.gpu.isNode);
     } catch (err) {
-      await this.pipelines.settled();
+      await gpuWait(this.pipelines.settled(), this.gpu.isNode);
       this.throwIfFailed();
       throw err;
     }
-    await this.pipelines.settled();
+    await gpuWait(this.pipelines.settled(), this.gpu.isNode);
     const out = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
     this.staging.push(staging);
@@ -226,8 +227,8 @@ export class Runtime {
   /** Waits until the GPU has finished all submitted work (and surfaces its errors). */
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
-    await this.pipelines.settled();
+    await gpuWait(this.device.queue.onSubmittedWorkDone(), this.gpu.isNode);
+    await gpuWait(this.pipelines.settled(), this.gpu.isNode);
     this.throwIfFailed();
   }
 
