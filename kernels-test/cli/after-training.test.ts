@@ -5,11 +5,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { init, train, loadCheckpointFile, hostTensorToFloat32, type TrainOptions } from '../../src/index.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const test = suite('after-training');
 const CLI = resolve('dist/node/cli.js');
@@ -37,7 +37,7 @@ async function holidaysFolder(root: string): Promise<void> {
 
 test('train -> finetune-p -> whiten -> evaluate (classification unchanged by whitening; Holidays mAP)', async () => {
   await init();
-  const dir = mkdtempSync(join(tmpdir(), 'mg-after-'));
+  const dir = scratchDir('after');
   const run = join(dir, 'run');
   const tiny: Partial<TrainOptions> = {
     expdir: run, dataset: 'fashion-mnist', backbone: 18, baseWidth: 2, inputSize: 32, batchSize: 12, repeatedAugmentations: 3,

@@ -6,11 +6,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { init, runtime, train, loadCheckpointFile, hostTensorToFloat32, scaledLr, validateTrainOptions, TRAIN_DEFAULTS, type TrainOptions } from '../../src/index.js';
 import { assertThrowsWith } from '../helpers.js';
+import { scratchDir } from '../scratch-dir.js';
 
 const test = suite('trainer');
 const tiny: Partial<TrainOptions> = {
@@ -35,8 +35,8 @@ async function weights(file: string): Promise<Map<string, Float32Array>> {
 }
 
 test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly', async () => {
-  const a = mkdtempSync(join(tmpdir(), 'mg-train-a-'));
-  const b = mkdtempSync(join(tmpdir(), 'mg-train-b-'));
+  const a = scratchDir('train-a');
+  const b = scratchDir('train-b');
   await train({ ...tiny, expdir: a }, quiet);
   assert.equal(readdirSync(a).filter((f) => f.startsWith('checkpoint_')), ['checkpoint_2.safetensors'], 'saveEvery 0 keeps only the last');
   for (const f of ['metrics.json', 'loss.svg', 'accuracy.svg', 'train_args.json']) assert.ok(existsSync(join(a, f)), f);
@@ -82,7 +82,7 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly
 });
 
 test('--warmup-epochs ramps the lr batch by batch, then the step schedule takes over', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mg-warmup-'));
+  const dir = scratchDir('warmup');
   // 36 images / batch 12 = 3 batches per epoch; warmup over 1.5 epochs = 4.5 batches
   const result = await train({ ...tiny, expdir: dir, epochs: 3, warmupEpochs: 1.5, logEvery: 1 }, quiet);
   const steps = JSON.parse(readFileSync(join(dir, 'steps.json'), 'utf8')) as Array<{ lr: number }>;
@@ -91,7 +91,6 @@ test('--warmup-epochs ramps the lr batch by batch, then the step schedule takes 
   assert.is(steps.length, expected.length);
   steps.forEach((s, i) => assert.ok(Math.abs(s.lr - expected[i]) < 1e-12, `step ${i}: lr ${s.lr}, expected ${expected[i]}`));
   assert.equal(result.history.map((r) => r.lr), [base, base, base * 0.5], 'epoch records keep the scheduled lr');
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test('a warmup longer than the run or negative is refused naming the flag', async () => {
@@ -101,7 +100,7 @@ test('a warmup longer than the run or negative is refused naming the flag', asyn
 });
 
 test('m = 1 with lambda < 1 is refused with a clear message', async () => {
-  await assertThrowsWith(() => train({ ...tiny, expdir: mkdtempSync(join(tmpdir(), 'mg-')), repeatedAugmentations: 1, classifWeight: 0.5 }, quiet),
+  await assertThrowsWith(() => train({ ...tiny, expdir: scratchDir('run'), repeatedAugmentations: 1, classifWeight: 0.5 }, quiet),
     ['--classif-weight', '--repeated-augmentations'], 'refusal');
 });
 
@@ -110,12 +109,12 @@ test('a batch too large for the GPU names the batch size and resolution that fai
   const limit = runtime().gpu.limits.maxStorageBufferBindingSize;
   const size = Math.ceil(Math.sqrt(limit / (tiny.batchSize! * 3 * 4))) + 8;
   if (size > 2048) return; // a GPU with large bindings: the batch would take gigabytes of host memory
-  await assertThrowsWith(() => train({ ...tiny, expdir: mkdtempSync(join(tmpdir(), 'mg-oom-')), inputSize: size, epochs: 1 }, quiet),
+  await assertThrowsWith(() => train({ ...tiny, expdir: scratchDir('oom'), inputSize: size, epochs: 1 }, quiet),
     ['maxStorageBufferBindingSize', `--batch-size ${tiny.batchSize}`, `--input-size ${size}`], 'batch above the GPU limit');
 });
 
 test('a NaN loss stops the run naming the step, and the last checkpoint stays intact', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mg-nan-'));
+  const dir = scratchDir('nan');
   await train({ ...tiny, expdir: dir, epochs: 1 }, quiet);
   const before = readFileSync(join(dir, 'checkpoint_1.safetensors'));
   await assertThrowsWith(() => train({ ...tiny, expdir: dir, epochs: 2, learningRate: 1e30 }, quiet), ['NaN or infinite', 'step', 'intact'], 'nan');
