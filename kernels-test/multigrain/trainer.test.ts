@@ -39,7 +39,7 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly
   const b = scratchDir('train-b');
   await train({ ...tiny, expdir: a }, quiet);
   assert.equal(readdirSync(a).filter((f) => f.startsWith('checkpoint_')), ['checkpoint_2.safetensors'], 'saveEvery 0 keeps only the last');
-  for (const f of ['metrics.json', 'loss.svg', 'accuracy.svg', 'train_args.json']) assert.ok(existsSync(join(a, f)), f);
+  for (const f of ['metrics.json', 'loss.svg', 'accuracy.svg', 'beta.svg', 'lr.svg', 'train_args.json']) assert.ok(existsSync(join(a, f)), f);
   const history = JSON.parse(readFileSync(join(a, 'metrics.json'), 'utf8'));
   assert.is(history.length, 2);
   assert.ok(history[1].train.loss > 0 && history[1].val.top1 >= 0);

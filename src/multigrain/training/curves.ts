@@ -12,8 +12,8 @@ function stepSeries(name: string, steps: StepRecord[], pick: (r: StepRecord) => 
 }
 
 /**
- * `loss.svg`, `accuracy.svg` and `beta.svg` in the experiment folder: training curves per log
- * window (x = fractional epoch), validation per epoch.
+ * `loss.svg`, `accuracy.svg`, `beta.svg` and `lr.svg` in the experiment folder: training curves
+ * per log window (x = fractional epoch), validation per epoch.
  */
 export async function writeCurves(expdir: string, history: EpochRecord[], steps: StepRecord[]): Promise<void> {
   const { join } = await import('node:path');
@@ -29,7 +29,9 @@ export async function writeCurves(expdir: string, history: EpochRecord[], steps:
     series('val top-5', history, (r) => r.val?.top5),
   ]);
   const beta = lineChartSvg('Margin beta', 'epoch', [stepSeries('beta', steps, (r) => r.beta)]);
+  const lr = lineChartSvg('Learning rate', 'epoch', [stepSeries('lr', steps, (r) => r.lr)]);
   await writeFileAtomic(join(expdir, 'loss.svg'), loss);
   await writeFileAtomic(join(expdir, 'accuracy.svg'), accuracy);
   await writeFileAtomic(join(expdir, 'beta.svg'), beta);
+  await writeFileAtomic(join(expdir, 'lr.svg'), lr);
 }
