@@ -189,8 +189,8 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
   dM.dispose();
   Vt.dispose();
   // Four filters per thread with vec4 loads and stores (a vec4 access costs about 2.7 scalar ones
-  // on lavapipe): 25 accesses for 4 filters instead of 100, weights [512, 512, 3, 3] 7.4 -> 5.2 ms.
-  // Only for F(2x2): with F(4x4)'s 36 values per filter the vec4 registers spill (3.8 -> 7 ms).
+  // on lavapipe): 25 accesses for 4 filters instead of 100, weights [512, 512, 3, 3] 7.4 -> 5.1-6.2 ms per dispatch.
+  // Only for F(2x2): with F(4x4)'s 36 values per filter the vec4 registers spill (3.8 -> 7.0 ms).
   // (The same for the forward transform did not pay: 1.0x where the filters are neighbours in
   // the weights, 0.6x where they are not.)
   const vec4 = m === 2 && p.C % 4 === 0;
