@@ -1,7 +1,7 @@
 // Bad input gets a clear error naming the op and the shapes, never a NaN or a crash in Dawn.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { init, runtime, tensor, empty, parameter, add, matmul, crossEntropy, sum, backward, Uniforms, reshape, slice } from '../../src/index.js';
+import { init, runtime, tensor, empty, parameter, add, matmul, crossEntropy, sum, backward, defineKernel, reshape, slice } from '../../src/index.js';
 import { assertThrowsWith } from '../helpers.js';
 
 const test = suite('errors');
@@ -54,11 +54,15 @@ test('host data above the binding-size limit is refused before it is uploaded', 
 
 test('after a device error the engine drops the poisoned batch and keeps working', async () => {
   const rt = runtime();
-  const source = '@group(0) @binding(0) var<uniform> params: vec4u;\n@group(0) @binding(1) var<storage, read_write> out: array<f32>;\n' +
-    '@compute @workgroup_size(1) fn main() { out[0] = f32(params.x); }\n';
+  const kernel = defineKernel({
+    name: 'test/bad_binding',
+    source: '@compute @workgroup_size(1) fn main() { out[0] = f32(params.x); }\n',
+    uniforms: { x: 'u32' },
+    bindings: [{ name: 'out', type: 'f32', access: 'read_write' }],
+  });
   // A buffer without STORAGE usage cannot be bound: Dawn reports it asynchronously.
   const mapBuffer = rt.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  rt.dispatch({ name: 'bad_binding', source }, { uniforms: new Uniforms().u32(1), buffers: [mapBuffer], workgroups: [1] });
+  kernel.dispatch({ uniforms: { x: 1 }, bindings: { out: mapBuffer }, workgroups: [1] });
   let caught: Error | null = null;
   for (let i = 0; i < 50 && !caught; i++) {
     await new Promise((r) => setTimeout(r, 10));
@@ -76,14 +80,16 @@ test('after a device error the engine drops the poisoned batch and keeps working
 
 test('a WGSL compile error names the shader and the line', async () => {
   const rt = runtime();
-  const source = 'struct Params { n: u32 }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() {\n  let x: u32 = undefined_thing;\n}\n';
-  rt.dispatch({ name: 'broken_kernel', source }, { uniforms: new Uniforms().u32(1), buffers: [], workgroups: [1] });
-  await assertThrowsWith(() => rt.sync(), ['broken_kernel', ':4:'], 'compile error');
+  const kernel = defineKernel({
+    name: 'test/broken_kernel',
+    source: '@compute @workgroup_size(1) fn main() {\n  let x: u32 = undefined_thing;\n}\n',
+    uniforms: { n: 'u32' },
+    bindings: [],
+  });
+  kernel.dispatch({ uniforms: { n: 1 }, bindings: {}, workgroups: [1] });
+  await assertThrowsWith(() => rt.sync(), ['test/broken_kernel', 'undefined_thing'], 'compile error');
   // later uses of the broken kernel fail at once, and the engine keeps working
-  await assertThrowsWith(
-    () => rt.dispatch({ name: 'broken_kernel', source }, { uniforms: new Uniforms().u32(1), buffers: [], workgroups: [1] }),
-    ['broken_kernel'], 'second use',
-  );
+  await assertThrowsWith(() => kernel.dispatch({ uniforms: { n: 1 }, bindings: {}, workgroups: [1] }), ['test/broken_kernel'], 'second use');
   assert.equal(Array.from(await add(tensor([1], [1]), tensor([2], [1])).toArray()), [3]);
 });
 

@@ -1,7 +1,7 @@
 /**
  * WGSL preprocessing and the compute-pipeline cache.
  *
- * Shader files in `shaders/` are WGSL with `${NAME}` placeholders, fed to
+ * Kernel WGSL (a generated header plus the body in `shaders/`) has `${NAME}` placeholders, fed to
  * `wgsl-preprocessor` (which gives `#if ${FLAG}` / `#elif` / `#else` / `#endif`); other
  * placeholders are replaced by their value (workgroup sizes, tile sizes). A pipeline is
  * compiled once per (shader, defines): shapes travel as uniforms, never as defines.
@@ -10,15 +10,13 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 
 export type Defines = Record<string, string | number | boolean>;
 
-/** A kernel: a shader file plus compile-time defines. */
-export interface KernelSource {
-  /** Shader name, used in error messages (e.g. 'matmul'). */
+/** One variant of a kernel to compile: its name, its defines and its WGSL (made on a cache miss). */
+export interface PipelineRequest {
+  /** Kernel name, used in error messages and as the cache key's stem. */
   name: string;
-  /** WGSL text with `${NAME}` placeholders. */
-  source: string;
   defines?: Defines;
-  /** Entry point (default 'main'). */
-  entryPoint?: string;
+  /** The WGSL text with `${NAME}` placeholders, before preprocessing. */
+  code: () => string;
 }
 
 /** Fills `${NAME}` placeholders from `defines` and resolves `#if` blocks. */
@@ -38,10 +36,10 @@ export function preprocess(name: string, source: string, defines: Defines = {}):
   return wgsl(raw, ...values);
 }
 
-function cacheKey(kernel: KernelSource): string {
+function cacheKey(kernel: PipelineRequest): string {
   const defines = kernel.defines ?? {};
   const parts = Object.keys(defines).sort().map((k) => `${k}=${defines[k]}`);
-  return `${kernel.name}:${kernel.entryPoint ?? 'main'}|${parts.join(',')}`;
+  return `${kernel.name}|${parts.join(',')}`;
 }
 
 export class PipelineCache {
@@ -66,24 +64,24 @@ export class PipelineCache {
    * stay synchronous; a compile error reaches `onError` (with shader name and line) when the
    * device reports it, and the runtime throws it at the next dispatch or readback.
    */
-  getSync(kernel: KernelSource, onError: (message: string) => void): GPUComputePipeline {
+  getSync(kernel: PipelineRequest, onError: (message: string) => void): GPUComputePipeline {
     const key = cacheKey(kernel);
     const failure = this.broken.get(key);
     if (failure) throw new Error(failure);
     const cached = this.pipelines.get(key);
     if (cached) return cached;
-    const code = preprocess(kernel.name, kernel.source, kernel.defines);
+    const code = preprocess(kernel.name, kernel.code(), kernel.defines);
     const device = this.device;
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ code, label: kernel.name });
     const pipeline = device.createComputePipeline({
       layout: 'auto',
-      compute: { module, entryPoint: kernel.entryPoint ?? 'main' },
+      compute: { module, entryPoint: 'main' },
       label: kernel.name,
     });
     const check = device.popErrorScope().then(async (error) => {
       if (!error) return;
-      const message = await describeCompileError(kernel, module, error.message);
+      const message = await describeCompileError(kernel, code, module, error.message);
       this.broken.set(key, message);
       onError(message);
     });
@@ -94,10 +92,12 @@ export class PipelineCache {
   }
 }
 
-async function describeCompileError(kernel: KernelSource, module: GPUShaderModule, fallback: string): Promise<string> {
+async function describeCompileError(kernel: PipelineRequest, code: string, module: GPUShaderModule, fallback: string): Promise<string> {
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
-  const where = errors.map((m) => `  ${kernel.name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`).join('\n');
+  const lines = code.split('\n');
+  // Line numbers count the generated header too, so the line itself is quoted.
+  const where = errors.map((m) => `  ${kernel.name}:${m.lineNum}:${m.linePos}: ${m.message}\n    | ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n');
   const defines = JSON.stringify(kernel.defines ?? {});
   return `shader '${kernel.name}' (defines ${defines}) failed to compile:\n${where || '  ' + fallback}`;
 }

@@ -8,7 +8,7 @@
  */
 import { openDevice, type DeviceOptions, type GpuContext } from './device.js';
 import { BufferPool } from './pool.js';
-import { PipelineCache, type KernelSource } from './pipelines.js';
+import { PipelineCache, type PipelineRequest, type Defines } from './pipelines.js';
 import { Uniforms } from './uniforms.js';
 import { Profiler } from './profiler.js';
 import { gpuWait } from './gpu-wait.js';
@@ -23,12 +23,12 @@ const MAX_DISPATCHES_PER_BATCH = 32;
 const UNIFORM_ARENA_BYTES = MAX_DISPATCHES_PER_BATCH * 256;
 
 export interface DispatchArgs {
-  /** Kernel parameters (binding 0). */
-  uniforms: Uniforms;
+  /** Kernel parameters (binding 0), packed as the kernel's uniform struct. */
+  uniforms: Uint8Array;
   /** Storage buffers, bound at 1, 2, ... in order. */
   buffers: GPUBuffer[];
   /** Workgroup counts; see `Runtime.grid` for 1-D sizes above the per-dimension limit. */
-  workgroups: [number, number?, number?];
+  workgroups: readonly [number, number?, number?];
   /**
    * The problem's shape for the profiler (e.g. `b36 64x512x64`), which groups by it beside the
    * kernel name when started with `byShape`; only called while profiling.
@@ -95,12 +95,12 @@ export class Runtime {
     if (this.lost) throw new Error('the GPU device is destroyed or lost; call init() again');
   }
 
-  /** Records one kernel dispatch. */
-  dispatch(kernel: KernelSource, args: DispatchArgs): void {
+  /** Records one kernel dispatch (called by `Kernel.dispatch`, which packs uniforms and buffers by name). */
+  dispatch(kernel: PipelineRequest, args: DispatchArgs): void {
     this.throwIfFailed();
     const pipeline = this.pipelines.getSync(kernel, (message) => this.fail(new Error(message), true));
     const align = this.gpu.limits.minUniformBufferOffsetAlignment;
-    const params = args.uniforms.bytes();
+    const params = args.uniforms;
     if (this.arenaUsed + params.byteLength > UNIFORM_ARENA_BYTES || this.dispatches >= MAX_DISPATCHES_PER_BATCH) {
       this.flush();
     }
@@ -128,6 +128,11 @@ export class Runtime {
     this.profiler.afterDispatch(this, label);
     this.dispatches++;
     this.kernelsInBatch.add(kernel.name);
+  }
+
+  /** Transitional: a hand-written shader with a positional `Uniforms` chain (being replaced by `defineKernel`). */
+  dispatchSource(kernel: { name: string; source: string; defines?: Defines }, args: Omit<DispatchArgs, 'uniforms'> & { uniforms: Uniforms }): void {
+    this.dispatch({ name: kernel.name, defines: kernel.defines, code: () => kernel.source }, { ...args, uniforms: args.uniforms.bytes() });
   }
 
   /** The open compute pass (profiling gives each dispatch its own timed pass). */

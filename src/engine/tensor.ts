@@ -36,13 +36,6 @@ export interface Creator {
 
 let nextId = 1;
 
-// While backward rules run, tensors the tape saved may be used even if their owner already
-// disposed them (the tape keeps their storage alive until the rule has run).
-let backwardActive = false;
-export function setBackwardActive(active: boolean): void {
-  backwardActive = active;
-}
-
 export function shapeSize(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -70,8 +63,6 @@ export class Tensor {
   /** Optional name, used in error messages and parameter listings. */
   name = '';
   private storage: Storage | null;
-  /** The storage after dispose(), still readable by backward rules while the tape retains it. */
-  private released: Storage | null = null;
 
   constructor(storage: Storage, readonly shape: Shape, readonly dtype: DType = 'f32') {
     this.storage = storage;
@@ -96,21 +87,19 @@ export class Tensor {
     return this.liveStorage('read').buffer;
   }
 
-  /** The storage, for views and for autograd to keep saved tensors alive. */
+  /** The storage (shared by views), or a clear error once this handle was disposed. */
   liveStorage(op: string): Storage {
     if (!this.storage) {
-      if (backwardActive && this.released?.alive) return this.released;
       throw new Error(`${op}: tensor #${this.id}${this.name ? ` '${this.name}'` : ''} ${shapeString(this.shape)} was disposed and cannot be used`);
     }
     return this.storage;
   }
 
-  /** Releases the GPU buffer (kept until autograd no longer needs it). Idempotent. */
+  /** Releases this handle on the GPU buffer (views and the autograd tape may hold others). Idempotent. */
   dispose(): void {
     if (!this.storage) return;
     const storage = this.storage;
     this.storage = null;
-    this.released = storage;
     storage.release();
   }
 

@@ -21,7 +21,7 @@ export function topkCorrect(logits: Tensor, labels: Tensor, ks: readonly number[
   const hits = empty([rows, ks.length]);
   const u = new Uniforms().u32(rows).u32(cols).u32(ks.length).u32(0).u32s([0, 1, 2, 3].map((i) => ks[i] ?? 0));
   const rt = runtime();
-  rt.dispatch({ name: 'topk_correct', source: topkSource }, { uniforms: u, buffers: [logits.buffer, labels.buffer, hits.buffer], workgroups: [Math.ceil(rows / 64)] });
+  rt.dispatchSource({ name: 'topk_correct', source: topkSource }, { uniforms: u, buffers: [logits.buffer, labels.buffer, hits.buffer], workgroups: [Math.ceil(rows / 64)] });
   const counts = sum(hits, 0);
   hits.dispose();
   return counts;

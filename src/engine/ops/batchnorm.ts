@@ -27,7 +27,7 @@ import { Uniforms } from '../uniforms.js';
 import { empty, zeros, Tensor, type Storage, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
 import { checkFloat, checkRank } from './checks.js';
-import { binaryMap } from './arithmetic.js';
+import { binaryMap, copyStrided } from '../kernels/elementwise/map.js';
 
 export interface BatchNormOptions {
   /** Batch statistics (and running-stat update) when true; running statistics when false. */
@@ -125,7 +125,7 @@ function reducePartials(x: Tensor, dy: Tensor | null, stats: Tensor | null, mask
   const buffers = backward ? [x.buffer, dy.buffer, stats!.buffer, partials.buffer] : [x.buffer, partials.buffer];
   const masked = backward && mask !== null;
   if (masked) buffers.push(mask.buffer);
-  runtime().dispatch(
+  runtime().dispatchSource(
     { name: 'batchnorm_reduce', source: reduceSource, defines: { BACKWARD: backward, MASK: masked, WG: REDUCE_WG, TPC: tpc, VEC4: vec4 } },
     { uniforms: u, buffers, workgroups: [chunks, Math.ceil(c / (REDUCE_WG / tpc))] },
   );
@@ -138,7 +138,7 @@ function statsKernel(mode: StatsMode, c: number, buffers: GPUBuffer[], p: { chun
   const u = new Uniforms()
     .u32(c).u32(p.chunks ?? 0).u32(p.hw ?? 0).u32(p.m ?? 0)
     .f32(p.eps ?? 0).f32(p.momentum ?? 0).u32(0).u32(0);
-  runtime().dispatch(
+  runtime().dispatchSource(
     {
       name: 'batchnorm_stats',
       source: statsSource,
@@ -189,7 +189,7 @@ function applyKernel(a: ApplyArgs): Tensor {
   buffers.push(out.buffer);
   const u = new Uniforms().u32(n).u32(c).u32(hw).u32(a.oU ?? 0).u32(a.oS).u32(a.oT ?? 0).u32(a.oS2 ?? 0).u32(0);
   const rt = runtime();
-  rt.dispatch(
+  rt.dispatchSource(
     {
       name: 'batchnorm_apply',
       source: applySource,
@@ -212,7 +212,7 @@ function checkResidual(op: string, residual: Tensor, x: Tensor): void {
 
 /** The gradient before a fused ReLU: g where the op's output `out` is positive, else 0. */
 function reluGrad(g: Tensor, out: Tensor): Tensor {
-  return binaryMap('relu', 'select(0.0, x, y > 0.0)', g, out);
+  return binaryMap('select(0.0, x, y > 0.0)', g, out);
 }
 
 /** Per-channel sums (dy, dy * x) over N, H, W: [2, C]. No autograd. */
@@ -285,7 +285,7 @@ export function batchnorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
     const fuseMask = relu && training && !(residual && needs[3]);
     const mask = fuseMask ? os! : null;
     const dy = relu && !fuseMask ? reluGrad(g!, os!) : g!;
-    const dResidual = residual && needs[3] ? (relu ? dy : binaryMap('copy', 'x', g!, g!)) : null;
+    const dResidual = residual && needs[3] ? (relu ? dy : copyStrided(g!, g!.shape)) : null;
     let dx: Tensor | null = null;
     const dw = needs[1] || needs[2] || training ? empty([c]) : null;
     const db = dw ? empty([c]) : null;
@@ -361,7 +361,7 @@ export function scaleShift(x: Tensor, scale: Tensor, shift: Tensor, options: Sca
       sums.dispose();
     }
     const result: (Tensor | null)[] = [dx, dScale, dShift];
-    if (residual) result.push(needs[3] ? (relu ? gm : binaryMap('copy', 'x', g!, g!)) : null);
+    if (residual) result.push(needs[3] ? (relu ? gm : copyStrided(g!, g!.shape)) : null);
     if (relu && !(residual && needs[3])) gm.dispose();
     for (const t of [xs, sc, os]) t.dispose();
     return result;

@@ -33,7 +33,7 @@ export function conv2dPointwise(x: Tensor, weight: Tensor, bias?: Tensor | null)
   if (bias && (bias.rank !== 1 || bias.shape[0] !== Cout)) throw new Error(`conv2d: bias ${shapeString(bias.shape)} does not match ${Cout} output channels`);
   const out = conv2dPointwiseRaw(x, weight, bias); // the bias rides in the matmul's epilogue
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  record('conv2d', inputs, [out], ([dy], needs) => {
+  record('conv2d', inputs, [out], ([dy], needs, [x, weight]) => {
     const dy3 = dy!.view([N, Cout, H * W]);
     const wm = weight.view([Cout, C]);
     let dx: Tensor | null = null;

@@ -151,7 +151,7 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
   const { TH, TW, P, PS, T2 } = tiling(p, m);
   const transposed = tileMajor(p, PS);
   const U = empty(transposed ? [T2, p.C, p.R] : [T2, p.R, p.C]);
-  rt.dispatch(kernel('weight', m, { FLIP: p.flip, TRANSPOSED: transposed }), {
+  rt.dispatchSource(kernel('weight', m, { FLIP: p.flip, TRANSPOSED: transposed }), {
     uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
     buffers: [weight.buffer, U.buffer],
     workgroups: rt.grid(Math.ceil((p.R * p.C) / 256)),
@@ -161,7 +161,7 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
   const M = transposed ? matmulRaw(V, U) : matmulRaw(U, V);
   U.dispose(); // the pool reuses them only for work recorded after the product
   V.dispose();
-  rt.dispatch(kernel('output', m, { TRANSPOSED: transposed }), {
+  rt.dispatchSource(kernel('output', m, { TRANSPOSED: transposed }), {
     uniforms: new Uniforms().u32(p.R).u32(P).u32(p.OH).u32(p.OW).u32(TH).u32(TW).u32(epi.bits).u32(PS),
     buffers: [M.buffer, out.buffer, epi.bias.buffer, epi.scale.buffer, epi.shift.buffer, epi.residual.buffer],
     workgroups: rt.grid(Math.ceil((p.R * PS) / 256)),
@@ -179,7 +179,7 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
   const { TH, TW, P, PS, T2 } = tiling(p, m);
   const Vt = inputTransform(x, p, m, true);
   const dM = empty([T2, p.R, PS]);
-  rt.dispatch(kernel('dout', m), {
+  rt.dispatchSource(kernel('dout', m), {
     uniforms: new Uniforms().u32(p.R).u32(P).u32(p.OH).u32(p.OW).u32(TH).u32(TW).u32(PS).u32(0),
     buffers: [dy.buffer, dM.buffer],
     workgroups: rt.grid(Math.ceil((p.R * PS) / 256)),
@@ -194,7 +194,7 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
   // (The same for the forward transform did not pay: 1.0x where the filters are neighbours in
   // the weights, 0.6x where they are not.)
   const vec4 = m === 2 && p.C % 4 === 0;
-  rt.dispatch(kernel('dweight', m, { VEC4: vec4 }), {
+  rt.dispatchSource(kernel('dweight', m, { VEC4: vec4 }), {
     uniforms: new Uniforms().u32(p.R).u32(p.C).u32(0).u32(0),
     buffers: [dU.buffer, dW.buffer],
     workgroups: rt.grid(Math.ceil((p.R * p.C) / (vec4 ? 1024 : 256))),
@@ -228,7 +228,7 @@ function inputTransform(src: Tensor, p: WinogradProblem, m: WinogradM, transpose
   const rt = runtime();
   const { TH, TW, P, PS, T2 } = tiling(p, m);
   const V = empty(transposed ? [T2, PS, p.C] : [T2, p.C, PS]);
-  rt.dispatch(kernel('input', m, { PMAJOR: transposed }), {
+  rt.dispatchSource(kernel('input', m, { PMAJOR: transposed }), {
     uniforms: new Uniforms().u32(p.C).u32(P).u32(p.H).u32(p.W).u32(TH).u32(TW).i32(p.padH).i32(p.padW).u32(PS).u32(0).u32(0).u32(0),
     buffers: [src.buffer, V.buffer],
     workgroups: rt.grid(Math.ceil((p.C * PS) / 256)),

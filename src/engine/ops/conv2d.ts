@@ -52,7 +52,7 @@ import { sum } from './reduce.js';
 import { checkFloat } from './checks.js';
 import { placeholder } from './placeholder.js';
 import { matmulRaw, hasSubgroupKernel } from './matmul.js';
-import { mapStrided } from './strided.js';
+import { mapStrided } from '../kernels/elementwise/map.js';
 import { winogradConv, winogradGradWeight, winogradTile, type WinogradProblem } from './conv2d-winograd.js';
 
 /** The implicit-GEMM kernel with its fused epilogue (a shared WGSL fragment). */
@@ -283,7 +283,7 @@ function runGemm(name: string, d: GemmDesc, src: Tensor, weight: Tensor, out: Te
   const workgroups: [number, number, number] = [Math.ceil(d.NCOL / colsPerWg), Math.ceil(d.M / rowsPerWg), d.groups];
   checkGrid(name, workgroups);
   const shape = () => `${d.M}x${d.NCOL}x${d.KCH}·${d.TH}x${d.TW}${d.strideH > 1 || d.strideW > 1 ? ` s${d.strideH}` : ''}${d.groups > 1 ? ` g${d.groups}` : ''}`;
-  rt.dispatch({ name, source: subgroup ? SUBGROUP_SOURCE : convSource, defines }, { uniforms: gemmUniforms(d, bits), buffers, workgroups, shape });
+  rt.dispatchSource({ name, source: subgroup ? SUBGROUP_SOURCE : convSource, defines }, { uniforms: gemmUniforms(d, bits), buffers, workgroups, shape });
 }
 
 const SUBGROUP_SOURCE = `enable subgroups;\n${convSource}`;
@@ -484,7 +484,7 @@ function phaseWeights(weight: Tensor, g: Conv2dGeometry, th: PhaseTaps, tw: Phas
   const Cog = g.Cout / g.groups;
   const out = empty([g.groups, Cig, Cog, th.count, tw.count]);
   const rt = runtime();
-  rt.dispatch({ name: 'conv2d_wphase', source: wphaseSource }, {
+  rt.dispatchSource({ name: 'conv2d_wphase', source: wphaseSource }, {
     uniforms: new Uniforms().u32(out.size).u32(Cig).u32(Cog).u32(th.count)
       .u32(tw.count).u32(g.KH).u32(g.KW).u32(th.first)
       .u32(tw.first).u32(th.step).u32(tw.step).u32(0),
@@ -604,12 +604,12 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts
     TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, KLOOP: unrollTiles() ? 'TK' : 'params.tk',
     SUBGROUP: subgroup, BROADCAST_FMAS: subgroup ? broadcastFmas(tile.rows) : '',
   };
-  rt.dispatch(
+  rt.dispatchSource(
     { name: 'conv2d_wgrad', source: subgroup ? WGRAD_SUBGROUP_SOURCE : wgradSource, defines },
     { uniforms: u, buffers: [x.buffer, dy.buffer, part.buffer], workgroups, shape: () => `${M}x${NCOL}x${RTOT} ${g.KH}x${g.KW}${g.sh > 1 ? ` s${g.sh}` : ''} split ${splits}` },
   );
   if (splits > 1) {
-    rt.dispatch(
+    rt.dispatchSource(
       { name: 'conv2d_reduce', source: reduceSource },
       { uniforms: new Uniforms().u32(size).u32(splits).u32(0).u32(0), buffers: [part.buffer, dw.buffer], workgroups: rt.grid(Math.ceil(size / 256)) },
     );

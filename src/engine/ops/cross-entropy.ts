@@ -22,15 +22,15 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
   const probs = empty([rows, cols]);
   const rowLoss = empty([rows]);
   const u = new Uniforms().u32(rows).u32(cols).f32(1 / rows).u32(0);
-  rt.dispatch(
+  rt.dispatchSource(
     { name: 'cross_entropy', source: ceSource, defines: { FORWARD: true } },
     { uniforms: u, buffers: [logits.buffer, labels.buffer, probs.buffer, rowLoss.buffer], workgroups: rt.grid(rows) },
   );
   const out = mean(rowLoss);
   rowLoss.dispose();
-  record('crossEntropy', [logits], [out], ([g]) => {
+  record('crossEntropy', [logits], [out], ([g], _needs, [probs, labels]) => {
     const dx = empty([rows, cols]);
-    rt.dispatch(
+    rt.dispatchSource(
       { name: 'cross_entropy', source: ceSource, defines: { FORWARD: false } },
       { uniforms: new Uniforms().u32(rows).u32(cols).f32(1 / rows).u32(0), buffers: [probs.buffer, labels.buffer, g!.buffer, dx.buffer], workgroups: rt.grid(rows) },
     );

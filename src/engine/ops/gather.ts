@@ -5,7 +5,7 @@ import { Uniforms } from '../uniforms.js';
 import { empty, type Tensor, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
 import { checkDtype, checkLive } from './checks.js';
-import { bitType } from './strided.js';
+import { bitType } from '../kernels/elementwise/map.js';
 
 /** out[i] = x[index[i]] along the first axis; `index` is i32 [count] (clamped to range). */
 export function gather(x: Tensor, index: Tensor): Tensor {
@@ -18,14 +18,14 @@ export function gather(x: Tensor, index: Tensor): Tensor {
   const out = empty([count, ...x.shape.slice(1)], x.dtype);
   const rt = runtime();
   const u = new Uniforms().u32(rows).u32(cols).u32(count).u32(0);
-  rt.dispatch(
+  rt.dispatchSource(
     { name: 'gather', source: gatherSource, defines: { BACKWARD: false, T: bitType(x.dtype) } },
     { uniforms: u, buffers: [x.buffer, index.buffer, out.buffer], workgroups: rt.grid(Math.ceil((count * cols) / 256)) },
   );
   const inShape = x.shape;
   record('gather', [x], [out], ([g]) => {
     const dx = empty(inShape);
-    rt.dispatch(
+    rt.dispatchSource(
       { name: 'gather', source: gatherSource, defines: { BACKWARD: true, T: 'f32' } },
       { uniforms: new Uniforms().u32(rows).u32(cols).u32(count).u32(0), buffers: [g!.buffer, index.buffer, dx.buffer], workgroups: rt.grid(Math.ceil((rows * cols) / 256)) },
     );

@@ -61,7 +61,7 @@ export function rowPool(x: Tensor, rows: number, len: number, mode: RowPoolMode)
   const pBuffer = mode.p instanceof Tensor;
   const buffers = pBuffer ? [x.buffer, (mode.p as Tensor).buffer, out.buffer] : [x.buffer, out.buffer];
   const rt = runtime();
-  rt.dispatch(
+  rt.dispatchSource(
     { name: 'gem', source: gemSource, defines: { T: t, WG: wg, AVG: mode.avg === true, P_BUFFER: pBuffer } },
     { uniforms: rowUniforms(rows, len, mode), buffers, workgroups: rt.grid(Math.ceil(rows / (wg / t))) },
   );
@@ -91,7 +91,7 @@ export function rowPoolBackward(
   const bDp = buffers.length + 1;
   if (dpRow) buffers.push(dpRow.buffer);
   const rt = runtime();
-  rt.dispatch(
+  rt.dispatchSource(
     {
       name: 'gem_bwd',
       source: gemBwdSource,

@@ -22,7 +22,7 @@ function l2nKernel(x: Tensor, g: Tensor | null): Tensor {
   const rt = runtime();
   const buffers = g ? [x.buffer, g.buffer, out.buffer] : [x.buffer, out.buffer];
   if (rows > 0 && len > 0) {
-    rt.dispatch(
+    rt.dispatchSource(
       { name: 'l2n', source: l2nSource, defines: { T: t, WG: wg, BACKWARD: g !== null } },
       { uniforms: new Uniforms().u32(rows).u32(len).f32(L2N_EPS).u32(0), buffers, workgroups: rt.grid(Math.ceil(rows / (wg / t))) },
     );

@@ -4,12 +4,13 @@ import transposeSource from '../../../shaders/matmul_transpose.wgsl';
 import subgroupSource from '../../../shaders/matmul_subgroup.wgsl';
 import epilogueSource from '../../../shaders/matmul_epilogue.wgsl';
 import { runtime } from '../runtime.js';
+import type { Defines } from '../pipelines.js';
 import { Uniforms } from '../uniforms.js';
-import type { KernelSource } from '../pipelines.js';
+
 import { empty, type Tensor, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
-import { sumTo } from './reduce.js';
-import { add } from './arithmetic.js';
+import { sumTo } from '../kernels/reduce/sum.js';
+import { add } from './elementwise.js';
 import { checkFloat } from './checks.js';
 import { placeholder } from './placeholder.js';
 
@@ -248,10 +249,10 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     const none = placeholder();
     buffers.push(...[epi.rowBias, epi.rowScale, epi.rowShift, epi.residual].map((t) => (t ?? none).buffer));
   }
-  const kernel: KernelSource = subgroup
+  const kernel: { name: string; source: string; defines: Defines } = subgroup
     ? { name: 'matmul_vec4-subgroup', source: SUBGROUP_SOURCE, defines: { EPI: !!epi, CG2: !!cg2, SUBGROUPS: subgroups } }
     : { name: `matmul_${variant}`, source: MATMUL_SOURCE, defines: { VEC4: vec4, RT8: rows === 8, CV4: cv === 4, BIAS: !!bias, EPI: !!epi } };
-  rt.dispatch(kernel, { uniforms: u, buffers, workgroups, shape: () => `b${batches} ${M}x${N}x${d.K}` });
+  rt.dispatchSource(kernel, { uniforms: u, buffers, workgroups, shape: () => `b${batches} ${M}x${N}x${d.K}` });
   staged?.dispose(); // the pool reuses it only for work recorded after this product
   return out;
 }
@@ -281,7 +282,7 @@ function epilogueBits(epi: MatmulEpilogue): number {
 /** Bᵀ for each of B's bBatch [N, K] matrices, as [bBatch, K, N]. */
 function transposeB(b: Tensor, d: Dims): Tensor {
   const staged = empty([d.bBatch, d.K, d.N]);
-  runtime().dispatch(
+  runtime().dispatchSource(
     { name: 'matmul_transpose', source: transposeSource },
     {
       uniforms: new Uniforms().u32(d.N).u32(d.K).u32(0).u32(0),
@@ -297,7 +298,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const transA = !!options.transA;
   const transB = !!options.transB;
   const out = matmulRaw(a, b, transA, transB);
-  record('matmul', [a, b], [out], ([g], needs) => {
+  record('matmul', [a, b], [out], ([g], needs, [a, b]) => {
     // dA = g·op(B)ᵀ (transposed back if A was), dB likewise; broadcast batches are summed.
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;

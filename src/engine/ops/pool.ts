@@ -78,7 +78,7 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
   const head = () => new Uniforms().u32(planes).u32(h).u32(w).u32(oh).u32(ow).u32(kh).u32(kw).u32(sh).u32(sw).u32(ph).u32(pw).u32(dh).u32(dw);
   const rt = runtime();
   if (out.size > 0) {
-    rt.dispatch(
+    rt.dispatchSource(
       { name: 'pool_max', source: maxSource, defines: { SAVE_INDEX: needIndex } },
       {
         uniforms: head().f32(1 / ow).u32(0).u32(0),
@@ -100,7 +100,7 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
       const idx = new Tensor(saved, index.shape, 'i32');
       const dx = empty(inShape);
       if (dx.size > 0) {
-        rt.dispatch(
+        rt.dispatchSource(
           { name: 'pool_max_bwd', source: maxBwdSource, defines: { TH: th, TW: tw, NC: th * tw } },
           {
             uniforms: new Uniforms().u32(planes).u32(h).u32(w).u32(oh).u32(ow).u32(bh).u32(bw).u32(sh).u32(sw).u32(ph).u32(pw).f32(1 / bw),

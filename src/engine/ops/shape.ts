@@ -1,9 +1,9 @@
-/** Shape ops: reshape (a view), expand, permute/transpose, slice, concat. */
+/** Shape ops: reshape (a view), expand, permute/transpose, slice, concat; rules in gradients.ts. */
 import { empty, type Shape, type Tensor, shapeSize, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
-import { runtime } from '../runtime.js';
-import { mapStrided, broadcastLayout, contiguousStrides, bitType } from './strided.js';
-import { sumTo } from './reduce.js';
+import { copyStrided, mapStrided, bitType } from '../kernels/elementwise/map.js';
+import { broadcastLayout, permutedLayout, slicedLayout } from '../layout.js';
+import { GRADIENTS } from '../gradients.js';
 import { checkLive } from './checks.js';
 
 /** Same values, another shape (no copy). One dimension may be -1. */
@@ -14,18 +14,15 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   if (inferred > 1) throw new Error(`reshape: at most one -1 in ${shapeString(shape)}`);
   const full = inferred ? shape.map((d) => (d === -1 ? x.size / Math.max(shapeSize(known), 1) : d)) : [...shape];
   const out = x.view(full);
-  const inShape = x.shape;
-  record('reshape', [x], [out], ([g]) => [g!.view(inShape)]);
+  record('reshape', [x], [out], GRADIENTS.reshape(x.shape));
   return out;
 }
 
 /** Broadcasts x to `shape` (a copy). */
 export function expand(x: Tensor, shape: Shape): Tensor {
   checkLive('expand', x);
-  const out = empty(shape, x.dtype);
-  mapStrided({ op: 'x', shape, a: x, aLayout: broadcastLayout(x.shape, shape), out, elementType: bitType(x.dtype) });
-  const inShape = x.shape;
-  record('expand', [x], [out], ([g]) => [sumTo(g!, inShape)]);
+  const out = copyStrided(x, shape, broadcastLayout(x.shape, shape));
+  record('expand', [x], [out], GRADIENTS.expand(x.shape));
   return out;
 }
 
@@ -35,12 +32,8 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i)) {
     throw new Error(`permute: ${JSON.stringify(perm)} is not a permutation of the ${x.rank} dims of ${shapeString(x.shape)}`);
   }
-  const strides = contiguousStrides(x.shape);
-  const shape = perm.map((p) => x.shape[p]);
-  const out = empty(shape, x.dtype);
-  mapStrided({ op: 'x', shape, a: x, aLayout: { offset: 0, strides: perm.map((p) => strides[p]) }, out, elementType: bitType(x.dtype) });
-  const inverse = perm.map((_, i) => perm.indexOf(i));
-  record('permute', [x], [out], ([g]) => [permute(g!, inverse)]);
+  const out = copyStrided(x, perm.map((p) => x.shape[p]), permutedLayout(x.shape, perm));
+  record('permute', [x], [out], GRADIENTS.permute(perm));
   return out;
 }
 
@@ -59,17 +52,8 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   if (ax < 0 || ax >= x.rank || start < 0 || end > x.shape[ax] || start > end) {
     throw new Error(`slice: range [${start}, ${end}) on axis ${axis} is out of bounds for shape ${shapeString(x.shape)}`);
   }
-  const strides = contiguousStrides(x.shape);
-  const shape = x.shape.map((d, i) => (i === ax ? end - start : d));
-  const out = empty(shape, x.dtype);
-  mapStrided({ op: 'x', shape, a: x, aLayout: { offset: start * strides[ax], strides }, out, elementType: bitType(x.dtype) });
-  const inShape = x.shape;
-  record('slice', [x], [out], ([g]) => {
-    const gx = empty(inShape);
-    runtime().clear(gx.buffer, gx.size * 4);
-    mapStrided({ op: 'x', shape, a: g!, out: gx, outLayout: { offset: start * contiguousStrides(inShape)[ax], strides: contiguousStrides(inShape) } });
-    return [gx];
-  });
+  const out = copyStrided(x, x.shape.map((d, i) => (i === ax ? end - start : d)), slicedLayout(x.shape, ax, start));
+  record('slice', [x], [out], GRADIENTS.slice(x.shape, ax, start));
   return out;
 }
 
@@ -86,16 +70,11 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
   }
   const shape = first.shape.map((d, i) => (i === ax ? xs.reduce((n, t) => n + t.shape[ax], 0) : d));
   const out = empty(shape, first.dtype);
-  const outStrides = contiguousStrides(shape);
   let at = 0;
-  const starts: number[] = [];
   for (const t of xs) {
-    starts.push(at);
-    mapStrided({ op: 'x', shape: t.shape, a: t, out, outLayout: { offset: at * outStrides[ax], strides: outStrides }, elementType: bitType(t.dtype) });
+    mapStrided({ op: 'x', shape: t.shape, a: t, out, outLayout: slicedLayout(shape, ax, at), elementType: bitType(t.dtype) });
     at += t.shape[ax];
   }
-  record('concat', xs, [out], ([g], needs) =>
-    xs.map((t, i) => (needs[i] ? slice(g!, ax, starts[i], starts[i] + t.shape[ax]) : null)),
-  );
+  record('concat', xs, [out], GRADIENTS.concat(xs.map((t) => t.shape), ax));
   return out;
 }

@@ -60,7 +60,7 @@ export class SGD {
         const vec4 = p.size % 4 === 0;
         const n = vec4 ? p.size / 4 : p.size;
         const u = new Uniforms().u32(n).u32(first ? 1 : 0).f32(g.lr).f32(g.momentum).f32(g.weightDecay).u32(0).u32(0).u32(0);
-        rt.dispatch({ name: 'sgd', source: sgdSource, defines: { VEC4: vec4 } }, { uniforms: u, buffers: [p.grad.buffer, p.buffer, v.buffer], workgroups: rt.grid(Math.ceil(n / 256)) });
+        rt.dispatchSource({ name: 'sgd', source: sgdSource, defines: { VEC4: vec4 } }, { uniforms: u, buffers: [p.grad.buffer, p.buffer, v.buffer], workgroups: rt.grid(Math.ceil(n / 256)) });
       }
     }
   }

@@ -162,12 +162,12 @@ export function distanceWeightedSampling(
     new Uniforms().u32(B).f32(C).u32(A).u32(draws)
       .u32(typeof seed === 'number' ? seed : 0).u32(step).u32(T).f32(cutoff)
       .f32(nonzero).u32(0).u32(0).u32(0);
-  rt.dispatch(
+  rt.dispatchSource(
     { name: 'dws_rowmax', source: dwsSource, defines: { ROWMAX: true, SEED_BUFFER: false, MAX_B: DWS_MAX_BATCH } },
     { uniforms: uniforms(), buffers: [gram.buffer, rowmax.buffer], workgroups: rt.grid(B) },
   );
   const seedBuffer = typeof seed === 'number' ? [] : [seed.buffer];
-  rt.dispatch(
+  rt.dispatchSource(
     { name: 'dws_sample', source: dwsSource, defines: { ROWMAX: false, SEED_BUFFER: typeof seed !== 'number', MAX_B: DWS_MAX_BATCH } },
     {
       uniforms: uniforms(),

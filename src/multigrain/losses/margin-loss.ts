@@ -65,23 +65,23 @@ export function marginLossWithStats(
 
   const dist = empty([2 * T]);
   if (T > 0) {
-    rt.dispatch(
+    rt.dispatchSource(
       { name: 'margin_dist', source: distSource },
       { uniforms: new Uniforms().u32(B).u32(C).u32(T).u32(0), buffers: [embeddings.buffer, anchors.buffer, positives.buffer, negatives.buffer, dist.buffer], workgroups: rt.grid(T) },
     );
   }
   const loss = empty([]);
   const activeTerms = empty([1]);
-  rt.dispatch(
+  rt.dispatchSource(
     { name: 'margin_reduce', source: reduceSource, defines: { FORWARD: true } },
     { uniforms: new Uniforms().u32(T).f32(alpha).u32(0).u32(0), buffers: [dist.buffer, beta.buffer, loss.buffer, activeTerms.buffer], workgroups: [1] },
   );
 
   const betaShape = beta.shape;
-  record(op, [embeddings, beta], [loss], ([g], needs) => {
+  record(op, [embeddings, beta], [loss], ([g], needs, [embeddings, beta, anchors, positives, negatives, dist, activeTerms]) => {
     const coef = empty([2 * T]);
     const dBeta = empty(betaShape);
-    rt.dispatch(
+    rt.dispatchSource(
       { name: 'margin_reduce', source: reduceSource, defines: { FORWARD: false } },
       { uniforms: new Uniforms().u32(T).f32(alpha).u32(0).u32(0), buffers: [dist.buffer, beta.buffer, activeTerms.buffer, g!.buffer, coef.buffer, dBeta.buffer], workgroups: [1] },
     );
@@ -91,12 +91,12 @@ export function marginLossWithStats(
       const entries = empty([4 * T], 'u32');
       const u = () => new Uniforms().u32(B).u32(C).u32(T).u32(0);
       const idx = [anchors.buffer, positives.buffer, negatives.buffer];
-      rt.dispatch(
+      rt.dispatchSource(
         { name: 'margin_csr', source: gradSource, defines: { CSR: true } },
         { uniforms: u(), buffers: [...idx, rowStart.buffer, entries.buffer], workgroups: [1] },
       );
       dx = empty([B, C]);
-      rt.dispatch(
+      rt.dispatchSource(
         { name: 'margin_grad', source: gradSource, defines: { CSR: false } },
         { uniforms: u(), buffers: [...idx, rowStart.buffer, entries.buffer, coef.buffer, embeddings.buffer, dx.buffer], workgroups: rt.grid(B) },
       );

@@ -28,7 +28,7 @@ export class GpuMetrics {
       }
       this.sum = keep(next);
       // remember the first step whose loss is NaN or infinite
-      const bad = binaryMap('nan-check', 'select(x, alpha, x < 0.0 && !(abs(y) <= 3.4e38))', this.firstBad, reshape(values.loss, [1]), globalStep);
+      const bad = binaryMap('select(x, alpha, x < 0.0 && !(abs(y) <= 3.4e38))', this.firstBad, reshape(values.loss, [1]), globalStep);
       this.firstBad.dispose();
       this.firstBad = keep(bad);
     });
