@@ -1,6 +1,7 @@
 // Engine public API: device and runtime, tensors, autograd, ops, optimizer.
 
-export { init, shutdown, runtime, isInitialized, Runtime, type DispatchArgs } from './runtime.js';
+export { init, shutdown, runtime, isInitialized, Runtime, type DispatchArgs, type InitOptions } from './runtime.js';
+export { tune, tuning, DEFAULT_TUNING, type Tuning, type ConvDirectTile } from './tuning.js';
 export type { GpuContext, DeviceOptions } from './device.js';
 export { Uniforms } from './uniforms.js';
 export { preprocess, type Defines } from './pipelines.js';

@@ -12,6 +12,7 @@ import { PipelineCache, type PipelineRequest, type Defines } from './pipelines.j
 import { Uniforms } from './uniforms.js';
 import { Profiler } from './profiler.js';
 import { gpuWait } from './gpu-wait.js';
+import { tune, type Tuning } from './tuning.js';
 
 /**
  * Dispatches recorded before a batch is submitted. Small batches let the GPU start while the
@@ -266,6 +267,11 @@ function padTo4(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+export interface InitOptions extends DeviceOptions {
+  /** Tuning knobs (see tuning.ts); the defaults choose by adapter. */
+  tuning?: Partial<Tuning>;
+}
+
 let current: Runtime | null = null;
 let opening: Promise<Runtime> | null = null;
 
@@ -273,7 +279,8 @@ let opening: Promise<Runtime> | null = null;
  * Opens the GPU (once) and returns the runtime. Call it before creating tensors.
  * In Node it uses Dawn over Vulkan; in a page, `navigator.gpu`.
  */
-export async function init(options: DeviceOptions = {}): Promise<Runtime> {
+export async function init(options: InitOptions = {}): Promise<Runtime> {
+  if (options.tuning) tune(options.tuning);
   if (current) return current;
   opening ??= openDevice(options).then((gpu) => (current = new Runtime(gpu)));
   try {

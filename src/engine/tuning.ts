@@ -1,0 +1,65 @@
+/**
+ * The engine's tuning knobs, one typed object: given to `init({ tuning })`, read by the kernels
+ * that choose a variant, changed for comparisons with `tune({...})` (benchmarks, tests that run
+ * every variant). The defaults choose by adapter; see docs/performance.md for the reasons.
+ */
+
+/** Per-thread tile of the direct (CPU-adapter) convolution schedule; see kernels/conv2d. */
+export interface ConvDirectTile {
+  /** Output rows (channels) per thread; with `swap`, output columns (pixels) per thread. */
+  rows: number;
+  /** Groups of 4 output columns per thread; with `swap`, groups of 4 rows (channels). */
+  cgroups: number;
+  /** Threads along the vec4 side (1, 2, 4, ..., 64; the other 64/colt threads go along the other). */
+  colt: number;
+  /** Pixels on the scalar side (forward and input gradient only), for small maps at batch 1. */
+  swap?: boolean;
+}
+
+export interface Tuning {
+  /** Convolution schedule: 'tiled' (workgroup-memory tiles, GPUs), 'direct' (CPU adapters), 'auto' by adapter. */
+  convSchedule: 'auto' | 'tiled' | 'direct';
+  /** Winograd for 3x3 stride-1 convolutions: 'auto' by cost, 'always', 'never'. */
+  winograd: 'auto' | 'always' | 'never';
+  /** Winograd tile when forced: F(2x2, 3x3) or F(4x4, 3x3); null lets the cost model choose. */
+  winogradTile: 2 | 4 | null;
+  /** Winograd intermediate layout. */
+  winogradLayout: 'auto' | 'channel-major' | 'tile-major';
+  /** The direct schedule's tile, or null for the cost model's choice. */
+  convDirectTile: ConvDirectTile | null;
+  /** Direct convolutions share per-row operand loads across 8-lane subgroups where the device allows. */
+  convSubgroups: boolean;
+  /** Matmul's subgroup kernel where the device allows (CPU adapters with 8-lane subgroups). */
+  matmulSubgroups: boolean;
+}
+
+export const DEFAULT_TUNING: Readonly<Tuning> = {
+  convSchedule: 'auto',
+  winograd: 'auto',
+  winogradTile: null,
+  winogradLayout: 'auto',
+  convDirectTile: null,
+  convSubgroups: true,
+  matmulSubgroups: true,
+};
+
+let current: Tuning = { ...DEFAULT_TUNING };
+
+/** The tuning in force. */
+export function tuning(): Readonly<Tuning> {
+  return current;
+}
+
+/** Changes some knobs (the rest keep their value); returns the previous tuning, for restoring. */
+export function tune(changes: Partial<Tuning>): Tuning {
+  const before = current;
+  if (changes.convDirectTile) checkDirectTile(changes.convDirectTile);
+  current = { ...current, ...changes };
+  return before;
+}
+
+function checkDirectTile(tile: ConvDirectTile): void {
+  if (![1, 2, 4, 8, 16, 32, 64].includes(tile.colt) || !(tile.rows >= 1 && tile.rows <= 32) || !(tile.cgroups >= 1 && tile.cgroups <= 8)) {
+    throw new Error(`tune: invalid convDirectTile ${JSON.stringify(tile)} (rows 1-32, cgroups 1-8, colt 1/2/4/8/16/32/64)`);
+  }
+}
