@@ -1,5 +1,6 @@
-// Bundles the library for Node and for the browser, the CLI, the benchmarks' library entry
-// and every test file, with the WGSL shaders inlined as text (one code path for both targets).
+// Bundles the library for Node and for the browser, the CLI, the benchmarks' library entry,
+// every test file and the examples, with the WGSL shaders inlined as text (one code path for
+// both targets).
 import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -42,6 +43,10 @@ const publicApiIsExternal = {
   },
 };
 
+// examples/*.ts import 'multigrain-webgpu' as a user would; left external, Node resolves it
+// to dist/node/index.js through package.json's own name and "exports" (a self-reference).
+const examples = readdirSync('examples').filter((n) => n.endsWith('.ts')).map((n) => join('examples', n));
+
 rmSync('build', { recursive: true, force: true });
 await Promise.all([
   build({ ...common, platform: 'node', packages: 'external', entryPoints: nodeEntries, outdir: 'dist/node',
@@ -50,4 +55,5 @@ await Promise.all([
     external: ['webgpu', 'node:*', 'sharp'] }),
   build({ ...common, platform: 'node', packages: 'external', entryPoints: listTests('kernels-test'),
     outdir: 'build/test', outbase: 'kernels-test', plugins: [publicApiIsExternal] }),
+  build({ ...common, platform: 'node', packages: 'external', entryPoints: examples, outdir: 'build/examples' }),
 ]);
