@@ -11,10 +11,7 @@ export type { KernelTime } from './profiler.js';
 export { Tensor, Storage, tensor, empty, zeros, ones, full, parameter, shapeSize, shapeString, type DType, type Shape } from './tensor.js';
 export { tidy, keep } from './scope.js';
 export { backward, grad, noGrad, record, clearTape, tapeLength, isGradEnabled, type BackwardRule, type BackwardOptions } from './tape.js';
-export {
-  add, sub, mul, div, addScalar, mulScalar, neg, relu, exp, log, sqrt, pow, clamp, unary, binary,
-  UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp, type UnaryOpName, type BinaryOpName,
-} from './ops/elementwise.js';
+export * from './ops/elementwise.js';
 export { binaryMap, unaryMap, mapStrided } from './kernels/elementwise/map.js';
 export { sum, mean } from './ops/reduce.js';
 export { sumTo } from './kernels/reduce/sum.js';
