@@ -55,8 +55,8 @@ export interface TrainResult {
 interface TrainState {
   model: MultiGrain;
   beta: Tensor;
+  /** One optimizer, two parameter groups: `backbone` (the network, with weight decay) and `margin_beta`. */
   opt: SGD;
-  betaOpt: SGD;
   paramNames: Map<Tensor, string>;
   history: EpochRecord[];
   steps: StepRecord[];
@@ -116,7 +116,6 @@ export async function train(
     await trainLoader.close();
     await valLoader.close();
     state.opt.dispose();
-    state.betaOpt.dispose();
   }
   return { model: state.model, history: state.history, checkpoint: lastCheckpoint };
 }
@@ -130,10 +129,13 @@ async function buildState(o: TrainOptions, data: ClassificationData, log: (line:
   const beta = keep(parameter([o.betaInit], [1], 'beta'));
   const params = model.namedParameters();
   const paramNames = new Map(params.map(([n, t]) => [t, n] as [Tensor, string]));
-  const opt = new SGD([{ name: 'backbone', params: params.map(([, t]) => t), lr: o.learningRate, momentum: o.momentum, weightDecay: o.weightDecay }]);
-  const betaOpt = new SGD([{ name: 'margin_beta', params: [beta], lr: o.learningRate * o.betaLr, momentum: o.momentum, weightDecay: 0 }]);
+  // The original's two parameter groups; the checkpoint keys are `<group>.<parameter>`.
+  const opt = new SGD([
+    { name: 'backbone', params: params.map(([, t]) => t), lr: o.learningRate, momentum: o.momentum, weightDecay: o.weightDecay },
+    { name: 'margin_beta', params: [beta], lr: o.learningRate * o.betaLr, momentum: o.momentum, weightDecay: 0 },
+  ]);
   paramNames.set(beta, 'beta');
-  const state: TrainState = { model, beta, opt, betaOpt, paramNames, history: [], steps: [], startEpoch: 0 };
+  const state: TrainState = { model, beta, opt, paramNames, history: [], steps: [], startEpoch: 0 };
   const resumeFile = o.resumeEpoch === 0 ? null : await resolveResume(o.resumeFrom ?? o.expdir, o.resumeEpoch, files);
   if (o.resumeFrom && o.resumeEpoch !== 0 && !resumeFile) throw new Error(`--resume-from ${o.resumeFrom}: no checkpoint found there`);
   if (resumeFile) {
@@ -146,7 +148,7 @@ async function buildState(o: TrainOptions, data: ClassificationData, log: (line:
 async function checkpointGroups(state: TrainState) {
   return {
     model: await state.model.exportStateDict(),
-    optimizer: new Map([...(await optimizerState(state.opt, state.paramNames)), ...(await optimizerState(state.betaOpt, state.paramNames))]),
+    optimizer: await optimizerState(state.opt, state.paramNames),
     extra: await hostCopy([['beta', state.beta]]),
   };
 }
@@ -161,12 +163,10 @@ async function restore(state: TrainState, file: string, files: FileStore): Promi
   const beta = ckpt.groups.extra?.get('beta');
   if (beta) state.beta.assign(Float32Array.from(beta.data as Float32Array));
   const momentum = ckpt.groups.optimizer ?? new Map();
-  for (const opt of [state.opt, state.betaOpt]) {
-    for (const group of opt.groups) {
-      for (const p of group.params) {
-        const saved = momentum.get(`${group.name}.${state.paramNames.get(p)}`);
-        if (saved) opt.setMomentumBuffer(p, tensor(saved.data as Float32Array, p.shape));
-      }
+  for (const group of state.opt.groups) {
+    for (const p of group.params) {
+      const saved = momentum.get(`${group.name}.${state.paramNames.get(p)}`);
+      if (saved) state.opt.setMomentumBuffer(p, tensor(saved.data as Float32Array, p.shape));
     }
   }
   state.history = meta.history ?? [];
@@ -175,8 +175,7 @@ async function restore(state: TrainState, file: string, files: FileStore): Promi
 }
 
 function setLr(state: TrainState, lr: number, betaLr: number): void {
-  for (const g of state.opt.groups) g.lr = lr;
-  for (const g of state.betaOpt.groups) g.lr = lr * betaLr;
+  for (const g of state.opt.groups) g.lr = g.name === 'margin_beta' ? lr * betaLr : lr;
 }
 
 async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler, loader: DataLoader, epoch: number, lr: number) {
@@ -216,9 +215,7 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
       done++;
       if (done % o.gradientAccum === 0 || done === steps) {
         state.opt.step();
-        state.betaOpt.step();
         state.opt.zeroGrad();
-        state.betaOpt.zeroGrad();
       }
       if (done % o.logEvery === 0) await flushMetrics();
       waitStart = Date.now();
