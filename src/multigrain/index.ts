@@ -4,7 +4,7 @@ export * from './losses/index.js';
 export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, type MultiGrainArchitecture } from './weights.js';
 export { openClassificationData, SubsetDataset, firstImagesPerClass, type ClassificationData } from './data-source.js';
 export { train, validate, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
-export { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
+export { TRAIN_OPTIONS, TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
 export { GpuMetrics, STEP_METRICS } from './training/metrics.js';
 export { ProgressBar } from './training/progress.js';
 export { stepLrFactor, polyLr, scaledLr, warmupFactor } from './training/schedule.js';
