@@ -3,15 +3,16 @@
  * checkpoint file), the settings of the run that wrote it, and writing a derived model
  * (p-finetuned, whitened) as a new experiment folder that the next command can read.
  */
-import type { FlagSpecs } from './args.js';
 import { openMultiGrain, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture } from '../multigrain/index.js';
 import { joinPath, nodeFileStore, readTextFile, encodeCheckpoint, type FileStore } from '../io/index.js';
 import type { ValidationMode } from '../data/index.js';
+import type { OptionTable } from '../util/options.js';
 
-export const SOURCE_FLAGS: FlagSpecs = {
-  'resume-from': { type: 'string', help: 'experiment folder or checkpoint (.safetensors, the original .pth, or a torchvision ResNet .pth)' },
-  'resume-epoch': { type: 'int', help: '-1: last checkpoint, N: that epoch', default: -1 },
-};
+/** The options every command after training shares: which model to read. */
+export const SOURCE_OPTIONS = {
+  resumeFrom: { flag: 'resume-from', type: 'string', help: 'experiment folder or checkpoint (.safetensors, the original .pth, or a torchvision ResNet .pth)' },
+  resumeEpoch: { flag: 'resume-epoch', type: 'int', help: '-1: last checkpoint, N: that epoch', default: -1 },
+} as const satisfies OptionTable;
 
 /**
  * Settings a folder's commands recorded (camelCase flags). The derived folders record the

@@ -10,7 +10,7 @@ export { ProgressBar } from './training/progress.js';
 export { stepLrFactor, polyLr, scaledLr, warmupFactor } from './training/schedule.js';
 export { lineChartSvg, type Series } from './training/plot.js';
 export { listCheckpoints, resolveResume, checkpointName } from './training/checkpoints.js';
-export { finetuneP, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';
+export { finetuneP, FINETUNE_P_DEFAULTS, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';
 export { symmetricEigen, type SymmetricEigen } from './whitening/eigen.js';
 export { fitPcaWhitening, applyPcaWhitening, EIGENVALUE_FLOOR, type PcaWhiteningFit } from './whitening/pca.js';
 export { whiten, applyWhitening, normalizedWithBias, whitenedClassifier, paddedWhitening, type WhitenOptions, type WhitenResult } from './whitening/whiten.js';
