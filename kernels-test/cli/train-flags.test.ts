@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { trainOptionsFromFlags, trainHelp, FASHION_MNIST_DEFAULTS } from '../../src/cli/train-command.js';
-import { TRAIN_DEFAULTS } from '../../src/index.js';
+import { TRAIN_DEFAULTS, TRAIN_OPTIONS } from '../../src/index.js';
 import { assertThrowsWith } from '../helpers.js';
 
 const test = suite('train-flags');
@@ -69,6 +69,42 @@ test('--help lists every flag with both dataset defaults where they differ', () 
     const text = name.length < 40 ? line : lines[i + 1]!;
     assert.ok(text[39] === ' ' && text[40] !== ' ', `help of ${line.trim().split(' ')[0]} not in column 40`);
   });
+});
+
+test('one declaration: every option with a flag is in the help, and TRAIN_DEFAULTS are its defaults', () => {
+  const help = trainHelp();
+  for (const [key, spec] of Object.entries(TRAIN_OPTIONS)) {
+    const flag = (spec as { flag?: string }).flag;
+    if (flag !== undefined) assert.ok(help.includes(`  --${flag} `) || help.includes(`  --${flag}\n`), `--${flag} in the help`);
+    if ('help' in spec && flag !== undefined) assert.ok(help.includes(spec.help), `help line of ${key}`);
+    assert.equal(TRAIN_DEFAULTS[key as keyof typeof TRAIN_DEFAULTS], (spec as { default?: unknown }).default, `default of ${key}`);
+  }
+  assert.not.ok(help.includes('--progress'), 'library-only options have no flag');
+  assert.ok(help.includes('--no-validate-first') && help.includes('--help'));
+});
+
+test('each flag yields its typed option', () => {
+  const samples: Record<string, [string[], unknown]> = {
+    expdir: [['--expdir', 'e'], 'e'], resumeFrom: [['--resume-from', 'r'], 'r'], resumeEpoch: [['--resume-epoch', '3'], 3],
+    learningRate: [['--learning-rate', '0.05'], 0.05], weightDecay: [['--weight-decay', '0'], 0], momentum: [['--momentum', '0.5'], 0.5],
+    inputSize: [['--input-size', '64'], 64], batchSize: [['--batch-size', '8'], 8], gradientAccum: [['--gradient-accum', '2'], 2],
+    repeatedAugmentations: [['--repeated-augmentations', '3'], 3], augmentation: [['--augmentation', 'AA'], 'AA'],
+    cropScale: [['--crop-scale', '0.2,0.9'], [0.2, 0.9]], epochs: [['--epochs', '7'], 7], epochLenFactor: [['--epoch-len-factor', '1.5'], 1.5],
+    backbone: [['--backbone', 'resnet101'], 101], baseWidth: [['--base-width', '16'], 16], pretrainedBackbone: [['--pretrained-backbone', 'w.pth'], 'w.pth'],
+    lrDropsEpochs: [['--lr-drops-epochs', '5,8'], [5, 8]], lrDropsFactors: [['--lr-drops-factors', '0.5,0.2'], [0.5, 0.2]],
+    warmupEpochs: [['--warmup-epochs', '0.5'], 0.5], poolingExponent: [['--pooling-exponent', '3'], 3], betaInit: [['--beta-init', '1'], 1],
+    betaLr: [['--beta-lr', '2'], 2], classifWeight: [['--classif-weight', '0.5'], 0.5], saveEvery: [['--save-every', '4'], 4],
+    validateFirst: [['--no-validate-first'], false], seed: [['--seed', '9'], 9], workers: [['--workers', '0'], 0],
+    dataset: [['--dataset', 'fashion-mnist'], 'fashion-mnist'], dataPath: [['--data-path', '/d'], '/d'], logEvery: [['--log-every', '5'], 5],
+    trainSubset: [['--train-subset', '10'], 10], valSubset: [['--val-subset', '11'], 11], valMode: [['--val-mode', 'rect'], 'rect'],
+    skipUnreadable: [['--skip-unreadable'], true],
+  };
+  for (const [key, spec] of Object.entries(TRAIN_OPTIONS)) {
+    if (!('flag' in spec)) continue;
+    assert.ok(samples[key], `a sample for ${key}`);
+    const [argv, value] = samples[key]!;
+    assert.equal(trainOptionsFromFlags(argv)![key as keyof typeof TRAIN_DEFAULTS], value, key);
+  }
 });
 
 test.run();

@@ -78,6 +78,10 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly
   const wa = await weights(join(a, 'checkpoint_2.safetensors'));
   const wb = await weights(join(b, 'checkpoint_2.safetensors'));
   assert.equal([...wb.keys()].sort(), [...wa.keys()].sort());
+  // one SGD, two groups: every network parameter's momentum under `backbone.`, beta's under `margin_beta.`
+  const momentumKeys = [...wa.keys()].filter((k) => k.startsWith('optimizer/'));
+  assert.ok(momentumKeys.includes('optimizer/margin_beta.beta'), 'beta momentum saved');
+  assert.is(momentumKeys.filter((k) => k.startsWith('optimizer/backbone.')).length, momentumKeys.length - 1, 'the rest are the network\'s');
   for (const [k, v] of wa) assert.equal(Array.from(wb.get(k)!), Array.from(v), `${k} differs after resume`);
 });
 

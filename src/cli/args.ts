@@ -1,8 +1,11 @@
 /**
  * Command-line flags: a small typed layer over node:util's parseArgs, so that every flag
- * has a type, a default and a help line, and a bad value names the flag.
+ * has a type, a default and a help line, and a bad value names the flag. A command's flags
+ * come from its declared option table (src/util/options.ts): `parseOptions` gives typed
+ * option values, `optionsHelp` the help text.
  */
 import { parseArgs } from 'node:util';
+import { flagText, type OptionSpec, type OptionTable, type OptionValues } from '../util/options.js';
 
 export type FlagType = 'string' | 'number' | 'int' | 'boolean' | 'numbers';
 
@@ -75,4 +78,60 @@ export function helpText(command: string, summary: string, specs: FlagSpecs): st
 /** The flags that have a value (given or defaulted), for recording a run's settings. */
 export function definedFlags(values: FlagValues): FlagValues {
   return Object.fromEntries(Object.entries(values).filter(([k, v]) => v !== undefined && k !== 'help'));
+}
+
+/** Which options of a table take their declared default when their flag is absent (default: all). */
+export type FillDefaults = (key: string, spec: OptionSpec) => boolean;
+
+const HELP_FLAG: FlagSpec = { type: 'boolean', help: 'show this help' };
+
+/**
+ * The flags of an option table (flag name → spec, plus --help). A flag shows and takes its
+ * option's default where `fill` says so; booleans never have one (absent = not given).
+ */
+export function optionFlags(table: OptionTable, fill: FillDefaults = () => true): FlagSpecs {
+  const specs: FlagSpecs = {};
+  for (const [key, spec] of Object.entries(table)) {
+    if (spec.flag === undefined) continue;
+    const flag: FlagSpec = { type: spec.type, help: spec.help };
+    if (spec.choices) flag.choices = spec.choices;
+    if (spec.type !== 'boolean' && spec.default !== undefined && fill(key, spec)) {
+      flag.default = spec.toFlag ? flagText(spec, spec.default) : Array.isArray(spec.default) ? [...spec.default] : (spec.default as string | number);
+    }
+    specs[spec.flag] = flag;
+  }
+  specs.help = HELP_FLAG;
+  return specs;
+}
+
+/**
+ * Parses argv against an option table: the options whose flag was given (converted to the
+ * option's type) and the defaults `fill` selects; null for --help.
+ */
+export function parseOptions<T extends OptionTable>(argv: string[], table: T, fill: FillDefaults = () => true): Partial<OptionValues<T>> | null {
+  const flags = parseFlags(argv, optionFlags(table, () => false));
+  if (flags.help) return null;
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    if (spec.flag === undefined) continue;
+    const raw = flags[camel(spec.flag)];
+    if (raw === undefined || (spec.type === 'boolean' && raw === false)) {
+      if (spec.type !== 'boolean' && spec.default !== undefined && fill(key, spec)) out[key] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+      continue;
+    }
+    if (spec.negated) out[key] = false;
+    else out[key] = spec.fromFlag ? (spec.fromFlag as (v: unknown, flag: string) => unknown)(raw, spec.flag) : raw;
+  }
+  return out as Partial<OptionValues<T>>;
+}
+
+/** The help text of a command with a declared option table; `note` may add to an option's help line. */
+export function optionsHelp(
+  command: string, summary: string, table: OptionTable, fill: FillDefaults = () => true, note: (key: string, spec: OptionSpec) => string = () => '',
+): string {
+  const specs = optionFlags(table, fill);
+  for (const [key, spec] of Object.entries(table)) {
+    if (spec.flag !== undefined) specs[spec.flag] = { ...specs[spec.flag]!, help: spec.help + note(key, spec) };
+  }
+  return helpText(command, summary, specs);
 }

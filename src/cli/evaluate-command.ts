@@ -6,87 +6,90 @@
  * defaults and flags override them.
  */
 import { basename, dirname, join } from 'node:path';
-import { parseFlags, helpText, type FlagSpecs } from './args.js';
+import { parseOptions, optionsHelp } from './args.js';
 import { writeRetrievalExamples } from './retrieval-examples.js';
 import { writeFileAtomic } from '../io/index.js';
-import { SOURCE_FLAGS, openSource, runData, defaultTestScale, type Source } from './source.js';
+import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, type Source } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, HolidaysDataset, CopydaysDataset, UkbenchDataset, type RetrievalDataset, type ValidationMode } from '../data/index.js';
 import { openClassificationData, validate, evaluateRetrieval } from '../multigrain/index.js';
+import type { OptionTable, OptionValues } from '../util/options.js';
 
 const RETRIEVAL = ['holidays', 'copydays', 'ukbench'] as const;
 type RetrievalName = (typeof RETRIEVAL)[number];
 
-export const EVALUATE_FLAGS: FlagSpecs = {
-  ...SOURCE_FLAGS,
-  dataset: { type: 'string', help: 'classification set (default: the run\'s, else fashion-mnist) or retrieval benchmark', choices: ['fashion-mnist', 'imagefolder', ...RETRIEVAL] },
-  'data-path': { type: 'string', help: 'dataset root (imagefolder: a folder with val/; holidays: with jpg/; ukbench: with full/; copydays: the originals and attack folders)' },
-  'input-size': { type: 'int', help: 'evaluation size (default: the run\'s, else 32; retrieval: the run\'s size x 500/224, else 500)' },
-  'val-mode': { type: 'string', help: 'square (resize + center crop) or rect (whole image) (default: the run\'s, else rect for fashion-mnist and retrieval, square for imagefolder)', choices: ['square', 'rect'] },
-  'batch-size': { type: 'int', help: 'images per batch (rect mode also ends a batch where the image size changes)', default: 100 },
-  'pooling-exponent': { type: 'number', help: 'override the GeM exponent p of the checkpoint' },
-  'val-subset': { type: 'int', help: 'classification: use the first N validation images only (0 = all)', default: 0 },
-  'no-holidays-rotate': { type: 'boolean', help: 'holidays: keep the images as stored (skip the release\'s rotation fix-up list)' },
-  'distractors-list': { type: 'string', help: 'copydays: list file of distractor images' },
-  'distractors-path': { type: 'string', help: 'copydays: distractor folder (root of the list, or walked)' },
-  'num-distractors': { type: 'int', help: 'copydays: keep the first N distractors (-1: all)', default: -1 },
-  examples: { type: 'int', help: 'retrieval: queries shown in <dataset>_examples.svg beside the checkpoint (0: no picture)', default: 8 },
-  workers: { type: 'int', help: 'data loader worker threads', default: 2 },
-  help: { type: 'boolean', help: 'show this help' },
-};
+/** The options of `multigrain evaluate` (declared once: parser, types, defaults and help). */
+export const EVALUATE_OPTIONS = {
+  ...SOURCE_OPTIONS,
+  dataset: { flag: 'dataset', type: 'string', help: 'classification set (default: the run\'s, else fashion-mnist) or retrieval benchmark', choices: ['fashion-mnist', 'imagefolder', ...RETRIEVAL] },
+  dataPath: { flag: 'data-path', type: 'string', help: 'dataset root (imagefolder: a folder with val/; holidays: with jpg/; ukbench: with full/; copydays: the originals and attack folders)' },
+  inputSize: { flag: 'input-size', type: 'int', help: 'evaluation size (default: the run\'s, else 32; retrieval: the run\'s size x 500/224, else 500)' },
+  valMode: { flag: 'val-mode', type: 'string', help: 'square (resize + center crop) or rect (whole image) (default: the run\'s, else rect for fashion-mnist and retrieval, square for imagefolder)', choices: ['square', 'rect'] },
+  batchSize: { flag: 'batch-size', type: 'int', help: 'images per batch (rect mode also ends a batch where the image size changes)', default: 100 },
+  poolingExponent: { flag: 'pooling-exponent', type: 'number', help: 'override the GeM exponent p of the checkpoint' },
+  valSubset: { flag: 'val-subset', type: 'int', help: 'classification: use the first N validation images only (0 = all)', default: 0 },
+  noHolidaysRotate: { flag: 'no-holidays-rotate', type: 'boolean', help: 'holidays: keep the images as stored (skip the release\'s rotation fix-up list)' },
+  distractorsList: { flag: 'distractors-list', type: 'string', help: 'copydays: list file of distractor images' },
+  distractorsPath: { flag: 'distractors-path', type: 'string', help: 'copydays: distractor folder (root of the list, or walked)' },
+  numDistractors: { flag: 'num-distractors', type: 'int', help: 'copydays: keep the first N distractors (-1: all)', default: -1 },
+  examples: { flag: 'examples', type: 'int', help: 'retrieval: queries shown in <dataset>_examples.svg beside the checkpoint (0: no picture)', default: 8 },
+  workers: { flag: 'workers', type: 'int', help: 'data loader worker threads', default: 2 },
+} as const satisfies OptionTable;
+
+type EvaluateFlags = OptionValues<typeof EVALUATE_OPTIONS>;
 
 export async function evaluateCommand(argv: string[]): Promise<void> {
-  const f = parseFlags(argv, EVALUATE_FLAGS);
-  if (f.help) {
-    console.log(helpText('evaluate', 'Classification top-1 / top-5, or retrieval mAP (Holidays, Copydays) and N-S (UKBench), of a trained model.', EVALUATE_FLAGS));
+  const f = parseOptions(argv, EVALUATE_OPTIONS) as EvaluateFlags | null;
+  if (!f) {
+    console.log(optionsHelp('evaluate', 'Classification top-1 / top-5, or retrieval mAP (Holidays, Copydays) and N-S (UKBench), of a trained model.', EVALUATE_OPTIONS));
     return;
   }
   await init();
-  const source = await openSource(f.resumeFrom as string | undefined, Number(f.resumeEpoch));
-  if (f.poolingExponent !== undefined) source.model.pool.p.assign(Float32Array.of(Number(f.poolingExponent)));
-  const name = String(f.dataset ?? '');
+  const source = await openSource(f.resumeFrom, f.resumeEpoch);
+  if (f.poolingExponent !== undefined) source.model.pool.p.assign(Float32Array.of(f.poolingExponent));
+  const name = f.dataset ?? '';
   if ((RETRIEVAL as readonly string[]).includes(name)) await evaluateRetrievalBenchmark(source, name as RetrievalName, f);
   else await evaluateClassification(source, f);
 }
 
-async function evaluateClassification(source: Source, f: Record<string, unknown>): Promise<void> {
+async function evaluateClassification(source: Source, f: EvaluateFlags): Promise<void> {
   const { model, settings, file } = source;
   const { dataset, dataPath } = runData(f, settings);
-  const mode = (f.valMode ?? settings.valMode ?? (dataset === 'fashion-mnist' ? 'rect' : 'square')) as ValidationMode;
+  const mode: ValidationMode = f.valMode ?? settings.valMode ?? (dataset === 'fashion-mnist' ? 'rect' : 'square');
   const size = Number(f.inputSize ?? settings.inputSize ?? 32);
-  const data = await openClassificationData(dataset, dataPath, 1, Number(f.valSubset));
+  const data = await openClassificationData(dataset, dataPath, 1, f.valSubset);
   if (data.classes.length !== model.options.numClasses) throw new Error(`${file} has ${model.options.numClasses} classes, ${dataset} has ${data.classes.length}`);
-  const loader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode, size }, workers: Number(f.workers) });
+  const loader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode, size }, workers: f.workers });
   try {
-    const r = await validate(model, loader, Number(f.batchSize), 'evaluate');
+    const r = await validate(model, loader, f.batchSize, 'evaluate');
     console.log(`${file}: top-1 ${r.top1.toFixed(2)}%, top-5 ${r.top5.toFixed(2)}%, cross-entropy ${r.cross_entropy.toFixed(4)} on ${data.val.length} images (${mode} ${size})`);
   } finally {
     await loader.close();
   }
 }
 
-async function openBenchmark(name: RetrievalName, f: Record<string, unknown>): Promise<RetrievalDataset> {
+async function openBenchmark(name: RetrievalName, f: EvaluateFlags): Promise<RetrievalDataset> {
   if (f.dataPath === undefined) throw new Error(`--dataset ${name} needs --data-path <the benchmark's folder>`);
-  const root = String(f.dataPath);
+  const root = f.dataPath;
   if (name === 'holidays') return HolidaysDataset.open(root, { rotate: !f.noHolidaysRotate });
   if (name === 'ukbench') return UkbenchDataset.open(root);
   return CopydaysDataset.open(root, {
-    ...(f.distractorsList !== undefined ? { distractorList: String(f.distractorsList) } : {}),
-    ...(f.distractorsPath !== undefined ? { distractorRoot: String(f.distractorsPath) } : {}),
-    ...(Number(f.numDistractors) >= 0 ? { numDistractors: Number(f.numDistractors) } : {}),
+    ...(f.distractorsList !== undefined ? { distractorList: f.distractorsList } : {}),
+    ...(f.distractorsPath !== undefined ? { distractorRoot: f.distractorsPath } : {}),
+    ...(f.numDistractors >= 0 ? { numDistractors: f.numDistractors } : {}),
   });
 }
 
-async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f: Record<string, unknown>): Promise<void> {
+async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f: EvaluateFlags): Promise<void> {
   const { model, settings, file } = source;
   const size = Number(f.inputSize ?? settings.testScale ?? defaultTestScale(settings.inputSize));
-  const mode = (f.valMode ?? 'rect') as ValidationMode;
+  const mode: ValidationMode = f.valMode ?? 'rect';
   const benchmark = await openBenchmark(name, f);
   if (!model.whitening) console.warn('evaluate: the model is not whitened (run `multigrain whiten` first for the paper\'s retrieval setting)');
-  const loader = new DataLoader({ dataset: benchmark, transform: { kind: 'val', mode, size }, workers: Number(f.workers) });
+  const loader = new DataLoader({ dataset: benchmark, transform: { kind: 'val', mode, size }, workers: f.workers });
   try {
-    const examples = Number(f.examples);
-    const r = await evaluateRetrieval(model, benchmark, loader, { batchSize: Number(f.batchSize), progress: name, topK: examples > 0 ? 5 : 0 });
+    const examples = f.examples;
+    const r = await evaluateRetrieval(model, benchmark, loader, { batchSize: f.batchSize, progress: name, topK: examples > 0 ? 5 : 0 });
     const where = `${benchmark.length} images, ${r.queries} queries, database ${r.databaseSize} (${mode} ${size})`;
     const main = name === 'ukbench' ? `N-S ${r.top4.toFixed(3)} / 4, mAP ${(100 * r.mAP).toFixed(2)}%` : `mAP ${(100 * r.mAP).toFixed(2)}%`;
     console.log(`${file}: ${name} ${main} on ${where}`);

@@ -5,65 +5,68 @@
  * --input-size, validates before and after, and writes a new experiment folder.
  */
 import { dirname, join } from 'node:path';
-import { parseFlags, helpText, definedFlags, type FlagSpecs } from './args.js';
-import { SOURCE_FLAGS, openSource, runData, defaultTestScale, writeDerived } from './source.js';
+import { parseOptions, optionsHelp, definedFlags } from './args.js';
+import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, type ValidationMode } from '../data/index.js';
-import { finetuneP, firstImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
+import { finetuneP, FINETUNE_P_DEFAULTS, firstImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
 import { writeFileAtomic } from '../io/index.js';
+import type { OptionTable, OptionValues } from '../util/options.js';
 
-export const FINETUNE_P_FLAGS: FlagSpecs = {
-  expdir: { type: 'string', help: 'output experiment folder (default: <source folder>/finetune<size>)' },
-  ...SOURCE_FLAGS,
-  'learning-rate': { type: 'number', help: 'SGD learning rate of p', default: 0.005 },
-  'learning-rate-decay-power': { type: 'number', help: 'per-step polynomial decay lr (1 - i/N)^power', default: 0.9 },
-  momentum: { type: 'number', help: 'SGD momentum', default: 0.9 },
-  'input-size': { type: 'int', help: 'test scale s* (default: the run\'s size x 500/224, else 500)' },
-  'input-crop': { type: 'string', help: 'rect: longest side = s*, no crop; square: resize + center crop', choices: ['rect', 'square'], default: 'rect' },
-  'batch-size': { type: 'int', help: 'images per step', default: 4 },
-  'images-per-class': { type: 'int', help: 'tune on the first N training images of each class', default: 50 },
-  'init-pooling-exponent': { type: 'number', help: 'overwrite p of the checkpoint before tuning' },
-  'no-validate-first': { type: 'boolean', help: 'skip the validation before tuning' },
-  'no-validate': { type: 'boolean', help: 'skip the validation after tuning' },
-  'val-subset': { type: 'int', help: 'validate on the first N images only (0 = all)', default: 0 },
-  dataset: { type: 'string', help: 'data (default: the run\'s, else fashion-mnist)', choices: ['fashion-mnist', 'imagefolder'] },
-  'data-path': { type: 'string', help: 'dataset root (imagefolder: a folder with train/ and val/)' },
-  workers: { type: 'int', help: 'data loader worker threads', default: 2 },
-  help: { type: 'boolean', help: 'show this help' },
-};
+const D = FINETUNE_P_DEFAULTS;
+
+/** The options of `multigrain finetune-p` (declared once: parser, types, defaults and help). */
+export const FINETUNE_P_OPTIONS = {
+  expdir: { flag: 'expdir', type: 'string', help: 'output experiment folder (default: <source folder>/finetune<size>)' },
+  ...SOURCE_OPTIONS,
+  learningRate: { flag: 'learning-rate', type: 'number', help: 'SGD learning rate of p', default: D.learningRate },
+  learningRateDecayPower: { flag: 'learning-rate-decay-power', type: 'number', help: 'per-step polynomial decay lr (1 - i/N)^power', default: D.decayPower },
+  momentum: { flag: 'momentum', type: 'number', help: 'SGD momentum', default: D.momentum },
+  inputSize: { flag: 'input-size', type: 'int', help: 'test scale s* (default: the run\'s size x 500/224, else 500)' },
+  inputCrop: { flag: 'input-crop', type: 'string', help: 'rect: longest side = s*, no crop; square: resize + center crop', choices: ['rect', 'square'], default: 'rect' },
+  batchSize: { flag: 'batch-size', type: 'int', help: 'images per step', default: D.batchSize },
+  imagesPerClass: { flag: 'images-per-class', type: 'int', help: 'tune on the first N training images of each class', default: 50 },
+  initPoolingExponent: { flag: 'init-pooling-exponent', type: 'number', help: 'overwrite p of the checkpoint before tuning' },
+  noValidateFirst: { flag: 'no-validate-first', type: 'boolean', help: 'skip the validation before tuning' },
+  noValidate: { flag: 'no-validate', type: 'boolean', help: 'skip the validation after tuning' },
+  valSubset: { flag: 'val-subset', type: 'int', help: 'validate on the first N images only (0 = all)', default: 0 },
+  dataset: { flag: 'dataset', type: 'string', help: 'data (default: the run\'s, else fashion-mnist)', choices: ['fashion-mnist', 'imagefolder'] },
+  dataPath: { flag: 'data-path', type: 'string', help: 'dataset root (imagefolder: a folder with train/ and val/)' },
+  workers: { flag: 'workers', type: 'int', help: 'data loader worker threads', default: 2 },
+} as const satisfies OptionTable;
 
 export async function finetunePCommand(argv: string[]): Promise<void> {
-  const f = parseFlags(argv, FINETUNE_P_FLAGS);
-  if (f.help) {
-    console.log(helpText('finetune-p', 'Learns the GeM exponent p at a test scale (the rest of the network frozen).', FINETUNE_P_FLAGS));
+  const f = parseOptions(argv, FINETUNE_P_OPTIONS) as OptionValues<typeof FINETUNE_P_OPTIONS> | null;
+  if (!f) {
+    console.log(optionsHelp('finetune-p', 'Learns the GeM exponent p at a test scale (the rest of the network frozen).', FINETUNE_P_OPTIONS));
     return;
   }
   await init();
-  const source = await openSource(f.resumeFrom as string | undefined, Number(f.resumeEpoch));
+  const source = await openSource(f.resumeFrom, f.resumeEpoch);
   const { model, settings } = source;
   const { dataset, dataPath } = runData(f, settings);
-  const size = Number(f.inputSize ?? defaultTestScale(settings.inputSize));
-  const mode = f.inputCrop as ValidationMode;
-  const expdir = String(f.expdir ?? join(dirname(source.file), `finetune${size}`));
-  const data = await openClassificationData(dataset, dataPath, 0, Number(f.valSubset));
+  const size = f.inputSize ?? defaultTestScale(settings.inputSize);
+  const mode: ValidationMode = f.inputCrop;
+  const expdir = f.expdir ?? join(dirname(source.file), `finetune${size}`);
+  const data = await openClassificationData(dataset, dataPath, 0, f.valSubset);
   if (data.classes.length !== model.options.numClasses) {
     throw new Error(`${source.file} has ${model.options.numClasses} classes, ${dataset} has ${data.classes.length}`);
   }
   const transform = { kind: 'val', mode, size } as const;
-  const trainLoader = new DataLoader({ dataset: data.train, transform, workers: Number(f.workers) });
-  const valLoader = new DataLoader({ dataset: data.val, transform, workers: Number(f.workers) });
+  const trainLoader = new DataLoader({ dataset: data.train, transform, workers: f.workers });
+  const valLoader = new DataLoader({ dataset: data.val, transform, workers: f.workers });
   const evaluate = async (when: string): Promise<number> => {
     const r = await validate(model, valLoader, 32, `validate (${when})`);
     console.log(`${when}: p = ${(await model.pool.p.item()).toFixed(4)}, val top-1 ${r.top1.toFixed(2)}% top-5 ${r.top5.toFixed(2)}% at ${mode} ${size} (${data.val.length} images)`);
     return r.top1;
   };
   try {
-    if (f.initPoolingExponent !== undefined) model.pool.p.assign(Float32Array.of(Number(f.initPoolingExponent)));
+    if (f.initPoolingExponent !== undefined) model.pool.p.assign(Float32Array.of(f.initPoolingExponent));
     const before = f.noValidateFirst ? undefined : await evaluate('before');
-    const indices = firstImagesPerClass(data.train.labels, Number(f.imagesPerClass));
+    const indices = firstImagesPerClass(data.train.labels, f.imagesPerClass);
     const result = await finetuneP(model, trainLoader, {
-      learningRate: Number(f.learningRate), decayPower: Number(f.learningRateDecayPower), momentum: Number(f.momentum),
-      batchSize: Number(f.batchSize), indices, progress: 'finetune-p',
+      learningRate: f.learningRate, decayPower: f.learningRateDecayPower, momentum: f.momentum,
+      batchSize: f.batchSize, indices, progress: 'finetune-p',
     });
     console.log(`p: ${result.initialP.toFixed(4)} -> ${result.p.toFixed(4)} in ${result.steps} steps on ${indices.length} images`);
     const after = f.noValidate ? undefined : await evaluate('after');

@@ -3,15 +3,16 @@
  * checkpoint file), the settings of the run that wrote it, and writing a derived model
  * (p-finetuned, whitened) as a new experiment folder that the next command can read.
  */
-import type { FlagSpecs } from './args.js';
 import { openMultiGrain, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture } from '../multigrain/index.js';
-import { writeFileAtomic, saveCheckpointFile } from '../io/index.js';
+import { joinPath, nodeFileStore, readTextFile, encodeCheckpoint, type FileStore } from '../io/index.js';
 import type { ValidationMode } from '../data/index.js';
+import type { OptionTable } from '../util/options.js';
 
-export const SOURCE_FLAGS: FlagSpecs = {
-  'resume-from': { type: 'string', help: 'experiment folder or checkpoint (.safetensors, the original .pth, or a torchvision ResNet .pth)' },
-  'resume-epoch': { type: 'int', help: '-1: last checkpoint, N: that epoch', default: -1 },
-};
+/** The options every command after training shares: which model to read. */
+export const SOURCE_OPTIONS = {
+  resumeFrom: { flag: 'resume-from', type: 'string', help: 'experiment folder or checkpoint (.safetensors, the original .pth, or a torchvision ResNet .pth)' },
+  resumeEpoch: { flag: 'resume-epoch', type: 'int', help: '-1: last checkpoint, N: that epoch', default: -1 },
+} as const satisfies OptionTable;
 
 /**
  * Settings a folder's commands recorded (camelCase flags). The derived folders record the
@@ -31,16 +32,14 @@ export interface RunSettings {
 const SETTINGS_FILES = ['whiten_args.json', 'finetune_p_args.json', 'train_args.json'];
 
 /** The settings recorded in an experiment folder ({} when it has none). */
-export async function runSettings(dir: string): Promise<RunSettings> {
-  const { readFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
+export async function runSettings(dir: string, files: FileStore = nodeFileStore): Promise<RunSettings> {
   for (const name of SETTINGS_FILES) {
-    const text = await readFile(join(dir, name), 'utf8').catch(() => null);
+    const text = await readTextFile(files, joinPath(dir, name));
     if (text === null) continue;
     try {
       return JSON.parse(text) as RunSettings;
     } catch (err) {
-      throw new Error(`${join(dir, name)}: not valid JSON (${(err as Error).message})`);
+      throw new Error(`${joinPath(dir, name)}: not valid JSON (${(err as Error).message})`);
     }
   }
   return {};
@@ -56,13 +55,12 @@ export interface Source {
 }
 
 /** Opens `--resume-from` (folder: its checkpoint of `epoch`, -1 = the last; or a file). */
-export async function openSource(from: string | undefined, epoch: number): Promise<Source> {
+export async function openSource(from: string | undefined, epoch: number, files: FileStore = nodeFileStore): Promise<Source> {
   if (!from) throw new Error('--resume-from <experiment folder or checkpoint> is required');
-  const { stat } = await import('node:fs/promises');
-  const isDir = await stat(from).then((s) => s.isDirectory(), () => false);
-  const file = isDir ? await resolveResume(from, epoch) : from;
+  const isDir = (await files.stat(from))?.isDirectory ?? false;
+  const file = isDir ? await resolveResume(from, epoch, files) : from;
   if (!file) throw new Error(`--resume-from ${from}: no checkpoint found there`);
-  const settings = isDir ? await runSettings(from) : {};
+  const settings = isDir ? await runSettings(from, files) : {};
   const { model, architecture } = await openMultiGrain(file);
   return { file, settings, model, architecture };
 }
@@ -80,12 +78,12 @@ export function defaultTestScale(trainSize: number | undefined): number {
 }
 
 /** Writes `<command>_args.json` and the model as checkpoint_1 in a new experiment folder. */
-export async function writeDerived(expdir: string, command: string, settings: RunSettings, model: MultiGrain, meta: Record<string, unknown>): Promise<string> {
-  const { mkdir } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  await mkdir(expdir, { recursive: true });
-  await writeFileAtomic(join(expdir, `${command.replace('-', '_')}_args.json`), JSON.stringify(settings, null, 2) + '\n');
-  const file = join(expdir, checkpointName(1));
-  await saveCheckpointFile(file, { groups: { model: await model.exportStateDict() }, meta: { command, ...meta } });
+export async function writeDerived(
+  expdir: string, command: string, settings: RunSettings, model: MultiGrain, meta: Record<string, unknown>, files: FileStore = nodeFileStore,
+): Promise<string> {
+  await files.mkdir(expdir);
+  await files.writeFileAtomic(joinPath(expdir, `${command.replace('-', '_')}_args.json`), JSON.stringify(settings, null, 2) + '\n');
+  const file = joinPath(expdir, checkpointName(1));
+  await files.writeFileAtomic(file, encodeCheckpoint({ groups: { model: await model.exportStateDict() }, meta: { command, ...meta } }));
   return file;
 }

@@ -5,7 +5,7 @@
  * 10-level table; gray fill (128, 128, 128). All randomness comes from the given DataRng.
  */
 import type { RgbImage } from './image.js';
-import type { DataRng } from './rng.js';
+import type { DataRng } from '../util/rng.js';
 import { adjustBrightness, adjustContrast, adjustSaturation, adjustSharpness } from './transforms/color.js';
 import {
   affineTransformImage, autocontrastImage, equalizeImage, invertImage, posterizeImage, rotateImageWithFill, solarizeImage,

@@ -1,6 +1,7 @@
 // Data pipeline: decoding, datasets, repeated-augmentation sampler, augmentations, loader.
 export * from './image.js';
-export * from './rng.js';
+// The seedable generator lives in src/util (weight init uses it too); re-exported here as before.
+export * from '../util/rng.js';
 export * from './sampler.js';
 export { ImageDecodeError } from './decode.js';
 export type { DecodeOptions, ImageDecoder } from './decode.js';

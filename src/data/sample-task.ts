@@ -7,7 +7,7 @@ import type { ImageDecoder } from './decode.js';
 import { ImageDecodeError } from './decode.js';
 import type { ImageRecord } from './datasets/common.js';
 import { loadRecord } from './datasets/common.js';
-import { DataRng } from './rng.js';
+import { DataRng } from '../util/rng.js';
 import type { ImageTransform } from './transforms/pipelines.js';
 
 /** A sample to produce (plain data, posted to workers). */

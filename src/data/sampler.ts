@@ -9,7 +9,7 @@
  * Seeded: the stream of epoch e depends only on (seed, e), so resuming at epoch e (and at
  * batch k of it) reproduces the uninterrupted run. `getState`/`setState` save the cursor.
  */
-import { DataRng } from './rng.js';
+import { DataRng } from '../util/rng.js';
 
 /** Options of {@link RASampler}. */
 export interface RASamplerOptions {

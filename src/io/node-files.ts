@@ -1,22 +1,49 @@
 /**
- * File-path conveniences for Node over the in-memory readers and writers. node:fs is imported
- * lazily, so bundling this module for a browser is harmless (calling these there throws).
+ * File-path conveniences for Node over the in-memory readers and writers, and `nodeFileStore`,
+ * the Node implementation of `FileStore` (src/io/file-store.ts). node:fs is imported lazily, so
+ * bundling this module for a browser is harmless (calling these there throws).
  */
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic, type AtomicWriteData } from './atomic-write.js';
+import type { FileStat, FileStore } from './file-store.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from './checkpoint.js';
 import type { HostTensor, StateDict } from './host-tensor.js';
 import { readSafetensors, writeSafetensors, type SafetensorsContents } from './safetensors.js';
 import { loadTorchCheckpoint, type TorchCheckpoint, type TorchLoadOptions } from './torch-load.js';
 
+function nodeFs(what: string): Promise<typeof import('node:fs/promises')> {
+  if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') {
+    throw new Error(`${what} needs Node.js; in a browser, fetch the file and pass its bytes`);
+  }
+  return import('node:fs/promises');
+}
+
 /** Reads a whole file into a Uint8Array (Node). */
 export async function readFileBytes(path: string): Promise<Uint8Array> {
-  if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') {
-    throw new Error('readFileBytes needs Node.js; in a browser, fetch the file and pass its bytes');
-  }
-  const fs = await import('node:fs/promises');
+  const fs = await nodeFs('readFileBytes');
   const b = await fs.readFile(path);
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
+
+/** The local file system (Node): the `FileStore` the training program and the CLI use by default. */
+export const nodeFileStore: FileStore = {
+  async mkdir(path: string): Promise<void> {
+    await (await nodeFs('mkdir')).mkdir(path, { recursive: true });
+  },
+  readFile: readFileBytes,
+  writeFileAtomic(path: string, data: AtomicWriteData): Promise<void> {
+    return writeFileAtomic(path, data);
+  },
+  async list(dir: string): Promise<string[]> {
+    return (await nodeFs('list')).readdir(dir);
+  },
+  async remove(path: string): Promise<void> {
+    await (await nodeFs('remove')).rm(path, { force: true });
+  },
+  async stat(path: string): Promise<FileStat | null> {
+    const s = await (await nodeFs('stat')).stat(path).catch(() => null);
+    return s && { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.isFile() ? s.size : 0 };
+  },
+};
 
 /** Reads a `.pth`/`.pt` file written by `torch.save` (either format). */
 export async function loadTorchCheckpointFile(path: string, options?: TorchLoadOptions): Promise<TorchCheckpoint> {

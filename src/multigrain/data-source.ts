@@ -1,5 +1,6 @@
 /** The datasets a MultiGrain program reads: the built-in Fashion-MNIST default or an image folder. */
 import { FashionMnistDataset, ImageFolderDataset, type ImageDataset, type ImageRecord, type ImageSample } from '../data/index.js';
+import { joinPath } from '../io/index.js';
 
 export interface ClassificationData {
   train: ImageDataset;
@@ -39,10 +40,9 @@ export async function openClassificationData(dataset: 'fashion-mnist' | 'imagefo
     classes = t.classes;
   } else {
     if (!path) throw new Error('--dataset imagefolder needs --data-path <folder with train/ and val/>');
-    const { join } = await import('node:path');
-    const t = await ImageFolderDataset.open(join(path, 'train'));
+    const t = await ImageFolderDataset.open(joinPath(path, 'train'));
     train = t;
-    val = await ImageFolderDataset.open(join(path, 'val'));
+    val = await ImageFolderDataset.open(joinPath(path, 'val'));
     classes = t.classes;
   }
   return { train: new SubsetDataset(train, trainSubset), val: new SubsetDataset(val, valSubset), classes };

@@ -12,6 +12,9 @@ import type { MultiGrain } from './model.js';
 import { polyLr } from './training/schedule.js';
 import { ProgressBar } from './training/progress.js';
 
+/** Defaults of `finetuneP` (the original's finetune_p.py); `multigrain finetune-p` shows and uses the same. */
+export const FINETUNE_P_DEFAULTS = { learningRate: 0.005, momentum: 0.9, decayPower: 0.9, batchSize: 4, logEvery: 10 } as const;
+
 export interface FinetunePOptions {
   /** Base learning rate (default 0.005). */
   learningRate?: number;
@@ -51,10 +54,11 @@ export interface FinetunePResult {
  * augmentation). Leaves the model in eval mode with p fixed again (a buffer).
  */
 export async function finetuneP(model: MultiGrain, loader: DataLoader, options: FinetunePOptions = {}): Promise<FinetunePResult> {
-  const B = options.batchSize ?? 4;
-  const lr = options.learningRate ?? 0.005;
-  const power = options.decayPower ?? 0.9;
-  const logEvery = options.logEvery ?? 10;
+  const D = FINETUNE_P_DEFAULTS;
+  const B = options.batchSize ?? D.batchSize;
+  const lr = options.learningRate ?? D.learningRate;
+  const power = options.decayPower ?? D.decayPower;
+  const logEvery = options.logEvery ?? D.logEvery;
   if (!Number.isInteger(B) || B < 1) throw new Error(`finetuneP: batch size must be a positive integer, got ${B}`);
   if (!(lr > 0)) throw new Error(`finetuneP: learning rate must be > 0, got ${lr}`);
   const total = options.indices ? options.indices.length : loader.dataset.length;
@@ -65,7 +69,7 @@ export async function finetuneP(model: MultiGrain, loader: DataLoader, options: 
   model.eval();
   model.pool.setLearnable(true);
   const p = model.pool.p;
-  const opt = new SGD([{ params: [p], lr, momentum: options.momentum ?? 0.9, name: 'p' }]);
+  const opt = new SGD([{ params: [p], lr, momentum: options.momentum ?? D.momentum, name: 'p' }]);
   const bar = options.progress ? new ProgressBar(options.progress, steps, 'step') : null;
   const history: FinetunePRecord[] = [];
   let lossSum: Tensor | null = null; // summed step losses since the last record, on the GPU

@@ -12,7 +12,7 @@ import {
   type Tensor, tensor, full, gem, l2normalize, concat, sub, matmul, fullLike, slice, shapeString,
 } from '../engine/index.js';
 import { Module, ResNet, Linear, type ResNetDepth } from '../nn/index.js';
-import { DataRng } from '../data/rng.js';
+import { DataRng } from '../util/rng.js';
 
 export interface MultiGrainOptions {
   backbone: ResNetDepth;

@@ -1,5 +1,5 @@
 /** Weight initialization (PyTorch's defaults for ResNet), seeded and host-side. */
-import { DataRng } from '../data/rng.js';
+import { DataRng } from '../util/rng.js';
 
 /** Kaiming-normal, fan_out, ReLU gain (torchvision's ResNet conv init). */
 export function kaimingNormalFanOut(shape: readonly number[], rng: DataRng): Float32Array {

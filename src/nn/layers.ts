@@ -3,7 +3,7 @@ import {
   type Tensor, type ConvOptions, parameter, tensor, full, conv2dAuto as conv2d, conv2dRaw, batchnorm2d, linear, foldBatchNorm, scaleShift,
   isGradEnabled,
 } from '../engine/index.js';
-import { DataRng } from '../data/rng.js';
+import { DataRng } from '../util/rng.js';
 import { Module } from './module.js';
 import { kaimingNormalFanOut, linearUniform } from './init.js';
 

@@ -5,7 +5,7 @@
  * as torchvision). Any input size >= 32 and any batch size.
  */
 import { type Tensor, maxPool2d, globalAvgPool, shapeString } from '../engine/index.js';
-import { DataRng } from '../data/rng.js';
+import { DataRng } from '../util/rng.js';
 import { Module } from './module.js';
 import { Conv2d, BatchNorm2d, Linear, convBatchNorm } from './layers.js';
 import { chain } from './sequence.js';

@@ -7,7 +7,7 @@
  * Luma is PIL's `convert("L")`: (19595 R + 38470 G + 7471 B + 32768) >> 16.
  */
 import type { RgbImage } from '../image.js';
-import type { DataRng } from '../rng.js';
+import type { DataRng } from '../../util/rng.js';
 
 /** PIL luma (`convert("L")`) of one pixel. */
 export function pilLuma(r: number, g: number, b: number): number {

@@ -11,7 +11,7 @@
  * A {@link TransformSpec} is plain data, so worker threads can rebuild the same pipeline.
  */
 import type { ChwImage, RgbImage } from '../image.js';
-import type { DataRng } from '../rng.js';
+import type { DataRng } from '../../util/rng.js';
 import { autoAugmentImageNet } from '../autoaugment.js';
 import { colorJitter } from './color.js';
 import { centerCropImage, flipImageHorizontal, resizeImageBilinear } from './geometry.js';

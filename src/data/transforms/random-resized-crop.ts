@@ -6,7 +6,7 @@
  * `size` x `size`.
  */
 import type { RgbImage } from '../image.js';
-import type { DataRng } from '../rng.js';
+import type { DataRng } from '../../util/rng.js';
 import type { CropBox } from './geometry.js';
 import { resizeImageBilinear, roundHalfEven } from './geometry.js';
 

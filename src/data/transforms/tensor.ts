@@ -4,7 +4,7 @@
  * constants of the spec (section 3).
  */
 import type { ChwImage, RgbImage } from '../image.js';
-import type { DataRng } from '../rng.js';
+import type { DataRng } from '../../util/rng.js';
 
 /** ImageNet channel means (RGB). */
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];

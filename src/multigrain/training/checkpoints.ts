@@ -4,7 +4,9 @@
  * A checkpoint holds the model, the optimizer's momentum buffers, beta, and the metadata
  * needed to resume exactly (epoch, options, metrics history, seeds).
  */
-import { saveCheckpointFile, loadCheckpointFile, makeHostTensor, type CheckpointData, type StateDict } from '../../io/index.js';
+import {
+  decodeCheckpoint, encodeCheckpoint, makeHostTensor, joinPath, nodeFileStore, type CheckpointData, type FileStore, type StateDict,
+} from '../../io/index.js';
 import type { Tensor, SGD } from '../../engine/index.js';
 
 export const CHECKPOINT_PATTERN = /^checkpoint_(\d+)\.safetensors$/;
@@ -14,11 +16,10 @@ export function checkpointName(epoch: number): string {
 }
 
 /** Epochs of the checkpoints found in a folder, ascending. */
-export async function listCheckpoints(dir: string): Promise<number[]> {
-  const fs = await import('node:fs/promises');
+export async function listCheckpoints(dir: string, files: FileStore = nodeFileStore): Promise<number[]> {
   let names: string[];
   try {
-    names = await fs.readdir(dir);
+    names = await files.list(dir);
   } catch {
     return [];
   }
@@ -29,19 +30,17 @@ export async function listCheckpoints(dir: string): Promise<number[]> {
  * The checkpoint file to resume from: `from` may be a file or a folder (then the highest
  * epoch, or `epoch` when >= 1). Returns null when there is nothing to resume.
  */
-export async function resolveResume(from: string, epoch: number): Promise<string | null> {
-  const fs = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const stat = await fs.stat(from).catch(() => null);
+export async function resolveResume(from: string, epoch: number, files: FileStore = nodeFileStore): Promise<string | null> {
+  const stat = await files.stat(from);
   if (!stat) return null;
-  if (stat.isFile()) return from;
-  const epochs = await listCheckpoints(from);
+  if (stat.isFile) return from;
+  const epochs = await listCheckpoints(from, files);
   if (epochs.length === 0) return null;
   if (epoch >= 1) {
     if (!epochs.includes(epoch)) throw new Error(`--resume-epoch ${epoch}: no ${checkpointName(epoch)} in ${from} (found epochs ${epochs.join(', ')})`);
-    return join(from, checkpointName(epoch));
+    return joinPath(from, checkpointName(epoch));
   }
-  return join(from, checkpointName(epochs[epochs.length - 1]));
+  return joinPath(from, checkpointName(epochs[epochs.length - 1]));
 }
 
 /** Host copies of named GPU tensors. */
@@ -64,17 +63,24 @@ export async function optimizerState(opt: SGD, names: Map<Tensor, string>): Prom
 }
 
 /** Writes a checkpoint atomically (temp file + rename). */
-export async function saveCheckpoint(path: string, groups: Record<string, StateDict>, meta: unknown): Promise<void> {
-  await saveCheckpointFile(path, { groups, meta } satisfies CheckpointData);
+export async function saveCheckpoint(path: string, groups: Record<string, StateDict>, meta: unknown, files: FileStore = nodeFileStore): Promise<void> {
+  await files.writeFileAtomic(path, encodeCheckpoint({ groups, meta } satisfies CheckpointData));
 }
 
 /** Deletes checkpoints that are neither a multiple of `saveEvery` nor `keepEpoch`. */
-export async function pruneCheckpoints(dir: string, keepEpoch: number, saveEvery: number): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  for (const e of await listCheckpoints(dir)) {
-    if (e !== keepEpoch && (saveEvery <= 0 || e % saveEvery !== 0)) await fs.rm(join(dir, checkpointName(e)), { force: true });
+export async function pruneCheckpoints(dir: string, keepEpoch: number, saveEvery: number, files: FileStore = nodeFileStore): Promise<void> {
+  for (const e of await listCheckpoints(dir, files)) {
+    if (e !== keepEpoch && (saveEvery <= 0 || e % saveEvery !== 0)) await files.remove(joinPath(dir, checkpointName(e)));
   }
 }
 
-export { loadCheckpointFile };
+/** Reads one of our checkpoints. */
+export async function loadCheckpoint(path: string, files: FileStore = nodeFileStore): Promise<CheckpointData> {
+  const bytes = await files.readFile(path);
+  try {
+    return decodeCheckpoint(bytes);
+  } catch (e) {
+    (e as Error).message = `${path}: ${(e as Error).message}`;
+    throw e;
+  }
+}

@@ -1,6 +1,6 @@
 /** Writes the training curves of an experiment as SVG pictures. */
 import { lineChartSvg, type Series } from './plot.js';
-import { writeFileAtomic } from '../../io/index.js';
+import { joinPath, nodeFileStore, type FileStore } from '../../io/index.js';
 import type { EpochRecord, StepRecord } from './trainer.js';
 
 function series(name: string, history: EpochRecord[], pick: (r: EpochRecord) => number | undefined): Series {
@@ -15,8 +15,7 @@ function stepSeries(name: string, steps: StepRecord[], pick: (r: StepRecord) => 
  * `loss.svg`, `accuracy.svg`, `beta.svg` and `lr.svg` in the experiment folder: training curves
  * per log window (x = fractional epoch), validation per epoch.
  */
-export async function writeCurves(expdir: string, history: EpochRecord[], steps: StepRecord[]): Promise<void> {
-  const { join } = await import('node:path');
+export async function writeCurves(expdir: string, history: EpochRecord[], steps: StepRecord[], files: FileStore = nodeFileStore): Promise<void> {
   const loss = lineChartSvg('Losses', 'epoch', [
     stepSeries('train loss', steps, (r) => r.loss),
     stepSeries('train CE', steps, (r) => r.cross_entropy),
@@ -30,8 +29,8 @@ export async function writeCurves(expdir: string, history: EpochRecord[], steps:
   ]);
   const beta = lineChartSvg('Margin beta', 'epoch', [stepSeries('beta', steps, (r) => r.beta)]);
   const lr = lineChartSvg('Learning rate', 'epoch', [stepSeries('lr', steps, (r) => r.lr)]);
-  await writeFileAtomic(join(expdir, 'loss.svg'), loss);
-  await writeFileAtomic(join(expdir, 'accuracy.svg'), accuracy);
-  await writeFileAtomic(join(expdir, 'beta.svg'), beta);
-  await writeFileAtomic(join(expdir, 'lr.svg'), lr);
+  await files.writeFileAtomic(joinPath(expdir, 'loss.svg'), loss);
+  await files.writeFileAtomic(joinPath(expdir, 'accuracy.svg'), accuracy);
+  await files.writeFileAtomic(joinPath(expdir, 'beta.svg'), beta);
+  await files.writeFileAtomic(joinPath(expdir, 'lr.svg'), lr);
 }

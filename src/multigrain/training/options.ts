@@ -4,109 +4,104 @@
  */
 import type { ResNetDepth } from '../../nn/index.js';
 import type { TrainRecipe, ValidationMode } from '../../data/index.js';
+import { defaultsOf, type OptionTable, type OptionValues } from '../../util/options.js';
 
 export type DatasetName = 'fashion-mnist' | 'imagefolder';
 
-export interface TrainOptions {
+const BACKBONES = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
+
+/**
+ * Every option of `train`, declared once: the flag of `multigrain train`, its type, default and
+ * help line. `TrainOptions` and `TRAIN_DEFAULTS` are derived from it, and the CLI builds its
+ * parser and `--help` from it (src/cli/train-command.ts).
+ */
+export const TRAIN_OPTIONS = {
   /** Experiment folder: arguments, checkpoints, metrics, curves. */
-  expdir: string;
+  expdir: { flag: 'expdir', type: 'string', default: 'experiments/resnet50', help: 'experiment folder (arguments, checkpoints, metrics, curves)' },
   /** Experiment folder or checkpoint file to resume from (default: expdir itself, if it has checkpoints). */
-  resumeFrom?: string;
+  resumeFrom: { flag: 'resume-from', type: 'string', help: 'experiment folder or checkpoint file to resume from (default: expdir)' },
   /** -1: last checkpoint, 0: from scratch, N: that epoch. */
-  resumeEpoch: number;
+  resumeEpoch: { flag: 'resume-epoch', type: 'int', default: -1, help: '-1: last checkpoint, 0: from scratch, N: that epoch' },
   /** Base learning rate for batch 512 (scaled linearly with the batch size). */
-  learningRate: number;
-  weightDecay: number;
-  momentum: number;
-  inputSize: number;
-  batchSize: number;
+  learningRate: { flag: 'learning-rate', type: 'number', default: 0.2, help: 'base learning rate for batch 512 (scaled linearly with the batch)' },
+  weightDecay: { flag: 'weight-decay', type: 'number', default: 1e-4, help: 'SGD weight decay of the network weights' },
+  momentum: { flag: 'momentum', type: 'number', default: 0.9, help: 'SGD momentum' },
+  inputSize: { flag: 'input-size', type: 'int', default: 224, help: 'training crop size' },
+  batchSize: { flag: 'batch-size', type: 'int', default: 512, help: 'batch size (samples, repetitions counted)' },
   /** Batches per optimizer step. */
-  gradientAccum: number;
+  gradientAccum: { flag: 'gradient-accum', type: 'int', default: 1, help: 'batches per optimizer step' },
   /** RA count m: consecutive copies of each image in a batch. */
-  repeatedAugmentations: number;
-  augmentation: TrainRecipe;
+  repeatedAugmentations: { flag: 'repeated-augmentations', type: 'int', default: 1, help: 'RA count m (paper: 3); m = 1 needs --classif-weight 1' },
+  augmentation: { flag: 'augmentation', type: 'string', default: 'full', choices: ['torch', 'full', 'senet', 'AA'], help: 'training augmentation' },
   /** RandomResizedCrop's area range (the original: 0.08-1; small images want a larger minimum). */
-  cropScale: [number, number];
-  epochs: number;
-  epochLenFactor: number;
-  backbone: ResNetDepth;
+  cropScale: {
+    flag: 'crop-scale', type: 'numbers', default: [0.08, 1], help: 'RandomResizedCrop area range min,max (original: 0.08,1)',
+    fromFlag: (v: number[]): [number, number] => {
+      if (v.length !== 2) throw new Error(`--crop-scale needs two numbers min,max, got ${v.join(',')}`);
+      return [v[0]!, v[1]!];
+    },
+  },
+  epochs: { flag: 'epochs', type: 'int', default: 120, help: 'epochs' },
+  epochLenFactor: { flag: 'epoch-len-factor', type: 'number', default: 2.0, help: 'samples per epoch = factor x dataset size' },
+  backbone: {
+    flag: 'backbone', type: 'string', default: 50, choices: BACKBONES, help: 'trunk',
+    fromFlag: (v: string): ResNetDepth => Number(v.replace('resnet', '')) as ResNetDepth,
+    toFlag: (v: number): string => `resnet${v}`,
+  },
   /** Trunk base width (64 = the real ResNet; smaller = faster, for small data). */
-  baseWidth: number;
+  baseWidth: { flag: 'base-width', type: 'int', default: 64, help: 'trunk width (64 = the real ResNet; smaller for small data)' },
   /** torchvision ResNet weights (.pth) or a MultiGrain checkpoint to start the trunk from. */
-  pretrainedBackbone?: string;
-  lrDropsEpochs: number[];
-  lrDropsFactors: number[];
+  pretrainedBackbone: { flag: 'pretrained-backbone', type: 'string', help: 'torchvision ResNet .pth (or MultiGrain checkpoint) for the trunk' },
+  lrDropsEpochs: { flag: 'lr-drops-epochs', type: 'numbers', default: [30, 60, 90], help: 'epochs after which the lr is multiplied' },
+  lrDropsFactors: { flag: 'lr-drops-factors', type: 'numbers', default: [0.1, 0.1, 0.1], help: 'the multiplier at each drop' },
   /**
    * Epochs (fractions allowed) over which the learning rate ramps up linearly, batch by batch,
    * to its scheduled value (Goyal et al.'s gradual warmup; 0 = none, as the original). Keeps a
    * large lr from blowing the loss up in the first steps.
    */
-  warmupEpochs: number;
-  poolingExponent: number;
-  betaInit: number;
-  betaLr: number;
+  warmupEpochs: { flag: 'warmup-epochs', type: 'number', default: 0, help: 'epochs of linear lr warmup, batch by batch (0: none, as the original)' },
+  poolingExponent: { flag: 'pooling-exponent', type: 'number', default: 1, help: 'GeM exponent p (1 = average pooling; paper: 3)' },
+  betaInit: { flag: 'beta-init', type: 'number', default: 1.2, help: 'initial margin beta' },
+  betaLr: { flag: 'beta-lr', type: 'number', default: 1, help: 'beta learning-rate multiplier' },
   /** lambda: loss = lambda * CE + (1 - lambda) * margin. */
-  classifWeight: number;
+  classifWeight: { flag: 'classif-weight', type: 'number', default: 1, help: 'lambda: loss = lambda CE + (1 - lambda) margin (paper: 0.5)' },
   /** Keep checkpoint_N every N epochs (the last is always kept). */
-  saveEvery: number;
-  validateFirst: boolean;
-  seed: number;
-  workers: number;
-  dataset: DatasetName;
+  saveEvery: { flag: 'save-every', type: 'int', default: 10, help: 'keep checkpoint_N every N epochs (the last is always kept)' },
+  validateFirst: { flag: 'no-validate-first', negated: true, type: 'boolean', default: true, help: 'skip the validation before the first epoch' },
+  seed: { flag: 'seed', type: 'int', default: 0, help: 'seed of sampling, augmentation and initialization' },
+  workers: { flag: 'workers', type: 'int', default: 2, help: 'data loader worker threads' },
+  dataset: { flag: 'dataset', type: 'string', default: 'imagefolder', choices: ['fashion-mnist', 'imagefolder'], help: 'training data' },
   /** Dataset root (imagefolder: folder with train/ and val/; fashion-mnist: IDX folder). */
-  dataPath?: string;
+  dataPath: { flag: 'data-path', type: 'string', help: 'dataset root (imagefolder: a folder with train/ and val/)' },
   /** Read metrics back (and draw progress) every N steps. */
-  logEvery: number;
-  /** Skip unreadable images with a warning instead of stopping. */
-  skipUnreadable: boolean;
+  logEvery: { flag: 'log-every', type: 'int', default: 20, help: 'read metrics back and redraw progress every N steps' },
   /** Use only the first N training images (0 = all); for quick runs. */
-  trainSubset: number;
+  trainSubset: { flag: 'train-subset', type: 'int', default: 0, help: 'use the first N training images only (0 = all)' },
   /** Use only the first N validation images (0 = all). */
-  valSubset: number;
+  valSubset: { flag: 'val-subset', type: 'int', default: 0, help: 'use the first N validation images only (0 = all)' },
   /**
    * Validation transform: 'square' (shorter side to size x 256/224, center crop: ImageNet's)
    * or 'rect' (longest side to size, no crop: for images whose object fills the frame).
    */
-  valMode: ValidationMode;
-  /** Draw a progress bar on stderr. */
-  progress: boolean;
-}
+  valMode: { flag: 'val-mode', type: 'string', default: 'square', choices: ['square', 'rect'], help: 'validation transform: square (resize + center crop) or rect (whole image)' },
+  /** Skip unreadable images with a warning instead of stopping. */
+  skipUnreadable: { flag: 'skip-unreadable', type: 'boolean', default: false, help: 'skip unreadable images with a warning instead of stopping' },
+  /** Draw a progress bar on stderr (library only; the CLI always draws it). */
+  progress: { type: 'boolean', default: true, help: 'draw a progress bar on stderr' },
+} as const satisfies OptionTable;
 
-export const TRAIN_DEFAULTS: TrainOptions = {
-  expdir: 'experiments/resnet50',
-  resumeEpoch: -1,
-  learningRate: 0.2,
-  weightDecay: 1e-4,
-  momentum: 0.9,
-  inputSize: 224,
-  batchSize: 512,
-  gradientAccum: 1,
-  repeatedAugmentations: 1,
-  augmentation: 'full',
-  cropScale: [0.08, 1],
-  epochs: 120,
-  epochLenFactor: 2.0,
-  backbone: 50,
-  baseWidth: 64,
-  lrDropsEpochs: [30, 60, 90],
-  lrDropsFactors: [0.1, 0.1, 0.1],
-  warmupEpochs: 0,
-  poolingExponent: 1,
-  betaInit: 1.2,
-  betaLr: 1,
-  classifWeight: 1,
-  saveEvery: 10,
-  validateFirst: true,
-  seed: 0,
-  workers: 2,
-  dataset: 'imagefolder',
-  logEvery: 20,
-  skipUnreadable: false,
-  trainSubset: 0,
-  valSubset: 0,
-  valMode: 'square',
-  progress: true,
-};
+/** Options of `train` (see TRAIN_OPTIONS for each one's flag, default and meaning). */
+export type TrainOptions = OptionValues<typeof TRAIN_OPTIONS>;
+
+export const TRAIN_DEFAULTS: TrainOptions = defaultsOf(TRAIN_OPTIONS);
+
+// The table's choices are the library's types (a compile error here means they drifted apart).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const check: [
+  Same<TrainOptions['augmentation'], TrainRecipe>, Same<TrainOptions['valMode'], ValidationMode>, Same<TrainOptions['dataset'], DatasetName>,
+  Same<TrainOptions['backbone'], ResNetDepth>, Same<TrainOptions['cropScale'], [number, number]>,
+] = [true, true, true, true, true];
+void check;
 
 /** Refuses combinations the method cannot train, with the reason. */
 export function validateTrainOptions(o: TrainOptions): void {

@@ -13,7 +13,7 @@ import {
   add, concat, reshape, SGD, parameter,
 } from '../../engine/index.js';
 import { DataLoader, RASampler, type HostBatch } from '../../data/index.js';
-import { writeFileAtomic } from '../../io/index.js';
+import { joinPath, nodeFileStore, type FileStore } from '../../io/index.js';
 import { MultiGrain } from '../model.js';
 import { sampledMarginLoss } from '../losses/index.js';
 import { openClassificationData, type ClassificationData } from '../data-source.js';
@@ -22,7 +22,7 @@ import { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions } from './optio
 import { GpuMetrics, type StepMetric } from './metrics.js';
 import { ProgressBar } from './progress.js';
 import { scaledLr, stepLrFactor, warmupFactor } from './schedule.js';
-import { checkpointName, hostCopy, loadCheckpointFile, optimizerState, pruneCheckpoints, resolveResume, saveCheckpoint } from './checkpoints.js';
+import { checkpointName, hostCopy, loadCheckpoint, optimizerState, pruneCheckpoints, resolveResume, saveCheckpoint } from './checkpoints.js';
 import { writeCurves } from './curves.js';
 
 export interface EpochRecord {
@@ -55,26 +55,31 @@ export interface TrainResult {
 interface TrainState {
   model: MultiGrain;
   beta: Tensor;
+  /** One optimizer, two parameter groups: `backbone` (the network, with weight decay) and `margin_beta`. */
   opt: SGD;
-  betaOpt: SGD;
   paramNames: Map<Tensor, string>;
   history: EpochRecord[];
   steps: StepRecord[];
   startEpoch: number;
 }
 
-/** Trains a MultiGrain network; see TrainOptions for every setting. */
-export async function train(partial: Partial<TrainOptions>, log: (line: string) => void = (l) => console.log(l)): Promise<TrainResult> {
+/**
+ * Trains a MultiGrain network; see TrainOptions for every setting. The experiment folder's
+ * files (arguments, checkpoints, metrics, curves) go through `files` (default: the local disk).
+ */
+export async function train(
+  partial: Partial<TrainOptions>,
+  log: (line: string) => void = (l) => console.log(l),
+  files: FileStore = nodeFileStore,
+): Promise<TrainResult> {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...partial };
   validateTrainOptions(o);
   await init();
-  const fs = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  await fs.mkdir(o.expdir, { recursive: true });
-  await writeFileAtomic(join(o.expdir, 'train_args.json'), JSON.stringify(o, null, 2) + '\n');
+  await files.mkdir(o.expdir);
+  await files.writeFileAtomic(joinPath(o.expdir, 'train_args.json'), JSON.stringify(o, null, 2) + '\n');
 
   const data = await openClassificationData(o.dataset, o.dataPath, o.trainSubset, o.valSubset);
-  const state = await buildState(o, data, log);
+  const state = await buildState(o, data, log, files);
   const sampler = new RASampler(data.train.length, {
     batchSize: o.batchSize, repetitions: o.repeatedAugmentations, lengthFactor: o.epochLenFactor, seed: o.seed,
   });
@@ -100,23 +105,22 @@ export async function train(partial: Partial<TrainOptions>, log: (line: string) 
         `epoch ${epoch + 1}/${o.epochs}: train loss ${trainMetrics.loss.toFixed(4)} top-1 ${trainMetrics.top1.toFixed(2)}% | ` +
           `val top-1 ${val.top1.toFixed(2)}% top-5 ${val.top5.toFixed(2)}% | ${trainMetrics.images_per_s.toFixed(1)} img/s`,
       );
-      lastCheckpoint = join(o.expdir, checkpointName(epoch + 1));
-      await saveCheckpoint(lastCheckpoint, await checkpointGroups(state), { epoch: epoch + 1, options: o, history: state.history, steps: state.steps });
-      await pruneCheckpoints(o.expdir, epoch + 1, o.saveEvery);
-      await writeFileAtomic(join(o.expdir, 'metrics.json'), JSON.stringify(state.history, null, 2) + '\n');
-      await writeFileAtomic(join(o.expdir, 'steps.json'), JSON.stringify(state.steps) + '\n');
-      await writeCurves(o.expdir, state.history, state.steps);
+      lastCheckpoint = joinPath(o.expdir, checkpointName(epoch + 1));
+      await saveCheckpoint(lastCheckpoint, await checkpointGroups(state), { epoch: epoch + 1, options: o, history: state.history, steps: state.steps }, files);
+      await pruneCheckpoints(o.expdir, epoch + 1, o.saveEvery, files);
+      await files.writeFileAtomic(joinPath(o.expdir, 'metrics.json'), JSON.stringify(state.history, null, 2) + '\n');
+      await files.writeFileAtomic(joinPath(o.expdir, 'steps.json'), JSON.stringify(state.steps) + '\n');
+      await writeCurves(o.expdir, state.history, state.steps, files);
     }
   } finally {
     await trainLoader.close();
     await valLoader.close();
     state.opt.dispose();
-    state.betaOpt.dispose();
   }
   return { model: state.model, history: state.history, checkpoint: lastCheckpoint };
 }
 
-async function buildState(o: TrainOptions, data: ClassificationData, log: (line: string) => void): Promise<TrainState> {
+async function buildState(o: TrainOptions, data: ClassificationData, log: (line: string) => void, files: FileStore): Promise<TrainState> {
   const model = new MultiGrain({ backbone: o.backbone, numClasses: data.classes.length, poolingExponent: o.poolingExponent, baseWidth: o.baseWidth, seed: o.seed });
   if (o.pretrainedBackbone) {
     await loadPretrainedTrunk(model, o.pretrainedBackbone);
@@ -125,14 +129,17 @@ async function buildState(o: TrainOptions, data: ClassificationData, log: (line:
   const beta = keep(parameter([o.betaInit], [1], 'beta'));
   const params = model.namedParameters();
   const paramNames = new Map(params.map(([n, t]) => [t, n] as [Tensor, string]));
-  const opt = new SGD([{ name: 'backbone', params: params.map(([, t]) => t), lr: o.learningRate, momentum: o.momentum, weightDecay: o.weightDecay }]);
-  const betaOpt = new SGD([{ name: 'margin_beta', params: [beta], lr: o.learningRate * o.betaLr, momentum: o.momentum, weightDecay: 0 }]);
+  // The original's two parameter groups; the checkpoint keys are `<group>.<parameter>`.
+  const opt = new SGD([
+    { name: 'backbone', params: params.map(([, t]) => t), lr: o.learningRate, momentum: o.momentum, weightDecay: o.weightDecay },
+    { name: 'margin_beta', params: [beta], lr: o.learningRate * o.betaLr, momentum: o.momentum, weightDecay: 0 },
+  ]);
   paramNames.set(beta, 'beta');
-  const state: TrainState = { model, beta, opt, betaOpt, paramNames, history: [], steps: [], startEpoch: 0 };
-  const resumeFile = o.resumeEpoch === 0 ? null : await resolveResume(o.resumeFrom ?? o.expdir, o.resumeEpoch);
+  const state: TrainState = { model, beta, opt, paramNames, history: [], steps: [], startEpoch: 0 };
+  const resumeFile = o.resumeEpoch === 0 ? null : await resolveResume(o.resumeFrom ?? o.expdir, o.resumeEpoch, files);
   if (o.resumeFrom && o.resumeEpoch !== 0 && !resumeFile) throw new Error(`--resume-from ${o.resumeFrom}: no checkpoint found there`);
   if (resumeFile) {
-    await restore(state, resumeFile);
+    await restore(state, resumeFile, files);
     log(`resumed from ${resumeFile} (epoch ${state.startEpoch})`);
   }
   return state;
@@ -141,13 +148,13 @@ async function buildState(o: TrainOptions, data: ClassificationData, log: (line:
 async function checkpointGroups(state: TrainState) {
   return {
     model: await state.model.exportStateDict(),
-    optimizer: new Map([...(await optimizerState(state.opt, state.paramNames)), ...(await optimizerState(state.betaOpt, state.paramNames))]),
+    optimizer: await optimizerState(state.opt, state.paramNames),
     extra: await hostCopy([['beta', state.beta]]),
   };
 }
 
-async function restore(state: TrainState, file: string): Promise<void> {
-  const ckpt = await loadCheckpointFile(file);
+async function restore(state: TrainState, file: string, files: FileStore): Promise<void> {
+  const ckpt = await loadCheckpoint(file, files);
   const meta = ckpt.meta as { epoch: number; history: EpochRecord[]; steps?: StepRecord[]; command?: string };
   if (typeof meta?.epoch !== 'number') {
     throw new Error(`${file}: not a training checkpoint${meta?.command ? ` (written by multigrain ${meta.command})` : ''}: resume training from the training run's folder`);
@@ -156,12 +163,10 @@ async function restore(state: TrainState, file: string): Promise<void> {
   const beta = ckpt.groups.extra?.get('beta');
   if (beta) state.beta.assign(Float32Array.from(beta.data as Float32Array));
   const momentum = ckpt.groups.optimizer ?? new Map();
-  for (const opt of [state.opt, state.betaOpt]) {
-    for (const group of opt.groups) {
-      for (const p of group.params) {
-        const saved = momentum.get(`${group.name}.${state.paramNames.get(p)}`);
-        if (saved) opt.setMomentumBuffer(p, tensor(saved.data as Float32Array, p.shape));
-      }
+  for (const group of state.opt.groups) {
+    for (const p of group.params) {
+      const saved = momentum.get(`${group.name}.${state.paramNames.get(p)}`);
+      if (saved) state.opt.setMomentumBuffer(p, tensor(saved.data as Float32Array, p.shape));
     }
   }
   state.history = meta.history ?? [];
@@ -170,8 +175,7 @@ async function restore(state: TrainState, file: string): Promise<void> {
 }
 
 function setLr(state: TrainState, lr: number, betaLr: number): void {
-  for (const g of state.opt.groups) g.lr = lr;
-  for (const g of state.betaOpt.groups) g.lr = lr * betaLr;
+  for (const g of state.opt.groups) g.lr = g.name === 'margin_beta' ? lr * betaLr : lr;
 }
 
 async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler, loader: DataLoader, epoch: number, lr: number) {
@@ -211,9 +215,7 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
       done++;
       if (done % o.gradientAccum === 0 || done === steps) {
         state.opt.step();
-        state.betaOpt.step();
         state.opt.zeroGrad();
-        state.betaOpt.zeroGrad();
       }
       if (done % o.logEvery === 0) await flushMetrics();
       waitStart = Date.now();

@@ -1,5 +1,6 @@
 /**
- * Seedable pseudo-random generator of the data pipeline: xoshiro128** (Blackman & Vigna),
+ * Seedable pseudo-random generator shared by every layer (weight initialization in nn and
+ * multigrain, sampling and augmentation in data): xoshiro128** (Blackman & Vigna),
  * 32-bit arithmetic only, so it is fast in JavaScript and identical in Node and the browser.
  * Seeds are expanded with splitmix32. The whole state is four 32-bit words that can be
  * saved (`getState`) and restored (`setState`) to resume a run exactly.
