@@ -48,6 +48,18 @@ export const UNARY_OPS = {
     wgsl: 'clamp(x, alpha, beta)', cpu: (x, lo, hi) => Math.min(Math.max(x, lo), hi),
     dx: 'select(0.0, g, x >= alpha && x <= beta)', dxCpu: (g, x, _y, lo, hi) => (x >= lo && x <= hi ? g : 0), test: { alpha: -1, beta: 2 },
   },
+  gelu: {
+    // PyTorch's gelu(approximate='tanh'): 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3)
+    wgsl: '0.5 * x * (1.0 + tanh(clamp(0.7978845608 * (x + 0.044715 * x * x * x), -15.0, 15.0)))',
+    cpu: (x) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))),
+    dx: 'g * (0.5 * (1.0 + tanh(clamp(0.7978845608 * (x + 0.044715 * x * x * x), -15.0, 15.0))) + 0.5 * x * ' +
+      '(1.0 - tanh(clamp(0.7978845608 * (x + 0.044715 * x * x * x), -15.0, 15.0)) * tanh(clamp(0.7978845608 * (x + 0.044715 * x * x * x), -15.0, 15.0))) * ' +
+      '0.7978845608 * (1.0 + 0.134145 * x * x))',
+    dxCpu: (g, x) => {
+      const t = Math.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3));
+      return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x));
+    },
+  },
   addScalar: { wgsl: 'x + alpha', cpu: (x, s) => x + s, dx: 'g', dxCpu: (g) => g, test: { alpha: 0.5 } },
   mulScalar: { wgsl: 'x * alpha', cpu: (x, s) => x * s, dx: 'g * alpha', dxCpu: (g, _x, _y, s) => g * s, test: { alpha: -1.5 } },
 } satisfies Record<string, UnaryOp>;
@@ -97,6 +109,8 @@ export const pow = (x: Tensor, p: number): Tensor => unary('pow', x, p);
 /** Clamps to [lo, hi]; the gradient passes where lo <= x <= hi. */
 export const clamp = (x: Tensor, lo = -Infinity, hi = Infinity): Tensor =>
   unary('clamp', x, Math.max(lo, -F32_MAX), Math.min(hi, F32_MAX));
+/** GELU, tanh approximation (PyTorch's `gelu(x, approximate='tanh')`). */
+export const gelu = (x: Tensor): Tensor => unary('gelu', x);
 export const addScalar = (x: Tensor, s: number): Tensor => unary('addScalar', x, s);
 export const mulScalar = (x: Tensor, s: number): Tensor => unary('mulScalar', x, s);
 export const neg = (x: Tensor): Tensor => mulScalar(x, -1);
