@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes kernels-test/multigrain/fixtures/margin.json: MultiGrain's MarginLoss (modules/margin.py,
-re-implemented here from the spec) evaluated by PyTorch on small fixed triplets, with autograd
+re-implemented here from the paper) evaluated by PyTorch on small fixed triplets, with autograd
 gradients for the embeddings and beta. Run with Debian's torch: /usr/bin/python3 tools/gen_margin_fixtures.py
 
 Inputs are rounded to float32 and stored; the reference is computed in float64 from those values.

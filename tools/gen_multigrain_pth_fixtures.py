@@ -4,8 +4,8 @@
 Run with Debian's python3-torch (no torchvision needed):
     /usr/bin/python3 tools/gen_multigrain_pth_fixtures.py
 
-A tiny MultiGrain network is built the way the original release builds it (spec MULTIGRAIN.md
-sections 1, 5, 7; ANCHORS.md 5.2 and 5.5): a torchvision-layout ResNet (written below in plain
+A tiny MultiGrain network is built the way the original release builds it (the release's
+multigrain/ and scripts/): a torchvision-layout ResNet (written below in plain
 torch with torchvision's exact module names) whose children up to layer4 (children[:-2]) become
 `features`, a GeM `pool` holding its exponent as a 0-d buffer `p` (3.0), and the ResNet's `fc` as
 `classifier`; base width 2, 10 classes, batchnorm statistics calibrated on random images then
@@ -168,7 +168,7 @@ def make_resnet(block, blocks, gen):
 
 
 # ---------------------------------------------------------------------------------------------
-# The MultiGrain wrapper, with the semantics of the original release (ANCHORS.md 5.2):
+# The MultiGrain wrapper, with the semantics of the original release (the release's multigrain/modules):
 #   embedding    = gem(features(x), p)      (+ a constant-1 channel once whitened)
 #   whitened     = (l2n(embedding) - m) P   (when whitened, `embedding` is this vector)
 #   normalized   = embedding / (||embedding|| + 1e-6)
@@ -372,7 +372,7 @@ def main():
         with torch.no_grad():
             biasnorm = w64.pool(w64.features(x)).norm(dim=1) + 1e-6
         expected[f'white.{name}.biasnorm'] = biasnorm.numpy()
-        # spec section 5: whitened logits = plain logits / (||[e, 1]|| + 1e-6) (up to the float32 rounding of W', m, P)
+        # whitened logits = plain logits / (||[e, 1]|| + 1e-6) (up to the float32 rounding of W', m, P)
         diff = torch.tensor(expected[f'white.{name}.logits']) * biasnorm.view(-1, 1) - torch.tensor(expected[f'white_src.{name}.logits'])
         print(f'whitened logits x (||[e,1]|| + 1e-6) - logits before whitening ({name}): max {float(diff.abs().max()):.2e}'
               f' (logits up to {float(abs(expected[f"white_src.{name}.logits"]).max()):.2f})')

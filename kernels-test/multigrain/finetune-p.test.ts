@@ -1,4 +1,4 @@
-// p-finetuning (spec section 4): only the GeM exponent learns; its first SGD step follows the
+// p-finetuning: only the GeM exponent learns; its first SGD step follows the
 // finite-difference gradient of the step's mean cross-entropy, also when the step's images come
 // in pieces of different sizes (rect mode); the trunk, classifier and batchnorm statistics stay
 // bit-identical; the learning rate decays polynomially.

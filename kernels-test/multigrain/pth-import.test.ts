@@ -150,7 +150,7 @@ test('whitened checkpoint: keys turn on whitening (bias channel, PCA, d+1 classi
   assert.equal([...model.classifier.weight.shape], [10, 17]);
   await checkOutputs(model, 'white');
 
-  // spec section 5: whitening leaves the classification unchanged — logits x (||[e, 1]|| + 1e-6)
+  // whitening leaves the classification unchanged — logits x (||[e, 1]|| + 1e-6)
   // are the logits before whitening (same class ranking)
   const out = noGrad(() => model.forward(inputs.get('a')!));
   const logits = await out.logits.toArray();

@@ -1,4 +1,4 @@
-// Retrieval evaluation (spec section 6): Holidays-style trapezoid average precision, ranking
+// Retrieval evaluation: Holidays-style trapezoid average precision, ranking
 // with ignored entries and ties, the chunked GPU brute-force search against a CPU ranking,
 // and the whole pipeline (embed, rank, score) on a small benchmark of near-duplicate groups.
 import { suite } from 'uvu';

@@ -1,4 +1,4 @@
-// PCA whitening (spec section 5): the float64 eigensolver, the PCA fit, and whitening folded
+// PCA whitening: the float64 eigensolver, the PCA fit, and whitening folded
 // into a MultiGrain model with its classifier rewritten so that every class ranking survives;
 // the fit and the rewrite against numpy LAPACK (tools/gen_whitening_fixture.py, sklearn's recipe).
 import { suite } from 'uvu';

@@ -1,6 +1,6 @@
 /**
  * `multigrain finetune-p`: adapts the GeM exponent of a trained model to a larger test scale
- * (spec section 4; the original's finetune_p.py flags and defaults). Reads the source run's
+ * (the original's finetune_p.py flags and defaults). Reads the source run's
  * data settings, tunes p on the first --images-per-class training images of each class at
  * --input-size, validates before and after, and writes a new experiment folder.
  */

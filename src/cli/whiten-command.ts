@@ -1,6 +1,6 @@
 /**
  * `multigrain whiten`: fits PCA whitening on a whitening image set at the test scale and folds
- * it into the model (spec section 5; the original's whiten.py flags). The whitening set is
+ * it into the model (the original's whiten.py flags). The whitening set is
  * --whiten-list (paths relative to --whiten-path or to the list's folder), or every image under
  * --whiten-path, or, without either, the source run's training images.
  */

@@ -1,6 +1,6 @@
 /**
  * AutoAugment ImageNet policy (Cubuk et al. 2019) as released by MultiGrain (the
- * DeepVoltaire variant, ANCHORS.md 5.3): one of 24 two-operation sub-policies is chosen
+ * DeepVoltaire variant, as the original release): one of 24 two-operation sub-policies is chosen
  * uniformly; each operation runs with its probability at a magnitude taken from a
  * 10-level table; gray fill (128, 128, 128). All randomness comes from the given DataRng.
  */

@@ -1,5 +1,5 @@
 /**
- * Repeated-augmentation (RA) batch sampler, spec section 2 / the original `RASampler`:
+ * Repeated-augmentation (RA) batch sampler, the original `RASampler`:
  * an endless stream that walks a fresh random permutation of the dataset and emits each
  * index `repetitions` (m) times in a row; one epoch is the first `int(N * lengthFactor)`
  * items of a fresh stream, cut into consecutive batches (a repetition group may straddle

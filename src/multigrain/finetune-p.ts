@@ -1,5 +1,5 @@
 /**
- * p-finetuning (spec section 4): adapt the GeM exponent p to a larger test scale. The network
+ * p-finetuning: adapt the GeM exponent p to a larger test scale. The network
  * is frozen (batchnorm in eval mode, trunk and classifier fixed); only p learns, with the
  * cross-entropy of a small labelled subset seen at the test scale, by SGD with momentum and a
  * polynomial learning-rate decay lr (1 - i / N)^power over one pass (N steps).

@@ -1,5 +1,5 @@
 /**
- * Complete transform pipelines of MultiGrain (spec section 3, ANCHORS 5.3), from a decoded
+ * Complete transform pipelines of MultiGrain (the original release's `transforms.py`), from a decoded
  * RGB image to a normalized CHW float image:
  *
  * - train recipes: "torch" (RRC, flip, normalize), "full" (RRC, flip, ColorJitter .3,

@@ -1,7 +1,7 @@
 /**
  * Float stages of the pipelines, on planar CHW float32 images: `ToTensor` (uint8 HWC to
  * [0,1] CHW), PCA lighting noise, clamp and per-channel normalization, plus the ImageNet
- * constants of the spec (section 3).
+ * constants of the original release.
  */
 import type { ChwImage, RgbImage } from '../image.js';
 import type { DataRng } from '../../util/rng.js';

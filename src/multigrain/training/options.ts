@@ -1,6 +1,6 @@
 /**
- * Options of `multigrain train`, with the original release's names and defaults
- * (ANCHORS.md 5.1), plus the dataset selection of this engine.
+ * Options of `multigrain train`, with the original release's names and defaults, plus the
+ * dataset selection of this engine.
  */
 import type { ResNetDepth } from '../../nn/index.js';
 import type { TrainRecipe, ValidationMode } from '../../data/index.js';

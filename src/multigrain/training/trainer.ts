@@ -1,5 +1,5 @@
 /**
- * `train`: MultiGrain training end to end (spec sections 2 and 3): RA batches, joint loss
+ * `train`: MultiGrain training end to end, as in the paper and the original release: RA batches, joint loss
  * lambda * CE + (1 - lambda) * margin with distance-weighted sampling, SGD with the beta
  * group, step LR schedule, per-epoch validation, checkpoints every epoch (atomic), exact
  * resume, metrics history as JSON and curves as SVG.

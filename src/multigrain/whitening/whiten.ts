@@ -1,5 +1,5 @@
 /**
- * PCA whitening folded into a MultiGrain model (spec section 5), as the original's `whiten.py`:
+ * PCA whitening folded into a MultiGrain model, as the original's `whiten.py`:
  * the pooled vectors of a whitening image set get a constant-1 bias channel, are l2-normalized,
  * and PCA-whitened (mean m, projection P); the model gains the stage (l2n(x) - m) P and its
  * classifier is rewritten to read the whitened vector: W' = [W | b] (Pᵀ)⁻¹, b' = m [W | b]ᵀ.
