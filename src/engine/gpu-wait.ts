@@ -4,8 +4,7 @@
  * Dawn's Node binding resolves its promises (onSubmittedWorkDone, mapAsync, popErrorScope)
  * from an event pump that re-queues itself with setImmediate for as long as one is pending:
  * the main thread runs at 100 % for the whole wait. On a CPU adapter (lavapipe) that core is
- * the GPU's: measured on 2 cores, the main thread took 3.25 of 8 CPU-seconds during three
- * ResNet-18 training steps and lavapipe's two threads the rest. `gpuWait` lets the pump run
+ * the GPU's (docs/performance.md has the measurement). `gpuWait` lets the pump run
  * once per event-loop turn and sleeps between turns, a quarter of the time waited so far (at
  * most 1 ms): a wait overshoots by at most a quarter of its length (short readbacks keep their
  * latency) and a long one gives the core back.

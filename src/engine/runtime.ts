@@ -16,9 +16,8 @@ import { tune, type Tuning } from './tuning.js';
 
 /**
  * Dispatches recorded before a batch is submitted. Small batches let the GPU start while the
- * rest of a step is still being recorded: on lavapipe, R18 b32@64 training (412 dispatches,
- * 22-45 ms to record) took 1027-1064 ms with 32 against 1061-1110 with 256; 8 and 16 were no
- * better than 256 (the cost of each submission).
+ * rest of a step is still being recorded; much smaller ones pay the cost of each submission
+ * (docs/performance.md).
  */
 const MAX_DISPATCHES_PER_BATCH = 32;
 const UNIFORM_ARENA_BYTES = MAX_DISPATCHES_PER_BATCH * 256;
