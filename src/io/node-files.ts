@@ -24,6 +24,37 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** 'dir', 'file' or null (missing); symlinks are followed (Node). */
+export async function pathKind(path: string): Promise<'dir' | 'file' | null> {
+  const fs = await nodeFs('pathKind');
+  try {
+    const st = await fs.stat(path);
+    return st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return null;
+  }
+}
+
+/** Entry names of a directory, split into sub-directories and files, unsorted; symlinks followed (Node). */
+export async function listDirEntries(path: string): Promise<{ dirs: string[]; files: string[] }> {
+  const fs = await nodeFs('listDir');
+  const entries = await fs.readdir(path, { withFileTypes: true });
+  const dirs: string[] = [];
+  const files: string[] = [];
+  for (const e of entries) {
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      const kind = await pathKind(`${path}/${e.name}`);
+      isDir = kind === 'dir';
+      isFile = kind === 'file';
+    }
+    if (isDir) dirs.push(e.name);
+    else if (isFile) files.push(e.name);
+  }
+  return { dirs, files };
+}
+
 /** The local file system (Node): the `FileStore` the training program and the CLI use by default. */
 export const nodeFileStore: FileStore = {
   async mkdir(path: string): Promise<void> {

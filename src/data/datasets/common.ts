@@ -7,6 +7,9 @@ import type { RgbImage } from '../image.js';
 import type { ImageDecoder } from '../decode.js';
 import { defaultImageDecoder } from '../decode-default.js';
 import { rotateImageClockwise } from '../transforms/geometry.js';
+import { listDirEntries, pathKind } from '../../io/node-files.js';
+
+export { pathKind };
 
 /** Where a dataset item comes from: a file, or pixels already in memory. Plain data (can be posted to a worker). */
 export interface ImageRecord {
@@ -125,39 +128,9 @@ export function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** Node's fs/promises, loaded on demand. */
-export function nodeFs(): Promise<typeof import('node:fs/promises')> {
-  return import('node:fs/promises');
-}
-
-/** 'dir', 'file' or null (missing); symlinks are followed. */
-export async function pathKind(path: string): Promise<'dir' | 'file' | null> {
-  const fs = await nodeFs();
-  try {
-    const st = await fs.stat(path);
-    return st.isDirectory() ? 'dir' : 'file';
-  } catch {
-    return null;
-  }
-}
-
 /** Sorted entry names of a directory, split into sub-directories and files (symlinks followed). */
 export async function listDir(path: string): Promise<{ dirs: string[]; files: string[] }> {
-  const fs = await nodeFs();
-  const entries = await fs.readdir(path, { withFileTypes: true });
-  const dirs: string[] = [];
-  const files: string[] = [];
-  for (const e of entries) {
-    let isDir = e.isDirectory();
-    let isFile = e.isFile();
-    if (e.isSymbolicLink()) {
-      const kind = await pathKind(joinPath(path, e.name));
-      isDir = kind === 'dir';
-      isFile = kind === 'file';
-    }
-    if (isDir) dirs.push(e.name);
-    else if (isFile) files.push(e.name);
-  }
+  const { dirs, files } = await listDirEntries(path);
   dirs.sort(compareCodePoints);
   files.sort(compareCodePoints);
   return { dirs, files };

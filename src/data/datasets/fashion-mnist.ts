@@ -7,7 +7,8 @@
 import type { RgbImage } from '../image.js';
 import { grayToRgb } from '../image.js';
 import type { ImageDataset, ImageRecord, ImageSample } from './common.js';
-import { joinPath, nodeFs, pathKind } from './common.js';
+import { joinPath, pathKind } from './common.js';
+import { readFileBytes } from '../../io/node-files.js';
 
 /** Where `dataset-fashion-mnist` installs the files. */
 export const FASHION_MNIST_DEFAULT_ROOT = '/usr/share/datasets/fashion-mnist';
@@ -54,10 +55,15 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedMagic?: number
   return { shape, data: bytes.subarray(offset) };
 }
 
+/** Inflates a gzip stream (DecompressionStream: Node >= 18 and browsers alike). */
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 async function readMaybeGzipped(root: string, name: string): Promise<{ file: string; bytes: Uint8Array }> {
   const plain = joinPath(root, name);
   const gz = `${plain}.gz`;
-  const fs = await nodeFs();
   let file: string;
   if ((await pathKind(plain)) === 'file') file = plain;
   else if ((await pathKind(gz)) === 'file') file = gz;
@@ -67,12 +73,10 @@ async function readMaybeGzipped(root: string, name: string): Promise<{ file: str
       `or \`sudo apt-get install dataset-fashion-mnist\` (it installs ${FASHION_MNIST_DEFAULT_ROOT}), or pass the folder holding the IDX files as \`root\`.`,
     );
   }
-  const raw = new Uint8Array(await fs.readFile(file));
+  const raw = await readFileBytes(file);
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    const { gunzipSync } = await import('node:zlib');
     try {
-      const out = gunzipSync(raw);
-      return { file, bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength) };
+      return { file, bytes: await gunzip(raw) };
     } catch (e) {
       throw new Error(`Fashion-MNIST file ${file} is a corrupt gzip stream: ${(e as Error).message}`);
     }

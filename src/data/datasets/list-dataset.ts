@@ -4,7 +4,8 @@
  * with '#' are skipped. Items have no label (-1).
  */
 import type { ImageDecoder } from '../decode.js';
-import { RecordDataset, dirName, joinPath, nodeFs } from './common.js';
+import { RecordDataset, dirName, joinPath } from './common.js';
+import { readFileBytes } from '../../io/node-files.js';
 
 /** Options of {@link ImageListDataset.open}. */
 export interface ImageListOptions {
@@ -29,10 +30,9 @@ export class ImageListDataset extends RecordDataset {
 
   /** Reads the list. A missing list file is an error naming it. */
   static async open(listFile: string, options: ImageListOptions = {}): Promise<ImageListDataset> {
-    const fs = await nodeFs();
     let text: string;
     try {
-      text = await fs.readFile(listFile, 'utf8');
+      text = new TextDecoder().decode(await readFileBytes(listFile));
     } catch (e) {
       throw new Error(`ImageList: cannot read list file ${listFile}: ${(e as Error).message}`);
     }
