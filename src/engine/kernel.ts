@@ -37,8 +37,11 @@ export interface KernelSpec<U extends UniformTypes> {
   source: string;
   uniforms: U;
   bindings: readonly BindingSpec[];
-  /** Threads per workgroup along x (`WORKGROUP_SIZE` in WGSL), fixed or chosen by the defines. */
-  workgroupSize?: number | ((defines: Defines) => number);
+  /**
+   * Threads per workgroup along x (`WORKGROUP_SIZE` in WGSL), fixed or chosen from the defines
+   * and the adapter's limits (SwiftShader allows 256 invocations, desktop GPUs 1024).
+   */
+  workgroupSize?: number | ((defines: Defines, limits: GPUSupportedLimits) => number);
   /** Shared WGSL helpers prepended to the body (see wgsl-header.ts). */
   snippets?: readonly Snippet[];
   /** WGSL extensions the body needs (`enable subgroups;`), by define: on when that define is truthy. */
@@ -70,8 +73,20 @@ export class Kernel<U extends UniformTypes = UniformTypes> {
   }
 
   /** The complete WGSL for one variant (header + snippets + body), before preprocessing. */
-  code(defines: Defines = {}): string {
-    return generateHeader(this.spec, this.layout, defines) + this.spec.source;
+  code(defines: Defines = {}, limits: GPUSupportedLimits = runtime().gpu.limits): string {
+    return generateHeader(this.spec, this.layout, defines, this.workgroupSize(defines, limits)) + this.spec.source;
+  }
+
+  /** The workgroup size of a variant on this adapter, refused when above its limits. */
+  workgroupSize(defines: Defines, limits: GPUSupportedLimits): number | undefined {
+    const size = typeof this.spec.workgroupSize === 'function' ? this.spec.workgroupSize(defines, limits) : this.spec.workgroupSize;
+    if (size !== undefined && (size > limits.maxComputeInvocationsPerWorkgroup || size > limits.maxComputeWorkgroupSizeX)) {
+      throw new Error(
+        `kernel ${this.name}: a workgroup of ${size} threads is above this adapter's limit ` +
+          `(${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)})`,
+      );
+    }
+    return size;
   }
 
   /** The bindings active under `defines`, in binding order (1, 2, ...). */

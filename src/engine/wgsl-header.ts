@@ -19,7 +19,7 @@ const SNIPPETS = {
 
 export type Snippet = keyof typeof SNIPPETS;
 
-export function generateHeader<U extends UniformTypes>(spec: KernelSpec<U>, layout: UniformLayout, defines: Defines): string {
+export function generateHeader<U extends UniformTypes>(spec: KernelSpec<U>, layout: UniformLayout, defines: Defines, size: number | undefined): string {
   const lines: string[] = [];
   for (const [define, extension] of Object.entries(spec.enables ?? {})) {
     if (defines[define]) lines.push(`enable ${extension};`);
@@ -28,7 +28,6 @@ export function generateHeader<U extends UniformTypes>(spec: KernelSpec<U>, layo
   lines.push(...uniformStruct(layout));
   const active = spec.bindings.filter((b) => (b.when === undefined || !!defines[b.when]) && (b.unless === undefined || !defines[b.unless]));
   active.forEach((b, i) => lines.push(bindingLine(b, i + 1)));
-  const size = typeof spec.workgroupSize === 'function' ? spec.workgroupSize(defines) : spec.workgroupSize;
   if (size !== undefined) lines.push(`const WORKGROUP_SIZE = ${size}u;`);
   lines.push('fn workgroupIndex(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }');
   if (size !== undefined) {
