@@ -6,15 +6,24 @@
  */
 import rowsSnippet from '../../shaders/common/rows.wgsl';
 import powfSnippet from '../../shaders/common/powf.wgsl';
+import divmodSnippet from '../../shaders/common/divmod.wgsl';
+import batchRowSnippet from '../../shaders/common/batch_row.wgsl';
+import distanceWeightsSnippet from '../../shaders/common/distance_weights.wgsl';
 import type { Defines } from './pipelines.js';
 import type { KernelSpec, BindingSpec } from './kernel.js';
 import type { UniformLayout, UniformTypes } from './uniform-layout.js';
 
 const SNIPPETS = {
-  /** `T` threads per row, `rowIndex(wid, nwg, lid)`. */
+  /** `T` threads per row, `rowIndex(wid, nwg, lid)`, `rowLane(lid)`, the row trees `rowSumOrMax`, `rowSums`, `rowSumsOrArgmax`. */
   rows: rowsSnippet,
   /** `powf` (PyTorch's pow for negative bases), `infinity()`, `nan()`. */
   powf: powfSnippet,
+  /** `divmod(a, d, 1 / d)`: exact in-plane division by a uniform divisor (a < 2^22). */
+  divmod: divmodSnippet,
+  /** `batchRow(i)`: an index into [0, params.B), clamped like gather. */
+  batchRow: batchRowSnippet,
+  /** `pairLogw(i, j)` of distance-weighted sampling from `gram`, `negInf()`, `reduceMax(v, lid)`. */
+  distanceWeights: distanceWeightsSnippet,
 } as const;
 
 export type Snippet = keyof typeof SNIPPETS;

@@ -2,22 +2,18 @@
  * Max pooling (any kernel, stride, padding, dilation; -inf padding like PyTorch) and global
  * average pooling over NCHW images, forward and backward.
  *
- * - `pool_max`: one thread per output, grid [blocks of 256 within a plane, plane] (in-plane
- *   coordinates by exact float-reciprocal division: no integer division per value); the argmax (in-plane index, i32) is saved when a
- *   gradient will be needed.
- * - `pool_max_bwd`: one thread per stride-sized block of inputs loads the few output windows
- *   that can cover the block (4 for 3x3/2) and gives each input value the sum of the
- *   gradients whose saved argmax it is. No atomics, deterministic.
- * - global average pooling runs on the GeM row kernels (`gem.wgsl` / `gem_bwd.wgsl`, AVG).
+ * - `pooling/max_pool` / `pooling/max_pool_backward` (src/engine/kernels/pooling/): one thread
+ *   per output forward, saving the argmax when a gradient will be needed; the backward gathers
+ *   by stride-sized blocks of inputs, without atomics.
+ * - global average pooling runs on the GeM row kernels (`pooling/gem` / `pooling/gem_backward`, AVG).
  */
-import maxSource from '../../../shaders/pool_max.wgsl';
-import maxBwdSource from '../../../shaders/pool_max_bwd.wgsl';
-import { runtime } from '../runtime.js';
-import { Uniforms } from '../uniforms.js';
-import { empty, Tensor, type Storage, shapeString } from '../tensor.js';
+import { empty, type Tensor, shapeString } from '../tensor.js';
 import { record, isGradEnabled } from '../tape.js';
 import { checkFloat, checkRank } from './checks.js';
-import { rowPool, rowPoolBackward } from './gem.js';
+import { rowPool } from '../kernels/pooling/gem.js';
+import { rowPoolBackward } from '../kernels/pooling/gem_backward.js';
+import { maxPoolForward, type PoolGeometry } from '../kernels/pooling/max_pool.js';
+import { maxPoolBackward } from '../kernels/pooling/max_pool_backward.js';
 
 export interface MaxPoolOptions {
   /** Window size, one number or [kh, kw]. */
@@ -41,13 +37,6 @@ function pair(op: string, what: string, v: number | readonly [number, number], m
 /** Output size of a pooling window sweep (floor mode, like PyTorch's default). */
 function outSize(n: number, k: number, s: number, p: number, d: number): number {
   return Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
-}
-
-/** Workgroup grid [blocks per plane, planes (folded into y and z above 65535)]. */
-function planeGrid(blocks: number, planes: number): [number, number, number] {
-  const max = runtime().gpu.limits.maxComputeWorkgroupsPerDimension;
-  const z = Math.ceil(planes / max);
-  return [blocks, Math.ceil(planes / z), z];
 }
 
 /** 2-D max pooling of x [N, C, H, W]; `{ kernel: 3, stride: 2, padding: 1 }` is ResNet's stem. */
@@ -74,44 +63,11 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
   const out = empty([n, c, oh, ow]);
   const needIndex = isGradEnabled() && x.requiresGrad;
   const index = needIndex ? empty([n, c, oh, ow], 'i32') : null;
-  const planes = n * c;
-  const head = () => new Uniforms().u32(planes).u32(h).u32(w).u32(oh).u32(ow).u32(kh).u32(kw).u32(sh).u32(sw).u32(ph).u32(pw).u32(dh).u32(dw);
-  const rt = runtime();
-  if (out.size > 0) {
-    rt.dispatchSource(
-      { name: 'pool_max', source: maxSource, defines: { SAVE_INDEX: needIndex } },
-      {
-        uniforms: head().f32(1 / ow).u32(0).u32(0),
-        buffers: index ? [x.buffer, out.buffer, index.buffer] : [x.buffer, out.buffer],
-        workgroups: planeGrid(Math.ceil((oh * ow) / 256), planes),
-      },
-    );
-  }
+  const geo: PoolGeometry = { planes: n * c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw };
+  maxPoolForward(x, out, index, geo);
   if (index) {
     const inShape = x.shape;
-    // backward blocks (stride-sized) and the windows that can cover one (see pool_max_bwd.wgsl)
-    const bh = Math.ceil((h + ph) / sh);
-    const bw = Math.ceil((w + pw) / sw);
-    const th = Math.floor(((kh - 1) * dh) / sh) + 1;
-    const tw = Math.floor(((kw - 1) * dw) / sw) + 1;
-    const saved: Storage = index.liveStorage(op);
-    record(op, [x], [out], ([g]) => {
-      saved.retain();
-      const idx = new Tensor(saved, index.shape, 'i32');
-      const dx = empty(inShape);
-      if (dx.size > 0) {
-        rt.dispatchSource(
-          { name: 'pool_max_bwd', source: maxBwdSource, defines: { TH: th, TW: tw, NC: th * tw } },
-          {
-            uniforms: new Uniforms().u32(planes).u32(h).u32(w).u32(oh).u32(ow).u32(bh).u32(bw).u32(sh).u32(sw).u32(ph).u32(pw).f32(1 / bw),
-            buffers: [g!.buffer, idx.buffer, dx.buffer],
-            workgroups: planeGrid(Math.ceil((bh * bw) / 256), planes),
-          },
-        );
-      }
-      idx.dispose();
-      return [dx];
-    }, [index]);
+    record(op, [x], [out], ([g], _needs, [idx]) => [maxPoolBackward(g!, idx, inShape, geo)], [index]);
     index.dispose();
   }
   return out;

@@ -1,9 +1,9 @@
-// MultiGrain losses: distance-weighted triplet sampling and the margin loss, on the GPU.
+// MultiGrain losses: distance-weighted triplet sampling and the margin loss (engine ops), and
+// their composition as the original's SampledMarginLoss.
 export {
   distanceWeightedSampling, tripletStructure, disposeTriplets, DWS_MAX_BATCH,
   type Triplets, type TripletStructure, type DistanceWeightedSamplingOptions,
-} from './distance-weighted-sampling.js';
-export {
-  marginLoss, marginLossWithStats, sampledMarginLoss,
-  type TripletIndices, type MarginLossOptions, type MarginLossResult, type SampledMarginLossOptions,
-} from './margin-loss.js';
+  marginLoss, marginLossWithStats,
+  type TripletIndices, type MarginLossOptions, type MarginLossResult,
+} from '../../engine/index.js';
+export { sampledMarginLoss, type SampledMarginLossOptions } from './margin-loss.js';

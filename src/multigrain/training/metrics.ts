@@ -2,7 +2,7 @@
  * Training metrics accumulated on the GPU (one small vector per step, added up in place),
  * read back every N steps, never every step.
  */
-import { type Tensor, concat, add, keep, tensor, binaryMap, noGrad, reshape } from '../../engine/index.js';
+import { type Tensor, concat, add, keep, tensor, firstNonFiniteStep, noGrad, reshape } from '../../engine/index.js';
 
 /** Names of the accumulated values, in order. */
 export const STEP_METRICS = ['cross_entropy', 'margin', 'loss', 'beta', 'top1', 'top5', 'samples'] as const;
@@ -28,7 +28,7 @@ export class GpuMetrics {
       }
       this.sum = keep(next);
       // remember the first step whose loss is NaN or infinite
-      const bad = binaryMap('select(x, alpha, x < 0.0 && !(abs(y) <= 3.4e38))', this.firstBad, reshape(values.loss, [1]), globalStep);
+      const bad = firstNonFiniteStep(this.firstBad, reshape(values.loss, [1]), globalStep);
       this.firstBad.dispose();
       this.firstBad = keep(bad);
     });

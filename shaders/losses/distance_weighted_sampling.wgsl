@@ -1,14 +1,7 @@
-// Distance-weighted sampling (Wu et al. 2017, as in MultiGrain's modules/margin.py), on the GPU.
+// Distance-weighted sampling (Wu et al. 2017, as in MultiGrain's modules/margin.py), pass 2,
+// after losses/distance_weighted_rowmax; the pair weights come from the distance_weights snippet.
 //
-// Both passes read the Gram matrix G = X Xᵀ of the [B, C] batch (from the matmul kernel) and
-// recompute, for a pair (i, j):
-//   d    = max(sqrt(max(G_ii + G_jj - 2 G_ij + [i == j], 0)), cutoff)        (cutoff = 0.5)
-//   logw = (2 - C) log d - ((C - 3) / 2) log(max(1 - d² / 4, 1e-8))
-//
-// ROWMAX: one workgroup per row i writes rowmax[i] = max_j logw(i, j) (over the whole row:
-//   the diagonal, same-instance and far pairs included, as the original takes the max over the
-//   whole matrix).
-// SAMPLE: one workgroup per (anchor, draw). M = max_i rowmax[i]. Entry j of anchor i's row has a
+// One workgroup per (anchor, draw). M = max_i rowmax[i]. Entry j of anchor i's row has a
 //   non-zero weight w = exp(logw - M) iff ids[j] != ids[i], d < nonzeroCutoff (1.4) and
 //   logw - M > LOG_FLOOR (exp(logw - M) does not round to 0 in f32, as on CUDA). With
 //   nv = number of such entries:
@@ -22,83 +15,12 @@
 //   (an Exp(1) variable; for u > 1/2 through a series for -log(1 - s), exact where log is not)
 //   -> Gumbel = -log(E). Ties (probability ~0) go to the smaller index.
 
-struct Params {
-  B: u32,
-  C: f32,
-  A: u32,      // SAMPLE: number of anchors with n > 0
-  draws: u32,
-  seed: u32,
-  step: u32,
-  T: u32,
-  cutoff: f32,          // 0.5
-  nonzeroCutoff: f32,   // 1.4
-  pad0: u32,
-  pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> gram: array<f32>;
-#if ${ROWMAX}
-@group(0) @binding(2) var<storage, read_write> rowmax: array<f32>;
-#else
-@group(0) @binding(2) var<storage, read> rowmax: array<f32>;
-@group(0) @binding(3) var<storage, read> ids: array<i32>;
-@group(0) @binding(4) var<storage, read> info: array<i32>;   // per anchor: (i, offset, n)
-@group(0) @binding(5) var<storage, read_write> negs: array<i32>;
-#if ${SEED_BUFFER}
-@group(0) @binding(6) var<storage, read> seedBuf: array<u32>;
-#endif
-#endif
-
-const WG = 64u;
 const MAX_B = ${MAX_B}u;
 const LOG_FLOOR = -103.97207708;  // ln(2^-150): below it exp rounds to 0 in f32 (IEEE, denormals kept)
 
-var<workgroup> redv: array<f32, 64>;
-var<workgroup> redi: array<u32, 64>;
-
-fn negInf() -> f32 {
-  var bits = 0xff800000u;
-  return bitcast<f32>(bits);
-}
-
-// (distance, log weight) of pair (i, j)
-fn pairLogw(i: u32, j: u32) -> vec2f {
-  let B = params.B;
-  var d2 = gram[i * B + i] + gram[j * B + j] - 2.0 * gram[i * B + j];
-  if (i == j) { d2 += 1.0; }
-  let d = max(sqrt(max(d2, 0.0)), params.cutoff);
-  let C = params.C;
-  let lw = (2.0 - C) * log(d) - ((C - 3.0) * 0.5) * log(max(1.0 - 0.25 * d * d, 1e-8));
-  return vec2f(d, lw);
-}
-
-fn reduceMax(v: f32, lid: u32) -> f32 {
-  redv[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { redv[lid] = max(redv[lid], redv[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = redv[0];
-  workgroupBarrier();
-  return r;
-}
-
-#if ${ROWMAX}
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = wid.x + wid.y * nwg.x;
-  if (i >= params.B) { return; }
-  var m = negInf();
-  for (var j = lid; j < params.B; j += WG) { m = max(m, pairLogw(i, j).y); }
-  m = reduceMax(m, lid);
-  if (lid == 0u) { rowmax[i] = m; }
-}
-#else
-
+var<workgroup> redi: array<u32, WORKGROUP_SIZE>;
 var<workgroup> keys: array<f32, MAX_B>;
-var<workgroup> cnt: array<vec2u, 64>;
+var<workgroup> cnt: array<vec2u, WORKGROUP_SIZE>;
 var<workgroup> shared_nv: vec2u;
 
 fn pcg4d(v0: vec4u) -> vec4u {
@@ -126,9 +48,9 @@ fn gumbel(seed: u32, step: u32, i: u32, j: u32, r: u32) -> f32 {
   return -log(e);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let w = wid.x + wid.y * nwg.x;
+  let w = workgroupIndex(wid, nwg);
   if (w >= params.A * params.draws) { return; }
   let a = w % params.A;
   let draw = w / params.A;
@@ -146,13 +68,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
   // global max of logw (over the whole matrix)
   var m = ninf;
-  for (var r = lid; r < B; r += WG) { m = max(m, rowmax[r]); }
+  for (var r = lid; r < B; r += WORKGROUP_SIZE) { m = max(m, rowmax[r]); }
   m = reduceMax(m, lid);
 
   // base keys (logw - M, or -inf where w = 0) and counts (non-zero weights, other instances)
   let idi = ids[i];
   var c = vec2u(0u);
-  for (var j = lid; j < B; j += WG) {
+  for (var j = lid; j < B; j += WORKGROUP_SIZE) {
     let dl = pairLogw(i, j);
     let rel = dl.y - m;
     let other = ids[j] != idi;
@@ -162,7 +84,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   cnt[lid] = c;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+  for (var s = WORKGROUP_SIZE / 2u; s > 0u; s >>= 1u) {
     if (lid < s) { cnt[lid] += cnt[lid + s]; }
     workgroupBarrier();
   }
@@ -171,7 +93,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var nv = counts.x;
   if (nv == 0u) {
     // the whole row is zero: uniform over the other instances
-    for (var j = lid; j < B; j += WG) { keys[j] = select(ninf, 0.0, ids[j] != idi); }
+    for (var j = lid; j < B; j += WORKGROUP_SIZE) { keys[j] = select(ninf, 0.0, ids[j] != idi); }
     nv = counts.y;
   }
   let withReplacement = nv < n;
@@ -181,7 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let noiseIndex = select(0u, r, withReplacement);
     var bv = ninf;
     var bi = 0xffffffffu;
-    for (var j = lid; j < B; j += WG) {
+    for (var j = lid; j < B; j += WORKGROUP_SIZE) {
       let k = keys[j];
       if (k != ninf) {
         let v = k + gumbel(seed, step, i, j, noiseIndex);
@@ -191,7 +113,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     redv[lid] = bv;
     redi[lid] = bi;
     workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    for (var s = WORKGROUP_SIZE / 2u; s > 0u; s >>= 1u) {
       if (lid < s) {
         let ov = redv[lid + s];
         let oi = redi[lid + s];
@@ -211,4 +133,3 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     workgroupBarrier();
   }
 }
-#endif

@@ -1,29 +1,15 @@
-// Margin loss, the per-triplet terms, in one workgroup of 256 threads (fixed reduction order,
-// so results are bit-reproducible).
+// Margin loss, the per-triplet terms, in one workgroup of WORKGROUP_SIZE (256) threads (fixed
+// reduction order, so results are bit-reproducible).
 // FORWARD: pos_t = relu(d_ap - beta + alpha), neg_t = relu(beta - d_an + alpha);
 //   active = #(pos_t > 0) + #(neg_t > 0); loss = sum(pos_t + neg_t) / max(active, 1).
 // BACKWARD (COEF): with s = gradOut / max(active, 1) (active is a constant), the masks of
 //   PyTorch's clamp backward mp = [d_ap - beta + alpha >= 0], mn = [beta - d_an + alpha >= 0]:
-//   coef[2t] = s mp / d_ap, coef[2t + 1] = s mn / d_an (used by margin_grad), and
+//   coef[2t] = s mp / d_ap, coef[2t + 1] = s mn / d_an (used by losses/margin_grad), and
 //   dBeta = s * sum(mn - mp).
-struct Params { T: u32, alpha: f32, pad0: u32, pad1: u32 }
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> dist: array<f32>;
-@group(0) @binding(2) var<storage, read> beta: array<f32>;
-#if ${FORWARD}
-@group(0) @binding(3) var<storage, read_write> loss: array<f32>;
-@group(0) @binding(4) var<storage, read_write> activeCount: array<f32>;
-#else
-@group(0) @binding(3) var<storage, read> activeCount: array<f32>;
-@group(0) @binding(4) var<storage, read> gradOut: array<f32>;
-@group(0) @binding(5) var<storage, read_write> coef: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dBeta: array<f32>;
-#endif
+var<workgroup> red: array<vec2f, WORKGROUP_SIZE>;
 
-var<workgroup> red: array<vec2f, 256>;
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(local_invocation_index) lid: u32) {
   let b = beta[0];
   let alpha = params.alpha;
@@ -33,7 +19,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   let s = gradOut[0] / max(activeCount[0], 1.0);
   var acc = vec2f(0.0);   // (sum of mn - mp, unused)
 #endif
-  for (var t = lid; t < params.T; t += 256u) {
+  for (var t = lid; t < params.T; t += WORKGROUP_SIZE) {
     let dap = dist[2u * t];
     let dan = dist[2u * t + 1u];
     let xp = dap - b + alpha;
@@ -52,7 +38,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
   red[lid] = acc;
   workgroupBarrier();
-  for (var k = 128u; k > 0u; k >>= 1u) {
+  for (var k = WORKGROUP_SIZE / 2u; k > 0u; k >>= 1u) {
     if (lid < k) { red[lid] += red[lid + k]; }
     workgroupBarrier();
   }

@@ -5,35 +5,16 @@
 // windows' saved argmax and gradient once (2 * TH * TW reads instead of that many per input
 // value; 4 windows for ResNet's 3x3/2), then writes each of its sh*sw input gradients as the
 // sum of the windows whose argmax is that value. Deterministic, no atomics.
-// Grid: x = blocks of 256 threads within a plane, y (+ z) = plane; in-plane coordinates come
-// from an exact float-reciprocal division (no integer division per thread).
-
-struct Params {
-  planes: u32, h: u32, w: u32, oh: u32,
-  ow: u32, bh: u32, bw: u32, sh: u32,
-  sw: u32, ph: u32, pw: u32, invBw: f32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> index: array<i32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
-
-// (a / d, a % d) for a < 2^22, inv = 1 / d in f32.
-fn divmod(a: u32, d: u32, inv: f32) -> vec2u {
-  var q = u32(f32(a) * inv);
-  var r = i32(a) - i32(q * d);
-  if (r < 0) { q -= 1u; r += i32(d); } else if (r >= i32(d)) { q += 1u; r -= i32(d); }
-  return vec2u(q, u32(r));
-}
+// Grid: x = blocks of WORKGROUP_SIZE threads within a plane, y (+ z) = plane; in-plane
+// coordinates come from an exact float-reciprocal division (divmod snippet).
 
 const TH = ${TH};
 const TW = ${TW};
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let plane = wid.y + wid.z * nwg.y;
-  let j = wid.x * 256u + lid;
+  let j = wid.x * WORKGROUP_SIZE + lid;
   if (plane >= params.planes || j >= params.bh * params.bw) { return; }
   let q = divmod(j, params.bw, params.invBw);
   let bh = i32(q.x);

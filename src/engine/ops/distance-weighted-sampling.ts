@@ -12,7 +12,8 @@
  *   crashes there). T = sum of (k_i - 1) is therefore known on the CPU.
  * - GPU, with no readback: the Gram matrix (`matmulRaw(x, x, false, true)`), the log weights,
  *   their global max, the masks, and the choice of the k - 1 negatives of every anchor
- *   (see shaders/dws.wgsl): Gumbel-top-k of `log w + Gumbel noise` is sampling without
+ *   (kernels losses/distance_weighted_rowmax and losses/distance_weighted_sampling):
+ *   Gumbel-top-k of `log w + Gumbel noise` is sampling without
  *   replacement proportional to w (the distribution of numpy's `choice(replace=False, p=w)`);
  *   rows with fewer than k - 1 non-zero weights draw with replacement, and rows whose weights
  *   are all zero draw uniformly over the other instances, like the original.
@@ -31,13 +32,13 @@
  * Noise is a counter-based hash of (seed, step, anchor, candidate, draw): the same seed and step
  * give the same triplets on every run and device, whatever else ran before.
  */
-import dwsSource from '../../../shaders/dws.wgsl';
-import {
-  Tensor, runtime, Uniforms, empty, tensor, matmulRaw, shapeString, checkFloat, checkDtype,
-} from '../../engine/index.js';
+import { Tensor, empty, tensor, shapeString } from '../tensor.js';
+import { checkFloat, checkDtype } from './checks.js';
+import { matmulRaw } from './matmul.js';
+import { distanceWeightRowmax } from '../kernels/losses/distance_weighted_rowmax.js';
+import { DWS_MAX_BATCH, drawNegatives } from '../kernels/losses/distance_weighted_sampling.js';
 
-/** Largest batch the sampling kernel handles (its per-row workgroup buffer). */
-export const DWS_MAX_BATCH = 2048;
+export { DWS_MAX_BATCH };
 
 /** The triplet layout decided on the CPU from the instance ids. */
 export interface TripletStructure {
@@ -153,28 +154,11 @@ export function distanceWeightedSampling(
   const negatives = empty(draws === 1 ? [T] : [draws, T], 'i32');
   if (T === 0) return { anchors, positives, negatives, count: 0 };
 
-  const rt = runtime();
   const ids = tensor(Int32Array.from(instanceIds), [B], 'i32');
   const rows = tensor(s.rows, [A * 3], 'i32');
   const gram = matmulRaw(embeddings, embeddings, false, true);
-  const rowmax = empty([B]);
-  const uniforms = () =>
-    new Uniforms().u32(B).f32(C).u32(A).u32(draws)
-      .u32(typeof seed === 'number' ? seed : 0).u32(step).u32(T).f32(cutoff)
-      .f32(nonzero).u32(0).u32(0).u32(0);
-  rt.dispatchSource(
-    { name: 'dws_rowmax', source: dwsSource, defines: { ROWMAX: true, SEED_BUFFER: false, MAX_B: DWS_MAX_BATCH } },
-    { uniforms: uniforms(), buffers: [gram.buffer, rowmax.buffer], workgroups: rt.grid(B) },
-  );
-  const seedBuffer = typeof seed === 'number' ? [] : [seed.buffer];
-  rt.dispatchSource(
-    { name: 'dws_sample', source: dwsSource, defines: { ROWMAX: false, SEED_BUFFER: typeof seed !== 'number', MAX_B: DWS_MAX_BATCH } },
-    {
-      uniforms: uniforms(),
-      buffers: [gram.buffer, rowmax.buffer, ids.buffer, rows.buffer, negatives.buffer, ...seedBuffer],
-      workgroups: rt.grid(A * draws),
-    },
-  );
+  const rowmax = distanceWeightRowmax(gram, C, cutoff);
+  drawNegatives({ gram, rowmax, C, ids, info: rows, negatives, seed, step, draws, T, cutoff, nonzeroCutoff: nonzero });
   for (const t of [ids, rows, gram, rowmax]) t.dispose();
   return { anchors, positives, negatives, count: T };
 }
