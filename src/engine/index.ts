@@ -20,7 +20,7 @@ export { sum, mean } from './ops/reduce.js';
 export { sumTo } from './kernels/reduce/sum.js';
 export { normalizeAxes, broadcastShapes, contiguousStrides, type Layout } from './layout.js';
 export { reshape, expand, permute, transpose, slice, concat } from './ops/shape.js';
-export { matmul, matmulRaw, linear, setMatmulSubgroup, hasSubgroupKernel, type MatmulOptions } from './ops/matmul.js';
+export { matmul, matmulRaw, linear, hasSubgroupKernel, type MatmulOptions } from './ops/matmul.js';
 export { crossEntropy } from './ops/cross-entropy.js';
 export { topkCorrect } from './ops/accuracy.js';
 export { gather } from './ops/gather.js';

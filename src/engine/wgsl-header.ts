@@ -6,6 +6,7 @@
  */
 import rowsSnippet from '../../shaders/common/rows.wgsl';
 import powfSnippet from '../../shaders/common/powf.wgsl';
+import matmulEpilogueSnippet from '../../shaders/common/matmul_epilogue.wgsl';
 import type { Defines } from './pipelines.js';
 import type { KernelSpec, BindingSpec } from './kernel.js';
 import type { UniformLayout, UniformTypes } from './uniform-layout.js';
@@ -15,6 +16,8 @@ const SNIPPETS = {
   rows: rowsSnippet,
   /** `powf` (PyTorch's pow for negative bases), `infinity()`, `nan()`. */
   powf: powfSnippet,
+  /** `epilogue(m, v, index)`: matmul's per-row bias, scale/shift, residual, ReLU (EPI). */
+  matmulEpilogue: matmulEpilogueSnippet,
 } as const;
 
 export type Snippet = keyof typeof SNIPPETS;
