@@ -6,6 +6,7 @@ export type { GpuContext, DeviceOptions } from './device.js';
 export { Uniforms } from './uniforms.js';
 export { preprocess, type Defines } from './pipelines.js';
 export { defineKernel, Kernel, type KernelSpec, type BindingSpec, type KernelDispatch } from './kernel.js';
+export { uniformLayout, packUniforms, type UniformLayout, type UniformField, type UniformType } from './uniform-layout.js';
 export { BufferPool, sizeClass, type PoolStats } from './pool.js';
 export type { KernelTime } from './profiler.js';
 export { Tensor, Storage, tensor, empty, zeros, ones, full, parameter, shapeSize, shapeString, type DType, type Shape } from './tensor.js';
