@@ -1,5 +1,5 @@
 // Batchnorm, second level of the reductions: one thread per channel combines its chunk
-// partials (from batchnorm_reduce.wgsl) into per-channel values.
+// partials (from batchnorm/reduce.wgsl) into per-channel values.
 //   MODE_TRAIN: batch statistics -> stats [4, C] = (mean, invstd, scale = w*invstd, bias),
 //     biased variance for the normalization; running mean/var updated in place with
 //     running = (1 - momentum) * running + momentum * batch, unbiased variance (PyTorch).

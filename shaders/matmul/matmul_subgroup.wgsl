@@ -1,6 +1,6 @@
 // Matmul for CPU adapters with subgroups of 8 lanes (lavapipe): C[z] = op(A[z]) * B[z], B read as
-// vec4 along N, row-major C, optional row epilogue (EPI, the matmul_epilogue snippet), no column bias
-// (matmul.wgsl does that). Each subgroup computes 32 rows x 32 columns, or x 64 with CG2: lane j
+// vec4 along N, row-major C, optional row epilogue (EPI, the matmul_epilogue snippet), no column
+// bias (matmul.wgsl does that). Each subgroup computes 32 rows x 32 columns, or x 64 with CG2: lane j
 // keeps the 32 rows of its own group of 4 columns (32 vec4 accumulators; CG2: a second group 8
 // groups further, 64) and loads only 4 values of A per k (rows j, j+8, j+16, j+24), which the
 // other lanes read through subgroupBroadcast. Why: on lavapipe every storage load runs lane by
