@@ -118,7 +118,7 @@ async function runCase(c) {
 await mg.init();
 if (flags.winograd) mg.setConv2dWinograd(flags.winograd);
 if (flags['no-subgroup']) {
-  mg.setMatmulSubgroup(false);
+  mg.tune({ matmulSubgroups: false });
   mg.setConv2dSubgroup(false);
 }
 const tf = flags['no-tfjs'] ? null : await loadTfjs();

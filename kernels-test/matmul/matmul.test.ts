@@ -17,8 +17,8 @@ const VARIANTS: Variant[] = ['vec4-8x16', 'vec4-4x8', 'scalar-8x16', 'scalar-4x8
 /** Whether a forced variant fits: vec4 needs N % 4 == 0 and B read along N (not transposed, or staged); the subgroup kernel takes no column bias. */
 const fits = (v: Variant, N: number, transB: boolean, stageB: boolean, bias = false) =>
   (!v.startsWith('vec4') || (N % 4 === 0 && (!transB || stageB))) && !(bias && v === 'vec4-subgroup');
-/** The name a vec4 product's kernel has here: the subgroup kernel wherever the device has it. */
-const vec4Kernel = (name: string) => (hasSubgroupKernel() ? 'matmul_vec4-subgroup' : name);
+/** The kernel and variant a vec4 product has here: the subgroup kernel wherever the device has it. */
+const vec4Kernel = (name: string) => (hasSubgroupKernel() ? 'matmul/matmul_subgroup vec4-subgroup' : name);
 /** With transB, both ways of reading B: strided in place, and staged (copied transposed first). */
 const stagings = (transB: boolean) => (transB ? [false, true] : [false]);
 const tolFor = (K: number) => ({ atol: 1e-4 * Math.sqrt(Math.max(K, 1)), rtol: 1e-4 * Math.sqrt(Math.max(K, 1)) });
@@ -217,11 +217,12 @@ test('row epilogue: clear errors', async () => {
 async function kernelsOf(fn: () => Tensor): Promise<string[]> {
   const rt = runtime();
   await rt.sync();
-  rt.profiler.start();
+  rt.profiler.start({ byShape: true });
   const out = fn();
   const times = await rt.profiler.stop(rt);
   out.dispose();
-  return times.map((t) => t.kernel);
+  // 'matmul/matmul vec4-8x16 b1 64x256x64' -> 'matmul/matmul vec4-8x16' (kernel and variant)
+  return times.map((t) => t.kernel.replace(/ b\d+ \d+x\d+(x\d+)?$/, ''));
 }
 
 test('the profiler groups by problem shape when asked (matmul b, M x N x K)', async () => {
@@ -235,7 +236,7 @@ test('the profiler groups by problem shape when asked (matmul b, M x N x K)', as
   const outs = [matmulRaw(a, b, false, false, undefined, { fold: false }), matmulRaw(a, b, false, false, undefined, { fold: false }), matmulRaw(c, wide)];
   const times = await rt.profiler.stop(rt);
   const counts = new Map(times.map((t) => [t.kernel, t.dispatches]));
-  assert.equal(counts.get('matmul_vec4-8x16 b2 4x8x3') ?? counts.get('matmul_vec4-4x8 b2 4x8x3') ?? counts.get('matmul_vec4-subgroup b2 4x8x3'), 2, `two batched 4x8x3 products: ${[...counts.keys()]}`);
+  assert.equal(counts.get('matmul/matmul vec4-8x16 b2 4x8x3') ?? counts.get('matmul/matmul vec4-4x8 b2 4x8x3') ?? counts.get('matmul/matmul_subgroup vec4-subgroup b2 4x8x3'), 2, `two batched 4x8x3 products: ${[...counts.keys()]}`);
   assert.ok([...counts.keys()].some((k) => k.endsWith(' b1 5x16x3')), `one 5x16x3 product: ${[...counts.keys()]}`);
   rt.profiler.start();
   outs.push(matmulRaw(c, wide));
@@ -269,21 +270,21 @@ test('the subgroup kernel: forced without subgroups of 8, or with a column bias,
 
 test('launch-time choice: vec4 when B is read along N (the subgroup kernel where the device has it), B staged when transposed and M >= 32, block by cost', async () => {
   const cases: Array<[number, number, number, boolean, boolean, string[]]> = [
-    [64, 256, 64, false, false, ['matmul_vec4-8x16']],
-    [64, 256, 64, true, false, ['matmul_vec4-8x16']],
-    [64, 256, 64, false, true, ['matmul_transpose', 'matmul_vec4-8x16']],
-    [64, 256, 64, true, true, ['matmul_transpose', 'matmul_vec4-8x16']],
-    [64, 250, 64, false, false, ['matmul_scalar-8x16']],
-    [64, 250, 64, false, true, ['matmul_scalar-8x16', 'matmul_transpose']],
-    [16, 256, 64, false, true, ['matmul_scalar-4x8']], // few rows: B read in place
-    [2, 1000, 64, false, true, ['matmul_scalar-4x8']], // 2 rows: the 8-row block would compute 6 for nothing
-    [8, 12, 64, false, false, ['matmul_vec4-4x8']], // 3 column groups
+    [64, 256, 64, false, false, ['matmul/matmul vec4-8x16']],
+    [64, 256, 64, true, false, ['matmul/matmul vec4-8x16']],
+    [64, 256, 64, false, true, ['matmul/transpose', 'matmul/matmul vec4-8x16']],
+    [64, 256, 64, true, true, ['matmul/transpose', 'matmul/matmul vec4-8x16']],
+    [64, 250, 64, false, false, ['matmul/matmul scalar-8x16']],
+    [64, 250, 64, false, true, ['matmul/matmul scalar-8x16', 'matmul/transpose']],
+    [16, 256, 64, false, true, ['matmul/matmul scalar-4x8']], // few rows: B read in place
+    [2, 1000, 64, false, true, ['matmul/matmul scalar-4x8']], // 2 rows: the 8-row block would compute 6 for nothing
+    [8, 12, 64, false, false, ['matmul/matmul vec4-4x8']], // 3 column groups
   ];
   for (const [M, N, K, tA, tB, expected] of cases) {
     const a = tensor(randn(M * K, 1), shapeA(M, K, tA));
     const b = tensor(randn(K * N, 2), shapeB(K, N, tB));
     const kernels = await kernelsOf(() => matmulRaw(a, b, tA, tB));
-    const names = expected.map((k) => (k.startsWith('matmul_vec4') ? vec4Kernel(k) : k));
+    const names = expected.map((k) => (k.startsWith('matmul/matmul vec4') ? vec4Kernel(k) : k));
     assert.equal(kernels.sort(), names.sort(), `${M}x${N}x${K} transA=${tA} transB=${tB}`);
     a.dispose();
     b.dispose();

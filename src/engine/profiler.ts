@@ -33,7 +33,7 @@ export class Profiler {
 
   /**
    * Starts collecting (clears earlier figures); `byShape` keeps one entry per kernel and
-   * problem shape (`matmul_vec4-8x16 b36 64x512x64`) instead of one per kernel.
+   * problem shape (`matmul/matmul vec4-8x16 b36 64x512x64`) instead of one per kernel.
    */
   start(options: { byShape?: boolean } = {}): void {
     this.enabled = true;

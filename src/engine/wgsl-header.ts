@@ -9,6 +9,7 @@ import powfSnippet from '../../shaders/common/powf.wgsl';
 import divmodSnippet from '../../shaders/common/divmod.wgsl';
 import batchRowSnippet from '../../shaders/common/batch_row.wgsl';
 import distanceWeightsSnippet from '../../shaders/common/distance_weights.wgsl';
+import matmulEpilogueSnippet from '../../shaders/common/matmul_epilogue.wgsl';
 import type { Defines } from './pipelines.js';
 import type { KernelSpec, BindingSpec } from './kernel.js';
 import type { UniformLayout, UniformTypes } from './uniform-layout.js';
@@ -24,6 +25,8 @@ const SNIPPETS = {
   batchRow: batchRowSnippet,
   /** `pairLogw(i, j)` of distance-weighted sampling from `gram`, `negInf()`, `reduceMax(v, lid)`. */
   distanceWeights: distanceWeightsSnippet,
+  /** `epilogue(m, v, index)`: matmul's per-row bias, scale/shift, residual, ReLU (EPI). */
+  matmulEpilogue: matmulEpilogueSnippet,
 } as const;
 
 export type Snippet = keyof typeof SNIPPETS;

@@ -1,11 +1,10 @@
 /**
  * SGD with momentum and weight decay (PyTorch semantics), with parameter groups that each
- * have their own learning rate, momentum and decay. The update is one WGSL kernel per
- * parameter, on the GPU; momentum buffers live on the GPU and can be saved and restored.
+ * have their own learning rate, momentum and decay. The update is one kernel per parameter
+ * (kernels/optim/sgd.ts), on the GPU; momentum buffers live on the GPU and can be saved and
+ * restored.
  */
-import sgdSource from '../../../shaders/sgd.wgsl';
-import { runtime } from '../runtime.js';
-import { Uniforms } from '../uniforms.js';
+import { sgdUpdate } from '../kernels/optim/sgd.js';
 import { empty, type Tensor, shapeString } from '../tensor.js';
 import { keep } from '../scope.js';
 
@@ -49,7 +48,6 @@ export class SGD {
   /** Applies one update from each parameter's `.grad` (parameters without a grad are skipped). */
   step(): void {
     if (this.disposed) throw new Error('SGD: step() after dispose() (the momentum buffers are gone; create a new optimizer)');
-    const rt = runtime();
     for (const g of this.groups) {
       for (const p of g.params) {
         if (!p.grad) continue;
@@ -57,10 +55,7 @@ export class SGD {
         const v = this.velocity.get(p)!;
         const first = !this.started.has(p);
         this.started.add(p);
-        const vec4 = p.size % 4 === 0;
-        const n = vec4 ? p.size / 4 : p.size;
-        const u = new Uniforms().u32(n).u32(first ? 1 : 0).f32(g.lr).f32(g.momentum).f32(g.weightDecay).u32(0).u32(0).u32(0);
-        rt.dispatchSource({ name: 'sgd', source: sgdSource, defines: { VEC4: vec4 } }, { uniforms: u, buffers: [p.grad.buffer, p.buffer, v.buffer], workgroups: rt.grid(Math.ceil(n / 256)) });
+        sgdUpdate(p, p.grad, v, { lr: g.lr, momentum: g.momentum, weightDecay: g.weightDecay, first });
       }
     }
   }

@@ -6,31 +6,12 @@
 // MASK (with SECOND, a fused ReLU's backward): the y term counts only where `mask` (the
 // forward output after its ReLU) is positive.
 
-struct Params {
-  n: u32, c: u32, hw: u32, oU: u32,
-  oS: u32, oT: u32, oS2: u32, pad0: u32,
-}
+// Bindings: x, P, Q (USE_Q), y (SECOND), residual (RESIDUAL), mask (MASK), out; x, y, residual,
+// mask and out hold V (vec4f when HW % 4 == 0, else f32); W is its width (4u or 1u).
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<${V}>;
-@group(0) @binding(2) var<storage, read> P: array<f32>;
-#if ${USE_Q}
-@group(0) @binding(3) var<storage, read> Q: array<f32>;
-#endif
-#if ${SECOND}
-@group(0) @binding(${B_Y}) var<storage, read> y: array<${V}>;
-#endif
-#if ${RESIDUAL}
-@group(0) @binding(${B_R}) var<storage, read> residual: array<${V}>;
-#endif
-#if ${MASK}
-@group(0) @binding(${B_M}) var<storage, read> mask: array<${V}>;
-#endif
-@group(0) @binding(${B_OUT}) var<storage, read_write> out: array<${V}>;
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = globalIndex(gid, nwg);
   if (i >= params.n) { return; }
   let c = ((i * ${W}) / params.hw) % params.c;
 #if ${CENTER}

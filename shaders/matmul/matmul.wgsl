@@ -20,40 +20,15 @@
 // product has its channels as rows): v (+ rowBias[m]) (* rowScale[m] + rowShift[m])
 // (+ residual[same index as C]) then ReLU, by the bits of params.epi.
 
-struct Params {
-  M: u32, N: u32, K: u32, groups: u32,
-  aBatch: u32, bBatch: u32, cBatch: u32, wx: u32,
-  sam: u32, sak: u32, sbk: u32, sbn: u32,       // sbk in vec4 units with VEC4
-  zero: u32, nPer: u32, epi: u32, pad0: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-#if ${VEC4}
-@group(0) @binding(2) var<storage, read> B: array<vec4f>;
-#if ${BIAS}
-@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> C: array<vec4f>;
-#else
-@group(0) @binding(3) var<storage, read_write> C: array<vec4f>;
-#endif
-#else
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-#if ${BIAS}
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> C: array<f32>;
-#else
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-#endif
-#endif
+// Bindings: A, B, bias (BIAS), C, and with EPI the row epilogue's operands; B, bias and C hold
+// VT (vec4f with VEC4, else f32). params.sbk counts VT elements (vec4s with VEC4).
 #if ${VEC4}
 alias VT = vec4f;
 #else
 alias VT = f32;
 #endif
-// EPI: the row epilogue's operands and epilogue() come from matmul_epilogue.wgsl (appended).
+// EPI: epilogue() comes from the matmul_epilogue snippet (shaders/common/).
 
-const WG = 64u;
 #if ${CV4}
 const CV = 4u;
 #else
@@ -123,7 +98,7 @@ fn store(cBase: u32, m: u32, g: u32, v: vec4f) {
 #endif
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let wx = params.wx;
   let g0 = wid.x * (wx * CV) + lid.x % wx;
@@ -131,7 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let z = wid.z;
   let aBase = z * params.aBatch;
   let bBase = z * params.bBatch;
-  let m0 = (wid.y * (WG / wx) + lid.x / wx) * RT;
+  let m0 = (wid.y * (WORKGROUP_SIZE / wx) + lid.x / wx) * RT;
   let sak = params.sak;
   let last = params.M - 1u;
   let ra0 = aBase + min(m0 + 0u, last) * params.sam;

@@ -2,16 +2,11 @@
 // and its gradient: dx[r, :] = sum over i with index[i] == r of g[i, :]  (BACKWARD; no float
 // atomics in WGSL, so each output element scans the index list; fine for the batch-sized
 // index lists this engine gathers with).
-struct Params { rows: u32, cols: u32, count: u32, pad0: u32 }
+// Bindings: src, index (i32), out; src and out hold T (f32, or u32 to move other dtypes' bits).
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> src: array<${T}>;
-@group(0) @binding(2) var<storage, read> index: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out: array<${T}>;
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = gid.x + gid.y * nwg.x * 256u;
+  let e = globalIndex(gid, nwg);
 #if ${BACKWARD}
   // out is [rows, cols], src (the gradient) is [count, cols]
   if (e >= params.rows * params.cols) { return; }

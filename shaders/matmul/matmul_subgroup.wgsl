@@ -1,6 +1,6 @@
 // Matmul for CPU adapters with subgroups of 8 lanes (lavapipe): C[z] = op(A[z]) * B[z], B read as
-// vec4 along N, row-major C, optional row epilogue (EPI, matmul_epilogue.wgsl), no column bias
-// (matmul.wgsl does that). Each subgroup computes 32 rows x 32 columns, or x 64 with CG2: lane j
+// vec4 along N, row-major C, optional row epilogue (EPI, the matmul_epilogue snippet), no column
+// bias (matmul.wgsl does that). Each subgroup computes 32 rows x 32 columns, or x 64 with CG2: lane j
 // keeps the 32 rows of its own group of 4 columns (32 vec4 accumulators; CG2: a second group 8
 // groups further, 64) and loads only 4 values of A per k (rows j, j+8, j+16, j+24), which the
 // other lanes read through subgroupBroadcast. Why: on lavapipe every storage load runs lane by
@@ -10,23 +10,12 @@
 // 32-column form 1.04-1.5x matmul.wgsl's GFLOP/s on the batched Winograd products of ResNet
 // training, the 64-column form another 1.2-1.6x where the columns fill it.
 // The workgroup's SUBGROUPS * 8 invocations form SUBGROUPS subgroups (consecutive invocations,
-// as on lavapipe): params.wx (sy) of them along M and SUBGROUPS / sy along N. Same Params,
+// as on lavapipe): params.wx (sy) of them along M and SUBGROUPS / sy along N. Same uniforms,
 // batching, strides and column folding (nPer) as matmul.wgsl. Dispatch: x = ceil(groups / (GW *
 // SUBGROUPS / sy)), y = ceil(M / (32 * sy)), z = batches not folded, where groups = N / 4 and
 // GW = 8 (16 with CG2) groups per subgroup.
-enable subgroups;
-
-struct Params {
-  M: u32, N: u32, K: u32, groups: u32,
-  aBatch: u32, bBatch: u32, cBatch: u32, wx: u32,
-  sam: u32, sak: u32, sbk: u32, sbn: u32,       // sbk in vec4 units
-  zero: u32, nPer: u32, epi: u32, pad0: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> C: array<vec4f>;
+// The subgroups extension is enabled by the generated header. Bindings: A (f32), B and C (vec4f),
+// and with EPI the row epilogue's operands; params.sbk counts vec4s.
 alias VT = vec4f;
 
 #if ${CG2}
@@ -63,7 +52,7 @@ fn storeGroup(z: u32, m0: u32, g: u32, res: ptr<function, array<vec4f, 32>>) {
   }
 }
 
-@compute @workgroup_size(${SUBGROUPS}u * 8u)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let sy = params.wx;
   let sx = SGS / sy;

@@ -1,13 +1,8 @@
 // For each row and each k in ks: 1 if the label's logit ranks within the top k, else 0.
 // Rank = number of classes with a larger logit, ties broken by lower class index.
-struct Params { rows: u32, cols: u32, nk: u32, pad0: u32, ks: vec4u }
+// Bindings: x (logits, f32), labels (i32), hits (f32, [rows, nk]).
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<i32>;
-@group(0) @binding(3) var<storage, read_write> hits: array<f32>;
-
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let r = gid.x;
   if (r >= params.rows) { return; }
@@ -23,6 +18,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     }
   }
   for (var i = 0u; i < params.nk; i++) {
-    hits[r * params.nk + i] = select(0.0, 1.0, rank < params.ks[i]);
+    hits[r * params.nk + i] = select(0.0, 1.0, rank < ksAt(i));
   }
 }

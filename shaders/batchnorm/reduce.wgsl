@@ -1,6 +1,6 @@
 // Batchnorm, first level of the per-channel reductions over x [N, C, HW].
-// TPC threads per channel (a power of two <= WG), WG / TPC channels per workgroup: workgroup
-// (s, g) reduces chunk s of the M = N*HW values of each of its channels; a channel's threads
+// TPC threads per channel (a power of two <= WORKGROUP_SIZE), WORKGROUP_SIZE / TPC channels per
+// workgroup: workgroup (s, g) reduces chunk s of the M = N*HW values of each of its channels; a channel's threads
 // stride over the chunk (neighbouring threads read neighbouring hw: coalesced), then a tree
 // over those TPC threads in workgroup memory; one (sum0, sum1) pair per (channel, chunk) goes
 // to `partials` [C, chunks, 2]. Short channels (7x7 planes) use few threads per channel and no
@@ -14,39 +14,22 @@
 //     MASK: dy taken as 0 where the forward output `y` (after its ReLU) is not positive, so
 //     that a fused ReLU's backward needs no pass of its own.
 
-struct Params {
-  c: u32, hw: u32, m: u32, chunks: u32,
-  chunkLen: u32, pad0: u32, pad1: u32, pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+// Bindings: x, dy and stats (BACKWARD), partials, y (MASK); x, dy and y hold T.
 #if ${VEC4}
 alias T = vec4f;
 #else
 alias T = f32;
 #endif
-@group(0) @binding(1) var<storage, read> x: array<T>;
-#if ${BACKWARD}
-@group(0) @binding(2) var<storage, read> dy: array<T>;
-@group(0) @binding(3) var<storage, read> stats: array<f32>;
-@group(0) @binding(4) var<storage, read_write> partials: array<f32>;
-#if ${MASK}
-@group(0) @binding(5) var<storage, read> y: array<T>;
-#endif
-#else
-@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
-#endif
 
-const WG = ${WG}u;
 const TPC = ${TPC}u;
-var<workgroup> red0: array<f32, WG>;
-var<workgroup> red1: array<f32, WG>;
+var<workgroup> red0: array<f32, WORKGROUP_SIZE>;
+var<workgroup> red1: array<f32, WORKGROUP_SIZE>;
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let s = wid.x;
   let lane = lid % TPC;
-  let c = wid.y * (WG / TPC) + lid / TPC;
+  let c = wid.y * (WORKGROUP_SIZE / TPC) + lid / TPC;
   let valid = c < params.c;
   let hw = params.hw;
   let begin = s * params.chunkLen;

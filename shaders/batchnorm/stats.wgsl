@@ -1,5 +1,5 @@
 // Batchnorm, second level of the reductions: one thread per channel combines its chunk
-// partials (from batchnorm_reduce.wgsl) into per-channel values.
+// partials (from batchnorm/reduce.wgsl) into per-channel values.
 //   MODE_TRAIN: batch statistics -> stats [4, C] = (mean, invstd, scale = w*invstd, bias),
 //     biased variance for the normalization; running mean/var updated in place with
 //     running = (1 - momentum) * running + momentum * batch, unbiased variance (PyTorch).
@@ -9,46 +9,9 @@
 //     dx = (x - mean) * B + C0 + dy * A in coef [4, C] = (mean, B, C0, A).
 //   MODE_PLAIN: the two sums, written to sums [2, C].
 
-struct Params {
-  c: u32, chunks: u32, hw: u32, m: u32,
-  eps: f32, momentum: f32, pad0: u32, pad1: u32,
-}
+// Bindings, by mode (kernels/batchnorm/stats.ts): the buffers named below, f32.
 
-@group(0) @binding(0) var<uniform> params: Params;
-#if ${MODE_TRAIN}
-@group(0) @binding(1) var<storage, read> partials: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> weight: array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> runningMean: array<f32>;
-@group(0) @binding(6) var<storage, read_write> runningVar: array<f32>;
-@group(0) @binding(7) var<storage, read_write> stats: array<f32>;
-#elif ${MODE_EVAL}
-@group(0) @binding(1) var<storage, read> weight: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read> runningMean: array<f32>;
-@group(0) @binding(4) var<storage, read> runningVar: array<f32>;
-@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
-#elif ${MODE_FOLD}
-@group(0) @binding(1) var<storage, read> weight: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read> runningMean: array<f32>;
-@group(0) @binding(4) var<storage, read> runningVar: array<f32>;
-@group(0) @binding(5) var<storage, read_write> scale: array<f32>;
-@group(0) @binding(6) var<storage, read_write> shift: array<f32>;
-#elif ${MODE_BACKWARD}
-@group(0) @binding(1) var<storage, read> partials: array<f32>;
-@group(0) @binding(2) var<storage, read> stats: array<f32>;
-@group(0) @binding(3) var<storage, read> weight: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dweight: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dbias: array<f32>;
-@group(0) @binding(6) var<storage, read_write> coef: array<f32>;
-#else
-@group(0) @binding(1) var<storage, read> partials: array<f32>;
-@group(0) @binding(2) var<storage, read_write> sums: array<f32>;
-#endif
-
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   let nc = params.c;

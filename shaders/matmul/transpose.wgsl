@@ -1,24 +1,18 @@
 // Out[z] = In[z]ᵀ for a batch of row-major R x C matrices (Out is C x R): the matmul's staging copy
 // of a transposed right operand, so that the product reads it along N (vec4, unit stride).
-// Each invocation moves a 4 x 4 block; a workgroup (8 x 8 invocations) a 32 x 32 tile, so that it
-// reads 32 rows of In and writes 32 rows of Out in whole 128-byte pieces (cache lines on a CPU,
-// coalesced segments on a GPU). No workgroup memory.
+// Each invocation moves a 4 x 4 block; a workgroup (WORKGROUP_SIZE x WORKGROUP_SIZE = 8 x 8
+// invocations) a 32 x 32 tile, so that it reads 32 rows of In and writes 32 rows of Out in whole
+// 128-byte pieces (cache lines on a CPU, coalesced segments on a GPU). No workgroup memory.
 // Dispatch: x = ceil(C / 32), y = ceil(R / 32), z = batch.
 
-struct Params {
-  R: u32, C: u32, pad0: u32, pad1: u32,
-}
+// Bindings: In, Out (f32).
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> In: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Out: array<f32>;
-
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(WORKGROUP_SIZE, WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let R = params.R;
   let C = params.C;
-  let c0 = (wid.x * 8u + lid.x) * 4u;
-  let r0 = (wid.y * 8u + lid.y) * 4u;
+  let c0 = (wid.x * WORKGROUP_SIZE + lid.x) * 4u;
+  let r0 = (wid.y * WORKGROUP_SIZE + lid.y) * 4u;
   if (c0 >= C || r0 >= R) { return; }
   let base = wid.z * R * C;
   // Rows and columns past the end are clamped (read twice, never stored).
