@@ -32,5 +32,3 @@ export * from './ops/batchnorm.js';
 export * from './ops/pool.js';
 export * from './ops/gem.js';
 export * from './ops/l2n.js';
-export * from './ops/conv2d-pointwise.js';
-export { setConv2dWinograd, getConv2dWinograd, setConv2dWinogradLayout, type WinogradMode, type WinogradM, type WinogradLayout } from './ops/conv2d-winograd.js';

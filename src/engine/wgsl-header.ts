@@ -6,6 +6,8 @@
  */
 import rowsSnippet from '../../shaders/common/rows.wgsl';
 import powfSnippet from '../../shaders/common/powf.wgsl';
+import convEpilogueSnippet from '../../shaders/common/conv_epilogue.wgsl';
+import winoTileSnippet from '../../shaders/common/wino_tile.wgsl';
 import type { Defines } from './pipelines.js';
 import type { KernelSpec, BindingSpec } from './kernel.js';
 import type { UniformLayout, UniformTypes } from './uniform-layout.js';
@@ -15,6 +17,10 @@ const SNIPPETS = {
   rows: rowsSnippet,
   /** `powf` (PyTorch's pow for negative bases), `infinity()`, `nan()`. */
   powf: powfSnippet,
+  /** `epilogue(ch, index, acc)`: the convolutions' fused bias / scale-shift / residual / ReLU (uniform `epi`). */
+  convEpilogue: convEpilogueSnippet,
+  /** `tileOf(p, TH, TW)`: image and tile row / column of Winograd tile p. */
+  winoTile: winoTileSnippet,
 } as const;
 
 export type Snippet = keyof typeof SNIPPETS;
