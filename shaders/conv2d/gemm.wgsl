@@ -168,7 +168,7 @@ const NW = ${NWEIGHT}u;      // weight rows per thread (R, or 4*CG when SWAP)
 
 // The k-loop state lives in main's function-scope variables, passed to kstep() by pointer:
 // after inlining, every array index is a constant and every value a register. (Module-scope
-// `var<private>` state, or control flow inside the loop body, costs ~30% on lavapipe, which
+// `var<private>` state, or control flow inside the loop body, is markedly slower on lavapipe, which
 // masks every value update under control flow.)
 struct Walk {
   th: u32,   // tap row, column and the channel's source/weight offsets advance with k
@@ -188,8 +188,8 @@ fn kstep(acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<functi
   let hOff = (*w).hOff;
   let wOff = (*w).wOff;
   let sOff = i32((*w).chS) + hOff * i32(SW) + wOff;
-  // Scalar weight loads, one per row (as vec4 loads of 4 consecutive k, kept across 4 steps,
-  // they made the kernel 2x slower on lavapipe).
+  // Scalar weight loads, one per row (vec4 loads of 4 consecutive k kept across 4 steps were
+  // slower on lavapipe; docs/conv2d.md).
   let aOff = (*w).chA + (*w).th * params.aTH + (*w).tw * params.aTW;
   var px: array<f32, ${NGATHER}u>;
 #if ${POINTWISE}

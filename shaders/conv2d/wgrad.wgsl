@@ -164,7 +164,7 @@ fn rstep(acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<functi
   }
 ${BROADCAST_FMAS}
 #else
-  // Scalar dy loads, one per row (vec4 loads kept across 4 steps were 1.5-2x slower on lavapipe).
+  // Scalar dy loads, one per row (vec4 loads kept across 4 steps were slower on lavapipe; docs/conv2d.md).
   for (var i = 0u; i < R; i++) {
     let a = DY[(*w).dyn + (*drow)[i] + (*w).p];
     for (var g = 0u; g < CG; g++) {
