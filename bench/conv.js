@@ -6,9 +6,9 @@
 //        [--tile rows,cgroups,colt[,swap]] [--winograd auto|always|never|both]
 //
 // --batch replaces every case's batch size (e.g. --set r50 --batch 1: inference latency shapes).
-// --tile forces the direct schedule's tile (see setConv2dDirectTile; `swap` = pixels on the
+// --tile forces the direct schedule's tile (tune({ convDirectTile }); `swap` = pixels on the
 // scalar side; the weight gradient ignores swap), for measuring the tile model's speeds.
-// --winograd sets setConv2dWinograd for the 3x3 stride-1 convolutions (`both`: each
+// --winograd sets tune({ winograd }) for the 3x3 stride-1 convolutions (`both`: each
 // such case with 'never' and 'always', side by side); `algo` says what ran. GFLOP/s always
 // counts the direct convolution's 2·N·Cout·OH·OW·Cin·k² (Winograd's is an effective rate).
 //
@@ -79,7 +79,7 @@ if (batchOverride) cases = cases.map(([name, , ...rest]) => [name, Number(batchO
 const rt = await mg.init();
 if (tileArg) {
   const [rows, cgroups, colt, swap] = tileArg.split(',');
-  mg.setConv2dDirectTile({ rows: Number(rows), cgroups: Number(cgroups), colt: Number(colt), swap: swap === 'swap' || swap === '1' });
+  mg.tune({ convDirectTile: { rows: Number(rows), cgroups: Number(cgroups), colt: Number(colt), swap: swap === 'swap' || swap === '1' } });
 }
 const strategies = strategyArg === 'both' ? ['direct', 'tiled'] : [mg.conv2dResolvedStrategy(strategyArg)];
 const info = rt.gpu.adapterInfo;
@@ -141,7 +141,7 @@ for (const [name, N, Cin, H, Cout, k, stride, pad] of cases) {
     for (const op of ops) {
       if (op === 'dgrad' && Cin === 3) continue; // the image needs no gradient
       for (const mode of winogradModes) {
-        mg.setConv2dWinograd(mode);
+        mg.tune({ winograd: mode });
         const pass = { fwd: 'forward', dgrad: 'gradInput', wgrad: 'gradWeight' }[op];
         const algo = mg.conv2dAlgorithm(x.shape, w.shape, opts, pass, strategy);
         if (mode === 'always' && winogradModes.length > 1 && !algo.startsWith('winograd')) continue; // same run as 'never'

@@ -116,16 +116,15 @@ async function runCase(c) {
 }
 
 await mg.init();
-if (flags.winograd) mg.setConv2dWinograd(flags.winograd);
+if (flags.winograd) mg.tune({ winograd: flags.winograd });
 if (flags['no-subgroup']) {
-  mg.tune({ matmulSubgroups: false });
-  mg.setConv2dSubgroup(false);
+  mg.tune({ matmulSubgroups: false, convSubgroups: false });
 }
 const tf = flags['no-tfjs'] ? null : await loadTfjs();
 const rows = [];
 for (const c of cases()) {
   const { result, breakdown } = await runCase(c);
-  result.winograd = mg.getConv2dWinograd();
+  result.winograd = mg.tuning().winograd;
   result.matmul_subgroup = !flags['no-subgroup'] && mg.hasSubgroupKernel();
   if (tf) {
     result.tfjs_ms = Number((await tfjsCase(tf, { ...c, width: Number(flags.width ?? 64) }, stepsOf(c))).toFixed(1));

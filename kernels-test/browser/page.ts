@@ -171,7 +171,7 @@ async function runSmoke(input: SmokeInput): Promise<SmokeResult> {
     ...(['never', 'always'] as const).map((wino): PageCase => [
       `conv2d 3x3 with bias, backward (Winograd ${wino})`, async (v, s) => {
         const d = input.conv;
-        L.setConv2dWinograd(wino);
+        const before = L.tune({ winograd: wino, winogradTile: null });
         try {
           const x = L.parameter(d.x, d.xShape);
           const w = L.parameter(d.w, d.wShape);
@@ -184,7 +184,7 @@ async function runSmoke(input: SmokeInput): Promise<SmokeResult> {
           v.gradW = await read(w.grad!);
           v.gradB = await read(b.grad!);
         } finally {
-          L.setConv2dWinograd('auto');
+          L.tune(before);
         }
       }]),
     ['conv2d 1x1 with the inference epilogue (folded batchnorm, residual, ReLU)', async (v, s) => {

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  init, tensor, parameter, backward, conv2d, setConv2dStrategy, setConv2dDirectTile, setConv2dWinograd, type ConvStrategy, type WinogradMode,
+  init, tensor, parameter, backward, conv2d, tune, type ConvStrategy, type Tuning,
 } from '../../src/index.js';
 import { assertClose } from '../helpers.js';
 import { relError } from './reference.js';
@@ -30,14 +30,13 @@ const fixtures: Fixture[] = readdirSync(dir).filter((f) => f.endsWith('.json')).
 
 const test = suite('conv2d-torch');
 
+let before: Tuning;
 test.before(async () => {
   await init();
-  setConv2dDirectTile({ rows: 4, cgroups: 1, colt: 16 });
+  before = tune({ convDirectTile: { rows: 4, cgroups: 1, colt: 16 } });
 });
 test.after(() => {
-  setConv2dStrategy('auto');
-  setConv2dDirectTile(null);
-  setConv2dWinograd('auto');
+  tune(before);
 });
 
 test('fixtures are present', () => {
@@ -54,10 +53,9 @@ function check(actual: ArrayLike<number>, expected: number[], rel: number, what:
 
 for (const f of fixtures) {
   test(`torch parity: ${f.name}`, async () => {
-    const runs: [ConvStrategy, WinogradMode][] = [['tiled', 'never'], ['direct', 'never'], ['direct', 'always']];
+    const runs: [ConvStrategy, Tuning['winograd']][] = [['tiled', 'never'], ['direct', 'never'], ['direct', 'always']];
     for (const [strategy, wino] of runs) {
-      setConv2dStrategy(strategy);
-      setConv2dWinograd(wino);
+      tune({ convSchedule: strategy, winograd: wino });
       const s = `${strategy}${wino === 'always' ? ' winograd' : ''}`;
       const x = parameter(f.x, f.x_shape);
       const w = parameter(f.weight, f.w_shape);

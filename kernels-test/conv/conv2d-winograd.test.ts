@@ -1,4 +1,4 @@
-// Winograd F(2x2, 3x3) and F(4x4, 3x3) convolution (forced with setConv2dWinograd('always', m)):
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) convolution (forced with tune({ winograd: 'always', winogradTile: m })):
 // forward with every epilogue, input gradient, weight gradient and the autograd op against the float64 CPU reference, on
 // odd and even maps, paddings 0-2 (asymmetric too), batch 1 and 2, channel and tile counts
 // that are not multiples of 4 (the scalar matmul path); and the automatic choice.
@@ -7,18 +7,21 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, conv2dAlgorithm, setConv2dWinograd, setConv2dWinogradLayout, type ConvOptions, type ConvPass, type WinogradM, type WinogradLayout,
+  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, conv2dAlgorithm, tune, type ConvOptions, type ConvPass, type WinogradM, type Tuning,
 } from '../../src/index.js';
 import { randn, assertClose } from '../helpers.js';
 import { type ConvCase, geom, convForward, convGradInput, convGradWeight } from './reference.js';
 
 const test = suite('conv2d-winograd');
 
+let before: Tuning;
 test.before(async () => {
   await init();
-  setConv2dWinograd('always');
+  before = tune({ winograd: 'always', winogradTile: null });
 });
-test.after(() => setConv2dWinograd('auto'));
+test.after(() => {
+  tune(before);
+});
 
 let tile: WinogradM = 2;
 
@@ -32,15 +35,13 @@ function tol(expected: ArrayLike<number>): { atol: number; rtol: number } {
 /** Runs `body` with Winograd forced at every tile size, in both product layouts. */
 async function eachTile(body: (m: WinogradM) => Promise<void>): Promise<void> {
   for (const m of [2, 4] as WinogradM[]) {
-    for (const layout of ['channel-major', 'tile-major'] as WinogradLayout[]) {
+    for (const layout of ['channel-major', 'tile-major'] as Tuning['winogradLayout'][]) {
       tile = m;
-      setConv2dWinograd('always', m);
-      setConv2dWinogradLayout(layout);
+      tune({ winograd: 'always', winogradTile: m, winogradLayout: layout });
       try {
         await body(m);
       } finally {
-        setConv2dWinograd('always');
-        setConv2dWinogradLayout('auto');
+        tune({ winograd: 'always', winogradTile: null, winogradLayout: 'auto' });
       }
     }
   }
@@ -108,7 +109,7 @@ test('autograd conv2d through Winograd: dx and dw of a training step (F(2x2), F(
 }));
 
 test("'auto' takes Winograd on wide problems of the direct schedule only (and 1x1 forwards the matmul)", () => {
-  setConv2dWinograd('auto');
+  tune({ winograd: 'auto', winogradTile: null });
   try {
     const algo = (x: number[], w: number[], o: ConvOptions, pass: ConvPass, s: 'direct' | 'tiled') => conv2dAlgorithm(x, w, o, pass, s);
     const p1 = { padding: 1 };
@@ -131,19 +132,30 @@ test("'auto' takes Winograd on wide problems of the direct schedule only (and 1x
     assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], { padding: 1 }, 'forward', 'direct'), 'gemm', 'padded 1x1');
     assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], {}, 'gradInput', 'direct'), 'gemm', '1x1 input gradient');
     assert.is(algo([1, 256, 14, 14], [256, 256, 1, 1], {}, 'forward', 'tiled'), 'gemm', '1x1 forward, tiled');
-    setConv2dWinograd('never');
+    const op = (x: number[], w: number[], o: ConvOptions, pass: ConvPass, s: 'direct' | 'tiled') => conv2dAlgorithm(x, w, o, pass, s, true);
+    for (const s of ['direct', 'tiled'] as const) {
+      for (const pass of ['forward', 'gradInput', 'gradWeight'] as const) {
+        assert.is(op([1, 256, 14, 14], [256, 256, 1, 1], {}, pass, s), 'matmul', `autograd 1x1 ${pass} (${s}): the matmul`);
+      }
+    }
+    assert.is(op([1, 256, 56, 56], [512, 256, 1, 1], { stride: 2 }, 'gradInput', 'direct'), 'gemm', 'autograd 1x1 stride 2 input gradient');
+    assert.is(op([1, 256, 56, 56], [512, 256, 1, 1], { stride: 2 }, 'forward', 'tiled'), 'gemm', 'autograd 1x1 stride 2 forward, tiled');
+    assert.is(op([1, 256, 14, 14], [256, 256, 3, 3], p1, 'forward', 'direct'), 'winograd-2x2', 'autograd 3x3 as the raw entries');
+    tune({ winograd: 'never', winogradTile: null });
     assert.is(algo([1, 256, 14, 14], [256, 256, 3, 3], p1, 'forward', 'direct'), 'gemm', "'never'");
-    setConv2dWinograd('always', 2);
+    tune({ winograd: 'always', winogradTile: 2 });
     assert.is(algo([1, 4, 14, 14], [4, 4, 3, 3], p1, 'forward', 'tiled'), 'winograd-2x2', "'always' with the tile forced");
-    setConv2dWinograd('always');
+    tune({ winograd: 'always', winogradTile: null });
     assert.is(algo([1, 4, 14, 14], [4, 4, 3, 3], p1, 'forward', 'tiled'), 'winograd-2x2', "'always' (tile per shape: 16 4x4 tiles are too few)");
   } finally {
-    setConv2dWinograd('always');
+    tune({ winograd: 'always', winogradTile: null });
   }
 });
 
 test('clear error for an unknown mode', () => {
-  assert.throws(() => setConv2dWinograd('sometimes' as never), /'auto', 'always' or 'never'/);
+  assert.throws(() => tune({ winograd: 'sometimes' as never }), /'auto', 'always' or 'never'/);
+  assert.throws(() => tune({ winogradTile: 3 as never }), /winogradTile/);
+  assert.throws(() => tune({ winogradLayout: 'diagonal' as never }), /'channel-major' or 'tile-major'/);
 });
 
 test.run();

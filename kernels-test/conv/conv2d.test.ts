@@ -7,8 +7,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, setConv2dStrategy,
-  setConv2dDirectTile, setConv2dSubgroup, type ConvOptions, type ConvStrategy,
+  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, conv2dAlgorithm, tune,
+  type ConvOptions, type ConvStrategy, type Tuning,
 } from '../../src/index.js';
 import { randn, assertClose, numericGrad, assertThrowsWith } from '../helpers.js';
 import { type ConvCase, geom, convForward, convGradInput, convGradWeight, convGradBias } from './reference.js';
@@ -21,13 +21,13 @@ const test = suite('conv2d');
 // tile choice is tested separately below.
 const TEST_TILE = { rows: 4, cgroups: 1, colt: 16 };
 
+let before: Tuning;
 test.before(async () => {
   await init();
-  setConv2dDirectTile(TEST_TILE);
+  before = tune({ convDirectTile: TEST_TILE });
 });
 test.after(() => {
-  setConv2dStrategy('auto');
-  setConv2dDirectTile(null);
+  tune(before);
 });
 
 function tol(expected: ArrayLike<number>): { atol: number; rtol: number } {
@@ -72,7 +72,7 @@ for (const [ci, c] of cases.entries()) {
     const dx = convGradInput(g, gy, w);
     const dw = convGradWeight(g, gy, x);
     for (const s of strategies) {
-      setConv2dStrategy(s);
+      tune({ convSchedule: s });
       const tx = parameter(x, [c.N, c.Cin, c.H, c.W]);
       const tw = parameter(w, [c.Cout, c.Cin / g.G, c.KH, c.KW]);
       const tb = b ? parameter(b, [c.Cout]) : null;
@@ -85,6 +85,19 @@ for (const [ci, c] of cases.entries()) {
       if (tb) {
         const db = convGradBias(g, gy);
         assertClose(await tb.grad!.toArray(), db, tol(db), `${s} db`);
+      }
+      // Where the autograd op takes another algorithm than the raw entries (1x1 stride 1: the
+      // matmul), the raw entries' kernels are checked too.
+      const xShape = [c.N, c.Cin, c.H, c.W];
+      const wShape = [c.Cout, c.Cin / g.G, c.KH, c.KW];
+      const passes = ['forward', 'gradInput', 'gradWeight'] as const;
+      if (passes.some((p) => conv2dAlgorithm(xShape, wShape, options(c), p, s, true) !== conv2dAlgorithm(xShape, wShape, options(c), p, s))) {
+        const rx = tensor(x, xShape);
+        const rw = tensor(w, wShape);
+        const ry = tensor(gy, yShape);
+        assertClose(await conv2dRaw(rx, rw, b ? tensor(b, [c.Cout]) : null, options(c), {}, s).toArray(), y, tol(y), `${s} raw forward`);
+        assertClose(await conv2dGradInput(ry, rw, xShape, options(c), s).toArray(), dx, tol(dx), `${s} raw dx`);
+        assertClose(await conv2dGradWeight(ry, rx, wShape, options(c), s).toArray(), dw, tol(dw), `${s} raw dw`);
       }
     }
   });
@@ -132,7 +145,7 @@ for (const c of [
     assertClose(convGradWeight(g, gy, x), ndw, T, 'reference dw');
     assertClose(convGradBias(g, gy), ndb, T, 'reference db');
     for (const s of strategies) {
-      setConv2dStrategy(s);
+      tune({ convSchedule: s });
       const tx = parameter(x, [c.N, c.Cin, c.H, c.W]);
       const tw = parameter(w, [c.Cout, c.Cin, c.KH, c.KW]);
       const tb = parameter(b, [c.Cout]);
@@ -149,7 +162,7 @@ test('large direct tile (16 rows x 8 columns per thread, 2 thread rows): 3x3 for
   // The production tiles (16 x 16 or 16 x 12 columns) differ only in unroll counts; this one
   // exercises 16-row blocks, several column groups and thread rows over several tiles in both
   // directions, at a fraction of their shader compile time (seconds per variant on lavapipe).
-  setConv2dDirectTile({ rows: 16, cgroups: 2, colt: 32 });
+  tune({ convDirectTile: { rows: 16, cgroups: 2, colt: 32 } });
   try {
     for (const c of [
       { N: 1, Cin: 8, H: 34, W: 34, Cout: 40, KH: 3, KW: 3, padding: 1, bias: true },
@@ -160,7 +173,7 @@ test('large direct tile (16 rows x 8 columns per thread, 2 thread rows): 3x3 for
       const b = c.bias ? randn(c.Cout, 33) : null;
       const gy = randn(g.N * g.Cout * g.OH * g.OW, 34);
       const yShape = [g.N, g.Cout, g.OH, g.OW];
-      setConv2dStrategy('direct');
+      tune({ convSchedule: 'direct' });
       const tx = parameter(x, [c.N, c.Cin, c.H, c.W]);
       const tw = parameter(w, [c.Cout, c.Cin, c.KH, c.KW]);
       const out = conv2d(tx, tw, b ? tensor(b, [c.Cout]) : null, options(c));
@@ -173,7 +186,7 @@ test('large direct tile (16 rows x 8 columns per thread, 2 thread rows): 3x3 for
       assertClose(await tw.grad!.toArray(), dw, tol(dw), 'dw');
     }
   } finally {
-    setConv2dDirectTile(TEST_TILE);
+    tune({ convDirectTile: TEST_TILE });
   }
 });
 
@@ -182,7 +195,7 @@ test('direct tiles sharing weight rows across subgroups (where the device has 8-
   // weight rows. Cases: stride 2 with odd maps and padding, 7x7, the pointwise path, groups,
   // dilation, the epilogue; forward, the phases of dx, and dw.
   for (const tile of [{ rows: 8, cgroups: 1, colt: 16 }, { rows: 16, cgroups: 2, colt: 8 }]) {
-    setConv2dDirectTile(tile);
+    tune({ convDirectTile: tile });
     try {
       for (const [ci, c] of ([
         { N: 2, Cin: 5, H: 13, W: 11, Cout: 21, KH: 3, KW: 3, stride: 2, padding: 1 },
@@ -198,7 +211,7 @@ test('direct tiles sharing weight rows across subgroups (where the device has 8-
         const gy = randn(g.N * g.Cout * g.OH * g.OW, 181 + ci);
         const yShape = [g.N, g.Cout, g.OH, g.OW];
         const run = async (share: boolean): Promise<Float32Array[]> => {
-          setConv2dSubgroup(share);
+          tune({ convSubgroups: share });
           const tx = tensor(x, [c.N, c.Cin, c.H, c.W]);
           const tw = tensor(w, [c.Cout, c.Cin / g.G, c.KH, c.KW]);
           const ty = tensor(gy, yShape);
@@ -219,8 +232,8 @@ test('direct tiles sharing weight rows across subgroups (where the device has 8-
         assert.equal([y, dx, dw].map((t) => [...t]), [y0, dx0, dw0].map((t) => [...t]), `${what}: the same sums in the same order`);
       }
     } finally {
-      setConv2dSubgroup(true);
-      setConv2dDirectTile(TEST_TILE);
+      tune({ convSubgroups: true });
+      tune({ convDirectTile: TEST_TILE });
     }
   }
 });
@@ -229,7 +242,7 @@ test('swapped direct tile (pixels on the scalar side): forward with epilogue and
   // 5 pixels x 4 channels per thread, 4 channel threads x 16 pixel threads: 80-pixel x
   // 16-channel workgroups, several in both directions; odd maps, stride 2, 1x1 (which takes
   // the bounds-checked path when swapped), groups.
-  setConv2dDirectTile({ rows: 5, cgroups: 1, colt: 4, swap: true });
+  tune({ convDirectTile: { rows: 5, cgroups: 1, colt: 4, swap: true } });
   try {
     for (const [ci, c] of ([
       { N: 2, Cin: 5, H: 13, W: 13, Cout: 21, KH: 3, KW: 3, padding: 1 },
@@ -254,7 +267,7 @@ test('swapped direct tile (pixels on the scalar side): forward with epilogue and
       assertClose(await conv2dGradInput(tensor(gy, yShape), tw, tx.shape, options(c), 'direct').toArray(), dx, tol(dx), `case ${ci} dx`);
     }
   } finally {
-    setConv2dDirectTile(TEST_TILE);
+    tune({ convDirectTile: TEST_TILE });
   }
 });
 

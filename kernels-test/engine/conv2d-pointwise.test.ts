@@ -1,8 +1,8 @@
-// Pointwise conv2d (1x1 as batched matmuls) and conv2dAuto's routing: forward and all
+// Pointwise conv2d (1x1 as batched matmuls) and conv2d's routing: forward and all
 // gradients against a float64 CPU reference (finite differences, exact for this linear map).
 // Tolerances: forward atol 1e-4 + rtol 1e-4; gradients atol 2e-4 + rtol 2e-4.
 import { suite } from 'uvu';
-import { init, tensor, parameter, conv2dAuto, isPointwiseConv, empty, backward } from '../../src/index.js';
+import { init, tensor, parameter, conv2d, conv2dAlgorithm, backward, type ConvOptions } from '../../src/index.js';
 import * as assert from 'uvu/assert';
 import { randn, prod, assertClose, numericGrad } from '../helpers.js';
 
@@ -43,11 +43,13 @@ const cases: Case[] = [
   { N: 1, C: 3, H: 7, W: 7, Cout: 5, K: 3, stride: 1, pad: 1, dil: 1, bias: true },
 ];
 
-test('routing: only 1x1 / stride 1 / unpadded convolutions are pointwise', () => {
-  assert.ok(isPointwiseConv(empty([8, 4, 1, 1])));
-  assert.not.ok(isPointwiseConv(empty([8, 4, 1, 1]), { stride: 2 }));
-  assert.not.ok(isPointwiseConv(empty([8, 4, 3, 3]), { padding: 1 }));
-  assert.not.ok(isPointwiseConv(empty([8, 4, 1, 1]), { padding: 1 }));
+test('routing: only 1x1 / stride 1 / unpadded convolutions are pointwise (matmuls in every pass, any schedule)', () => {
+  const matmulEverywhere = (w: number[], o: ConvOptions = {}) => (['tiled', 'direct'] as const).every((s) =>
+    (['forward', 'gradInput', 'gradWeight'] as const).every((pass) => conv2dAlgorithm([1, 4, 8, 8], w, o, pass, s, true) === 'matmul'));
+  assert.ok(matmulEverywhere([8, 4, 1, 1]));
+  assert.not.ok(matmulEverywhere([8, 4, 1, 1], { stride: 2 }));
+  assert.not.ok(matmulEverywhere([8, 4, 3, 3], { padding: 1 }));
+  assert.not.ok(matmulEverywhere([8, 4, 1, 1], { padding: 1 }));
 });
 
 for (const c of cases) {
@@ -60,7 +62,7 @@ for (const c of cases) {
     const tx = parameter(x, xs);
     const tw = parameter(w, ws);
     const tb = b ? parameter(b, [c.Cout]) : null;
-    const y = conv2dAuto(tx, tw, tb, { stride: c.stride, padding: c.pad, dilation: c.dil });
+    const y = conv2d(tx, tw, tb, { stride: c.stride, padding: c.pad, dilation: c.dil });
     const expected = cpuConv(c, x, w, b);
     assertClose(await y.toArray(), expected, { atol: 1e-4, rtol: 1e-4 }, 'forward');
     const g = randn(expected.length, 4);

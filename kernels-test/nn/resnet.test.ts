@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import {
-  init, tensor, backward, noGrad, readSafetensors, ResNet, hostTensorToFloat32, setConv2dWinograd, type StateDict, type WinogradMode, type WinogradM,
+  init, tensor, backward, noGrad, readSafetensors, ResNet, hostTensorToFloat32, tune, type StateDict, type Tuning, type WinogradM,
 } from '../../src/index.js';
 import { assertClose } from '../helpers.js';
 
@@ -47,7 +47,7 @@ function relMaxError(actual: ArrayLike<number>, expected: ArrayLike<number>): nu
 }
 
 // F(4x4) Winograd loses about one decimal digit on its own: its gradient bound is 1e-2.
-const RUNS: { mode: WinogradMode; tile: WinogradM | null; gradTol: number }[] = [
+const RUNS: { mode: Tuning['winograd']; tile: WinogradM | null; gradTol: number }[] = [
   { mode: 'auto', tile: null, gradTol: 3e-3 },
   { mode: 'always', tile: 2, gradTol: 3e-3 },
   { mode: 'always', tile: 4, gradTol: 1e-2 },
@@ -55,11 +55,11 @@ const RUNS: { mode: WinogradMode; tile: WinogradM | null; gradTol: number }[] = 
 for (const { mode, tile, gradTol } of RUNS) {
   const what = mode === 'auto' ? 'automatic algorithms' : `Winograd F(${tile}x${tile}) forced`;
   test(`torchvision names and shapes; eval and train logits, all gradients and running stats match PyTorch (${what})`, async () => {
-    setConv2dWinograd(mode, tile);
+    const before = tune({ winograd: mode, winogradTile: tile });
     try {
       await parity(gradTol);
     } finally {
-      setConv2dWinograd('auto');
+      tune(before);
     }
   });
 }

@@ -33,5 +33,3 @@ export * from './ops/l2n.js';
 export * from './ops/margin-loss.js';
 export * from './ops/distance-weighted-sampling.js';
 export { firstNonFiniteStep } from './ops/first-non-finite.js';
-export * from './ops/conv2d-pointwise.js';
-export { setConv2dWinograd, getConv2dWinograd, setConv2dWinogradLayout, type WinogradMode, type WinogradM, type WinogradLayout } from './ops/conv2d-winograd.js';

@@ -54,8 +54,21 @@ export function tuning(): Readonly<Tuning> {
 export function tune(changes: Partial<Tuning>): Tuning {
   const before = current;
   if (changes.convDirectTile) checkDirectTile(changes.convDirectTile);
+  checkConvChoices(changes);
   current = { ...current, ...changes };
   return before;
+}
+
+function checkConvChoices(changes: Partial<Tuning>): void {
+  const allowed: [keyof Tuning, readonly unknown[]][] = [
+    ['convSchedule', ['auto', 'tiled', 'direct']], ['winograd', ['auto', 'always', 'never']],
+    ['winogradTile', [2, 4, null]], ['winogradLayout', ['auto', 'channel-major', 'tile-major']],
+  ];
+  for (const [key, values] of allowed) {
+    if (key in changes && !values.includes(changes[key])) {
+      throw new Error(`tune: ${key} must be ${values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${JSON.stringify(changes[key])}`);
+    }
+  }
 }
 
 function checkDirectTile(tile: ConvDirectTile): void {

@@ -10,6 +10,8 @@ import divmodSnippet from '../../shaders/common/divmod.wgsl';
 import batchRowSnippet from '../../shaders/common/batch_row.wgsl';
 import distanceWeightsSnippet from '../../shaders/common/distance_weights.wgsl';
 import matmulEpilogueSnippet from '../../shaders/common/matmul_epilogue.wgsl';
+import convEpilogueSnippet from '../../shaders/common/conv_epilogue.wgsl';
+import winoTileSnippet from '../../shaders/common/wino_tile.wgsl';
 import type { Defines } from './pipelines.js';
 import type { KernelSpec, BindingSpec } from './kernel.js';
 import type { UniformLayout, UniformTypes } from './uniform-layout.js';
@@ -27,6 +29,10 @@ const SNIPPETS = {
   distanceWeights: distanceWeightsSnippet,
   /** `epilogue(m, v, index)`: matmul's per-row bias, scale/shift, residual, ReLU (EPI). */
   matmulEpilogue: matmulEpilogueSnippet,
+  /** `epilogue(ch, index, acc)`: the convolutions' fused bias / scale-shift / residual / ReLU (uniform `epi`). */
+  convEpilogue: convEpilogueSnippet,
+  /** `tileOf(p, TH, TW)`: image and tile row / column of Winograd tile p. */
+  winoTile: winoTileSnippet,
 } as const;
 
 export type Snippet = keyof typeof SNIPPETS;

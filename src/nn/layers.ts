@@ -1,6 +1,6 @@
 /** The layers a ResNet is made of: Conv2d, BatchNorm2d, Linear. */
 import {
-  type Tensor, type ConvOptions, parameter, tensor, full, conv2dAuto as conv2d, conv2dRaw, batchnorm2d, linear, foldBatchNorm, scaleShift,
+  type Tensor, type ConvOptions, parameter, tensor, full, conv2d, conv2dRaw, batchnorm2d, linear, foldBatchNorm, scaleShift,
   isGradEnabled,
 } from '../engine/index.js';
 import { DataRng } from '../util/rng.js';

@@ -3,22 +3,11 @@
 // zero outside the image) and writes the t² values of Bᵀ d B to V[k, c, p], k = t·i + j,
 // p = (n·TH + ty)·TW + tx, so that the t² products M[k] = U[k] · V[k] are one batched matmul.
 // LOADS, TRANSFORM and STORES are straight-line code generated from Bᵀ
-// (src/engine/ops/winograd-transforms.ts). conv2d_wino_tile.wgsl is prepended to this source.
+// (src/engine/kernels/conv2d/winograd-matrices.ts); tiles are addressed by the wino_tile snippet.
 // One thread per (c, p), p fastest: the stores of a wave are contiguous runs. Rows of V are
 // PS >= P long (P rounded up to 4, for the matmul's vec4 path); columns p >= P get zeros.
 // PMAJOR (for the weight gradient, whose product reads V transposed, and the tile-major
-// forward product): V[k, p, c] instead,
-// with c fastest across threads; the store index is the thread index in both layouts.
-
-struct Params {
-  C: u32, P: u32, H: u32, W: u32,
-  TH: u32, TW: u32, padH: i32, padW: i32,
-  PS: u32, pad0: u32, pad1: u32, pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> V: array<f32>;
+// forward product): V[k, p, c] instead, with c fastest across threads; the store index is the thread index in both layouts.
 
 const M = ${M}u;
 
@@ -29,9 +18,9 @@ fn at(base: u32, iy: i32, ix: i32, valid: bool) -> f32 {
   return select(0.0, v, inside);
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.x + wid.y * nwg.x) * 256u + li;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = globalIndex(gid, nwg);
   let plane = params.C * params.PS;
   if (i >= plane) { return; }
 #if ${PMAJOR}

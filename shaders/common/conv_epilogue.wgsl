@@ -1,7 +1,7 @@
-// The fused epilogue of the convolution kernels (conv2d.wgsl, conv2d_wino_output.wgsl; the
-// TypeScript side prepends this file to their source). By the bits of params.epi:
+// The fused epilogue of the convolution kernels (conv2d/gemm, conv2d/wino_output). By the bits
+// of params.epi:
 //   v = acc (+ bias[ch]) (* scale[ch] + shift[ch]) (+ residual[index]) then ReLU.
-// The including shader declares `params` (with `epi`) and the four operand bindings; absent
+// The kernel declares the uniform `epi` and the bindings bias, scale, shift, residual; absent
 // operands are bound to a small placeholder and never read, so they add no shader variants.
 
 const EPI_BIAS = 1u;

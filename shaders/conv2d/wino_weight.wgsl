@@ -1,20 +1,14 @@
 // Winograd F(m x m, 3x3) weight transform (m = ${M}): U[k, r, c] = (G g Gᵀ)[k] for the 3x3
 // kernel g of GEMM row r and column c. LOADS, TRANSFORM and STORES are straight-line code
-// generated from G (src/engine/ops/winograd-transforms.ts).
+// generated from G (src/engine/kernels/conv2d/winograd-matrices.ts).
 // Forward: r = output channel, c = input channel, g = w[r, c] (base = (r · C + c) · 9).
 // FLIP (input gradient, a convolution of dy with the flipped, transposed kernel):
 // r = input channel, c = output channel, g[a, b] = w[c, r, 2 - a, 2 - b] (the loads read 8 - tap).
-// TRANSPOSED: U[k, c, r] instead (the tile-major product, see conv2d-winograd.ts).
+// TRANSPOSED: U[k, c, r] instead (the tile-major product, see kernels/conv2d/winograd.ts).
 
-struct Params { R: u32, Ccols: u32, pad0: u32, pad1: u32 }
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read_write> U: array<f32>;
-
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.x + wid.y * nwg.x) * 256u + li;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = globalIndex(gid, nwg);
   let plane = params.R * params.Ccols;
   if (i >= plane) { return; }
 #if ${TRANSPOSED}

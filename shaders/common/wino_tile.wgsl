@@ -1,5 +1,5 @@
-// Winograd tile addressing shared by conv2d_wino_input/output/dout.wgsl (prepended to their
-// source): tile p = (n·TH + ty)·TW + tx covers outputs [m·ty, m·ty + m) x [m·tx, m·tx + m) of image n.
+// Winograd tile addressing shared by conv2d/wino_input, wino_output and wino_dout:
+// tile p = (n·TH + ty)·TW + tx covers outputs [m·ty, m·ty + m) x [m·tx, m·tx + m) of image n.
 
 struct Tile { n: u32, ty: u32, tx: u32 }
 

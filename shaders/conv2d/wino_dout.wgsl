@@ -1,19 +1,10 @@
 // Winograd F(m x m, 3x3) weight gradient, first pass (m = ${M}, tiles of t = m + 2): the
-// output-gradient transform, the transpose of conv2d_wino_output.wgsl. Each thread takes the
+// output-gradient transform, the transpose of wino_output.wgsl. Each thread takes the
 // m x m tile of dy of GEMM row r (output channel) and tile p (zero where the tile passes the
 // image edge) and writes the t² values of A dy Aᵀ to dM[k, r, p], k = t·i + j, so that
-// dU[k] = dM[k] · V[k]ᵀ (V from conv2d_wino_input.wgsl) is one batched matmul. LOADS,
-// TRANSFORM and STORES are straight-line code generated from A. conv2d_wino_tile.wgsl is
-// prepended to this source. Rows of dM are PS >= P long, as V's; the padding columns get zeros.
-
-struct Params {
-  R: u32, P: u32, OH: u32, OW: u32,
-  TH: u32, TW: u32, PS: u32, pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dM: array<f32>;
+// dU[k] = dM[k] · V[k]ᵀ (V from wino_input.wgsl) is one batched matmul. LOADS,
+// TRANSFORM and STORES are straight-line code generated from A; tiles are addressed by the
+// wino_tile snippet. Rows of dM are PS >= P long, as V's; the padding columns get zeros.
 
 const M = ${M}u;
 
@@ -24,9 +15,9 @@ fn at(base: u32, oy: u32, ox: u32, valid: bool) -> f32 {
   return select(0.0, v, inside);
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.x + wid.y * nwg.x) * 256u + li;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = globalIndex(gid, nwg);
   let plane = params.R * params.PS;
   if (i >= plane) { return; }
   let r = i / params.PS;

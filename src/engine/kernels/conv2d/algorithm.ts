@@ -1,0 +1,104 @@
+/**
+ * The one place that chooses how a convolution pass is computed (docs/conv2d.md says why):
+ *   'matmul'        1x1 unpadded ungrouped convolutions as the matmul kernel (pointwise.ts)
+ *   'winograd-2x2'  Winograd F(2x2, 3x3) (winograd.ts)
+ *   'winograd-4x4'  Winograd F(4x4, 3x3)
+ *   'gemm'          the implicit GEMM (gemm.ts, wgrad.ts), on the tiled or direct schedule
+ * from the geometry, the pass and the tuning (`convSchedule`, `winograd`, `winogradTile`).
+ */
+import { tuning, type Tuning } from '../../tuning.js';
+import type { Conv2dGeometry } from './geometry.js';
+import { resolveSchedule, type ConvSchedule } from './schedule.js';
+import type { WinogradM, WinogradProblem } from './winograd.js';
+
+/** A pass of the convolution: the forward pass or one of the two gradients. */
+export type ConvPass = 'forward' | 'gradInput' | 'gradWeight';
+
+/** How a convolution pass is computed. */
+export type ConvAlgorithm = 'gemm' | 'matmul' | 'winograd-2x2' | 'winograd-4x4';
+
+export interface ConvChoice {
+  algorithm: ConvAlgorithm;
+  /** The implicit GEMM's schedule (also decides 'matmul' and Winograd). */
+  schedule: ConvSchedule;
+  /** The Winograd problem of the pass, for the Winograd algorithms. */
+  winograd?: WinogradProblem;
+}
+
+export interface ChooseOptions {
+  /** The schedule setting (default `tuning().convSchedule`). */
+  schedule?: Tuning['convSchedule'];
+  /**
+   * The differentiable op: stride-1 1x1 convolutions run as matmuls in all three passes on
+   * every schedule. The raw entries (conv2dRaw, conv2dGradInput, conv2dGradWeight) use the
+   * matmul for the forward pass on the direct schedule only.
+   */
+  autograd?: boolean;
+}
+
+/** The algorithm and schedule of one pass of the convolution `g`. */
+export function chooseConvAlgorithm(g: Conv2dGeometry, pass: ConvPass, options: ChooseOptions = {}): ConvChoice {
+  const schedule = resolveSchedule(options.schedule ?? tuning().convSchedule);
+  const pointwise = g.KH === 1 && g.KW === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
+  if (pointwise && ((options.autograd && g.sh === 1 && g.sw === 1) || (pass === 'forward' && schedule === 'direct'))) {
+    return { algorithm: 'matmul', schedule };
+  }
+  const wino = winogradProblem(g, pass === 'gradInput');
+  const tile = wino && winogradTile(wino, schedule === 'direct');
+  if (wino && tile) return { algorithm: tile === 4 ? 'winograd-4x4' : 'winograd-2x2', schedule, winograd: wino };
+  return { algorithm: 'gemm', schedule };
+}
+
+/** The Winograd tile of a Winograd algorithm. */
+export function winogradTileOf(algorithm: ConvAlgorithm): WinogradM {
+  return algorithm === 'winograd-4x4' ? 4 : 2;
+}
+
+/**
+ * The convolution as a Winograd problem, if it is one: 3x3, stride 1, no dilation, one group,
+ * padding at most 2 (the input gradient then pads by 2 − p). The weight gradient uses the
+ * forward problem. `gradInput`: the problem of the input gradient (dy → dx).
+ */
+function winogradProblem(g: Conv2dGeometry, gradInput: boolean): WinogradProblem | null {
+  const fits = g.KH === 3 && g.KW === 3 && g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.groups === 1 && g.ph <= 2 && g.pw <= 2;
+  if (!fits) return null;
+  return gradInput
+    ? { N: g.N, C: g.Cout, H: g.OH, W: g.OW, R: g.Cin, OH: g.H, OW: g.W, padH: 2 - g.ph, padW: 2 - g.pw, flip: true }
+    : { N: g.N, C: g.Cin, H: g.H, W: g.W, R: g.Cout, OH: g.OH, OW: g.OW, padH: g.ph, padW: g.pw, flip: false };
+}
+
+const WINOGRAD_MIN_TILES = 32;
+const WINOGRAD_MIN_CHANNELS = 64;
+const WINOGRAD_MIN_SAVING = 1.5;
+/** F(4x4) is chosen over F(2x2) when it saves this much more (its transforms cost more). */
+const F4_MIN_GAIN = 1.3;
+
+/**
+ * The tile the problem runs with (null: not Winograd) under `tuning().winograd`: 'never',
+ * 'always' (the forced `winogradTile`, or the better tile), or 'auto': on the direct schedule
+ * only, with at least 64 channels on both sides, 32 tiles and a multiply saving of 1.5x;
+ * F(4x4) where it saves 1.3x more multiplies than F(2x2) with enough tiles.
+ */
+function winogradTile(p: WinogradProblem, direct: boolean): WinogradM | null {
+  const { winograd: mode, winogradTile: forcedTile } = tuning();
+  if (mode === 'never') return null;
+  const fits = (m: WinogradM) => winogradTiles(p, m) >= WINOGRAD_MIN_TILES && multiplySaving(p, m) >= WINOGRAD_MIN_SAVING;
+  const best: WinogradM = fits(4) && multiplySaving(p, 4) >= F4_MIN_GAIN * multiplySaving(p, 2) ? 4 : 2;
+  if (mode === 'always') return forcedTile ?? best;
+  const wide = direct && p.C >= WINOGRAD_MIN_CHANNELS && p.R >= WINOGRAD_MIN_CHANNELS;
+  return wide && fits(best) ? forcedTile ?? best : null;
+}
+
+/** Output tiles of the problem with m x m outputs each. */
+function winogradTiles(p: Pick<WinogradProblem, 'N' | 'OH' | 'OW'>, m: WinogradM): number {
+  return p.N * Math.ceil(p.OH / m) * Math.ceil(p.OW / m);
+}
+
+/**
+ * Multiplies of the direct convolution over those of Winograd F(m x m): 2.25 (m = 2) or 4
+ * (m = 4) on maps that are multiples of m, less where tiles overhang the map (m = 2 on 7x7:
+ * 1.72, 3x3: 1.27, 1x1: 0.56, i.e. 16 multiplies for 9 useful).
+ */
+function multiplySaving(p: WinogradProblem, m: WinogradM): number {
+  return (9 * p.OH * p.OW) / ((m + 2) ** 2 * Math.ceil(p.OH / m) * Math.ceil(p.OW / m));
+}
