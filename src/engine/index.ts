@@ -3,7 +3,6 @@
 export { init, shutdown, runtime, isInitialized, Runtime, type DispatchArgs, type InitOptions } from './runtime.js';
 export { tune, tuning, DEFAULT_TUNING, type Tuning, type ConvDirectTile } from './tuning.js';
 export type { GpuContext, DeviceOptions } from './device.js';
-export { Uniforms } from './uniforms.js';
 export { preprocess, type Defines } from './pipelines.js';
 export { defineKernel, Kernel, type KernelSpec, type BindingSpec, type KernelDispatch } from './kernel.js';
 export { uniformLayout, packUniforms, type UniformLayout, type UniformField, type UniformType } from './uniform-layout.js';

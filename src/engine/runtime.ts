@@ -8,8 +8,7 @@
  */
 import { openDevice, type DeviceOptions, type GpuContext } from './device.js';
 import { BufferPool } from './pool.js';
-import { PipelineCache, type PipelineRequest, type Defines } from './pipelines.js';
-import { Uniforms } from './uniforms.js';
+import { PipelineCache, type PipelineRequest } from './pipelines.js';
 import { Profiler } from './profiler.js';
 import { gpuWait } from './gpu-wait.js';
 import { tune, type Tuning } from './tuning.js';
@@ -128,11 +127,6 @@ export class Runtime {
     this.profiler.afterDispatch(this, label);
     this.dispatches++;
     this.kernelsInBatch.add(kernel.name);
-  }
-
-  /** Transitional: a hand-written shader with a positional `Uniforms` chain (being replaced by `defineKernel`). */
-  dispatchSource(kernel: { name: string; source: string; defines?: Defines }, args: Omit<DispatchArgs, 'uniforms'> & { uniforms: Uniforms }): void {
-    this.dispatch({ name: kernel.name, defines: kernel.defines, code: () => kernel.source }, { ...args, uniforms: args.uniforms.bytes() });
   }
 
   /** The open compute pass (profiling gives each dispatch its own timed pass). */

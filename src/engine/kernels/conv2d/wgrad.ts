@@ -6,8 +6,8 @@
  * relative to N·OH·OW (ResNet layer4, conv1). Raw launchers (no autograd).
  */
 import source from '../../../../shaders/conv2d/wgrad.wgsl';
-import reduceSource from '../../../../shaders/conv2d/wgrad_reduce.wgsl';
 import { defineKernel } from '../../kernel.js';
+import { wgradReduceKernel, REDUCE_WORKGROUP } from './wgrad_reduce.js';
 import { runtime } from '../../runtime.js';
 import { empty, type Tensor } from '../../tensor.js';
 import type { Conv2dGeometry } from './geometry.js';
@@ -33,18 +33,6 @@ export const wgradKernel = defineKernel({
   enables: { SUBGROUP: 'subgroups' },
 });
 
-const REDUCE_WORKGROUP = 256;
-
-export const wgradReduceKernel = defineKernel({
-  name: 'conv2d/wgrad_reduce',
-  source: reduceSource,
-  uniforms: { size: 'u32', splits: 'u32' },
-  bindings: [
-    { name: 'part', type: 'f32', access: 'read' },
-    { name: 'out', type: 'f32', access: 'read_write' },
-  ],
-  workgroupSize: REDUCE_WORKGROUP,
-});
 
 /** Partial-sum buffers above this size make split-K use fewer chunks. */
 const MAX_PARTIAL_BYTES = 64 * 2 ** 20;

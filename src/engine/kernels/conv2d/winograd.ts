@@ -1,5 +1,5 @@
 /**
- * Kernels `conv2d/wino_*`: Winograd F(m x m, 3x3) convolution (Lavin & Gray, 2016), m = 2 or 4,
+ * The Winograd algorithm over the kernels `conv2d/wino_*` (one file each): Winograd F(m x m, 3x3) convolution (Lavin & Gray, 2016), m = 2 or 4,
  * for 3x3, stride-1, undilated, ungrouped convolutions: the forward pass, the input gradient (a
  * 3x3 stride-1 convolution of dy with the flipped, transposed kernel) and the weight gradient
  * (the transposed passes). An m x m output tile costs t² = (m + 2)² multiplies per input channel
@@ -27,12 +27,11 @@
  * large. Accuracy: F(2x2) only adds, subtracts and halves (float32 rounding, like the direct
  * GEMM); F(4x4)'s larger coefficients cost about one decimal digit.
  */
-import inputSource from '../../../../shaders/conv2d/wino_input.wgsl';
-import weightSource from '../../../../shaders/conv2d/wino_weight.wgsl';
-import outputSource from '../../../../shaders/conv2d/wino_output.wgsl';
-import doutSource from '../../../../shaders/conv2d/wino_dout.wgsl';
-import dweightSource from '../../../../shaders/conv2d/wino_dweight.wgsl';
-import { defineKernel } from '../../kernel.js';
+import { winoInputKernel } from './wino_input.js';
+import { winoWeightKernel } from './wino_weight.js';
+import { winoOutputKernel } from './wino_output.js';
+import { winoDoutKernel } from './wino_dout.js';
+import { winoDweightKernel } from './wino_dweight.js';
 import { runtime } from '../../runtime.js';
 import { tuning } from '../../tuning.js';
 import { empty, type Tensor } from '../../tensor.js';
@@ -42,68 +41,8 @@ import { winogradMatrices, twoSidedCode, eachCell, type WinogradM } from './wino
 
 export type { WinogradM } from './winograd-matrices.js';
 
+/** Threads per workgroup of every transform kernel (one element or tile each). */
 const WORKGROUP = 256;
-
-const inputKernel = defineKernel({
-  name: 'conv2d/wino_input',
-  source: inputSource,
-  uniforms: { C: 'u32', P: 'u32', H: 'u32', W: 'u32', TH: 'u32', TW: 'u32', padH: 'i32', padW: 'i32', PS: 'u32' },
-  bindings: [
-    { name: 'x', type: 'f32', access: 'read' },
-    { name: 'V', type: 'f32', access: 'read_write' },
-  ],
-  workgroupSize: WORKGROUP,
-  snippets: ['winoTile'],
-});
-
-const weightKernel = defineKernel({
-  name: 'conv2d/wino_weight',
-  source: weightSource,
-  uniforms: { R: 'u32', Ccols: 'u32' },
-  bindings: [
-    { name: 'w', type: 'f32', access: 'read' },
-    { name: 'U', type: 'f32', access: 'read_write' },
-  ],
-  workgroupSize: WORKGROUP,
-});
-
-const outputKernel = defineKernel({
-  name: 'conv2d/wino_output',
-  source: outputSource,
-  uniforms: { R: 'u32', P: 'u32', OH: 'u32', OW: 'u32', TH: 'u32', TW: 'u32', epi: 'u32', PS: 'u32' },
-  bindings: [
-    { name: 'm', type: 'f32', access: 'read' },
-    { name: 'Y', type: 'f32', access: 'read_write' },
-    ...EPILOGUE_BINDINGS,
-  ],
-  workgroupSize: WORKGROUP,
-  snippets: ['winoTile', 'convEpilogue'],
-});
-
-const doutKernel = defineKernel({
-  name: 'conv2d/wino_dout',
-  source: doutSource,
-  uniforms: { R: 'u32', P: 'u32', OH: 'u32', OW: 'u32', TH: 'u32', TW: 'u32', PS: 'u32' },
-  bindings: [
-    { name: 'dy', type: 'f32', access: 'read' },
-    { name: 'dM', type: 'f32', access: 'read_write' },
-  ],
-  workgroupSize: WORKGROUP,
-  snippets: ['winoTile'],
-});
-
-const dweightKernel = defineKernel({
-  name: 'conv2d/wino_dweight',
-  source: dweightSource,
-  uniforms: { R: 'u32', Ccols: 'u32' },
-  bindings: [
-    { name: 'dU', type: 'vec4f', access: 'read', when: 'VEC4' },
-    { name: 'dU', type: 'f32', access: 'read', unless: 'VEC4' },
-    { name: 'dW', type: 'vec4f', access: 'read_write', when: 'VEC4' },
-    { name: 'dW', type: 'f32', access: 'read_write', unless: 'VEC4' },
-  ],
-  workgroupSize: WORKGROUP,
-});
 
 /** One Winograd convolution: src [N, C, H, W] → out [N, R, OH, OW] with OH = H + 2·padH − 2. */
 export interface WinogradProblem {
@@ -130,7 +69,7 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
   const { TH, TW, P, PS, T2 } = tiling(p, m);
   const transposed = tileMajor(p, PS);
   const U = empty(transposed ? [T2, p.C, p.R] : [T2, p.R, p.C]);
-  weightKernel.dispatch({
+  winoWeightKernel.dispatch({
     defines: variant('weight', m, { FLIP: p.flip, TRANSPOSED: transposed }),
     uniforms: { R: p.R, Ccols: p.C },
     bindings: { w: weight, U },
@@ -141,7 +80,7 @@ export function winogradConv(src: Tensor, weight: Tensor, out: Tensor, p: Winogr
   const M = transposed ? matmulRaw(V, U) : matmulRaw(U, V);
   U.dispose(); // the pool reuses them only for work recorded after the product
   V.dispose();
-  outputKernel.dispatch({
+  winoOutputKernel.dispatch({
     defines: variant('output', m, { TRANSPOSED: transposed }),
     uniforms: { R: p.R, P, OH: p.OH, OW: p.OW, TH, TW, epi: epilogueBits(epi), PS },
     bindings: { m: M, Y: out, ...epilogueBindings(epi) },
@@ -160,7 +99,7 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
   const { TH, TW, P, PS, T2 } = tiling(p, m);
   const Vt = inputTransform(x, p, m, true);
   const dM = empty([T2, p.R, PS]);
-  doutKernel.dispatch({
+  winoDoutKernel.dispatch({
     defines: variant('dout', m),
     uniforms: { R: p.R, P, OH: p.OH, OW: p.OW, TH, TW, PS },
     bindings: { dy, dM },
@@ -173,7 +112,7 @@ export function winogradGradWeight(x: Tensor, dy: Tensor, dW: Tensor, p: Winogra
   // Four filters per thread with vec4 loads and stores for F(2x2) (25 accesses for 4 filters
   // instead of 100); not for F(4x4), whose 36 values per filter would spill the vec4 registers.
   const vec4 = m === 2 && p.C % 4 === 0;
-  dweightKernel.dispatch({
+  winoDweightKernel.dispatch({
     defines: variant('dweight', m, { VEC4: vec4 }),
     uniforms: { R: p.R, Ccols: p.C },
     bindings: { dU, dW },
@@ -206,7 +145,7 @@ function tiling(p: WinogradProblem, m: WinogradM): { TH: number; TW: number; P: 
 function inputTransform(src: Tensor, p: WinogradProblem, m: WinogradM, transposed = false): Tensor {
   const { TH, TW, P, PS, T2 } = tiling(p, m);
   const V = empty(transposed ? [T2, PS, p.C] : [T2, p.C, PS]);
-  inputKernel.dispatch({
+  winoInputKernel.dispatch({
     defines: variant('input', m, { PMAJOR: transposed }),
     uniforms: { C: p.C, P, H: p.H, W: p.W, TH, TW, padH: p.padH, padW: p.padW, PS },
     bindings: { x: src, V },
