@@ -22,7 +22,7 @@ export { crossEntropy } from './ops/cross-entropy.js';
 export { topkCorrect } from './ops/accuracy.js';
 export { gather } from './ops/gather.js';
 export { copy, fullLike, onesLike, zerosLike } from './ops/basic.js';
-export { checkLive, checkDtype, checkFloat, checkRank } from './ops/checks.js';
+export { checkLive, checkDtype, checkFloat, checkRank } from './checks.js';
 export { SGD, type ParamGroup } from './optim/sgd.js';
 export * from './ops/conv2d.js';
 export * from './ops/batchnorm.js';

@@ -2,7 +2,7 @@
 import { type Tensor, shapeString } from '../tensor.js';
 import { topkHits } from '../kernels/metrics/topk_correct.js';
 import { sum } from './reduce.js';
-import { checkDtype, checkFloat } from './checks.js';
+import { checkDtype, checkFloat } from '../checks.js';
 
 /**
  * Number of rows whose label is among the top-k logits, for each k in `ks` (at most 4):

@@ -1,7 +1,7 @@
 /** Copies and constants shaped like a tensor (no autograd). */
 import { type Tensor } from '../tensor.js';
 import { copyStrided, fillLike } from '../kernels/elementwise/map.js';
-import { checkLive } from './checks.js';
+import { checkLive } from '../checks.js';
 
 /** A copy with its own storage. */
 export function copy(x: Tensor): Tensor {

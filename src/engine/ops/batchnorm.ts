@@ -12,7 +12,7 @@
 import { empty, zeros, type Tensor, shapeString } from '../tensor.js';
 import { runtime } from '../runtime.js';
 import { record } from '../tape.js';
-import { checkFloat, checkRank } from './checks.js';
+import { checkFloat, checkRank } from '../checks.js';
 import { binaryMap, copyStrided } from '../kernels/elementwise/map.js';
 import { reducePartials } from '../kernels/batchnorm/reduce.js';
 import { batchnormStats } from '../kernels/batchnorm/stats.js';

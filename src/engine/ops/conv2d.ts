@@ -11,7 +11,7 @@
  */
 import { empty, type Tensor, type Shape, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
-import { checkFloat } from './checks.js';
+import { checkFloat } from '../checks.js';
 import type { Tuning } from '../tuning.js';
 import { reduceSum } from '../kernels/reduce/sum.js';
 import { conv2dGeometry, type Conv2dGeometry, type ConvOptions } from '../kernels/conv2d/geometry.js';

@@ -2,7 +2,7 @@
 import { type Tensor, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
 import { mean } from './reduce.js';
-import { checkDtype, checkFloat } from './checks.js';
+import { checkDtype, checkFloat } from '../checks.js';
 import { crossEntropyForward, crossEntropyBackward } from '../kernels/losses/cross_entropy.js';
 
 /**

@@ -33,7 +33,7 @@
  * give the same triplets on every run and device, whatever else ran before.
  */
 import { Tensor, empty, tensor, shapeString } from '../tensor.js';
-import { checkFloat, checkDtype } from './checks.js';
+import { checkFloat, checkDtype } from '../checks.js';
 import { matmulRaw } from './matmul.js';
 import { distanceWeightRowmax } from '../kernels/losses/distance_weighted_rowmax.js';
 import { DWS_MAX_BATCH, drawNegatives } from '../kernels/losses/distance_weighted_sampling.js';

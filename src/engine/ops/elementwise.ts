@@ -10,7 +10,7 @@ import { record } from '../tape.js';
 import { unaryMap, binaryMap } from '../kernels/elementwise/map.js';
 import { GRADIENTS } from '../gradients.js';
 import { broadcastShapes } from '../layout.js';
-import { checkFloat } from './checks.js';
+import { checkFloat } from '../checks.js';
 
 export interface UnaryOp {
   /** Forward: WGSL in x (and the op's parameters alpha, beta). */

@@ -3,7 +3,7 @@
  */
 import type { Tensor } from '../tensor.js';
 import { binaryMap } from '../kernels/elementwise/map.js';
-import { checkFloat } from './checks.js';
+import { checkFloat } from '../checks.js';
 
 /**
  * Where `marker` is still negative (nothing seen yet) and `value` is NaN or infinite, `step`;

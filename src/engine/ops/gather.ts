@@ -1,7 +1,7 @@
 /** Row gather (index_select along axis 0) with its scatter-add gradient. */
 import { type Tensor, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
-import { checkDtype, checkLive } from './checks.js';
+import { checkDtype, checkLive } from '../checks.js';
 import { gatherRows, scatterAddRows } from '../kernels/indexing/gather.js';
 
 /** out[i] = x[index[i]] along the first axis; `index` is i32 [count] (clamped to range). */

@@ -12,8 +12,8 @@
  */
 import { Tensor, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
-import { checkFloat, checkRank } from './checks.js';
-import { sum } from './reduce.js';
+import { checkFloat, checkRank } from '../checks.js';
+import { reduceSum } from '../kernels/reduce/sum.js';
 import { rowPool } from '../kernels/pooling/gem.js';
 import { rowPoolBackward } from '../kernels/pooling/gem_backward.js';
 
@@ -52,7 +52,7 @@ export function gem(x: Tensor, p: Tensor | number, options: GemOptions = {}): Te
     const { dx, dpRow } = rowPoolBackward(g!, xs, rows, len, { p: pTensor ? ps : p, eps }, inShape, needs[0], needDp);
     let dp: Tensor | null = null;
     if (dpRow) {
-      const total = sum(dpRow);
+      const total = reduceSum(dpRow, [0]);
       dp = total.view([1]);
       total.dispose();
       dpRow.dispose();

@@ -6,7 +6,7 @@
  */
 import type { Tensor } from '../tensor.js';
 import { record } from '../tape.js';
-import { checkFloat, checkRank } from './checks.js';
+import { checkFloat, checkRank } from '../checks.js';
 import { l2normalizeRows } from '../kernels/normalization/l2n.js';
 
 const L2N_EPS = 1e-6;

@@ -15,7 +15,7 @@
  */
 import { type Tensor, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
-import { checkFloat, checkDtype } from './checks.js';
+import { checkFloat, checkDtype } from '../checks.js';
 import { marginDistances } from '../kernels/losses/margin_distance.js';
 import { marginReduce, marginCoefficients } from '../kernels/losses/margin_reduce.js';
 import { marginEmbeddingGrad } from '../kernels/losses/margin_grad.js';

@@ -9,7 +9,7 @@
  */
 import { empty, type Tensor, shapeString } from '../tensor.js';
 import { record, isGradEnabled } from '../tape.js';
-import { checkFloat, checkRank } from './checks.js';
+import { checkFloat, checkRank } from '../checks.js';
 import { rowPool } from '../kernels/pooling/gem.js';
 import { rowPoolBackward } from '../kernels/pooling/gem_backward.js';
 import { maxPoolForward, type PoolGeometry } from '../kernels/pooling/max_pool.js';

@@ -4,7 +4,7 @@ import { record } from '../tape.js';
 import { reduceSum } from '../kernels/reduce/sum.js';
 import { normalizeAxes } from '../layout.js';
 import { GRADIENTS } from '../gradients.js';
-import { checkFloat } from './checks.js';
+import { checkFloat } from '../checks.js';
 
 function reduceOp(op: string, x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean, mean: boolean): Tensor {
   checkFloat(op, x);

@@ -4,7 +4,7 @@ import { record } from '../tape.js';
 import { copyStrided, mapStrided, bitType } from '../kernels/elementwise/map.js';
 import { broadcastLayout, permutedLayout, slicedLayout } from '../layout.js';
 import { GRADIENTS } from '../gradients.js';
-import { checkLive } from './checks.js';
+import { checkLive } from '../checks.js';
 
 /** Same values, another shape (no copy). One dimension may be -1. */
 export function reshape(x: Tensor, shape: Shape): Tensor {

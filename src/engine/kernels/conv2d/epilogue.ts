@@ -1,6 +1,6 @@
 /** The convolutions' fused forward epilogue (shaders/common/conv_epilogue.wgsl): operands and bits. */
 import type { Tensor } from '../../tensor.js';
-import { placeholder } from '../../ops/placeholder.js';
+import { placeholder } from '../placeholder.js';
 
 /** Epilogue operands of one forward convolution, all optional. */
 export interface Epi {

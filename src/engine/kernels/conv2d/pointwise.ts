@@ -8,7 +8,7 @@
  * shortcuts) first copies the pixels it reads (a pass over a 1/s² of x).
  */
 import { empty, type Tensor } from '../../tensor.js';
-import { matmulRaw } from '../../ops/matmul.js';
+import { matmulRaw } from '../matmul/matmul.js';
 import { reduceSum } from '../reduce/sum.js';
 import { mapStrided } from '../elementwise/map.js';
 import type { Conv2dGeometry } from './geometry.js';

@@ -7,7 +7,7 @@
  */
 import { runtime } from '../../runtime.js';
 import { tuning, type ConvDirectTile, type Tuning } from '../../tuning.js';
-import { hasSubgroupKernel } from '../../ops/matmul.js';
+import { hasSubgroupKernel } from '../matmul/matmul_subgroup.js';
 
 export type ConvSchedule = 'tiled' | 'direct';
 

@@ -35,7 +35,7 @@ import { winoDweightKernel } from './wino_dweight.js';
 import { runtime } from '../../runtime.js';
 import { tuning } from '../../tuning.js';
 import { empty, type Tensor } from '../../tensor.js';
-import { matmulRaw } from '../../ops/matmul.js';
+import { matmulRaw } from '../matmul/matmul.js';
 import { EPILOGUE_BINDINGS, epilogueBindings, epilogueBits, type Epi } from './epilogue.js';
 import { winogradMatrices, twoSidedCode, eachCell, type WinogradM } from './winograd-matrices.js';
 

@@ -4,7 +4,7 @@
  */
 import { type Tensor, shapeString } from '../../tensor.js';
 import type { BindingSpec } from '../../kernel.js';
-import { checkFloat } from '../../ops/checks.js';
+import { checkFloat } from '../../checks.js';
 
 /** Operands of `MatmulRawOptions.epilogue`: vectors of length M, a residual shaped like C. */
 export interface MatmulEpilogue {

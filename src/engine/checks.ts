@@ -1,5 +1,5 @@
 /** Input checks shared by the ops: clear errors naming the op, the tensor and its shape. */
-import { type Tensor, shapeString, type DType } from '../tensor.js';
+import { type Tensor, shapeString, type DType } from './tensor.js';
 
 export function checkLive(op: string, ...tensors: Tensor[]): void {
   for (const t of tensors) t.liveStorage(op);
