@@ -67,7 +67,7 @@ for (const [name, cout, hw, k] of convs) {
   cases.push({ name: `${name} dW (B^T), per image`, M: cout, N: k, K: n, batch: B8, transB: true });
 }
 // The batched products of the Winograd convolutions of a ResNet-18 training step at b32@64
-// (conv2d-winograd.ts; t² products per convolution): forward / input gradient channel-major
+// (src/engine/kernels/conv2d/winograd.ts; t² products per convolution): forward / input gradient channel-major
 // (layers 1-2) and tile-major (layers 3-4: 32 tiles), and the weight gradients' dM · Vᵀ.
 for (const [name, batch, M, N, K] of [
   ['wino l1 F4 fwd', 36, 64, 512, 64], ['wino l2 F4 fwd', 36, 128, 128, 128],
