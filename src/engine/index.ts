@@ -1,7 +1,7 @@
 // Engine public API: device and runtime, tensors, autograd, ops, optimizer.
 
 export { init, shutdown, runtime, isInitialized, Runtime, type DispatchArgs, type InitOptions } from './runtime.js';
-export { tune, tuning, DEFAULT_TUNING, type Tuning, type ConvDirectTile } from './tuning.js';
+export { tune, tuning, withTuning, DEFAULT_TUNING, type Tuning, type ConvDirectTile } from './tuning.js';
 export type { GpuContext, DeviceOptions } from './device.js';
 export { preprocess, type Defines } from './pipelines.js';
 export { defineKernel, Kernel, type KernelSpec, type BindingSpec, type KernelDispatch } from './kernel.js';

@@ -1,7 +1,7 @@
 /**
  * The engine's tuning knobs, one typed object: given to `init({ tuning })`, read by the kernels
  * that choose a variant, changed for comparisons with `tune({...})` (benchmarks, tests that run
- * every variant). The defaults choose by adapter; see docs/performance.md for the reasons.
+ * every variant) or for one call with `withTuning({...}, fn)`. The defaults choose by adapter; see docs/performance.md for the reasons.
  */
 
 /** Per-thread tile of the direct (CPU-adapter) convolution schedule; see kernels/conv2d. */
@@ -57,6 +57,20 @@ export function tune(changes: Partial<Tuning>): Tuning {
   checkConvChoices(changes);
   current = { ...current, ...changes };
   return before;
+}
+
+/**
+ * Runs `fn` with some knobs changed, then restores the tuning (per call: e.g. one convolution
+ * forced to the GEMM while the rest of a network keeps the automatic choice). `fn` must be
+ * synchronous.
+ */
+export function withTuning<T>(changes: Partial<Tuning>, fn: () => T): T {
+  const before = tune(changes);
+  try {
+    return fn();
+  } finally {
+    current = before;
+  }
 }
 
 function checkConvChoices(changes: Partial<Tuning>): void {

@@ -12,7 +12,7 @@
 import { empty, type Tensor, type Shape, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
 import { checkFloat } from '../checks.js';
-import type { Tuning } from '../tuning.js';
+import { tuning, withTuning, type Tuning } from '../tuning.js';
 import { reduceSum } from '../kernels/reduce/sum.js';
 import { conv2dGeometry, type Conv2dGeometry, type ConvOptions } from '../kernels/conv2d/geometry.js';
 import { chooseConvAlgorithm, winogradTileOf, type ConvAlgorithm, type ConvPass, type ChooseOptions } from '../kernels/conv2d/algorithm.js';
@@ -156,10 +156,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const inputs = bias ? [x, weight, bias] : [x, weight];
   const xShape = [...x.shape];
   const wShape = [...weight.shape];
-  record('conv2d', inputs, [out], ([gy], needs, [xs, ws]) => [
+  // The gradients are computed under the tuning the forward ran with (see withTuning).
+  const forwardTuning = tuning();
+  record('conv2d', inputs, [out], ([gy], needs, [xs, ws]) => withTuning(forwardTuning, () => [
     needs[0] ? gradInput(gy!, ws, xShape, opts, choose) : null,
     needs[1] ? gradWeight(gy!, xs, wShape, opts, choose) : null,
     ...(bias ? [needs[2] ? reduceSum(gy!, [0, 2, 3]) : null] : []),
-  ], [x, weight]);
+  ]), [x, weight]);
   return out;
 }
