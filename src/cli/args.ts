@@ -5,7 +5,7 @@
  * option values, `optionsHelp` the help text.
  */
 import { parseArgs } from 'node:util';
-import { flagText, type OptionSpec, type OptionTable, type OptionValues } from '../util/options.js';
+import { checkOption, flagText, type OptionSpec, type OptionTable, type OptionValues } from '../util/options.js';
 
 export type FlagType = 'string' | 'number' | 'int' | 'boolean' | 'numbers';
 
@@ -106,7 +106,7 @@ export function optionFlags(table: OptionTable, fill: FillDefaults = () => true)
 
 /**
  * Parses argv against an option table: the options whose flag was given (converted to the
- * option's type) and the defaults `fill` selects; null for --help.
+ * option's type, checked against its declared range) and the defaults `fill` selects; null for --help.
  */
 export function parseOptions<T extends OptionTable>(argv: string[], table: T, fill: FillDefaults = () => true): Partial<OptionValues<T>> | null {
   const flags = parseFlags(argv, optionFlags(table, () => false));
@@ -121,6 +121,8 @@ export function parseOptions<T extends OptionTable>(argv: string[], table: T, fi
     }
     if (spec.negated) out[key] = false;
     else out[key] = spec.fromFlag ? (spec.fromFlag as (v: unknown, flag: string) => unknown)(raw, spec.flag) : raw;
+    // the declared range, checked here so that a bad flag stops the command before any work
+    checkOption(key, spec, out[key]);
   }
   return out as Partial<OptionValues<T>>;
 }

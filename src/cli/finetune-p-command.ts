@@ -9,27 +9,31 @@ import { parseOptions, optionsHelp, definedFlags } from './args.js';
 import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, type ValidationMode } from '../data/index.js';
-import { finetuneP, FINETUNE_P_DEFAULTS, firstImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
+import { finetuneP, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, firstImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
 
-const D = FINETUNE_P_DEFAULTS;
+const L = FINETUNE_P_OPTION_SPECS;
 
-/** The options of `multigrain finetune-p` (declared once: parser, types, defaults and help). */
+/**
+ * The options of `multigrain finetune-p` (declared once: parser, types, defaults, ranges and
+ * help; those finetuneP takes are the library's own declarations). The parser checks every
+ * range, so a bad flag stops the command before the model or any data is read.
+ */
 export const FINETUNE_P_OPTIONS = {
   expdir: { flag: 'expdir', type: 'string', help: 'output experiment folder (default: <source folder>/finetune<size>)' },
   ...SOURCE_OPTIONS,
-  learningRate: { flag: 'learning-rate', type: 'number', help: 'SGD learning rate of p', default: D.learningRate },
-  learningRateDecayPower: { flag: 'learning-rate-decay-power', type: 'number', help: 'per-step polynomial decay lr (1 - i/N)^power', default: D.decayPower },
-  momentum: { flag: 'momentum', type: 'number', help: 'SGD momentum', default: D.momentum },
-  inputSize: { flag: 'input-size', type: 'int', help: 'test scale s* (default: the run\'s size x 500/224, else 500)' },
+  learningRate: L.learningRate,
+  learningRateDecayPower: L.decayPower,
+  momentum: L.momentum,
+  inputSize: { flag: 'input-size', type: 'int', help: 'test scale s* (default: the run\'s size x 500/224, else 500)', min: 1 },
   inputCrop: { flag: 'input-crop', type: 'string', help: 'rect: longest side = s*, no crop; square: resize + center crop', choices: ['rect', 'square'], default: 'rect' },
-  batchSize: { flag: 'batch-size', type: 'int', help: 'images per step', default: D.batchSize },
-  imagesPerClass: { flag: 'images-per-class', type: 'int', help: 'tune on the first N training images of each class', default: 50 },
-  initPoolingExponent: { flag: 'init-pooling-exponent', type: 'number', help: 'overwrite p of the checkpoint before tuning' },
+  batchSize: L.batchSize,
+  imagesPerClass: { flag: 'images-per-class', type: 'int', help: 'tune on the first N training images of each class', default: 50, min: 1 },
+  initPoolingExponent: L.initialP,
   noValidateFirst: { flag: 'no-validate-first', type: 'boolean', help: 'skip the validation before tuning' },
   noValidate: { flag: 'no-validate', type: 'boolean', help: 'skip the validation after tuning' },
-  valSubset: { flag: 'val-subset', type: 'int', help: 'validate on the first N images only (0 = all)', default: 0 },
+  valSubset: { flag: 'val-subset', type: 'int', help: 'validate on the first N images only (0 = all)', default: 0, min: 0 },
   dataset: { flag: 'dataset', type: 'string', help: 'data (default: the run\'s, else fashion-mnist)', choices: ['fashion-mnist', 'imagefolder'] },
   dataPath: { flag: 'data-path', type: 'string', help: 'dataset root (imagefolder: a folder with train/ and val/)' },
   workers: { flag: 'workers', type: 'int', help: 'data loader worker threads', default: 2 },
@@ -41,6 +45,9 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
     console.log(optionsHelp('finetune-p', 'Learns the GeM exponent p at a test scale (the rest of the network frozen).', FINETUNE_P_OPTIONS));
     return;
   }
+  const tuning = { learningRate: f.learningRate, decayPower: f.learningRateDecayPower, momentum: f.momentum, batchSize: f.batchSize };
+  // the parser checked each flag; finetuneP's own check runs here too, before any work
+  validateFinetunePOptions({ ...tuning, ...(f.initPoolingExponent !== undefined ? { initialP: f.initPoolingExponent } : {}) });
   await init();
   const source = await openSource(f.resumeFrom, f.resumeEpoch);
   const { model, settings } = source;
@@ -64,10 +71,7 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
     if (f.initPoolingExponent !== undefined) model.pool.p.assign(Float32Array.of(f.initPoolingExponent));
     const before = f.noValidateFirst ? undefined : await evaluate('before');
     const indices = firstImagesPerClass(data.train.labels, f.imagesPerClass);
-    const result = await finetuneP(model, trainLoader, {
-      learningRate: f.learningRate, decayPower: f.learningRateDecayPower, momentum: f.momentum,
-      batchSize: f.batchSize, indices, progress: 'finetune-p',
-    });
+    const result = await finetuneP(model, trainLoader, { ...tuning, indices, progress: 'finetune-p' });
     console.log(`p: ${result.initialP.toFixed(4)} -> ${result.p.toFixed(4)} in ${result.steps} steps on ${indices.length} images`);
     const after = f.noValidate ? undefined : await evaluate('after');
     const settingsOut = { ...definedFlags(f), expdir, source: source.file, dataset, dataPath, inputSize: size, testScale: size, valMode: mode, p: result.p, top1Before: before, top1After: after };

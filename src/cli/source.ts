@@ -11,7 +11,7 @@ import type { OptionTable } from '../util/options.js';
 /** The options every command after training shares: which model to read. */
 export const SOURCE_OPTIONS = {
   resumeFrom: { flag: 'resume-from', type: 'string', help: 'experiment folder or checkpoint (.safetensors, the original .pth, or a torchvision ResNet .pth)' },
-  resumeEpoch: { flag: 'resume-epoch', type: 'int', help: '-1: last checkpoint, N: that epoch', default: -1 },
+  resumeEpoch: { flag: 'resume-epoch', type: 'int', help: '-1: last checkpoint, N: that epoch', default: -1, min: -1 },
 } as const satisfies OptionTable;
 
 /**

@@ -9,21 +9,21 @@ import { parseOptions, optionsHelp, definedFlags } from './args.js';
 import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, type RunSettings } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, ImageListDataset, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
-import { whiten, openClassificationData, SubsetDataset } from '../multigrain/index.js';
+import { whiten, WHITEN_OPTION_SPECS, openClassificationData, SubsetDataset } from '../multigrain/index.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
 
-/** The options of `multigrain whiten` (declared once: parser, types, defaults and help). */
+/** The options of `multigrain whiten` (declared once: parser, types, defaults, ranges and help). */
 export const WHITEN_OPTIONS = {
   expdir: { flag: 'expdir', type: 'string', help: 'output experiment folder (default: <source folder>_whitened)' },
   ...SOURCE_OPTIONS,
-  inputSize: { flag: 'input-size', type: 'int', help: 'scale of the whitening images (default: the run\'s size, else 500)' },
+  inputSize: { flag: 'input-size', type: 'int', help: 'scale of the whitening images (default: the run\'s size, else 500)', min: 1 },
   inputCrop: { flag: 'input-crop', type: 'string', help: 'rect: longest side = size, no crop; square: resize + center crop', choices: ['rect', 'square'], default: 'rect' },
-  batchSize: { flag: 'batch-size', type: 'int', help: 'images per forward pass (rect mode also ends a batch at a size change)', default: 8 },
-  poolingExponent: { flag: 'pooling-exponent', type: 'number', help: 'overwrite p of the checkpoint first' },
+  batchSize: { ...WHITEN_OPTION_SPECS.batchSize, default: 8 },
+  poolingExponent: { flag: 'pooling-exponent', type: 'number', help: 'overwrite p of the checkpoint first', min: 0, exclusiveMin: true },
   noIncludeLast: { flag: 'no-include-last', type: 'boolean', help: 'leave the bias channel out of the PCA (identity row and column)' },
   whitenList: { flag: 'whiten-list', type: 'string', help: 'list file of whitening image paths (relative to --whiten-path or the list\'s folder)' },
   whitenPath: { flag: 'whiten-path', type: 'string', help: 'folder of whitening images (walked when no list is given)' },
-  numWhitenImages: { flag: 'num-whiten-images', type: 'int', help: 'use the first N whitening images (-1: all)', default: -1 },
+  numWhitenImages: { flag: 'num-whiten-images', type: 'int', help: 'use the first N whitening images (-1: all)', default: -1, min: -1 },
   dataset: { flag: 'dataset', type: 'string', help: 'without a list or path: whiten on this training set (default: the run\'s)', choices: ['fashion-mnist', 'imagefolder'] },
   dataPath: { flag: 'data-path', type: 'string', help: 'dataset root for --dataset' },
   workers: { flag: 'workers', type: 'int', help: 'data loader worker threads', default: 2 },

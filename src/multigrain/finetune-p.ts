@@ -11,9 +11,52 @@ import type { DataLoader, HostBatch } from '../data/index.js';
 import type { MultiGrain } from './model.js';
 import { polyLr } from './training/schedule.js';
 import { ProgressBar } from './training/progress.js';
+import { validateOptions, type OptionTable } from '../util/options.js';
 
 /** Defaults of `finetuneP` (the original's finetune_p.py); `multigrain finetune-p` shows and uses the same. */
 export const FINETUNE_P_DEFAULTS = { learningRate: 0.005, momentum: 0.9, decayPower: 0.9, batchSize: 4, logEvery: 10 } as const;
+
+const D = FINETUNE_P_DEFAULTS;
+
+/**
+ * The numeric options of `finetuneP`, declared once with their flag and allowed range:
+ * `multigrain finetune-p` takes its flags from these entries, so that its parser and
+ * `finetuneP` refuse the same values with the same message.
+ */
+export const FINETUNE_P_OPTION_SPECS = {
+  learningRate: { flag: 'learning-rate', type: 'number', help: 'SGD learning rate of p', default: D.learningRate, min: 0, exclusiveMin: true },
+  decayPower: { flag: 'learning-rate-decay-power', type: 'number', help: 'per-step polynomial decay lr (1 - i/N)^power', default: D.decayPower, min: 0 },
+  momentum: { flag: 'momentum', type: 'number', help: 'SGD momentum', default: D.momentum, min: 0, max: 1, exclusiveMax: true },
+  batchSize: { flag: 'batch-size', type: 'int', help: 'images per step', default: D.batchSize, min: 1 },
+  /** GeM needs p > 0: p <= 0 is no mean of positive activations. */
+  initialP: { flag: 'init-pooling-exponent', type: 'number', help: 'overwrite p of the checkpoint before tuning', min: 0, exclusiveMin: true },
+  logEvery: { type: 'int', help: 'read back loss and p every N steps (0: only at the end)', default: D.logEvery, min: 0 },
+} as const satisfies OptionTable;
+
+/** Refuses options outside their declared range (FINETUNE_P_OPTION_SPECS), naming the flag; does no work. */
+export function validateFinetunePOptions(options: FinetunePOptions): void {
+  validateOptions(FINETUNE_P_OPTION_SPECS, options);
+}
+
+/**
+ * Stops p-finetuning when p has left (0, inf) (GeM with p <= 0 is no generalised mean of positive
+ * activations; NaN or inf poisons every embedding) and warns once when it has gone below 1
+ * (a GeM below p = 1 pools below the arithmetic mean). Called where p is read back anyway.
+ * Returns whether it warned.
+ */
+export function checkFinetunedP(p: number, step: number, initialP: number, lr: number, warned: boolean, warn: (message: string) => void): boolean {
+  if (!(p > 0 && Number.isFinite(p))) {
+    throw new Error(
+      `finetune-p: p left (0, inf): p = ${p} after step ${step} (it started at ${initialP}); ` +
+        `GeM needs p > 0: try a lower --learning-rate (now ${lr}), or a better trained model`,
+    );
+  }
+  if (p < 1 && !warned) {
+    warn(`finetune-p: warning: p = ${p.toFixed(4)} < 1 after step ${step}: GeM with p < 1 pools below the arithmetic mean (p = 1)`);
+    return true;
+  }
+  return warned;
+}
 
 export interface FinetunePOptions {
   /** Base learning rate (default 0.005). */
@@ -32,6 +75,8 @@ export interface FinetunePOptions {
   logEvery?: number;
   /** Progress bar label; none when omitted. */
   progress?: string;
+  /** Where a warning goes (p below 1); default console.warn. */
+  warn?: (message: string) => void;
 }
 
 export interface FinetunePRecord {
@@ -51,16 +96,17 @@ export interface FinetunePResult {
 
 /**
  * Tunes `model.pool.p` on the loader's images (their transform sets the test scale; no
- * augmentation). Leaves the model in eval mode with p fixed again (a buffer).
+ * augmentation). Leaves the model in eval mode with p fixed again (a buffer). Stops with an
+ * error when p leaves (0, inf) (checked where p is read back: every `logEvery` steps and at the
+ * end), restoring p to its value before tuning; warns once when p goes below 1.
  */
 export async function finetuneP(model: MultiGrain, loader: DataLoader, options: FinetunePOptions = {}): Promise<FinetunePResult> {
-  const D = FINETUNE_P_DEFAULTS;
+  validateFinetunePOptions(options);
   const B = options.batchSize ?? D.batchSize;
   const lr = options.learningRate ?? D.learningRate;
   const power = options.decayPower ?? D.decayPower;
   const logEvery = options.logEvery ?? D.logEvery;
-  if (!Number.isInteger(B) || B < 1) throw new Error(`finetuneP: batch size must be a positive integer, got ${B}`);
-  if (!(lr > 0)) throw new Error(`finetuneP: learning rate must be > 0, got ${lr}`);
+  const warn = options.warn ?? ((m: string): void => console.warn(m));
   const total = options.indices ? options.indices.length : loader.dataset.length;
   if (total === 0) throw new Error('finetuneP: no images to tune on');
   const steps = Math.ceil(total / B);
@@ -75,6 +121,7 @@ export async function finetuneP(model: MultiGrain, loader: DataLoader, options: 
   let lossSum: Tensor | null = null; // summed step losses since the last record, on the GPU
   let sinceLog = 0;
   let step = 0;
+  let warned = false;
   const record = async (): Promise<void> => {
     if (!lossSum) return;
     const both = noGrad(() => concat([lossSum!, p], 0));
@@ -82,9 +129,11 @@ export async function finetuneP(model: MultiGrain, loader: DataLoader, options: 
     both.dispose();
     lossSum.dispose();
     lossSum = null;
+    warned = checkFinetunedP(pv!, step, initialP, lr, warned, warn);
     history.push({ step, lr: opt.groups[0]!.lr, loss: l! / sinceLog, p: pv! });
     sinceLog = 0;
   };
+  let failed = true;
   try {
     const batches = loader.evaluation({ batchSize: B, ...(options.indices ? { indices: options.indices } : {}) });
     for await (const piece of piecesByStep(batches, B)) {
@@ -110,11 +159,14 @@ export async function finetuneP(model: MultiGrain, loader: DataLoader, options: 
       if (logEvery > 0 && step % logEvery === 0) await record();
       bar?.update(step, history.length ? `p ${history[history.length - 1]!.p.toFixed(4)}` : '');
     }
-    await record();
+    await record(); // the last steps' record: p is checked at the end whatever logEvery
+    failed = false;
   } finally {
     opt.dispose();
     (lossSum as Tensor | null)?.dispose();
     model.pool.setLearnable(false);
+    // a failed tuning leaves the model as it came, not with a p that poisons every embedding
+    if (failed) model.pool.p.assign(Float32Array.of(initialP));
   }
   const final = (await p.item()) as number;
   bar?.finish(`p ${final.toFixed(4)}`);

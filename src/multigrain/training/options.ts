@@ -4,7 +4,7 @@
  */
 import type { ResNetDepth } from '../../nn/index.js';
 import type { TrainRecipe, ValidationMode } from '../../data/index.js';
-import { defaultsOf, type OptionTable, type OptionValues } from '../../util/options.js';
+import { defaultsOf, validateOptions, type OptionTable, type OptionValues } from '../../util/options.js';
 
 export type DatasetName = 'fashion-mnist' | 'imagefolder';
 
@@ -21,52 +21,56 @@ export const TRAIN_OPTIONS = {
   /** Experiment folder or checkpoint file to resume from (default: expdir itself, if it has checkpoints). */
   resumeFrom: { flag: 'resume-from', type: 'string', help: 'experiment folder or checkpoint file to resume from (default: expdir)' },
   /** -1: last checkpoint, 0: from scratch, N: that epoch. */
-  resumeEpoch: { flag: 'resume-epoch', type: 'int', default: -1, help: '-1: last checkpoint, 0: from scratch, N: that epoch' },
+  resumeEpoch: { flag: 'resume-epoch', type: 'int', default: -1, min: -1, help: '-1: last checkpoint, 0: from scratch, N: that epoch' },
   /** Base learning rate for batch 512 (scaled linearly with the batch size). */
-  learningRate: { flag: 'learning-rate', type: 'number', default: 0.2, help: 'base learning rate for batch 512 (scaled linearly with the batch)' },
-  weightDecay: { flag: 'weight-decay', type: 'number', default: 1e-4, help: 'SGD weight decay of the network weights' },
-  momentum: { flag: 'momentum', type: 'number', default: 0.9, help: 'SGD momentum' },
-  inputSize: { flag: 'input-size', type: 'int', default: 224, help: 'training crop size' },
-  batchSize: { flag: 'batch-size', type: 'int', default: 512, help: 'batch size (samples, repetitions counted)' },
+  learningRate: { flag: 'learning-rate', type: 'number', default: 0.2, min: 0, exclusiveMin: true, help: 'base learning rate for batch 512 (scaled linearly with the batch)' },
+  weightDecay: { flag: 'weight-decay', type: 'number', default: 1e-4, min: 0, help: 'SGD weight decay of the network weights' },
+  momentum: { flag: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, exclusiveMax: true, help: 'SGD momentum' },
+  inputSize: { flag: 'input-size', type: 'int', default: 224, min: 32, rangeNote: 'ResNet downsamples by 32', help: 'training crop size' },
+  batchSize: { flag: 'batch-size', type: 'int', default: 512, min: 1, help: 'batch size (samples, repetitions counted)' },
   /** Batches per optimizer step. */
-  gradientAccum: { flag: 'gradient-accum', type: 'int', default: 1, help: 'batches per optimizer step' },
+  gradientAccum: { flag: 'gradient-accum', type: 'int', default: 1, min: 1, help: 'batches per optimizer step' },
   /** RA count m: consecutive copies of each image in a batch. */
-  repeatedAugmentations: { flag: 'repeated-augmentations', type: 'int', default: 1, help: 'RA count m (paper: 3); m = 1 needs --classif-weight 1' },
+  repeatedAugmentations: { flag: 'repeated-augmentations', type: 'int', default: 1, min: 1, help: 'RA count m (paper: 3); m = 1 needs --classif-weight 1' },
   augmentation: { flag: 'augmentation', type: 'string', default: 'full', choices: ['torch', 'full', 'senet', 'AA'], help: 'training augmentation' },
   /** RandomResizedCrop's area range (the original: 0.08-1; small images want a larger minimum). */
   cropScale: {
     flag: 'crop-scale', type: 'numbers', default: [0.08, 1], help: 'RandomResizedCrop area range min,max (original: 0.08,1)',
+    min: 0, exclusiveMin: true, max: 1,
     fromFlag: (v: number[]): [number, number] => {
       if (v.length !== 2) throw new Error(`--crop-scale needs two numbers min,max, got ${v.join(',')}`);
       return [v[0]!, v[1]!];
     },
+    check: (v: readonly number[], name: string): void => {
+      if (v.length !== 2 || v[0]! > v[1]!) throw new Error(`${name} needs two numbers min,max with 0 < min <= max <= 1, got ${v.join(',')}`);
+    },
   },
-  epochs: { flag: 'epochs', type: 'int', default: 120, help: 'epochs' },
-  epochLenFactor: { flag: 'epoch-len-factor', type: 'number', default: 2.0, help: 'samples per epoch = factor x dataset size' },
+  epochs: { flag: 'epochs', type: 'int', default: 120, min: 0, help: 'epochs' },
+  epochLenFactor: { flag: 'epoch-len-factor', type: 'number', default: 2.0, min: 0, exclusiveMin: true, help: 'samples per epoch = factor x dataset size' },
   backbone: {
     flag: 'backbone', type: 'string', default: 50, choices: BACKBONES, help: 'trunk',
     fromFlag: (v: string): ResNetDepth => Number(v.replace('resnet', '')) as ResNetDepth,
     toFlag: (v: number): string => `resnet${v}`,
   },
   /** Trunk base width (64 = the real ResNet; smaller = faster, for small data). */
-  baseWidth: { flag: 'base-width', type: 'int', default: 64, help: 'trunk width (64 = the real ResNet; smaller for small data)' },
+  baseWidth: { flag: 'base-width', type: 'int', default: 64, min: 1, help: 'trunk width (64 = the real ResNet; smaller for small data)' },
   /** torchvision ResNet weights (.pth) or a MultiGrain checkpoint to start the trunk from. */
   pretrainedBackbone: { flag: 'pretrained-backbone', type: 'string', help: 'torchvision ResNet .pth (or MultiGrain checkpoint) for the trunk' },
-  lrDropsEpochs: { flag: 'lr-drops-epochs', type: 'numbers', default: [30, 60, 90], help: 'epochs after which the lr is multiplied' },
-  lrDropsFactors: { flag: 'lr-drops-factors', type: 'numbers', default: [0.1, 0.1, 0.1], help: 'the multiplier at each drop' },
+  lrDropsEpochs: { flag: 'lr-drops-epochs', type: 'numbers', default: [30, 60, 90], min: 0, help: 'epochs after which the lr is multiplied' },
+  lrDropsFactors: { flag: 'lr-drops-factors', type: 'numbers', default: [0.1, 0.1, 0.1], min: 0, exclusiveMin: true, help: 'the multiplier at each drop' },
   /**
    * Epochs (fractions allowed) over which the learning rate ramps up linearly, batch by batch,
    * to its scheduled value (Goyal et al.'s gradual warmup; 0 = none, as the original). Keeps a
    * large lr from blowing the loss up in the first steps.
    */
-  warmupEpochs: { flag: 'warmup-epochs', type: 'number', default: 0, help: 'epochs of linear lr warmup, batch by batch (0: none, as the original)' },
-  poolingExponent: { flag: 'pooling-exponent', type: 'number', default: 1, help: 'GeM exponent p (1 = average pooling; paper: 3)' },
-  betaInit: { flag: 'beta-init', type: 'number', default: 1.2, help: 'initial margin beta' },
-  betaLr: { flag: 'beta-lr', type: 'number', default: 1, help: 'beta learning-rate multiplier' },
+  warmupEpochs: { flag: 'warmup-epochs', type: 'number', default: 0, min: 0, help: 'epochs of linear lr warmup, batch by batch (0: none, as the original)' },
+  poolingExponent: { flag: 'pooling-exponent', type: 'number', default: 1, min: 0, exclusiveMin: true, help: 'GeM exponent p (1 = average pooling; paper: 3)' },
+  betaInit: { flag: 'beta-init', type: 'number', default: 1.2, min: 0, help: 'initial margin beta' },
+  betaLr: { flag: 'beta-lr', type: 'number', default: 1, min: 0, help: 'beta learning-rate multiplier' },
   /** lambda: loss = lambda * CE + (1 - lambda) * margin. */
-  classifWeight: { flag: 'classif-weight', type: 'number', default: 1, help: 'lambda: loss = lambda CE + (1 - lambda) margin (paper: 0.5)' },
+  classifWeight: { flag: 'classif-weight', type: 'number', default: 1, min: 0, max: 1, help: 'lambda: loss = lambda CE + (1 - lambda) margin (paper: 0.5)' },
   /** Keep checkpoint_N every N epochs (the last is always kept). */
-  saveEvery: { flag: 'save-every', type: 'int', default: 10, help: 'keep checkpoint_N every N epochs (the last is always kept)' },
+  saveEvery: { flag: 'save-every', type: 'int', default: 10, min: 1, help: 'keep checkpoint_N every N epochs (the last is always kept)' },
   validateFirst: { flag: 'no-validate-first', negated: true, type: 'boolean', default: true, help: 'skip the validation before the first epoch' },
   seed: { flag: 'seed', type: 'int', default: 0, help: 'seed of sampling, augmentation and initialization' },
   workers: { flag: 'workers', type: 'int', default: 2, help: 'data loader worker threads' },
@@ -74,11 +78,11 @@ export const TRAIN_OPTIONS = {
   /** Dataset root (imagefolder: folder with train/ and val/; fashion-mnist: IDX folder). */
   dataPath: { flag: 'data-path', type: 'string', help: 'dataset root (imagefolder: a folder with train/ and val/)' },
   /** Read metrics back (and draw progress) every N steps. */
-  logEvery: { flag: 'log-every', type: 'int', default: 20, help: 'read metrics back and redraw progress every N steps' },
+  logEvery: { flag: 'log-every', type: 'int', default: 20, min: 1, help: 'read metrics back and redraw progress every N steps' },
   /** Use only the first N training images (0 = all); for quick runs. */
-  trainSubset: { flag: 'train-subset', type: 'int', default: 0, help: 'use the first N training images only (0 = all)' },
+  trainSubset: { flag: 'train-subset', type: 'int', default: 0, min: 0, help: 'use the first N training images only (0 = all)' },
   /** Use only the first N validation images (0 = all). */
-  valSubset: { flag: 'val-subset', type: 'int', default: 0, help: 'use the first N validation images only (0 = all)' },
+  valSubset: { flag: 'val-subset', type: 'int', default: 0, min: 0, help: 'use the first N validation images only (0 = all)' },
   /**
    * Validation transform: 'square' (shorter side to size x 256/224, center crop: ImageNet's)
    * or 'rect' (longest side to size, no crop: for images whose object fills the frame).
@@ -103,26 +107,21 @@ const check: [
 ] = [true, true, true, true, true];
 void check;
 
-/** Refuses combinations the method cannot train, with the reason. */
+/**
+ * Refuses what the method cannot train, naming the flag: each option outside its declared
+ * range (TRAIN_OPTIONS' `min` / `max`, the same check as the CLI parser's), then combinations.
+ */
 export function validateTrainOptions(o: TrainOptions): void {
-  if (o.repeatedAugmentations < 1 || !Number.isInteger(o.repeatedAugmentations)) {
-    throw new Error(`--repeated-augmentations must be a positive integer, got ${o.repeatedAugmentations}`);
-  }
-  if (o.classifWeight < 0 || o.classifWeight > 1) throw new Error(`--classif-weight must be in [0, 1], got ${o.classifWeight}`);
+  validateOptions(TRAIN_OPTIONS, o);
   if (o.repeatedAugmentations === 1 && o.classifWeight < 1) {
     throw new Error(
       `--classif-weight ${o.classifWeight} needs the margin loss, which needs positive pairs: ` +
         'use --repeated-augmentations >= 2 (the paper uses 3), or --classif-weight 1.0',
     );
   }
-  if (o.batchSize < 1 || o.batchSize % 1 !== 0) throw new Error(`--batch-size must be a positive integer, got ${o.batchSize}`);
-  if (o.gradientAccum < 1) throw new Error(`--gradient-accum must be >= 1, got ${o.gradientAccum}`);
-  if (o.inputSize < 32) throw new Error(`--input-size must be at least 32 (ResNet downsamples by 32), got ${o.inputSize}`);
   if (o.lrDropsEpochs.length !== o.lrDropsFactors.length) {
     throw new Error(`--lr-drops-epochs (${o.lrDropsEpochs.length} values) and --lr-drops-factors (${o.lrDropsFactors.length}) must have the same length`);
   }
-  if (!(o.warmupEpochs >= 0 && Number.isFinite(o.warmupEpochs)) || o.warmupEpochs > o.epochs) {
-    throw new Error(`--warmup-epochs must be between 0 and --epochs (${o.epochs}), got ${o.warmupEpochs}`);
-  }
+  if (o.warmupEpochs > o.epochs) throw new Error(`--warmup-epochs must be between 0 and --epochs (${o.epochs}), got ${o.warmupEpochs}`);
   if (![18, 34, 50, 101, 152].includes(o.backbone)) throw new Error(`--backbone resnet${o.backbone} is not supported (resnet18/34/50/101/152)`);
 }

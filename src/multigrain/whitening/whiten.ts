@@ -10,9 +10,18 @@ import type { DataLoader } from '../../data/index.js';
 import type { MultiGrain } from '../model.js';
 import { extractEmbeddings } from '../retrieval/embeddings.js';
 import { fitPcaWhitening, type PcaWhiteningFit } from './pca.js';
+import { validateOptions, type OptionTable } from '../../util/options.js';
 
 /** Epsilon of the model's l2 normalization: x / (||x|| + 1e-6). */
 const L2N_EPS = 1e-6;
+
+/**
+ * The numeric options of `whiten`, declared once with their flag and range: `multigrain whiten`
+ * takes its flag from here (with its own default), so both refuse the same values alike.
+ */
+export const WHITEN_OPTION_SPECS = {
+  batchSize: { flag: 'batch-size', type: 'int', help: 'images per forward pass (rect mode also ends a batch at a size change)', default: 1, min: 1 },
+} as const satisfies OptionTable;
 
 export interface WhitenOptions {
   /** Fit the PCA on the bias channel too (default true); false = the original's `--no-include-last`: PCA on the pooled dimensions only, the bias channel passes through (identity row and column, mean 0). */
@@ -36,6 +45,7 @@ export interface WhitenResult {
  * the fit has succeeded.
  */
 export async function whiten(model: MultiGrain, loader: DataLoader, options: WhitenOptions = {}): Promise<WhitenResult> {
+  validateOptions(WHITEN_OPTION_SPECS, options);
   if (model.whitening) throw new Error('whiten: the model is already whitened (load the checkpoint from before whitening)');
   const pooled = await extractEmbeddings(model, loader, { kind: 'pooled', batchSize: options.batchSize ?? 1, ...(options.progress ? { progress: options.progress } : {}) });
   const vectors = normalizedWithBias(pooled.data, pooled.rows, pooled.dim);
