@@ -1,12 +1,13 @@
 // p-finetuning: only the GeM exponent learns; its first SGD step follows the
 // finite-difference gradient of the step's mean cross-entropy, also when the step's images come
 // in pieces of different sizes (rect mode); the trunk, classifier and batchnorm statistics stay
-// bit-identical; the learning rate decays polynomially.
+// bit-identical; the learning rate decays polynomially. p leaving (0, inf) stops the tuning
+// with a message (and p restored); p below 1 gives one warning.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   init, tensor, noGrad, crossEntropy, MultiGrain, DataLoader, RecordDataset, createRgbImage, finetuneP, firstImagesPerClass,
-  polyLr, type HostBatch, type Shape,
+  polyLr, checkFinetunedP, type HostBatch, type Shape,
 } from '../../src/index.js';
 import { rng } from '../helpers.js';
 
@@ -99,6 +100,36 @@ test('several steps: polynomial decay, history, subset indices; bad labels are r
   assert.ok(!model.pool.p.requiresGrad, 'p fixed again after the error');
   await loader.close();
   await bad.close();
+  model.parameters().forEach((t) => t.dispose());
+});
+
+test('p leaving (0, inf) stops with a message naming p and --learning-rate; p below 1 warns once', () => {
+  const warnings: string[] = [];
+  const warn = (m: string): void => void warnings.push(m);
+  for (const bad of [-1.09, 0, NaN, Infinity]) {
+    assert.throws(() => checkFinetunedP(bad, 10, 3, 0.005, false, warn), (err: Error) =>
+      err.message.includes('p left (0, inf)') && err.message.includes(`p = ${bad}`) && err.message.includes('step 10') && err.message.includes('--learning-rate'), `p = ${bad}`);
+  }
+  assert.is(checkFinetunedP(2.5, 10, 3, 0.005, false, warn), false);
+  assert.is(warnings.length, 0, 'p >= 1: no warning');
+  assert.is(checkFinetunedP(0.8, 20, 3, 0.005, false, warn), true);
+  assert.is(checkFinetunedP(0.7, 30, 3, 0.005, true, warn), true);
+  assert.is(warnings.length, 1, 'one warning');
+  assert.match(warnings[0]!, /p = 0\.8000 < 1 after step 20: GeM with p < 1 pools below the arithmetic mean/);
+});
+
+test('a learning rate far too large: finetuneP stops at the readback where p left (0, inf), p restored', async () => {
+  const model = new MultiGrain({ backbone: 18, numClasses: 3, baseWidth: 2, poolingExponent: 3, seed: 4 });
+  const loader = new DataLoader({ dataset: dataset(12), transform: { kind: 'val', mode: 'rect', size: 48 }, workers: 0 });
+  const warnings: string[] = [];
+  let message = '';
+  await finetuneP(model, loader, { learningRate: 1e6, batchSize: 4, logEvery: 1, warn: (m) => void warnings.push(m) })
+    .catch((err: Error) => (message = err.message));
+  assert.ok(message, `p went from 3 with lr 1e6; warnings: ${warnings.join(" / ")}`);
+  assert.match(message, /finetune-p: p left \(0, inf\): p = \S+ after step [1-3] \(it started at 3\)/, message);
+  assert.is(await model.pool.p.item(), 3, 'p is restored');
+  assert.ok(!model.pool.p.requiresGrad, 'p fixed again');
+  await loader.close();
   model.parameters().forEach((t) => t.dispose());
 });
 
