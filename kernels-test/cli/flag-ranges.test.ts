@@ -5,8 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { parseOptions } from '../../src/cli/args.js';
-import { trainOptionsFromFlags } from '../../src/cli/train-command.js';
+import { parseOptions, optionsHelp } from '../../src/cli/args.js';
+import { trainOptionsFromFlags, trainHelp } from '../../src/cli/train-command.js';
 import { FINETUNE_P_OPTIONS, finetunePCommand } from '../../src/cli/finetune-p-command.js';
 import { WHITEN_OPTIONS } from '../../src/cli/whiten-command.js';
 import { EVALUATE_OPTIONS } from '../../src/cli/evaluate-command.js';
@@ -148,6 +148,15 @@ test('finetune-p: a bad flag is refused before the model or any data is read', a
   const r = spawnSync(process.execPath, [resolve('dist/node/cli.js'), 'finetune-p', '--resume-from', '/nonexistent/run', '--images-per-class', '0'], { encoding: 'utf8', timeout: 60_000 });
   assert.is(r.status, 1, r.stderr);
   assert.is(r.stderr.trim(), 'multigrain finetune-p: --images-per-class must be an integer >= 1, got 0');
+});
+
+test('--help shows each declared range after the default', () => {
+  const help = trainHelp();
+  assert.ok(help.includes('SGD momentum (default 0.9), range [0, 1)'), 'momentum');
+  assert.ok(help.includes('(default: Fashion-MNIST 0.8, imagefolder 0.2), range > 0'), 'learning rate');
+  assert.ok(help.includes('range [0, 1]') && help.includes('(default 10), range >= 1'), 'classif-weight, save-every');
+  assert.ok(optionsHelp('finetune-p', '', FINETUNE_P_OPTIONS).includes('tune on the first N training images of each class (default 50), range >= 1'));
+  assert.not.ok(/--seed .*range/.test(help), 'no range, no range text');
 });
 
 test.run();

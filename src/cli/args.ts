@@ -5,7 +5,7 @@
  * option values, `optionsHelp` the help text.
  */
 import { parseArgs } from 'node:util';
-import { checkOption, flagText, type OptionSpec, type OptionTable, type OptionValues } from '../util/options.js';
+import { checkOption, flagText, rangeText, type OptionSpec, type OptionTable, type OptionValues } from '../util/options.js';
 
 export type FlagType = 'string' | 'number' | 'int' | 'boolean' | 'numbers';
 
@@ -15,6 +15,8 @@ export interface FlagSpec {
   default?: string | number | boolean | number[];
   /** Allowed values for a string flag. */
   choices?: readonly string[];
+  /** Allowed range of a number flag, as the help shows it (`>= 1`, `[0, 1)`). */
+  range?: string;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -68,9 +70,10 @@ export function helpText(command: string, summary: string, specs: FlagSpecs): st
   for (const [flag, spec] of Object.entries(specs)) {
     const value = spec.type === 'boolean' ? '' : ` <${spec.choices ? spec.choices.join('|') : spec.type}>`;
     const def = spec.default === undefined || spec.default === false ? '' : ` (default ${Array.isArray(spec.default) ? spec.default.join(',') : spec.default})`;
+    const range = spec.range ? `, range ${spec.range}` : '';
     const name = `  --${flag}${value}`;
     // A long name (many choices) gets its help on the next line, aligned with the others.
-    lines.push(name.length < 40 ? name.padEnd(40) + spec.help + def : `${name}\n${' '.repeat(40)}${spec.help}${def}`);
+    lines.push(name.length < 40 ? name.padEnd(40) + spec.help + def + range : `${name}\n${' '.repeat(40)}${spec.help}${def}${range}`);
   }
   return lines.join('\n');
 }
@@ -95,6 +98,8 @@ export function optionFlags(table: OptionTable, fill: FillDefaults = () => true)
     if (spec.flag === undefined) continue;
     const flag: FlagSpec = { type: spec.type, help: spec.help };
     if (spec.choices) flag.choices = spec.choices;
+    const range = rangeText(spec).replace(/^in /, '');
+    if (range) flag.range = range;
     if (spec.type !== 'boolean' && spec.default !== undefined && fill(key, spec)) {
       flag.default = spec.toFlag ? flagText(spec, spec.default) : Array.isArray(spec.default) ? [...spec.default] : (spec.default as string | number);
     }
