@@ -28,7 +28,7 @@ function byFlag(table: OptionTable, flag: string): [string, OptionSpec] {
 // [flag, bad value as typed]: the probes first, then the rest of the declared ranges.
 const TRAIN_BAD: [string, string][] = [
   ['learning-rate', '-0.1'], ['learning-rate', '0'], ['momentum', '5'], ['momentum', '1'], ['momentum', '-0.1'],
-  ['save-every', '0'], ['log-every', '0'], ['train-subset', '-1'], ['val-subset', '-1'], ['base-width', '0'],
+  ['save-every', '-1'], ['log-every', '0'], ['train-subset', '-1'], ['val-subset', '-1'], ['base-width', '0'],
   ['pooling-exponent', '0'], ['pooling-exponent', '-3'], ['epochs', '-1'], ['weight-decay', '-0.0001'], ['batch-size', '0'],
   ['input-size', '0'], ['input-size', '16'], ['beta-lr', '-1'], ['beta-init', '-0.5'], ['classif-weight', '1.5'], ['classif-weight', '-0.1'],
   ['warmup-epochs', '-1'], ['epoch-len-factor', '0'], ['gradient-accum', '0'], ['repeated-augmentations', '0'],
@@ -96,7 +96,7 @@ test('train: --epochs -1 names --epochs, not --warmup-epochs', async () => {
 test('train: the edges of each range are accepted', () => {
   const good: [string, string][] = [
     ['momentum', '0'], ['weight-decay', '0'], ['train-subset', '0'], ['val-subset', '0'], ['epochs', '0'], ['beta-lr', '0'],
-    ['classif-weight', '1'], ['crop-scale', '1,1'], ['crop-scale', '0.01,0.5'], ['input-size', '32'], ['save-every', '1'], ['resume-epoch', '-1'],
+    ['classif-weight', '1'], ['crop-scale', '1,1'], ['crop-scale', '0.01,0.5'], ['input-size', '32'], ['save-every', '0'], ['resume-epoch', '-1'],
   ];
   for (const [flag, value] of good) {
     const [key, spec] = byFlag(TRAIN_OPTIONS, flag);
@@ -154,7 +154,7 @@ test('--help shows each declared range after the default', () => {
   const help = trainHelp();
   assert.ok(help.includes('SGD momentum (default 0.9), range [0, 1)'), 'momentum');
   assert.ok(help.includes('(default: Fashion-MNIST 0.8, imagefolder 0.2), range > 0'), 'learning rate');
-  assert.ok(help.includes('range [0, 1]') && help.includes('(default 10), range >= 1'), 'classif-weight, save-every');
+  assert.ok(help.includes('range [0, 1]') && help.includes('(default 10), range >= 0') && help.includes('(default: Fashion-MNIST 25, imagefolder 20), range >= 1'), 'classif-weight, save-every, log-every');
   assert.ok(optionsHelp('finetune-p', '', FINETUNE_P_OPTIONS).includes('tune on the first N training images of each class (default 50), range >= 1'));
   assert.not.ok(/--seed .*range/.test(help), 'no range, no range text');
 });

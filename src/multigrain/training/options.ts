@@ -69,8 +69,8 @@ export const TRAIN_OPTIONS = {
   betaLr: { flag: 'beta-lr', type: 'number', default: 1, min: 0, help: 'beta learning-rate multiplier' },
   /** lambda: loss = lambda * CE + (1 - lambda) * margin. */
   classifWeight: { flag: 'classif-weight', type: 'number', default: 1, min: 0, max: 1, help: 'lambda: loss = lambda CE + (1 - lambda) margin (paper: 0.5)' },
-  /** Keep checkpoint_N every N epochs (the last is always kept). */
-  saveEvery: { flag: 'save-every', type: 'int', default: 10, min: 1, help: 'keep checkpoint_N every N epochs (the last is always kept)' },
+  /** Keep checkpoint_N every N epochs (the last is always kept; 0: only the last). */
+  saveEvery: { flag: 'save-every', type: 'int', default: 10, min: 0, help: 'keep checkpoint_N every N epochs (the last is always kept; 0: only the last)' },
   validateFirst: { flag: 'no-validate-first', negated: true, type: 'boolean', default: true, help: 'skip the validation before the first epoch' },
   seed: { flag: 'seed', type: 'int', default: 0, help: 'seed of sampling, augmentation and initialization' },
   workers: { flag: 'workers', type: 'int', default: 2, help: 'data loader worker threads' },
