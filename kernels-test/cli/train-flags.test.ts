@@ -97,7 +97,7 @@ test('each flag yields its typed option', () => {
     validateFirst: [['--no-validate-first'], false], seed: [['--seed', '9'], 9], workers: [['--workers', '0'], 0],
     dataset: [['--dataset', 'fashion-mnist'], 'fashion-mnist'], dataPath: [['--data-path', '/d'], '/d'], logEvery: [['--log-every', '5'], 5],
     trainSubset: [['--train-subset', '10'], 10], valSubset: [['--val-subset', '11'], 11], valMode: [['--val-mode', 'rect'], 'rect'],
-    skipUnreadable: [['--skip-unreadable'], true],
+    skipUnreadable: [['--skip-unreadable'], true], forceArgs: [['--force-args'], true],
   };
   for (const [key, spec] of Object.entries(TRAIN_OPTIONS)) {
     if (!('flag' in spec)) continue;

@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { parseOptions, optionsHelp, definedFlags } from './args.js';
-import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived } from './source.js';
+import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, lockOutput } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, type ValidationMode } from '../data/index.js';
 import { finetuneP, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, firstImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
@@ -67,6 +67,7 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
     console.log(`${when}: p = ${(await model.pool.p.item()).toFixed(4)}, val top-1 ${r.top1.toFixed(2)}% top-5 ${r.top5.toFixed(2)}% at ${mode} ${size} (${data.val.length} images)`);
     return r.top1;
   };
+  const lock = await lockOutput(expdir, 'finetune-p'); // before anything is written there
   try {
     if (f.initPoolingExponent !== undefined) model.pool.p.assign(Float32Array.of(f.initPoolingExponent));
     const before = f.noValidateFirst ? undefined : await evaluate('before');
@@ -84,5 +85,6 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
   } finally {
     await trainLoader.close();
     await valLoader.close();
+    await lock.release();
   }
 }

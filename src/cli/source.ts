@@ -4,7 +4,9 @@
  * (p-finetuned, whitened) as a new experiment folder that the next command can read.
  */
 import { openMultiGrain, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture } from '../multigrain/index.js';
-import { joinPath, nodeFileStore, readTextFile, encodeCheckpoint, type FileStore } from '../io/index.js';
+import {
+  joinPath, nodeFileStore, readTextFile, encodeCheckpoint, lockFolder, removeOrphanedTemps, type FileStore, type FolderLock,
+} from '../io/index.js';
 import type { ValidationMode } from '../data/index.js';
 import type { OptionTable } from '../util/options.js';
 
@@ -86,4 +88,21 @@ export async function writeDerived(
   const file = joinPath(expdir, checkpointName(1));
   await files.writeFileAtomic(file, encodeCheckpoint({ groups: { model: await model.exportStateDict() }, meta: { command, ...meta } }));
   return file;
+}
+
+/**
+ * Takes the lock of a command's output folder (one run per folder, as `train` does; a second
+ * run on it fails naming the holder) and removes the temporary files that killed writes left
+ * there. Release it in a `finally`.
+ */
+export async function lockOutput(expdir: string, command: string, files: FileStore = nodeFileStore): Promise<FolderLock> {
+  const say = (line: string) => console.log(line);
+  const lock = await lockFolder(files, expdir, command, say);
+  try {
+    await removeOrphanedTemps(files, expdir, say);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  return lock;
 }

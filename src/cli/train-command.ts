@@ -63,6 +63,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   const result = await train(options);
   const last = result.history[result.history.length - 1];
-  if (last?.val) console.log(`final validation: top-1 ${last.val.top1.toFixed(2)}%, top-5 ${last.val.top5.toFixed(2)}%`);
-  console.log(`experiment folder: ${options.expdir ?? TRAIN_DEFAULTS.expdir} (metrics.json, loss.svg, accuracy.svg, checkpoints)`);
+  const expdir = options.expdir ?? TRAIN_DEFAULTS.expdir;
+  if (last?.val) console.log(`${last.epoch === 0 ? 'validation before training' : 'final validation'}: top-1 ${last.val.top1.toFixed(2)}%, top-5 ${last.val.top5.toFixed(2)}%`);
+  // Name only what this run wrote: with no epoch trained (--epochs 0, or a finished run) that is train_args.json alone.
+  if (result.checkpoint) console.log(`experiment folder: ${expdir} (metrics.json, loss.svg, accuracy.svg, checkpoints)`);
+  else console.log(`experiment folder: ${expdir} (train_args.json; no epoch trained, so no checkpoint, metrics.json or curves)`);
 }

@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { parseOptions, optionsHelp, definedFlags } from './args.js';
-import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, type RunSettings } from './source.js';
+import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, lockOutput, type RunSettings } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, ImageListDataset, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
 import { whiten, WHITEN_OPTION_SPECS, openClassificationData, SubsetDataset } from '../multigrain/index.js';
@@ -46,6 +46,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
   const { images, describe } = await whiteningSet(f, settings);
   const expdir = f.expdir ?? `${dirname(source.file)}_whitened`;
   const loader = new DataLoader({ dataset: images, transform: { kind: 'val', mode, size }, workers: f.workers });
+  const lock = await lockOutput(expdir, 'whiten'); // before anything is written there
   try {
     console.log(`whitening ${model.embeddingDim + 1}-d embeddings of ${images.length} images (${describe}) at ${mode} ${size}`);
     const result = await whiten(model, loader, { includeBias: !f.noIncludeLast, batchSize: f.batchSize, progress: 'whiten' });
@@ -59,6 +60,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
     console.log(`wrote ${file}`);
   } finally {
     await loader.close();
+    await lock.release();
   }
 }
 

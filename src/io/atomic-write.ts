@@ -16,6 +16,18 @@ export interface AtomicWriteOptions {
   mode?: number;
 }
 
+/**
+ * The temporary files `writeFileAtomic` creates beside a target: `.<name>.<pid>.<random>.tmp`.
+ * A process killed mid-write leaves one behind; the pid in the name tells whether its writer
+ * can still be running (`removeOrphanedTemps` in src/io/folder-lock.ts removes the others).
+ */
+export const ATOMIC_TEMP_PATTERN = /^\..+\.(\d+)\.[0-9a-z]+\.tmp$/;
+
+/** The name of a temporary file for `target`'s base name, written by process `pid` (matches ATOMIC_TEMP_PATTERN). */
+export function atomicTempName(base: string, pid: number): string {
+  return `.${base}.${pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
+}
+
 function assertNode(what: string): void {
   if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') {
     throw new Error(`${what} needs Node.js (file system access)`);
@@ -32,7 +44,7 @@ export async function writeFileAtomic(path: string, data: AtomicWriteData, optio
   const fs = await import('node:fs/promises');
   const { dirname, basename, join } = await import('node:path');
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  const tmp = join(dir, atomicTempName(basename(path), process.pid));
   const sync = options.fsync !== false;
   let fh: Awaited<ReturnType<typeof fs.open>> | undefined = await fs.open(tmp, 'wx', options.mode ?? 0o644);
   try {

@@ -14,6 +14,12 @@ export interface FileStat {
   size: number;
 }
 
+/** A process as a lock file records it (src/io/folder-lock.ts). */
+export interface ProcessIdentity {
+  pid: number;
+  host: string;
+}
+
 export interface FileStore {
   /** Creates a folder and its missing parents (no error when it exists). */
   mkdir(path: string): Promise<void>;
@@ -27,6 +33,19 @@ export interface FileStore {
   remove(path: string): Promise<void>;
   /** What is at `path`, or null when nothing is. */
   stat(path: string): Promise<FileStat | null>;
+  /**
+   * Creates `path` holding `data` only if nothing is there, in one atomic step (Node: open
+   * with 'wx', O_CREAT | O_EXCL): true when this call created it, false when it existed. Two
+   * processes racing for the same path cannot both get true, which is what makes a lock file.
+   */
+  createExclusive(path: string, data: string): Promise<boolean>;
+  /** This process, as lock files record it: its pid and host name. */
+  processIdentity(): Promise<ProcessIdentity>;
+  /**
+   * Whether a process with this pid is running on this host (false only when it surely is
+   * not, so that a live run's lock is never taken over).
+   */
+  processAlive(pid: number): Promise<boolean>;
 }
 
 /** A file's text (UTF-8), or null when it cannot be read. */
@@ -66,10 +85,16 @@ function parentOf(path: string): string {
   return i < 0 ? '.' : i === 0 ? '/' : path.slice(0, i);
 }
 
-/** Files in memory: a Map from normalized path to bytes, plus the set of folders. */
+/**
+ * Files in memory: a Map from normalized path to bytes, plus the set of folders. It stands
+ * for one process (`identity`) on one host; `livePids` are the processes it reports alive
+ * (tests add or remove pids to play a lock's holder).
+ */
 export class MemoryFileStore implements FileStore {
   readonly files = new Map<string, Uint8Array>();
   readonly dirs = new Set<string>(['.', '/']);
+  identity: ProcessIdentity = { pid: 1, host: 'memory' };
+  readonly livePids = new Set<number>([1]);
 
   async mkdir(path: string): Promise<void> {
     for (let p = normalizeKey(path); !this.dirs.has(p); p = parentOf(p)) {
@@ -116,5 +141,20 @@ export class MemoryFileStore implements FileStore {
     const data = this.files.get(key);
     if (data) return { isFile: true, isDirectory: false, size: data.byteLength };
     return this.dirs.has(key) ? { isFile: false, isDirectory: true, size: 0 } : null;
+  }
+
+  async createExclusive(path: string, data: string): Promise<boolean> {
+    const key = normalizeKey(path);
+    if (this.files.has(key) || this.dirs.has(key)) return false;
+    await this.writeFileAtomic(path, data);
+    return true;
+  }
+
+  async processIdentity(): Promise<ProcessIdentity> {
+    return { ...this.identity };
+  }
+
+  async processAlive(pid: number): Promise<boolean> {
+    return this.livePids.has(pid);
   }
 }

@@ -1,5 +1,5 @@
 // Weight files: host tensors, safetensors, PyTorch .pth import, state-dict matching,
-// our checkpoint format, atomic writes, the file store the layers above use. Format notes: src/io/FORMAT.md.
+// our checkpoint format, atomic writes, the file store the layers above use, experiment-folder locks. Format notes: src/io/FORMAT.md.
 export * from './host-tensor.js';
 export * from './safetensors.js';
 export * from './zip.js';
@@ -10,3 +10,4 @@ export * from './checkpoint.js';
 export * from './atomic-write.js';
 export * from './file-store.js';
 export * from './node-files.js';
+export * from './folder-lock.js';

@@ -4,7 +4,7 @@
  * bundling this module for a browser is harmless (calling these there throws).
  */
 import { writeFileAtomic, type AtomicWriteData } from './atomic-write.js';
-import type { FileStat, FileStore } from './file-store.js';
+import type { FileStat, FileStore, ProcessIdentity } from './file-store.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from './checkpoint.js';
 import type { HostTensor, StateDict } from './host-tensor.js';
 import { readSafetensors, writeSafetensors, type SafetensorsContents } from './safetensors.js';
@@ -73,6 +73,30 @@ export const nodeFileStore: FileStore = {
   async stat(path: string): Promise<FileStat | null> {
     const s = await (await nodeFs('stat')).stat(path).catch(() => null);
     return s && { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.isFile() ? s.size : 0 };
+  },
+  async createExclusive(path: string, data: string): Promise<boolean> {
+    const fs = await nodeFs('createExclusive');
+    try {
+      await fs.writeFile(path, data, { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  },
+  async processIdentity(): Promise<ProcessIdentity> {
+    const { hostname } = await import('node:os');
+    return { pid: process.pid, host: hostname() };
+  },
+  async processAlive(pid: number): Promise<boolean> {
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    try {
+      process.kill(pid, 0); // signal 0: only checks that the process exists
+      return true;
+    } catch (e) {
+      // EPERM: it exists but belongs to another user; only ESRCH says it is gone
+      return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+    }
   },
 };
 

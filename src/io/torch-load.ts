@@ -112,6 +112,18 @@ export interface TorchCheckpoint {
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
+/**
+ * Which `torch.save` format `bytes` start with, or null for anything else (our safetensors
+ * checkpoints begin with an 8-byte header length and '{'). Cheap: looks at the first bytes
+ * only, so that a reader of another format can say what the file is instead of failing on it.
+ */
+export function torchFileFormat(bytes: Uint8Array): 'zip' | 'legacy' | null {
+  if (ZipArchive.looksLikeZip(bytes)) return 'zip';
+  // legacy: pickle protocol 2+ (0x80 n), then the magic number as LONG1 (0x8a); never '{' at byte 8
+  if (bytes.length >= 9 && bytes[0] === 0x80 && bytes[1]! >= 2 && bytes[1]! <= 5 && bytes[2] === 0x8a && bytes[8] !== 0x7b) return 'legacy';
+  return null;
+}
+
 /** Reads a `torch.save` file (either format) from memory. */
 export async function loadTorchCheckpoint(bytes: Uint8Array, options: TorchLoadOptions = {}): Promise<TorchCheckpoint> {
   if (ZipArchive.looksLikeZip(bytes)) return { value: await loadZip(bytes, options), format: 'zip' };

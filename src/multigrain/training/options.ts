@@ -4,7 +4,7 @@
  */
 import type { ResNetDepth } from '../../nn/index.js';
 import type { TrainRecipe, ValidationMode } from '../../data/index.js';
-import { defaultsOf, validateOptions, type OptionTable, type OptionValues } from '../../util/options.js';
+import { defaultsOf, flagText, validateOptions, type OptionTable, type OptionValues } from '../../util/options.js';
 
 export type DatasetName = 'fashion-mnist' | 'imagefolder';
 
@@ -90,6 +90,12 @@ export const TRAIN_OPTIONS = {
   valMode: { flag: 'val-mode', type: 'string', default: 'square', choices: ['square', 'rect'], help: 'validation transform: square (resize + center crop) or rect (whole image)' },
   /** Skip unreadable images with a warning instead of stopping. */
   skipUnreadable: { flag: 'skip-unreadable', type: 'boolean', default: false, help: 'skip unreadable images with a warning instead of stopping' },
+  /**
+   * Resume even though the experiment folder's train_args.json holds other values for options
+   * that shape the run (listed, then train_args.json is rewritten). Without it such a resume is
+   * refused, naming each difference (see RESUME_FREE_OPTIONS for the options never compared).
+   */
+  forceArgs: { flag: 'force-args', type: 'boolean', default: false, help: 'resume even if options differ from the folder\'s train_args.json (they are listed)' },
   /** Draw a progress bar on stderr (library only; the CLI always draws it). */
   progress: { type: 'boolean', default: true, help: 'draw a progress bar on stderr' },
 } as const satisfies OptionTable;
@@ -106,6 +112,44 @@ const check: [
   Same<TrainOptions['backbone'], ResNetDepth>, Same<TrainOptions['cropScale'], [number, number]>,
 ] = [true, true, true, true, true];
 void check;
+
+/**
+ * Options that may differ between a folder's saved train_args.json and a run resuming it:
+ * where and how to resume, where the folder is, how long to train (extending a finished run
+ * is what resuming is for), and what changes neither the trained weights nor the recorded
+ * metrics (display, read-back frequency, worker threads, which checkpoints are kept, the
+ * validation before epoch 1 of a fresh start, skipping unreadable images instead of stopping).
+ * Every other option shapes the run and must match unless --force-args is given.
+ */
+export const RESUME_FREE_OPTIONS: readonly (keyof TrainOptions)[] = [
+  'expdir', 'resumeFrom', 'resumeEpoch', 'epochs', 'progress', 'workers', 'logEvery', 'saveEvery', 'validateFirst', 'skipUnreadable', 'forceArgs',
+];
+
+/** One option whose value differs between a saved run and a new one. */
+export interface OptionChange {
+  key: keyof TrainOptions;
+  /** `--flag old → new`, as the flags write the values. */
+  text: string;
+}
+
+/**
+ * The options that shape the run and differ between `saved` (a folder's train_args.json) and
+ * `now`. An option missing from `saved` (a file from before the option existed) counts as its
+ * default, which is what that run used.
+ */
+export function changedTrainOptions(saved: Record<string, unknown>, now: TrainOptions): OptionChange[] {
+  const out: OptionChange[] = [];
+  for (const [key, spec] of Object.entries(TRAIN_OPTIONS) as [keyof TrainOptions, (typeof TRAIN_OPTIONS)[keyof TrainOptions]][]) {
+    if (RESUME_FREE_OPTIONS.includes(key)) continue;
+    const before = key in saved ? saved[key] : TRAIN_DEFAULTS[key];
+    const after = now[key];
+    if (JSON.stringify(before) === JSON.stringify(after)) continue;
+    const show = (v: unknown) => (v === undefined ? '(none)' : flagText(spec, v));
+    const name = 'flag' in spec ? `--${spec.flag}` : key;
+    out.push({ key, text: `${name} ${show(before)} → ${show(after)}` });
+  }
+  return out;
+}
 
 /**
  * Refuses what the method cannot train, naming the flag: each option outside its declared

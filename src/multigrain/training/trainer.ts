@@ -13,16 +13,18 @@ import {
   add, concat, reshape, SGD, parameter,
 } from '../../engine/index.js';
 import { DataLoader, RASampler, type HostBatch } from '../../data/index.js';
-import { joinPath, nodeFileStore, type FileStore } from '../../io/index.js';
+import {
+  decodeCheckpoint, joinPath, lockFolder, nodeFileStore, readTextFile, removeOrphanedTemps, torchFileFormat, type CheckpointData, type FileStore,
+} from '../../io/index.js';
 import { MultiGrain } from '../model.js';
 import { sampledMarginLoss } from '../losses/index.js';
 import { openClassificationData, type ClassificationData } from '../data-source.js';
 import { loadPretrainedTrunk } from '../weights.js';
-import { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions } from './options.js';
+import { TRAIN_DEFAULTS, changedTrainOptions, validateTrainOptions, type TrainOptions } from './options.js';
 import { GpuMetrics, type StepMetric } from './metrics.js';
 import { ProgressBar } from './progress.js';
 import { scaledLr, stepLrFactor, warmupFactor } from './schedule.js';
-import { checkpointName, hostCopy, loadCheckpoint, optimizerState, pruneCheckpoints, resolveResume, saveCheckpoint } from './checkpoints.js';
+import { checkpointName, hostCopy, listCheckpoints, optimizerState, pruneCheckpoints, resolveResume, saveCheckpoint } from './checkpoints.js';
 import { writeCurves } from './curves.js';
 
 export interface EpochRecord {
@@ -74,10 +76,52 @@ export async function train(
 ): Promise<TrainResult> {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...partial };
   validateTrainOptions(o);
-  await init();
-  await files.mkdir(o.expdir);
-  await files.writeFileAtomic(joinPath(o.expdir, 'train_args.json'), JSON.stringify(o, null, 2) + '\n');
+  // One run per folder: a second run on it fails here, before it overwrites anything.
+  const lock = await lockFolder(files, o.expdir, 'train', log);
+  try {
+    await removeOrphanedTemps(files, o.expdir, log);
+    await checkSavedArgs(o, log, files);
+    const { forceArgs: _, ...saved } = o; // how this run was resumed is no setting of the run
+    await files.writeFileAtomic(joinPath(o.expdir, 'train_args.json'), JSON.stringify(saved, null, 2) + '\n');
+    return await trainInFolder(o, log, files);
+  } finally {
+    await lock.release();
+  }
+}
 
+/**
+ * Refuses to go on in a folder that holds a run (checkpoints) whose train_args.json differs from
+ * `o` in an option that shapes the run, naming each difference, unless --force-args is given
+ * (then the differences are listed and the run goes on).
+ */
+async function checkSavedArgs(o: TrainOptions, log: (line: string) => void, files: FileStore): Promise<void> {
+  if ((await listCheckpoints(o.expdir, files)).length === 0) return; // nothing to resume or overwrite
+  const path = joinPath(o.expdir, 'train_args.json');
+  const text = await readTextFile(files, path);
+  if (text === null) return;
+  let saved: Record<string, unknown>;
+  try {
+    saved = JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    if (o.forceArgs) return;
+    throw new Error(`${path}: not valid JSON (${(err as Error).message}); --force-args overwrites it with this run's options`);
+  }
+  const changes = changedTrainOptions(saved, o);
+  if (changes.length === 0) return;
+  const list = changes.map((c) => c.text).join(', ');
+  if (!o.forceArgs) {
+    throw new Error(
+      `${o.expdir} holds a run with other options than these (${path}): ${list}. ` +
+        `${o.resumeEpoch === 0 ? 'Starting over (--resume-epoch 0) would overwrite its checkpoints' : 'Resuming would mix two settings in one run'}. ` +
+        'Use the saved values, another --expdir, or --force-args to go on with the new ones.',
+    );
+  }
+  log(`--force-args: going on in ${o.expdir} with options that differ from its train_args.json: ${list} (train_args.json rewritten)`);
+}
+
+/** The run itself, with the folder locked and train_args.json written. */
+async function trainInFolder(o: TrainOptions, log: (line: string) => void, files: FileStore): Promise<TrainResult> {
+  await init();
   const data = await openClassificationData(o.dataset, o.dataPath, o.trainSubset, o.valSubset);
   const state = await buildState(o, data, log, files);
   const sampler = new RASampler(data.train.length, {
@@ -117,6 +161,11 @@ export async function train(
     await valLoader.close();
     state.opt.dispose();
   }
+  if (lastCheckpoint === null) {
+    // Say so: metrics.json, steps.json, the curves and checkpoints are written after a trained epoch only.
+    const reached = state.startEpoch > 0 ? `; the run in ${o.expdir} already reached epoch ${state.startEpoch}` : '';
+    log(`no epoch trained (--epochs ${o.epochs}${reached}): wrote train_args.json only, no checkpoint, metrics.json or curves`);
+  }
   return { model: state.model, history: state.history, checkpoint: lastCheckpoint };
 }
 
@@ -154,7 +203,18 @@ async function checkpointGroups(state: TrainState) {
 }
 
 async function restore(state: TrainState, file: string, files: FileStore): Promise<void> {
-  const ckpt = await loadCheckpoint(file, files);
+  const bytes = await files.readFile(file);
+  const torch = torchFileFormat(bytes);
+  if (torch) {
+    // A .pth holds weights but no run (optimizer state, epoch, history): say what reads it instead.
+    throw new Error(
+      `--resume-from ${file}: a PyTorch file (torch.save, ${torch} format), not a checkpoint of multigrain train; ` +
+        '--resume-from continues a run of this engine (checkpoint_N.safetensors). ' +
+        `To start training from these weights, use --pretrained-backbone ${file} (a torchvision ResNet or the original MultiGrain release: ` +
+        'the trunk is loaded, the classifier starts fresh); evaluate, finetune-p and whiten read the original release\'s .pth directly (--resume-from).',
+    );
+  }
+  const ckpt = decodeTrainingCheckpoint(file, bytes);
   const meta = ckpt.meta as { epoch: number; history: EpochRecord[]; steps?: StepRecord[]; command?: string };
   if (typeof meta?.epoch !== 'number') {
     throw new Error(`${file}: not a training checkpoint${meta?.command ? ` (written by multigrain ${meta.command})` : ''}: resume training from the training run's folder`);
@@ -172,6 +232,15 @@ async function restore(state: TrainState, file: string, files: FileStore): Promi
   state.history = meta.history ?? [];
   state.steps = meta.steps ?? [];
   state.startEpoch = meta.epoch;
+}
+
+function decodeTrainingCheckpoint(file: string, bytes: Uint8Array): CheckpointData {
+  try {
+    return decodeCheckpoint(bytes);
+  } catch (e) {
+    (e as Error).message = `${file}: ${(e as Error).message}`;
+    throw e;
+  }
 }
 
 function setLr(state: TrainState, lr: number, betaLr: number): void {
