@@ -79,6 +79,17 @@ test('deterministic under a seed whatever the worker count; epochs and seeds dif
   assert.equal(resumed[0]!.images, ref[1]!.images);
 });
 
+test('train batches: a last batch below the sampler\'s minBatchSize is not loaded', async () => {
+  const ds = await ImageFolderDataset.open(folder);
+  // 6 images, m = 1, batches of 5: the last batch would hold one image
+  const sampler = new RASampler(ds.length, { batchSize: 5, seed: 3, minBatchSize: 2 });
+  const loader = new DataLoader({ dataset: ds, transform: { kind: 'train', recipe: 'torch', size: 32 }, seed: 5, workers: 0 });
+  const batches = await collect(loader.trainEpoch(sampler, 0));
+  assert.equal(batches.map((b) => b.shape[0]), [5]);
+  assert.equal([...batches[0]!.instanceIds], [...sampler.epochIndices(0).slice(0, 5)]);
+  await loader.close();
+});
+
 test('evaluation: square batches; rect groups consecutive equal sizes', async () => {
   const root = join(tmp.dir, 'rect');
   const sizes = [[64, 48], [64, 48], [64, 48], [48, 64], [48, 64], [64, 48]] as const;

@@ -80,9 +80,17 @@ export async function train(
 
   const data = await openClassificationData(o.dataset, o.dataPath, o.trainSubset, o.valSubset);
   const state = await buildState(o, data, log, files);
+  // A last batch of one image is dropped: batchnorm cannot train on it (PyTorch raises there
+  // too; the original's loader keeps drop_last=False and so fails on such an epoch).
   const sampler = new RASampler(data.train.length, {
-    batchSize: o.batchSize, repetitions: o.repeatedAugmentations, lengthFactor: o.epochLenFactor, seed: o.seed,
+    batchSize: o.batchSize, repetitions: o.repeatedAugmentations, lengthFactor: o.epochLenFactor, seed: o.seed, minBatchSize: MIN_TRAIN_BATCH,
   });
+  if (sampler.batchesPerEpoch === 0) {
+    throw new Error(
+      `an epoch of ${sampler.epochLength} sample(s) (${data.train.length} training images x --epoch-len-factor ${o.epochLenFactor}) ` +
+        `holds no training batch: batchnorm needs at least ${MIN_TRAIN_BATCH} images per batch`,
+    );
+  }
   const trainLoader = new DataLoader({ dataset: data.train, transform: { kind: 'train', recipe: o.augmentation, size: o.inputSize, cropScale: o.cropScale }, seed: o.seed, workers: o.workers, skipUnreadable: o.skipUnreadable });
   const valLoader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode: o.valMode, size: o.inputSize }, workers: o.workers, skipUnreadable: o.skipUnreadable });
   const baseLr = scaledLr(o.learningRate, o.batchSize * o.gradientAccum);
@@ -97,7 +105,7 @@ export async function train(
       const started = Date.now();
       const lr = baseLr * stepLrFactor(epoch, o.lrDropsEpochs, o.lrDropsFactors);
       setLr(state, lr, o.betaLr);
-      const trainMetrics = await trainEpoch(state, o, sampler, trainLoader, epoch, lr);
+      const trainMetrics = await trainEpoch(state, o, sampler, trainLoader, epoch, lr, log);
       const val = await validate(state.model, valLoader, o.batchSize, o.progress ? 'validation' : undefined);
       const record: EpochRecord = { epoch: epoch + 1, lr, train: trainMetrics, val, seconds: (Date.now() - started) / 1000 };
       state.history.push(record);
@@ -178,7 +186,10 @@ function setLr(state: TrainState, lr: number, betaLr: number): void {
   for (const g of state.opt.groups) g.lr = g.name === 'margin_beta' ? lr * betaLr : lr;
 }
 
-async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler, loader: DataLoader, epoch: number, lr: number) {
+/** Fewest images a training batch may hold: batchnorm in training mode needs two values per channel. */
+export const MIN_TRAIN_BATCH = 2;
+
+async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler, loader: DataLoader, epoch: number, lr: number, log: (line: string) => void) {
   state.model.train();
   const metrics = new GpuMetrics();
   const totals: Record<string, number> = {};
@@ -186,6 +197,8 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
   const steps = sampler.batchesPerEpoch;
   const bar = new ProgressBar(`epoch ${epoch + 1}/${o.epochs}`, steps, 'step', o.progress ? {} : { write: () => undefined });
   let done = 0;
+  /** Batches whose gradients wait for the next optimizer step. */
+  let accumulated = 0;
   let images = 0;
   const started = Date.now();
   let dataMs = 0;
@@ -210,15 +223,27 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
       dataMs += Date.now() - waitStart;
       const globalStep = epoch * steps + batch.index;
       if (epoch < o.warmupEpochs) setLr(state, lr * warmupFactor(globalStep, steps, o.warmupEpochs), o.betaLr);
-      trainStep(state, o, batch, metrics, globalStep);
-      images += batch.labels.length;
+      if (batch.labels.length < MIN_TRAIN_BATCH) {
+        // --skip-unreadable left too few images in this batch for batchnorm: skip it.
+        log(`epoch ${epoch + 1}, batch ${batch.index + 1}: skipped, only ${batch.labels.length} readable image(s) left (batchnorm needs ${MIN_TRAIN_BATCH})`);
+      } else {
+        trainStep(state, o, batch, metrics, globalStep);
+        images += batch.labels.length;
+        accumulated++;
+      }
       done++;
-      if (done % o.gradientAccum === 0 || done === steps) {
+      if (accumulated > 0 && (done % o.gradientAccum === 0 || done === steps)) {
         state.opt.step();
         state.opt.zeroGrad();
+        accumulated = 0;
       }
       if (done % o.logEvery === 0) await flushMetrics();
       waitStart = Date.now();
+    }
+    if (accumulated > 0) {
+      // batches left out entirely by --skip-unreadable: the gradients waiting still make a step
+      state.opt.step();
+      state.opt.zeroGrad();
     }
     await flushMetrics();
   } catch (err) {
