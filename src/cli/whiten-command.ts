@@ -55,7 +55,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
     // the data the source run was trained on (for evaluate's defaults) and this command's flags
     const inherited = { dataset: settings.dataset, dataPath: settings.dataPath };
     const settingsOut = { ...inherited, ...definedFlags(f), expdir, source: source.file, inputSize: size, testScale: size, valMode: mode, whitenImages: result.images };
-    const file = await writeDerived(expdir, 'whiten', settingsOut, model, { source: source.file, images: result.images, floored: result.fit.floored });
+    const file = await writeDerived(expdir, 'whiten', settingsOut, model, { source: source.file, images: result.images, floored: result.fit.floored, ...(source.classes ? { classes: source.classes } : {}) });
     console.log(`wrote ${file}`);
   } finally {
     await loader.close();

@@ -114,7 +114,7 @@ export async function train(
           `val top-1 ${val.top1.toFixed(2)}% top-5 ${val.top5.toFixed(2)}% | ${trainMetrics.images_per_s.toFixed(1)} img/s`,
       );
       lastCheckpoint = joinPath(o.expdir, checkpointName(epoch + 1));
-      await saveCheckpoint(lastCheckpoint, await checkpointGroups(state), { epoch: epoch + 1, options: o, history: state.history, steps: state.steps }, files);
+      await saveCheckpoint(lastCheckpoint, await checkpointGroups(state), { epoch: epoch + 1, options: o, classes: data.classes, history: state.history, steps: state.steps }, files);
       await pruneCheckpoints(o.expdir, epoch + 1, o.saveEvery, files);
       await files.writeFileAtomic(joinPath(o.expdir, 'metrics.json'), JSON.stringify(state.history, null, 2) + '\n');
       await files.writeFileAtomic(joinPath(o.expdir, 'steps.json'), JSON.stringify(state.steps) + '\n');
