@@ -92,6 +92,13 @@ test('a checkpoint records its classes; evaluate labels a val/-only folder by th
   assert.is(refused.status, 1);
   assert.ok(refused.stderr.includes('"yak"') && refused.stderr.includes('the model in'), refused.stderr);
   assert.not.match(refused.stderr, /\n\s+at /, 'no stack trace');
+  // an evaluation size no GPU tensor can hold: refused up front (square) or by the resize (rect), naming the flag
+  for (const mode of ['square', 'rect']) {
+    const huge = spawnSync(process.execPath, [cli, 'evaluate', '--resume-from', expdir, '--data-path', onlyVal, '--input-size', '100000',
+      '--val-mode', mode, '--workers', '0'], { encoding: 'utf8', timeout: 60_000 });
+    assert.is(huge.status, 1, `${mode}: ${huge.stderr}`);
+    assert.ok(huge.stderr.includes('--input-size') && !huge.stderr.includes('RangeError'), `${mode}: ${huge.stderr}`);
+  }
 });
 
 test.run();

@@ -160,6 +160,13 @@ test('a batch that --skip-unreadable shrinks to one image is skipped with a mess
   assert.ok(lines.some((l) => /batch \d+: skipped, only 1 readable image/.test(l)), lines.join('\n'));
 });
 
+test('--input-size 100000 is refused before any work, naming the flags and the GPU limit', async () => {
+  const dir = join(scratchDir('huge-input'), 'run');
+  await assertThrowsWith(() => train({ ...tiny, expdir: dir, inputSize: 100000, epochs: 1 }, quiet),
+    ['--input-size 100000', `--batch-size ${tiny.batchSize}`, 'maxStorageBufferBindingSize'], 'a huge input size');
+  assert.not.ok(existsSync(dir), 'nothing written: the check comes first');
+});
+
 test('a NaN loss stops the run naming the step, and the last checkpoint stays intact', async () => {
   const dir = scratchDir('nan');
   await train({ ...tiny, expdir: dir, epochs: 1 }, quiet);

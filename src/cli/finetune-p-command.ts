@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { parseOptions, optionsHelp, definedFlags } from './args.js';
-import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, knownClasses } from './source.js';
+import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, knownClasses, checkImageSize } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, type ValidationMode } from '../data/index.js';
 import { finetuneP, FINETUNE_P_DEFAULTS, firstImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
@@ -47,6 +47,7 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
   const { dataset, dataPath } = runData(f, settings);
   const size = f.inputSize ?? defaultTestScale(settings.inputSize);
   const mode: ValidationMode = f.inputCrop;
+  checkImageSize(model, size, mode);
   const expdir = f.expdir ?? join(dirname(source.file), `finetune${size}`);
   const data = await openClassificationData(dataset, dataPath, 0, f.valSubset, knownClasses(source));
   if (data.classes.length !== model.options.numClasses) {

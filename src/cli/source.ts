@@ -3,7 +3,7 @@
  * checkpoint file), the settings of the run that wrote it, and writing a derived model
  * (p-finetuned, whitened) as a new experiment folder that the next command can read.
  */
-import { openMultiGrain, readCheckpointClasses, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture, type KnownClasses } from '../multigrain/index.js';
+import { checkInputFits, openMultiGrain, readCheckpointClasses, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture, type KnownClasses } from '../multigrain/index.js';
 import { joinPath, nodeFileStore, readTextFile, encodeCheckpoint, type FileStore } from '../io/index.js';
 import type { ValidationMode } from '../data/index.js';
 import type { OptionTable } from '../util/options.js';
@@ -94,4 +94,13 @@ export async function writeDerived(
   const file = joinPath(expdir, checkpointName(1));
   await files.writeFileAtomic(file, encodeCheckpoint({ groups: { model: await model.exportStateDict() }, meta: { command, ...meta } }));
   return file;
+}
+
+/**
+ * Refuses, before any image is read, an evaluation size whose square image ([1, 3, S, S]) or
+ * first feature map no GPU tensor could hold. Rect images (longest side S) have an unknown
+ * shorter side; a size too large for them is refused by the resize, naming the flag.
+ */
+export function checkImageSize(model: MultiGrain, size: number, mode: ValidationMode): void {
+  if (mode === 'square') checkInputFits(1, size, model.options.baseWidth, `--input-size ${size}`, 'use a smaller --input-size');
 }

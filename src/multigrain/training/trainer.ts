@@ -18,6 +18,7 @@ import { MultiGrain } from '../model.js';
 import { sampledMarginLoss } from '../losses/index.js';
 import { openClassificationData, type ClassificationData } from '../data-source.js';
 import { loadPretrainedTrunk } from '../weights.js';
+import { checkInputFits } from '../input-size.js';
 import { TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions } from './options.js';
 import { GpuMetrics, type StepMetric } from './metrics.js';
 import { ProgressBar } from './progress.js';
@@ -75,6 +76,7 @@ export async function train(
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...partial };
   validateTrainOptions(o);
   await init();
+  checkInputFits(o.batchSize, o.inputSize, o.baseWidth, `--batch-size ${o.batchSize} and --input-size ${o.inputSize}`, 'lower one of them, or use --gradient-accum');
   await files.mkdir(o.expdir);
   await files.writeFileAtomic(joinPath(o.expdir, 'train_args.json'), JSON.stringify(o, null, 2) + '\n');
 
