@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   DataRng, centerCropBox, centerCropImage, cropImage, flipImageHorizontal, flipImageVertical, randomResizedCrop,
-  randomResizedCropBox, resizeImageBilinear, rotateImageClockwise, roundHalfEven,
+  randomResizedCropBox, resizeImageBilinear, rotateImageClockwise, roundHalfEven, validationRect, validationSquare,
 } from '../../src/index.js';
 import { gradient, makeImage, mean, near, px, std, throwsWith } from './helpers.js';
 
@@ -56,6 +56,14 @@ test('rotateImageClockwise: quarter turns move corners as PIL rotate(-angle, exp
   assert.equal(px(r180, 3, 2), px(img, 0, 0));
   assert.equal(rotateImageClockwise(rotateImageClockwise(r90, 180), 90).data, img.data);
   throwsWith(() => rotateImageClockwise(img, 45), /multiple of 90/);
+});
+
+test('resize: an output too large for any GPU tensor names --input-size (no RangeError)', () => {
+  const g = gradient(28, 28);
+  throwsWith(() => resizeImageBilinear(g, 100000, 100000), /100000x100000 .*more than one GPU tensor can hold.*--input-size/);
+  // the whole validation pipeline (square: resize + crop; rect: longest side) says the same
+  throwsWith(() => validationSquare(g, 100000), /--input-size/);
+  throwsWith(() => validationRect(g, 100000), /--input-size/);
 });
 
 test('resize: constant stays constant, same size is identity, sizes exact', () => {

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import {
-  DataLoader, DataRng, FashionMnistDataset, ImageDecodeError, ImageFolderDataset, ImageListDataset, NodeImageDecoder, RASampler,
+  DataLoader, DataRng, cpuCores, FashionMnistDataset, ImageDecodeError, ImageFolderDataset, ImageListDataset, NodeImageDecoder, RASampler,
   makeTrainTransform, type HostBatch,
 } from '../../src/index.js';
 import { gradient, makeImage, rejectsWith, tempDir, writeBytes, writeImage } from './helpers.js';
@@ -77,6 +77,33 @@ test('deterministic under a seed whatever the worker count; epochs and seeds dif
   const resumed = await run(2, 0, 7, 1);
   assert.equal(resumed.map((b) => b.index), [1, 2]);
   assert.equal(resumed[0]!.images, ref[1]!.images);
+});
+
+test('train batches: a last batch below the sampler\'s minBatchSize is not loaded', async () => {
+  const ds = await ImageFolderDataset.open(folder);
+  // 6 images, m = 1, batches of 5: the last batch would hold one image
+  const sampler = new RASampler(ds.length, { batchSize: 5, seed: 3, minBatchSize: 2 });
+  const loader = new DataLoader({ dataset: ds, transform: { kind: 'train', recipe: 'torch', size: 32 }, seed: 5, workers: 0 });
+  const batches = await collect(loader.trainEpoch(sampler, 0));
+  assert.equal(batches.map((b) => b.shape[0]), [5]);
+  assert.equal([...batches[0]!.instanceIds], [...sampler.epochIndices(0).slice(0, 5)]);
+  await loader.close();
+});
+
+test('more workers than CPU cores are capped at the core count, with one note per process', async () => {
+  const ds = await ImageFolderDataset.open(folder);
+  const notes: string[] = [];
+  const asked = cpuCores() + 99_991;
+  const options = { dataset: ds, transform: { kind: 'val', mode: 'square', size: 16 } as const, workers: asked, onNote: (m: string) => notes.push(m) };
+  const a = new DataLoader(options);
+  const b = new DataLoader(options); // a run's validation loader: no second note
+  assert.equal([a.workers, b.workers], [cpuCores(), cpuCores()]);
+  assert.is(notes.length, 1);
+  assert.ok(notes[0]!.includes(`${asked} workers requested, using ${cpuCores()}`), notes[0]);
+  assert.is(new DataLoader({ ...options, workers: 1 }).workers, 1, 'a count within the cores is kept');
+  assert.is((await collect(a.evaluation({ batchSize: 6 })))[0]!.shape[0], 6, 'the capped loader works');
+  await a.close();
+  await b.close();
 });
 
 test('evaluation: square batches; rect groups consecutive equal sizes', async () => {

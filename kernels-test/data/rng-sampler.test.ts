@@ -96,6 +96,22 @@ test('RASampler: batches, drop-last, straddling groups, unshuffled order', () =>
   assert.equal([...plain.epochIndices(0)], [0, 0, 1, 1, 2, 2, 3, 3]);
 });
 
+test('RASampler: a last batch below minBatchSize is dropped (a 1-image batch breaks batchnorm in training)', () => {
+  // 13 samples in batches of 12: the last batch holds one image.
+  const keep = new RASampler(13, { batchSize: 12, seed: 4 });
+  assert.equal(keep.epochBatches(0).map((b) => b.length), [12, 1], 'default: kept, as the original (drop_last=False)');
+  const s = new RASampler(13, { batchSize: 12, seed: 4, minBatchSize: 2 });
+  assert.is(s.batchesPerEpoch, 1);
+  assert.equal(s.epochBatches(0).map((b) => b.length), [12]);
+  assert.equal([...s.epochBatches(0)[0]!], [...keep.epochBatches(0)[0]!], 'the full batches are unchanged');
+  assert.equal([s.next().batch, s.next().epoch], [0, 1], 'the cursor rolls over to the next epoch after the last kept batch');
+  // a last batch of two (or more) images is kept
+  assert.equal(new RASampler(14, { batchSize: 12, seed: 4, minBatchSize: 2 }).epochBatches(0).map((b) => b.length), [12, 2]);
+  // an epoch shorter than the minimum has no batch at all
+  assert.is(new RASampler(1, { batchSize: 12, minBatchSize: 2 }).batchesPerEpoch, 0);
+  throwsWith(() => new RASampler(13, { batchSize: 12, minBatchSize: 0 }), /minimum batch size 0/);
+});
+
 test('RASampler: seeded epochs differ, cursor state resumes exactly', () => {
   const s = new RASampler(30, { batchSize: 8, repetitions: 2, lengthFactor: 2, seed: 11 });
   assert.not.equal([...s.epochIndices(0)], [...s.epochIndices(1)]);

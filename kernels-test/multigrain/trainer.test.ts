@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { init, runtime, train, loadCheckpointFile, hostTensorToFloat32, scaledLr, validateTrainOptions, TRAIN_DEFAULTS, type TrainOptions } from '../../src/index.js';
 import { assertThrowsWith } from '../helpers.js';
 import { scratchDir } from '../scratch-dir.js';
+import { makeImage, writeBytes, writeImage } from '../data/helpers.js';
 
 const test = suite('trainer');
 const tiny: Partial<TrainOptions> = {
@@ -116,6 +117,55 @@ test('a batch too large for the GPU names the batch size and resolution that fai
   if (size > 2048) return; // a GPU with large bindings: the batch would take gigabytes of host memory
   await assertThrowsWith(() => train({ ...tiny, expdir: scratchDir('oom'), inputSize: size, epochs: 1 }, quiet),
     ['maxStorageBufferBindingSize', `--batch-size ${tiny.batchSize}`, `--input-size ${size}`], 'batch above the GPU limit');
+});
+
+test('a last training batch of one image is dropped; a 1-image validation batch is fine', async () => {
+  // 13 images in batches of 12: the epoch's last batch would hold one image, which batchnorm
+  // cannot normalize in training mode (1 x 1 feature maps at the last stage).
+  const dir = scratchDir('one-image-batch');
+  const lines: string[] = [];
+  const result = await train({
+    ...tiny, expdir: dir, trainSubset: 13, valSubset: 13, batchSize: 12, repeatedAugmentations: 1, classifWeight: 1, epochs: 1, logEvery: 1,
+  }, (l) => lines.push(l));
+  const steps = JSON.parse(readFileSync(join(dir, 'steps.json'), 'utf8')) as unknown[];
+  assert.is(steps.length, 1, 'one training step: the 1-image batch was dropped');
+  const val = result.history[0]!.val!;
+  assert.ok(Number.isFinite(val.cross_entropy) && val.top1 >= 0, `validation over 12 + 1 images: ${JSON.stringify(val)}`);
+  assert.ok(existsSync(join(dir, 'checkpoint_1.safetensors')));
+  // an epoch too short for any batch is refused up front
+  await assertThrowsWith(() => train({ ...tiny, expdir: scratchDir('no-batch'), trainSubset: 1, repeatedAugmentations: 1, classifWeight: 1, epochs: 1 }, quiet),
+    ['holds no training batch', 'batchnorm'], 'a one-sample epoch');
+});
+
+test('a batch that --skip-unreadable shrinks to one image is skipped with a message', async () => {
+  const root = scratchDir('skip-data');
+  // 3 readable images and 1 unreadable in batches of 2 (m = 1): the unreadable image leaves
+  // its batch with one image, whatever the permutation.
+  for (const [i, cls] of ['a', 'a', 'b'].entries()) {
+    await writeImage(join(root, 'train', cls, `${i}.png`), makeImage(8, 8, (x, y) => [x * 30, y * 30, i * 80]));
+    await writeImage(join(root, 'val', cls, `${i}.png`), makeImage(8, 8, (x, y) => [x * 30, y * 30, i * 80]));
+  }
+  writeBytes(join(root, 'train', 'b', 'broken.png'), 'not an image');
+  const lines: string[] = [];
+  const warn = console.warn;
+  console.warn = () => undefined; // the loader's per-image warning
+  try {
+    const result = await train({
+      ...tiny, dataset: 'imagefolder', dataPath: root, expdir: scratchDir('skip-run'), trainSubset: 0, valSubset: 0,
+      batchSize: 2, repeatedAugmentations: 1, classifWeight: 1, epochs: 1, skipUnreadable: true,
+    }, (l) => lines.push(l));
+    assert.is(result.history.length, 1);
+  } finally {
+    console.warn = warn;
+  }
+  assert.ok(lines.some((l) => /batch \d+: skipped, only 1 readable image/.test(l)), lines.join('\n'));
+});
+
+test('--input-size 100000 is refused before any work, naming the flags and the GPU limit', async () => {
+  const dir = join(scratchDir('huge-input'), 'run');
+  await assertThrowsWith(() => train({ ...tiny, expdir: dir, inputSize: 100000, epochs: 1 }, quiet),
+    ['--input-size 100000', `--batch-size ${tiny.batchSize}`, 'maxStorageBufferBindingSize'], 'a huge input size');
+  assert.not.ok(existsSync(dir), 'nothing written: the check comes first');
 });
 
 test('a NaN loss stops the run naming the step, and the last checkpoint stays intact', async () => {

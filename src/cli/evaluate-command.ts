@@ -9,10 +9,10 @@ import { basename, dirname, join } from 'node:path';
 import { parseOptions, optionsHelp } from './args.js';
 import { writeRetrievalExamples } from './retrieval-examples.js';
 import { writeFileAtomic } from '../io/index.js';
-import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, type Source } from './source.js';
+import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, knownClasses, checkImageSize, type Source } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, HolidaysDataset, CopydaysDataset, UkbenchDataset, type RetrievalDataset, type ValidationMode } from '../data/index.js';
-import { openClassificationData, validate, evaluateRetrieval } from '../multigrain/index.js';
+import { openValidationData, validate, evaluateRetrieval } from '../multigrain/index.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
 
 const RETRIEVAL = ['holidays', 'copydays', 'ukbench'] as const;
@@ -57,7 +57,10 @@ async function evaluateClassification(source: Source, f: EvaluateFlags): Promise
   const { dataset, dataPath } = runData(f, settings);
   const mode: ValidationMode = f.valMode ?? settings.valMode ?? (dataset === 'fashion-mnist' ? 'rect' : 'square');
   const size = Number(f.inputSize ?? settings.inputSize ?? 32);
-  const data = await openClassificationData(dataset, dataPath, 1, f.valSubset);
+  checkImageSize(model, size, mode);
+  // The folders are matched to the classes the checkpoint records, by name; a checkpoint
+  // that records none (a .pth, an older run) is matched through the training folder's.
+  const data = await openValidationData(dataset, dataPath, f.valSubset, knownClasses(source));
   if (data.classes.length !== model.options.numClasses) throw new Error(`${file} has ${model.options.numClasses} classes, ${dataset} has ${data.classes.length}`);
   const loader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode, size }, workers: f.workers });
   try {
@@ -84,6 +87,7 @@ async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f
   const { model, settings, file } = source;
   const size = Number(f.inputSize ?? settings.testScale ?? defaultTestScale(settings.inputSize));
   const mode: ValidationMode = f.valMode ?? 'rect';
+  checkImageSize(model, size, mode);
   const benchmark = await openBenchmark(name, f);
   if (!model.whitening) console.warn('evaluate: the model is not whitened (run `multigrain whiten` first for the paper\'s retrieval setting)');
   const loader = new DataLoader({ dataset: benchmark, transform: { kind: 'val', mode, size }, workers: f.workers });

@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { parseOptions, optionsHelp, definedFlags } from './args.js';
-import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, lockOutput } from './source.js';
+import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, lockOutput, knownClasses, checkImageSize } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, type ValidationMode } from '../data/index.js';
 import { finetuneP, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, firstImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
@@ -54,8 +54,9 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
   const { dataset, dataPath } = runData(f, settings);
   const size = f.inputSize ?? defaultTestScale(settings.inputSize);
   const mode: ValidationMode = f.inputCrop;
+  checkImageSize(model, size, mode);
   const expdir = f.expdir ?? join(dirname(source.file), `finetune${size}`);
-  const data = await openClassificationData(dataset, dataPath, 0, f.valSubset);
+  const data = await openClassificationData(dataset, dataPath, 0, f.valSubset, knownClasses(source));
   if (data.classes.length !== model.options.numClasses) {
     throw new Error(`${source.file} has ${model.options.numClasses} classes, ${dataset} has ${data.classes.length}`);
   }
@@ -76,7 +77,7 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
     console.log(`p: ${result.initialP.toFixed(4)} -> ${result.p.toFixed(4)} in ${result.steps} steps on ${indices.length} images`);
     const after = f.noValidate ? undefined : await evaluate('after');
     const settingsOut = { ...definedFlags(f), expdir, source: source.file, dataset, dataPath, inputSize: size, testScale: size, valMode: mode, p: result.p, top1Before: before, top1After: after };
-    const file = await writeDerived(expdir, 'finetune-p', settingsOut, model, { source: source.file, p: result.p, history: result.history });
+    const file = await writeDerived(expdir, 'finetune-p', settingsOut, model, { source: source.file, p: result.p, history: result.history, ...(source.classes ? { classes: source.classes } : {}) });
     const curve = join(expdir, 'finetune_p.svg');
     const points = (key: 'p' | 'loss'): [number, number][] => [...(key === 'p' ? [[0, result.initialP] as [number, number]] : []), ...result.history.map((r): [number, number] => [r.step, r[key]])];
     await writeFileAtomic(curve, lineChartSvg(`p-finetuning at ${mode} ${size}: p ${result.initialP.toFixed(3)} -> ${result.p.toFixed(3)}`, 'step', [{ name: 'p', points: points('p') }]) + '\n');

@@ -3,7 +3,7 @@
  * checkpoint file), the settings of the run that wrote it, and writing a derived model
  * (p-finetuned, whitened) as a new experiment folder that the next command can read.
  */
-import { openMultiGrain, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture } from '../multigrain/index.js';
+import { checkInputFits, openMultiGrain, readCheckpointClasses, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture, type KnownClasses } from '../multigrain/index.js';
 import {
   joinPath, nodeFileStore, readTextFile, encodeCheckpoint, lockFolder, removeOrphanedTemps, type FileStore, type FolderLock,
 } from '../io/index.js';
@@ -54,6 +54,8 @@ export interface Source {
   settings: RunSettings;
   model: MultiGrain;
   architecture: MultiGrainArchitecture;
+  /** The class names the checkpoint records (label order), if it records them. */
+  classes?: readonly string[];
 }
 
 /** Opens `--resume-from` (folder: its checkpoint of `epoch`, -1 = the last; or a file). */
@@ -64,7 +66,13 @@ export async function openSource(from: string | undefined, epoch: number, files:
   if (!file) throw new Error(`--resume-from ${from}: no checkpoint found there`);
   const settings = isDir ? await runSettings(from, files) : {};
   const { model, architecture } = await openMultiGrain(file);
-  return { file, settings, model, architecture };
+  const classes = await readCheckpointClasses(file, architecture.numClasses);
+  return { file, settings, model, architecture, ...(classes ? { classes } : {}) };
+}
+
+/** The model's classes, for matching evaluation folders by name (undefined: the checkpoint records none). */
+export function knownClasses(source: Source): KnownClasses | undefined {
+  return source.classes ? { names: source.classes, of: `the model in ${source.file}` } : undefined;
 }
 
 /** The classification data a command reads: its flags, else the folder's run, else Fashion-MNIST (a --dataset flag drops the run's path). */
@@ -105,4 +113,13 @@ export async function lockOutput(expdir: string, command: string, files: FileSto
     throw err;
   }
   return lock;
+}
+
+/**
+ * Refuses, before any image is read, an evaluation size whose square image ([1, 3, S, S]) or
+ * first feature map no GPU tensor could hold. Rect images (longest side S) have an unknown
+ * shorter side; a size too large for them is refused by the resize, naming the flag.
+ */
+export function checkImageSize(model: MultiGrain, size: number, mode: ValidationMode): void {
+  if (mode === 'square') checkInputFits(1, size, model.options.baseWidth, `--input-size ${size}`, 'use a smaller --input-size');
 }

@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { parseOptions, optionsHelp, definedFlags } from './args.js';
-import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, lockOutput, type RunSettings } from './source.js';
+import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, lockOutput, checkImageSize, type RunSettings } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, ImageListDataset, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
 import { whiten, WHITEN_OPTION_SPECS, openClassificationData, SubsetDataset } from '../multigrain/index.js';
@@ -43,6 +43,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
   if (f.poolingExponent !== undefined) model.pool.p.assign(Float32Array.of(f.poolingExponent));
   const size = f.inputSize ?? settings.inputSize ?? defaultTestScale(undefined);
   const mode: ValidationMode = f.inputCrop;
+  checkImageSize(model, size, mode);
   const { images, describe } = await whiteningSet(f, settings);
   const expdir = f.expdir ?? `${dirname(source.file)}_whitened`;
   const loader = new DataLoader({ dataset: images, transform: { kind: 'val', mode, size }, workers: f.workers });
@@ -56,7 +57,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
     // the data the source run was trained on (for evaluate's defaults) and this command's flags
     const inherited = { dataset: settings.dataset, dataPath: settings.dataPath };
     const settingsOut = { ...inherited, ...definedFlags(f), expdir, source: source.file, inputSize: size, testScale: size, valMode: mode, whitenImages: result.images };
-    const file = await writeDerived(expdir, 'whiten', settingsOut, model, { source: source.file, images: result.images, floored: result.fit.floored });
+    const file = await writeDerived(expdir, 'whiten', settingsOut, model, { source: source.file, images: result.images, floored: result.fit.floored, ...(source.classes ? { classes: source.classes } : {}) });
     console.log(`wrote ${file}`);
   } finally {
     await loader.close();

@@ -46,8 +46,14 @@ export interface DataLoaderOptions {
   transform: TransformSpec;
   /** Seed of the per-sample augmentation streams. Default 0. */
   seed?: number;
-  /** Worker threads; default os.availableParallelism() in Node, 0 in the browser. 0 = in this thread. */
+  /**
+   * Worker threads; default os.availableParallelism() in Node, 0 in the browser. 0 = in this
+   * thread. More than the CPU cores is capped at the core count (with a note): each worker
+   * holds its own decoder and buffers, and thousands of them exhaust memory for no speed.
+   */
   workers?: number;
+  /** Called once per process for a capped worker count (default: console.warn). */
+  onNote?: (message: string) => void;
   /** Samples decoded ahead of the consumer. Default: one batch + 4 per worker, so the next
    * batch is being prepared while the consumer works on the current one. */
   prefetch?: number;
@@ -109,6 +115,13 @@ export class DataLoader {
     let workers = options.workers;
     if (workers === undefined) workers = isNodeRuntime() ? defaultWorkerCount() : 0;
     if (!Number.isInteger(workers) || workers < 0) throw new Error(`DataLoader: workers must be an integer >= 0, got ${workers}`);
+    const cores = cpuCores();
+    if (workers > cores) {
+      // once per requested count: a run's training and validation loaders share the note
+      if (!notedCaps.has(workers)) (options.onNote ?? ((m: string) => console.warn(m)))(`DataLoader: ${workers} workers requested, using ${cores} (the number of CPU cores)`);
+      notedCaps.add(workers);
+      workers = cores;
+    }
     this.workers = workers;
     if (options.prefetch !== undefined && !(options.prefetch >= 1)) throw new Error(`DataLoader: prefetch must be >= 1, got ${options.prefetch}`);
     this.prefetch = options.prefetch;
@@ -253,6 +266,16 @@ function assemble(results: { data: Float32Array; item: StreamItem }[], width: nu
     positions[i] = r.item.position;
   });
   return { images, shape: [n, 3, height, width], labels: lab, instanceIds, positions, epoch, index: batch };
+}
+
+/** Worker counts already capped (and noted) in this process. */
+const notedCaps = new Set<number>();
+
+/** CPU cores: os.availableParallelism() in Node, navigator.hardwareConcurrency in a browser (at least 1). */
+export function cpuCores(): number {
+  if (isNodeRuntime()) return availableParallelism();
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return n && n > 0 ? n : 1;
 }
 
 /** os.availableParallelism() (Node), else 0. */

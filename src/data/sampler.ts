@@ -4,7 +4,8 @@
  * index `repetitions` (m) times in a row; one epoch is the first `int(N * lengthFactor)`
  * items of a fresh stream, cut into consecutive batches (a repetition group may straddle
  * two batches when the batch size is not a multiple of m, as in the original). The last
- * partial batch is kept unless `dropLast`.
+ * partial batch is kept unless `dropLast`, or unless it is smaller than `minBatchSize`
+ * (training sets 2: batchnorm cannot normalize a batch of one image).
  *
  * Seeded: the stream of epoch e depends only on (seed, e), so resuming at epoch e (and at
  * batch k of it) reproduces the uninterrupted run. `getState`/`setState` save the cursor.
@@ -22,6 +23,12 @@ export interface RASamplerOptions {
   lengthFactor?: number;
   /** Drop the last incomplete batch. Default false. */
   dropLast?: boolean;
+  /**
+   * A last incomplete batch with fewer samples than this is dropped (the others are full).
+   * Default 1 (keep it). Training uses 2: batchnorm in training mode needs more than one
+   * value per channel, and a 1-image batch whose last feature map is 1x1 has only one.
+   */
+  minBatchSize?: number;
   /** Shuffle (a fresh permutation each pass); false walks 0..N-1 in order. Default true. */
   shuffle?: boolean;
   /** Seed of the permutations. Default 0. */
@@ -54,6 +61,7 @@ export class RASampler {
   readonly repetitions: number;
   readonly lengthFactor: number;
   readonly dropLast: boolean;
+  readonly minBatchSize: number;
   readonly shuffle: boolean;
   readonly seed: number;
   /** Samples per epoch: int(N * lengthFactor). */
@@ -62,26 +70,30 @@ export class RASampler {
   private cached: { epoch: number; indices: Int32Array } | null = null;
 
   constructor(datasetLength: number, options: RASamplerOptions) {
-    const { batchSize, repetitions = 1, lengthFactor = 1.0, dropLast = false, shuffle = true, seed = 0 } = options;
+    const { batchSize, repetitions = 1, lengthFactor = 1.0, dropLast = false, minBatchSize = 1, shuffle = true, seed = 0 } = options;
     if (!Number.isInteger(datasetLength) || datasetLength <= 0) {
       throw new Error(`RASampler: dataset length must be a positive integer, got ${datasetLength}`);
     }
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`RASampler: bad batch size ${batchSize}`);
     if (!Number.isInteger(repetitions) || repetitions <= 0) throw new Error(`RASampler: bad repetitions ${repetitions}`);
     if (!(lengthFactor > 0)) throw new Error(`RASampler: bad length factor ${lengthFactor}`);
+    if (!Number.isInteger(minBatchSize) || minBatchSize < 1) throw new Error(`RASampler: bad minimum batch size ${minBatchSize}`);
     this.datasetLength = datasetLength;
     this.batchSize = batchSize;
     this.repetitions = repetitions;
     this.lengthFactor = lengthFactor;
     this.dropLast = dropLast;
+    this.minBatchSize = minBatchSize;
     this.shuffle = shuffle;
     this.seed = seed;
     this.epochLength = Math.floor(datasetLength * lengthFactor);
   }
 
-  /** Number of batches per epoch. */
+  /** Number of batches per epoch (the last partial one counted unless dropped). */
   get batchesPerEpoch(): number {
-    return this.dropLast ? Math.floor(this.epochLength / this.batchSize) : Math.ceil(this.epochLength / this.batchSize);
+    const full = Math.floor(this.epochLength / this.batchSize);
+    const rest = this.epochLength - full * this.batchSize;
+    return full + (rest > 0 && !this.dropLast && rest >= this.minBatchSize ? 1 : 0);
   }
 
   /** The epoch's whole sample stream (dataset indices, length `epochLength`). */

@@ -5,7 +5,55 @@ import { joinPath } from '../io/index.js';
 export interface ClassificationData {
   train: ImageDataset;
   val: ImageDataset;
+  /** Class names; label i of both sets is classes[i]. */
   classes: readonly string[];
+}
+
+/** The class names a model was trained on, and what to call them in an error. */
+export interface KnownClasses {
+  /** Class names in label order. */
+  names: readonly string[];
+  /** Where they come from, for messages (e.g. "the model in run/checkpoint_3.safetensors"). */
+  of: string;
+}
+
+/** The first names of a list, then how many more (for error messages about long class lists). */
+export function shortList(names: readonly string[], first = 8): string {
+  const shown = names.slice(0, first).map((n) => JSON.stringify(n)).join(', ');
+  return names.length > first ? `${shown}, ... (${names.length - first} more)` : shown;
+}
+
+/**
+ * A dataset relabeled into another class list by class name: `labels[i]` becomes the index of
+ * the item's class name in `known.names`. Classes are matched by name, never by position, so
+ * differently ordered (or partial) class folders keep their meaning; a class unknown to
+ * `known` is refused naming it.
+ */
+export class ClassMappedDataset implements ImageDataset {
+  readonly length: number;
+  readonly labels: Int32Array;
+  /** = known.names. */
+  readonly classes: readonly string[];
+  constructor(private base: ImageDataset, baseClasses: readonly string[], known: KnownClasses, where: string) {
+    const index = new Map(known.names.map((name, i) => [name, i] as [string, number]));
+    const unknown = baseClasses.filter((name) => !index.has(name));
+    if (unknown.length > 0) {
+      throw new Error(
+        `${where}: class${unknown.length > 1 ? 'es' : ''} ${shortList(unknown)} ${unknown.length > 1 ? 'are' : 'is'} not among the ` +
+          `${known.names.length} classes of ${known.of} (${shortList(known.names)})`,
+      );
+    }
+    const map = baseClasses.map((name) => index.get(name)!);
+    this.length = base.length;
+    this.labels = Int32Array.from(base.labels, (label) => (label < 0 ? label : map[label]!));
+    this.classes = known.names;
+  }
+  record(i: number): ImageRecord {
+    return { ...this.base.record(i), label: this.labels[i]! };
+  }
+  async get(i: number): Promise<ImageSample> {
+    return { ...(await this.base.get(i)), label: this.labels[i]! };
+  }
 }
 
 /** The first `count` items of a dataset (all when count is 0 or larger than the dataset). */
@@ -27,25 +75,54 @@ export class SubsetDataset implements ImageDataset {
 /**
  * Opens the training and validation sets: `fashion-mnist` (IDX files; default root from
  * Debian's dataset-fashion-mnist package) or `imagefolder` (`<path>/train/<class>/*`,
- * `<path>/val/<class>/*`).
+ * `<path>/val/<class>/*`). The validation classes are matched to the training classes by
+ * name (a training class missing from val/ is fine; a val/ class unknown to training is
+ * refused). `known`: a trained model's classes, to which both sets are matched instead.
  */
-export async function openClassificationData(dataset: 'fashion-mnist' | 'imagefolder', path: string | undefined, trainSubset = 0, valSubset = 0): Promise<ClassificationData> {
+export async function openClassificationData(
+  dataset: 'fashion-mnist' | 'imagefolder', path: string | undefined, trainSubset = 0, valSubset = 0, known?: KnownClasses,
+): Promise<ClassificationData> {
   let train: ImageDataset;
   let val: ImageDataset;
   let classes: readonly string[];
   if (dataset === 'fashion-mnist') {
     const t = await FashionMnistDataset.open({ ...(path ? { root: path } : {}), split: 'train' });
-    train = t;
-    val = await FashionMnistDataset.open({ ...(path ? { root: path } : {}), split: 'test' });
-    classes = t.classes;
+    const v = await FashionMnistDataset.open({ ...(path ? { root: path } : {}), split: 'test' });
+    const target = known ?? { names: t.classes, of: 'the training set' };
+    train = known ? new ClassMappedDataset(t, t.classes, target, 'Fashion-MNIST') : t;
+    val = new ClassMappedDataset(v, v.classes, target, 'Fashion-MNIST');
+    classes = target.names;
   } else {
     if (!path) throw new Error('--dataset imagefolder needs --data-path <folder with train/ and val/>');
     const t = await ImageFolderDataset.open(joinPath(path, 'train'));
-    train = t;
-    val = await ImageFolderDataset.open(joinPath(path, 'val'));
-    classes = t.classes;
+    const target = known ?? { names: t.classes, of: `the training set (${joinPath(path, 'train')})` };
+    train = known ? new ClassMappedDataset(t, t.classes, target, `training folder ${t.root}`) : t;
+    val = await openValidationFolder(joinPath(path, 'val'), target);
+    classes = target.names;
   }
   return { train: new SubsetDataset(train, trainSubset), val: new SubsetDataset(val, valSubset), classes };
+}
+
+/** An image folder's images labeled by `known`'s class indices (matched by folder name). */
+async function openValidationFolder(root: string, known: KnownClasses): Promise<ImageDataset> {
+  const v = await ImageFolderDataset.open(root);
+  return new ClassMappedDataset(v, v.classes, known, `validation folder ${root}`);
+}
+
+/**
+ * The validation set alone, for evaluating a model whose classes are `known` (`imagefolder`:
+ * only `<path>/val/` is read). Without `known` (a checkpoint that does not record them), the
+ * training set's classes are used, as `openClassificationData` does.
+ */
+export async function openValidationData(
+  dataset: 'fashion-mnist' | 'imagefolder', path: string | undefined, valSubset = 0, known?: KnownClasses,
+): Promise<{ val: ImageDataset; classes: readonly string[] }> {
+  if (dataset === 'imagefolder' && known) {
+    if (!path) throw new Error('--dataset imagefolder needs --data-path <folder with val/>');
+    return { val: new SubsetDataset(await openValidationFolder(joinPath(path, 'val'), known), valSubset), classes: known.names };
+  }
+  const data = await openClassificationData(dataset, path, 1, valSubset, known);
+  return { val: data.val, classes: data.classes };
 }
 
 /** Dataset indices of the first `perClass` items of each class, in dataset order (the original's `--images-per-class`). */

@@ -1,8 +1,10 @@
 // MultiGrain: the model, losses, weights and the training program.
 export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGrainOutput } from './model.js';
 export * from './losses/index.js';
-export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, type MultiGrainArchitecture } from './weights.js';
-export { openClassificationData, SubsetDataset, firstImagesPerClass, type ClassificationData } from './data-source.js';
+export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses, type MultiGrainArchitecture } from './weights.js';
+export {
+  openClassificationData, openValidationData, SubsetDataset, ClassMappedDataset, shortList, firstImagesPerClass, type ClassificationData, type KnownClasses,
+} from './data-source.js';
 export { train, validate, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
 export { TRAIN_OPTIONS, TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
 export { GpuMetrics, STEP_METRICS } from './training/metrics.js';
@@ -19,3 +21,4 @@ export { rankPositives, ranksInRow, topInRow, type SearchOptions, type SearchRes
 export { averagePrecision, hitsInTop } from './retrieval/metrics.js';
 export { evaluateRetrieval, scoreRetrieval, type RetrievalResult, type RetrievalOptions } from './retrieval/evaluate.js';
 export { retrievalExamplesSvg, exampleQueries, type RetrievalExample, type Thumbnail } from './retrieval/examples-svg.js';
+export { checkInputFits } from './input-size.js';

@@ -140,3 +140,15 @@ export async function openMultiGrain(path: string): Promise<{ model: MultiGrain;
   await loadMultiGrainWeights(model, path, dict);
   return { model, architecture };
 }
+
+/**
+ * The class names one of our checkpoints records in its metadata (`meta.classes`, in label
+ * order; train writes them so that evaluation folders are matched to the model by name), or
+ * undefined: a .pth file, an older checkpoint, or a list that does not fit `numClasses`.
+ */
+export async function readCheckpointClasses(path: string, numClasses: number): Promise<readonly string[] | undefined> {
+  if (!path.endsWith('.safetensors')) return undefined;
+  const classes = ((await loadCheckpointFile(path)).meta as { classes?: unknown } | null)?.classes;
+  if (!Array.isArray(classes) || classes.length !== numClasses || !classes.every((c) => typeof c === 'string')) return undefined;
+  return classes as string[];
+}

@@ -143,6 +143,10 @@ function axisCoefficients(lo: number, size: number, outSize: number): AxisCoeffi
   return { start, count, taps, weights };
 }
 
+/** Most values of a resized image: 2^30 float32 values are 4 GiB, at or above every GPU's
+ * maxStorageBufferBindingSize, so a larger image could never become a tensor. */
+const MAX_IMAGE_VALUES = 2 ** 30;
+
 /**
  * Resizes the region `box` of `img` (default: the whole image) to `outWidth` x `outHeight`
  * with PIL-style antialiased bilinear filtering (pixels outside the box are not read, so
@@ -154,6 +158,13 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
   checkBox(img, b, 'resizeImageBilinear');
   if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth <= 0 || outHeight <= 0) {
     throw new Error(`resizeImageBilinear: bad output size ${outWidth}x${outHeight}`);
+  }
+  if (outWidth * outHeight * 3 > MAX_IMAGE_VALUES) {
+    // Caught here, where the host's typed arrays would otherwise fail with a bare RangeError.
+    throw new Error(
+      `resizeImageBilinear: an output of ${outWidth}x${outHeight} holds ${outWidth * outHeight * 3} values, ` +
+        'more than one GPU tensor can hold (4 GiB of float32): use a smaller --input-size',
+    );
   }
   const cx = axisCoefficients(b.left, b.width, outWidth);
   const cy = axisCoefficients(b.top, b.height, outHeight);

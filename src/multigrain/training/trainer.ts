@@ -20,6 +20,7 @@ import { MultiGrain } from '../model.js';
 import { sampledMarginLoss } from '../losses/index.js';
 import { openClassificationData, type ClassificationData } from '../data-source.js';
 import { loadPretrainedTrunk } from '../weights.js';
+import { checkInputFits } from '../input-size.js';
 import { TRAIN_DEFAULTS, changedTrainOptions, validateTrainOptions, type TrainOptions } from './options.js';
 import { GpuMetrics, type StepMetric } from './metrics.js';
 import { ProgressBar } from './progress.js';
@@ -76,6 +77,8 @@ export async function train(
 ): Promise<TrainResult> {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...partial };
   validateTrainOptions(o);
+  await init();
+  checkInputFits(o.batchSize, o.inputSize, o.baseWidth, `--batch-size ${o.batchSize} and --input-size ${o.inputSize}`, 'lower one of them, or use --gradient-accum');
   // One run per folder: a second run on it fails here, before it overwrites anything.
   const lock = await lockFolder(files, o.expdir, 'train', log);
   try {
@@ -124,9 +127,17 @@ async function trainInFolder(o: TrainOptions, log: (line: string) => void, files
   await init();
   const data = await openClassificationData(o.dataset, o.dataPath, o.trainSubset, o.valSubset);
   const state = await buildState(o, data, log, files);
+  // A last batch of one image is dropped: batchnorm cannot train on it (PyTorch raises there
+  // too; the original's loader keeps drop_last=False and so fails on such an epoch).
   const sampler = new RASampler(data.train.length, {
-    batchSize: o.batchSize, repetitions: o.repeatedAugmentations, lengthFactor: o.epochLenFactor, seed: o.seed,
+    batchSize: o.batchSize, repetitions: o.repeatedAugmentations, lengthFactor: o.epochLenFactor, seed: o.seed, minBatchSize: MIN_TRAIN_BATCH,
   });
+  if (sampler.batchesPerEpoch === 0) {
+    throw new Error(
+      `an epoch of ${sampler.epochLength} sample(s) (${data.train.length} training images x --epoch-len-factor ${o.epochLenFactor}) ` +
+        `holds no training batch: batchnorm needs at least ${MIN_TRAIN_BATCH} images per batch`,
+    );
+  }
   const trainLoader = new DataLoader({ dataset: data.train, transform: { kind: 'train', recipe: o.augmentation, size: o.inputSize, cropScale: o.cropScale }, seed: o.seed, workers: o.workers, skipUnreadable: o.skipUnreadable });
   const valLoader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode: o.valMode, size: o.inputSize }, workers: o.workers, skipUnreadable: o.skipUnreadable });
   const baseLr = scaledLr(o.learningRate, o.batchSize * o.gradientAccum);
@@ -141,7 +152,7 @@ async function trainInFolder(o: TrainOptions, log: (line: string) => void, files
       const started = Date.now();
       const lr = baseLr * stepLrFactor(epoch, o.lrDropsEpochs, o.lrDropsFactors);
       setLr(state, lr, o.betaLr);
-      const trainMetrics = await trainEpoch(state, o, sampler, trainLoader, epoch, lr);
+      const trainMetrics = await trainEpoch(state, o, sampler, trainLoader, epoch, lr, log);
       const val = await validate(state.model, valLoader, o.batchSize, o.progress ? 'validation' : undefined);
       const record: EpochRecord = { epoch: epoch + 1, lr, train: trainMetrics, val, seconds: (Date.now() - started) / 1000 };
       state.history.push(record);
@@ -150,7 +161,7 @@ async function trainInFolder(o: TrainOptions, log: (line: string) => void, files
           `val top-1 ${val.top1.toFixed(2)}% top-5 ${val.top5.toFixed(2)}% | ${trainMetrics.images_per_s.toFixed(1)} img/s`,
       );
       lastCheckpoint = joinPath(o.expdir, checkpointName(epoch + 1));
-      await saveCheckpoint(lastCheckpoint, await checkpointGroups(state), { epoch: epoch + 1, options: o, history: state.history, steps: state.steps }, files);
+      await saveCheckpoint(lastCheckpoint, await checkpointGroups(state), { epoch: epoch + 1, options: o, classes: data.classes, history: state.history, steps: state.steps }, files);
       await pruneCheckpoints(o.expdir, epoch + 1, o.saveEvery, files);
       await files.writeFileAtomic(joinPath(o.expdir, 'metrics.json'), JSON.stringify(state.history, null, 2) + '\n');
       await files.writeFileAtomic(joinPath(o.expdir, 'steps.json'), JSON.stringify(state.steps) + '\n');
@@ -247,7 +258,10 @@ function setLr(state: TrainState, lr: number, betaLr: number): void {
   for (const g of state.opt.groups) g.lr = g.name === 'margin_beta' ? lr * betaLr : lr;
 }
 
-async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler, loader: DataLoader, epoch: number, lr: number) {
+/** Fewest images a training batch may hold: batchnorm in training mode needs two values per channel. */
+export const MIN_TRAIN_BATCH = 2;
+
+async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler, loader: DataLoader, epoch: number, lr: number, log: (line: string) => void) {
   state.model.train();
   const metrics = new GpuMetrics();
   const totals: Record<string, number> = {};
@@ -255,6 +269,8 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
   const steps = sampler.batchesPerEpoch;
   const bar = new ProgressBar(`epoch ${epoch + 1}/${o.epochs}`, steps, 'step', o.progress ? {} : { write: () => undefined });
   let done = 0;
+  /** Batches whose gradients wait for the next optimizer step. */
+  let accumulated = 0;
   let images = 0;
   const started = Date.now();
   let dataMs = 0;
@@ -279,15 +295,27 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
       dataMs += Date.now() - waitStart;
       const globalStep = epoch * steps + batch.index;
       if (epoch < o.warmupEpochs) setLr(state, lr * warmupFactor(globalStep, steps, o.warmupEpochs), o.betaLr);
-      trainStep(state, o, batch, metrics, globalStep);
-      images += batch.labels.length;
+      if (batch.labels.length < MIN_TRAIN_BATCH) {
+        // --skip-unreadable left too few images in this batch for batchnorm: skip it.
+        log(`epoch ${epoch + 1}, batch ${batch.index + 1}: skipped, only ${batch.labels.length} readable image(s) left (batchnorm needs ${MIN_TRAIN_BATCH})`);
+      } else {
+        trainStep(state, o, batch, metrics, globalStep);
+        images += batch.labels.length;
+        accumulated++;
+      }
       done++;
-      if (done % o.gradientAccum === 0 || done === steps) {
+      if (accumulated > 0 && (done % o.gradientAccum === 0 || done === steps)) {
         state.opt.step();
         state.opt.zeroGrad();
+        accumulated = 0;
       }
       if (done % o.logEvery === 0) await flushMetrics();
       waitStart = Date.now();
+    }
+    if (accumulated > 0) {
+      // batches left out entirely by --skip-unreadable: the gradients waiting still make a step
+      state.opt.step();
+      state.opt.zeroGrad();
     }
     await flushMetrics();
   } catch (err) {
