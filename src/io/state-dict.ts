@@ -324,3 +324,47 @@ export function describeResNetStateDict(dict: StateDict): ResNetStateDictInfo {
     poolP: p && p.data.length === 1 ? Number(p.data[0]) : undefined,
   };
 }
+
+/** How many NaN and infinite values a float tensor holds (0, 0 for integer dtypes). */
+export function countNonFinite(t: HostTensor): { nan: number; infinite: number } {
+  let nan = 0;
+  let infinite = 0;
+  if (t.dtype === 'f32' || t.dtype === 'f64') {
+    const d = t.data as Float32Array | Float64Array;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (v - v !== 0) { if (v !== v) nan++; else infinite++; } // v - v is NaN exactly for NaN and ±Infinity
+    }
+  } else if (t.dtype === 'f16' || t.dtype === 'bf16') {
+    // the raw bit patterns: exponent all ones = infinity (mantissa 0) or NaN
+    const [exp, man] = t.dtype === 'f16' ? [0x7c00, 0x03ff] : [0x7f80, 0x007f];
+    const d = t.data as Uint16Array;
+    for (let i = 0; i < d.length; i++) {
+      const h = d[i]!;
+      if ((h & exp) === exp) { if (h & man) nan++; else infinite++; }
+    }
+  }
+  return { nan, infinite };
+}
+
+/**
+ * Refuses tensors holding NaN or infinite values, naming the first such tensor with its counts
+ * (e.g. `conv1.weight holds 12 NaN values`) and how many others do. `where`: the file, put in
+ * front of the message. A NaN weight otherwise loads silently and can even evaluate to a finite
+ * accuracy (a ReLU maps NaN to 0 on some GPUs).
+ */
+export function checkFiniteTensors(dict: Iterable<[string, HostTensor]>, where?: string): void {
+  const bad: Array<[string, { nan: number; infinite: number }]> = [];
+  for (const [name, t] of dict) {
+    const c = countNonFinite(t);
+    if (c.nan || c.infinite) bad.push([name, c]);
+  }
+  if (bad.length === 0) return;
+  const [name, c] = bad[0]!;
+  const counts = [c.nan && `${c.nan} NaN`, c.infinite && `${c.infinite} infinite`].filter(Boolean).join(' and ');
+  const others = bad.slice(1).map(([n]) => n);
+  const more = others.length
+    ? `; ${others.length} more tensor(s) too: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''}`
+    : '';
+  throw new Error(`${where ? `${where}: ` : ''}${name} holds ${counts} value${c.nan + c.infinite === 1 ? '' : 's'}${more}; refusing to load non-finite weights`);
+}

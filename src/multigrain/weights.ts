@@ -8,7 +8,7 @@
  */
 import {
   loadTorchCheckpointFile, extractStateDict, matchStateDict, resnetKeyRemap, TORCHVISION_RESNET_LAYOUT,
-  MULTIGRAIN_RESNET_LAYOUT, loadCheckpointFile, hostTensorToFloat32, type StateDict, type MatchStateDictOptions,
+  MULTIGRAIN_RESNET_LAYOUT, loadCheckpointFile, hostTensorToFloat32, checkFiniteTensors, type StateDict, type MatchStateDictOptions,
 } from '../io/index.js';
 import { resnetDepthOf, type ResNetDepth } from '../nn/index.js';
 import { MultiGrain } from './model.js';
@@ -16,16 +16,23 @@ import { MultiGrain } from './model.js';
 const NUM_BATCHES = /(^|\.)num_batches_tracked$/;
 const TRUNK = MULTIGRAIN_RESNET_LAYOUT.trunk;
 
-/** Reads a state dict from a PyTorch .pth file or one of our checkpoints. */
+/**
+ * Reads a state dict from a PyTorch .pth file or one of our checkpoints; a tensor holding NaN or
+ * infinite values is refused, named with the file.
+ */
 export async function readStateDict(path: string): Promise<StateDict> {
+  let dict: StateDict;
   if (path.endsWith('.safetensors')) {
     const ckpt = await loadCheckpointFile(path);
     const model = ckpt.groups.model;
     if (!model) throw new Error(`${path}: checkpoint has no 'model' tensors`);
-    return model;
+    dict = model;
+  } else {
+    const { value } = await loadTorchCheckpointFile(path);
+    dict = extractStateDict(value, { prefer: ['model_state', 'state_dict', 'model'], stripModulePrefix: true });
   }
-  const { value } = await loadTorchCheckpointFile(path);
-  return extractStateDict(value, { prefer: ['model_state', 'state_dict', 'model'], stripModulePrefix: true });
+  checkFiniteTensors(dict, path);
+  return dict;
 }
 
 /** True where the keys follow the MultiGrain layout (`features.*`), false for torchvision's (`conv1.*`, `fc.*`). */
