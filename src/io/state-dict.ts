@@ -185,7 +185,15 @@ export interface MatchStateDictResult {
   ignored: string[];
 }
 
-/** Thrown by `matchStateDict`; the message names every missing/unexpected key and both shapes of each mismatch. */
+/** Keys of each kind a mismatch message lists; the rest are counted (a wrong architecture differs in hundreds). */
+export const MISMATCH_KEYS_LISTED = 5;
+
+/**
+ * Thrown by `matchStateDict`. The message counts the missing, unexpected and wrongly shaped
+ * keys, how many tensors the model expects and the file holds, and lists the first
+ * `MISMATCH_KEYS_LISTED` of each kind (both shapes for a mismatch); the full lists are the
+ * error's fields.
+ */
 export class StateDictMismatchError extends Error {
   override name = 'StateDictMismatchError';
   constructor(
@@ -200,16 +208,18 @@ export class StateDictMismatchError extends Error {
       unexpected.length && `${unexpected.length} unexpected`,
       shapeMismatches.length && `${shapeMismatches.length} with a different shape`,
     ].filter(Boolean).join(', ');
-    const lines = [`state dict does not match the model (${counts}):`];
-    for (const m of shapeMismatches) {
-      lines.push(`  shape mismatch: '${m.key}': model expects ${formatShape(m.expected)}, checkpoint has ${formatShape(m.actual)}`
-        + (m.sourceKey !== m.key ? ` (checkpoint key '${m.sourceKey}')` : ''));
-    }
-    for (const k of missing) lines.push(`  missing: '${k}' (model expects ${formatShape(expected.get(k)!)})`);
-    for (const k of unexpected) {
+    const lines = [`state dict does not match the model (${counts}; the model has ${expected.size} tensors, the file ${source.size}):`];
+    const listed = <T>(items: T[], kind: string, line: (item: T) => string): void => {
+      for (const item of items.slice(0, MISMATCH_KEYS_LISTED)) lines.push(line(item));
+      if (items.length > MISMATCH_KEYS_LISTED) lines.push(`  ... and ${items.length - MISMATCH_KEYS_LISTED} more ${kind}`);
+    };
+    listed(shapeMismatches, 'with a different shape', (m) => `  shape mismatch: '${m.key}': model expects ${formatShape(m.expected)}, checkpoint has ${formatShape(m.actual)}`
+      + (m.sourceKey !== m.key ? ` (checkpoint key '${m.sourceKey}')` : ''));
+    listed(missing, 'missing', (k) => `  missing: '${k}' (model expects ${formatShape(expected.get(k)!)})`);
+    listed(unexpected, 'unexpected', (k) => {
       const s = source.get(k)!;
-      lines.push(`  unexpected: '${k}' ${formatShape(s.shape)}${s.sourceKey !== k ? ` (checkpoint key '${s.sourceKey}')` : ''}`);
-    }
+      return `  unexpected: '${k}' ${formatShape(s.shape)}${s.sourceKey !== k ? ` (checkpoint key '${s.sourceKey}')` : ''}`;
+    });
     if (unexpected.some((k) => k.includes('whitening.'))) {
       lines.push('  hint: the checkpoint is PCA-whitened (whitening.pca.*, classifier with d+1 columns); build the model with whitening');
     }
