@@ -1,8 +1,15 @@
 // Bad input gets a clear error naming the op and the shapes, never a NaN or a crash in Dawn.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { init, runtime, tensor, empty, parameter, add, matmul, crossEntropy, sum, backward, defineKernel, reshape, slice } from '../../src/index.js';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  init, runtime, tensor, empty, parameter, add, matmul, crossEntropy, sum, backward, defineKernel, reshape, slice, zeros, ones, full,
+} from '../../src/index.js';
 import { assertThrowsWith } from '../helpers.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url)); // build/test/engine/ → the repository
 
 const test = suite('errors');
 test.before(async () => {
@@ -34,6 +41,35 @@ test('shape errors for reshape, slice and host data', async () => {
   await assertThrowsWith(() => slice(empty([2, 3]), 1, 2, 5), ['slice', '[2, 3]'], 'slice');
   await assertThrowsWith(() => tensor([1, 2, 3], [2, 2]), ['3 values', '[2, 2]'], 'tensor size');
   await assertThrowsWith(() => tensor([1, NaN], [2]), ['not finite', 'index 1'], 'NaN input');
+});
+
+test('bad shapes at tensor creation name the function and the shape', async () => {
+  await assertThrowsWith(() => zeros([-1, 3]), ['zeros', '[-1, 3]', 'non-negative integers'], 'zeros');
+  await assertThrowsWith(() => ones([2, 1.5]), ['ones', '[2, 1.5]'], 'ones');
+  await assertThrowsWith(() => full([NaN], 2), ['full', '[NaN]'], 'full');
+  await assertThrowsWith(() => full([2], NaN), ['full', 'NaN', 'not finite'], 'full value');
+  await assertThrowsWith(() => empty([NaN]), ['empty', '[NaN]'], 'empty');
+  await assertThrowsWith(() => empty([Infinity, 2]), ['empty', '[Infinity, 2]'], 'empty inf');
+  await assertThrowsWith(() => tensor([1, 2], [2.5]), ['tensor', '[2.5]'], 'tensor');
+  await assertThrowsWith(() => tensor([1, 2], 2 as unknown as number[]), ['tensor', 'shape must be an array'], 'tensor shape not an array');
+  await assertThrowsWith(() => zeros([2 ** 40]), ['[1099511627776]', 'maxStorageBufferBindingSize'], 'zeros huge: refused before the host array');
+});
+
+test('dispose() after shutdown() is a no-op (own process: the suite shares one engine)', async () => {
+  const script = `
+    import { init, shutdown, tensor, reshape, isInitialized } from ${JSON.stringify(`${root}dist/node/index.js`)};
+    await init();
+    const t = tensor([1, 2, 3, 4], [4]);
+    const v = reshape(t, [2, 2]);
+    await shutdown();
+    t.dispose(); v.dispose(); v.dispose();
+    await init();                       // a new device: the old buffers must not enter its pool
+    const u = tensor([5], [1]);
+    console.log(JSON.stringify({ value: await u.item(), initialized: isInitialized() }));
+    await shutdown();
+    u.dispose();`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: root, timeout: 60_000 });
+  assert.equal(JSON.parse(stdout.trim().split('\n').at(-1)!), { value: 5, initialized: true });
 });
 
 test('backward of a non-scalar needs an explicit gradient', async () => {

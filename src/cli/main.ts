@@ -23,6 +23,11 @@ Commands:
 
 Run 'multigrain <command> --help' for its flags.`;
 
+/** Set once main() has printed its error: later failures of the same run are its echoes. */
+let reported = false;
+let settled = false;
+const label = (): string => `multigrain${process.argv[2] ? ` ${process.argv[2]}` : ''}`;
+
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   if (!command || command === '--help' || command === '-h') {
@@ -38,6 +43,7 @@ async function main(): Promise<number> {
     await run(rest);
     return 0;
   } catch (err) {
+    reported = true;
     console.error(`multigrain ${command}: ${(err as Error).message}`);
     if (process.env.MULTIGRAIN_DEBUG) console.error((err as Error).stack);
     return 1;
@@ -46,4 +52,24 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// One error, one message, a non-zero exit: work left running in the background when a command
+// failed (a readback, a worker) may fail in turn; that echo is not a second error to print.
+process.on('unhandledRejection', (err) => {
+  if (process.env.MULTIGRAIN_DEBUG) console.error('unhandled rejection:', (err as Error)?.stack ?? err);
+  if (reported) return;
+  reported = true;
+  console.error(`${label()}: ${(err as Error)?.message ?? String(err)}`);
+  process.exitCode = 1;
+  if (!settled) process.exit(1);
+});
+// If the event loop runs dry while main() still waits (a promise nobody will settle), Node
+// would exit with 13 and no message: say so and fail.
+process.on('exit', () => {
+  if (settled) return;
+  if (!reported) console.error(`${label()}: stopped before finishing (an operation never completed; rerun with MULTIGRAIN_DEBUG=1)`);
+  process.exitCode = 1;
+});
+main().then((code) => {
+  settled = true;
+  process.exitCode = code;
+});

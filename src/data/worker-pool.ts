@@ -99,6 +99,16 @@ export class SampleWorkerPool {
     this.closed = true;
     for (const w of this.waiting.values()) w.reject(new Error('DataLoader: worker pool closed'));
     this.waiting.clear();
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // A worker's 'exit' can arrive after the event loop has run dry (idle workers are unref'd,
+    // and a stopping one holds nothing either): terminate() then never settles and whoever
+    // awaits close() (the CLI after an error) is dropped, Node exiting with 13 and no message.
+    // A timer keeps the loop turning until the workers are gone, 2 s at most.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)));
+    try {
+      await Promise.race([Promise.all(this.slots.map((s) => s.worker.terminate())), limit]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -32,3 +32,4 @@ export * from './ops/l2n.js';
 export * from './ops/margin-loss.js';
 export * from './ops/distance-weighted-sampling.js';
 export { firstNonFiniteStep } from './ops/first-non-finite.js';
+export { nonFiniteCounts } from './ops/non-finite-counts.js';

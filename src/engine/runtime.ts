@@ -48,6 +48,7 @@ export class Runtime {
   private pendingError: Error | null = null;
   private pendingErrorIsCompile = false;
   private lost = false;
+  private wasDestroyed = false;
   private kernelsInBatch = new Set<string>();
   private staging: GPUBuffer[] = [];
 
@@ -248,7 +249,13 @@ export class Runtime {
     return [Math.ceil(groups / y), y];
   }
 
+  /** True once `destroy()` ran (`shutdown()`): its buffers are gone, releasing them is a no-op. */
+  get destroyed(): boolean {
+    return this.wasDestroyed;
+  }
+
   destroy(): void {
+    this.wasDestroyed = true;
     this.lost = true;
     this.device.destroy();
   }

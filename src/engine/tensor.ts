@@ -4,7 +4,7 @@
  * Several tensors may share one storage (a reshape is a view); the storage returns its
  * buffer to the pool when its last tensor is disposed and no autograd node still saves it.
  */
-import { runtime } from './runtime.js';
+import { runtime, type Runtime } from './runtime.js';
 import { trackInScope } from './scope.js';
 
 export type DType = 'f32' | 'i32' | 'u32';
@@ -14,7 +14,16 @@ export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D 
 /** A GPU buffer shared by the tensors that view it, reference-counted. */
 export class Storage {
   private refs = 1;
-  constructor(readonly buffer: GPUBuffer, readonly bytes: number) {}
+  /**
+   * The runtime whose pool the buffer came from: after `shutdown()` (or a new `init()`) the
+   * buffer died with that device, so releasing it must neither reach the current runtime
+   * (which throws when there is none) nor put a dead buffer into a new runtime's pool.
+   */
+  private readonly owner: Runtime;
+
+  constructor(readonly buffer: GPUBuffer, readonly bytes: number) {
+    this.owner = runtime();
+  }
 
   get alive(): boolean {
     return this.refs > 0;
@@ -24,8 +33,9 @@ export class Storage {
     this.refs++;
   }
 
+  /** Drops one reference; the last returns the buffer to its pool (a no-op once that device is shut down). */
   release(): void {
-    if (--this.refs === 0) runtime().pool.release(this.buffer);
+    if (--this.refs === 0 && !this.owner.destroyed) this.owner.pool.release(this.buffer);
   }
 }
 
@@ -46,9 +56,11 @@ export function shapeString(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
-function checkShape(shape: Shape): void {
+/** Refuses a shape that is not a list of non-negative integers, naming it (`op`: who asked). */
+function checkShape(shape: Shape, op = 'tensor'): void {
+  if (!Array.isArray(shape)) throw new Error(`${op}: the shape must be an array of dimensions, got ${String(shape)}`);
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`invalid tensor shape ${shapeString(shape)}: dimensions must be non-negative integers`);
+    if (!Number.isInteger(d) || d < 0) throw new Error(`${op}: invalid shape ${shapeString(shape)}: dimensions must be non-negative integers`);
   }
 }
 
@@ -105,7 +117,7 @@ export class Tensor {
 
   /** A tensor with another shape over the same storage (same number of elements). */
   view(shape: Shape): Tensor {
-    checkShape(shape);
+    checkShape(shape, 'reshape');
     if (shapeSize(shape) !== this.size) {
       throw new Error(`reshape: cannot view ${shapeString(this.shape)} (${this.size} elements) as ${shapeString(shape)} (${shapeSize(shape)} elements)`);
     }
@@ -148,7 +160,7 @@ export class Tensor {
 
 /** An uninitialized tensor (kernel output). */
 export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
-  checkShape(shape);
+  checkShape(shape, 'empty');
   const bytes = checkBindable(shape);
   return new Tensor(new Storage(runtime().pool.acquire(bytes, false), bytes), [...shape], dtype);
 }
@@ -170,8 +182,9 @@ type HostData = ArrayLike<number> | Float32Array | Int32Array | Uint32Array;
 
 /** A tensor holding `data` (row-major), uploaded to the GPU. */
 export function tensor(data: HostData, shape?: Shape, dtype: DType = 'f32'): Tensor {
+  if (shape !== undefined) checkShape(shape);
+  if (typeof data?.length !== 'number') throw new Error(`tensor: data must be an array or a typed array, got ${data === null ? 'null' : typeof data}`);
   const dims = shape ? [...shape] : [data.length];
-  checkShape(dims);
   if (shapeSize(dims) !== data.length) {
     throw new Error(`tensor: ${data.length} values do not fill shape ${shapeString(dims)} (${shapeSize(dims)} elements)`);
   }
@@ -189,18 +202,27 @@ export function tensor(data: HostData, shape?: Shape, dtype: DType = 'f32'): Ten
 
 /** A tensor filled with one value. */
 export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
+  return filled('full', shape, value, dtype);
+}
+
+export function zeros(shape: Shape, dtype: DType = 'f32'): Tensor {
+  return filled('zeros', shape, 0, dtype);
+}
+
+export function ones(shape: Shape, dtype: DType = 'f32'): Tensor {
+  return filled('ones', shape, 1, dtype);
+}
+
+function filled(op: string, shape: Shape, value: number, dtype: DType): Tensor {
+  // checked before the host array is allocated: a bad shape would otherwise surface as
+  // "Invalid typed array length" (or a huge allocation) with no shape in sight
+  checkShape(shape, op);
+  checkBindable(shape);
+  if (dtype === 'f32' && !Number.isFinite(value)) throw new Error(`${op}: value ${value} is not finite`);
   const n = shapeSize(shape);
   const data = dtype === 'f32' ? new Float32Array(n) : dtype === 'i32' ? new Int32Array(n) : new Uint32Array(n);
   data.fill(value);
   return tensor(data, shape, dtype);
-}
-
-export function zeros(shape: Shape, dtype: DType = 'f32'): Tensor {
-  return full(shape, 0, dtype);
-}
-
-export function ones(shape: Shape, dtype: DType = 'f32'): Tensor {
-  return full(shape, 1, dtype);
 }
 
 /** A trainable leaf tensor (requiresGrad = true). */

@@ -185,7 +185,15 @@ export interface MatchStateDictResult {
   ignored: string[];
 }
 
-/** Thrown by `matchStateDict`; the message names every missing/unexpected key and both shapes of each mismatch. */
+/** Keys of each kind a mismatch message lists; the rest are counted (a wrong architecture differs in hundreds). */
+export const MISMATCH_KEYS_LISTED = 5;
+
+/**
+ * Thrown by `matchStateDict`. The message counts the missing, unexpected and wrongly shaped
+ * keys, how many tensors the model expects and the file holds, and lists the first
+ * `MISMATCH_KEYS_LISTED` of each kind (both shapes for a mismatch); the full lists are the
+ * error's fields.
+ */
 export class StateDictMismatchError extends Error {
   override name = 'StateDictMismatchError';
   constructor(
@@ -200,16 +208,18 @@ export class StateDictMismatchError extends Error {
       unexpected.length && `${unexpected.length} unexpected`,
       shapeMismatches.length && `${shapeMismatches.length} with a different shape`,
     ].filter(Boolean).join(', ');
-    const lines = [`state dict does not match the model (${counts}):`];
-    for (const m of shapeMismatches) {
-      lines.push(`  shape mismatch: '${m.key}': model expects ${formatShape(m.expected)}, checkpoint has ${formatShape(m.actual)}`
-        + (m.sourceKey !== m.key ? ` (checkpoint key '${m.sourceKey}')` : ''));
-    }
-    for (const k of missing) lines.push(`  missing: '${k}' (model expects ${formatShape(expected.get(k)!)})`);
-    for (const k of unexpected) {
+    const lines = [`state dict does not match the model (${counts}; the model has ${expected.size} tensors, the file ${source.size}):`];
+    const listed = <T>(items: T[], kind: string, line: (item: T) => string): void => {
+      for (const item of items.slice(0, MISMATCH_KEYS_LISTED)) lines.push(line(item));
+      if (items.length > MISMATCH_KEYS_LISTED) lines.push(`  ... and ${items.length - MISMATCH_KEYS_LISTED} more ${kind}`);
+    };
+    listed(shapeMismatches, 'with a different shape', (m) => `  shape mismatch: '${m.key}': model expects ${formatShape(m.expected)}, checkpoint has ${formatShape(m.actual)}`
+      + (m.sourceKey !== m.key ? ` (checkpoint key '${m.sourceKey}')` : ''));
+    listed(missing, 'missing', (k) => `  missing: '${k}' (model expects ${formatShape(expected.get(k)!)})`);
+    listed(unexpected, 'unexpected', (k) => {
       const s = source.get(k)!;
-      lines.push(`  unexpected: '${k}' ${formatShape(s.shape)}${s.sourceKey !== k ? ` (checkpoint key '${s.sourceKey}')` : ''}`);
-    }
+      return `  unexpected: '${k}' ${formatShape(s.shape)}${s.sourceKey !== k ? ` (checkpoint key '${s.sourceKey}')` : ''}`;
+    });
     if (unexpected.some((k) => k.includes('whitening.'))) {
       lines.push('  hint: the checkpoint is PCA-whitened (whitening.pca.*, classifier with d+1 columns); build the model with whitening');
     }
@@ -323,4 +333,48 @@ export function describeResNetStateDict(dict: StateDict): ResNetStateDictInfo {
     whitened: keys.some((k) => k.startsWith('whitening.pca.')),
     poolP: p && p.data.length === 1 ? Number(p.data[0]) : undefined,
   };
+}
+
+/** How many NaN and infinite values a float tensor holds (0, 0 for integer dtypes). */
+export function countNonFinite(t: HostTensor): { nan: number; infinite: number } {
+  let nan = 0;
+  let infinite = 0;
+  if (t.dtype === 'f32' || t.dtype === 'f64') {
+    const d = t.data as Float32Array | Float64Array;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (v - v !== 0) { if (v !== v) nan++; else infinite++; } // v - v is NaN exactly for NaN and ±Infinity
+    }
+  } else if (t.dtype === 'f16' || t.dtype === 'bf16') {
+    // the raw bit patterns: exponent all ones = infinity (mantissa 0) or NaN
+    const [exp, man] = t.dtype === 'f16' ? [0x7c00, 0x03ff] : [0x7f80, 0x007f];
+    const d = t.data as Uint16Array;
+    for (let i = 0; i < d.length; i++) {
+      const h = d[i]!;
+      if ((h & exp) === exp) { if (h & man) nan++; else infinite++; }
+    }
+  }
+  return { nan, infinite };
+}
+
+/**
+ * Refuses tensors holding NaN or infinite values, naming the first such tensor with its counts
+ * (e.g. `conv1.weight holds 12 NaN values`) and how many others do. `where`: the file, put in
+ * front of the message. A NaN weight otherwise loads silently and can even evaluate to a finite
+ * accuracy (a ReLU maps NaN to 0 on some GPUs).
+ */
+export function checkFiniteTensors(dict: Iterable<[string, HostTensor]>, where?: string): void {
+  const bad: Array<[string, { nan: number; infinite: number }]> = [];
+  for (const [name, t] of dict) {
+    const c = countNonFinite(t);
+    if (c.nan || c.infinite) bad.push([name, c]);
+  }
+  if (bad.length === 0) return;
+  const [name, c] = bad[0]!;
+  const counts = [c.nan && `${c.nan} NaN`, c.infinite && `${c.infinite} infinite`].filter(Boolean).join(' and ');
+  const others = bad.slice(1).map(([n]) => n);
+  const more = others.length
+    ? `; ${others.length} more tensor(s) too: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''}`
+    : '';
+  throw new Error(`${where ? `${where}: ` : ''}${name} holds ${counts} value${c.nan + c.infinite === 1 ? '' : 's'}${more}; refusing to load non-finite weights`);
 }

@@ -7,7 +7,7 @@ export {
 } from './data-source.js';
 export { train, validate, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
 export { TRAIN_OPTIONS, TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
-export { GpuMetrics, STEP_METRICS } from './training/metrics.js';
+export { GpuMetrics, STEP_METRICS, type NonFiniteTensor } from './training/metrics.js';
 export { ProgressBar } from './training/progress.js';
 export { stepLrFactor, polyLr, scaledLr, warmupFactor } from './training/schedule.js';
 export { lineChartSvg, type Series } from './training/plot.js';

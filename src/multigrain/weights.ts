@@ -8,7 +8,8 @@
  */
 import {
   loadTorchCheckpointFile, extractStateDict, matchStateDict, resnetKeyRemap, TORCHVISION_RESNET_LAYOUT,
-  MULTIGRAIN_RESNET_LAYOUT, loadCheckpointFile, hostTensorToFloat32, type StateDict, type MatchStateDictOptions,
+  MULTIGRAIN_RESNET_LAYOUT, loadCheckpointFile, hostTensorToFloat32, checkFiniteTensors, describeResNetStateDict, StateDictMismatchError,
+  type StateDict, type MatchStateDictOptions,
 } from '../io/index.js';
 import { resnetDepthOf, type ResNetDepth } from '../nn/index.js';
 import { MultiGrain } from './model.js';
@@ -16,16 +17,23 @@ import { MultiGrain } from './model.js';
 const NUM_BATCHES = /(^|\.)num_batches_tracked$/;
 const TRUNK = MULTIGRAIN_RESNET_LAYOUT.trunk;
 
-/** Reads a state dict from a PyTorch .pth file or one of our checkpoints. */
+/**
+ * Reads a state dict from a PyTorch .pth file or one of our checkpoints; a tensor holding NaN or
+ * infinite values is refused, named with the file.
+ */
 export async function readStateDict(path: string): Promise<StateDict> {
+  let dict: StateDict;
   if (path.endsWith('.safetensors')) {
     const ckpt = await loadCheckpointFile(path);
     const model = ckpt.groups.model;
     if (!model) throw new Error(`${path}: checkpoint has no 'model' tensors`);
-    return model;
+    dict = model;
+  } else {
+    const { value } = await loadTorchCheckpointFile(path);
+    dict = extractStateDict(value, { prefer: ['model_state', 'state_dict', 'model'], stripModulePrefix: true });
   }
-  const { value } = await loadTorchCheckpointFile(path);
-  return extractStateDict(value, { prefer: ['model_state', 'state_dict', 'model'], stripModulePrefix: true });
+  checkFiniteTensors(dict, path);
+  return dict;
 }
 
 /** True where the keys follow the MultiGrain layout (`features.*`), false for torchvision's (`conv1.*`, `fc.*`). */
@@ -33,12 +41,38 @@ function isMultiGrainLayout(dict: StateDict): boolean {
   return [...dict.keys()].some((k) => k.startsWith(TRUNK));
 }
 
-/** matchStateDict with the file named in the error. */
-function match(path: string, dict: StateDict, expected: ReadonlyMap<string, readonly number[]>, options: MatchStateDictOptions): StateDict {
+/** `ResNet-50, base width 64, 1000 classes`: what a model is, for mismatch messages. */
+function describeModel(model: MultiGrain): string {
+  const o = model.options;
+  return `ResNet-${o.backbone}, base width ${o.baseWidth}, ${o.numClasses} classes${model.whitening ? ', whitened' : ''}`;
+}
+
+/** What a state dict holds, in the terms of `describeModel` where its keys allow. */
+function describeFile(dict: StateDict): string {
+  try {
+    const a = inferArchitecture(dict);
+    return `ResNet-${a.backbone}, base width ${a.baseWidth}, ${a.numClasses} classes${a.whitened ? ', whitened' : ''}`;
+  } catch {
+    const info = describeResNetStateDict(dict);
+    if (info.layout === 'unknown') return 'no ResNet layout';
+    const conv1 = dict.get(`${info.layout === 'multigrain' ? TRUNK : ''}conv1.weight`);
+    return `${info.arch ? `ResNet-${info.arch.slice('resnet'.length)}` : `${info.bottleneck ? 'bottleneck' : 'basic'} blocks ${info.blocks.join(', ')}`}`
+      + `${conv1 ? `, base width ${conv1.shape[0]}` : ''}${info.numClasses !== undefined ? `, ${info.numClasses} classes` : ''}`;
+  }
+}
+
+/**
+ * matchStateDict with the file named in the error and, for a wrong architecture, one line
+ * saying what the model is and what the file holds before the (shortened) list of keys.
+ */
+function match(path: string, model: MultiGrain, dict: StateDict, expected: ReadonlyMap<string, readonly number[]>, options: MatchStateDictOptions): StateDict {
   try {
     return matchStateDict(dict, expected, options).tensors;
   } catch (err) {
-    if (err instanceof Error) err.message = `${path}: ${err.message}`;
+    if (err instanceof StateDictMismatchError) {
+      const [want, have] = [describeModel(model), describeFile(dict)];
+      err.message = `${path}: ${want === have ? '' : `the model is ${want}, the file holds ${have}; `}${err.message}`;
+    } else if (err instanceof Error) err.message = `${path}: ${err.message}`;
     throw err;
   }
 }
@@ -52,8 +86,8 @@ export async function loadPretrainedTrunk(model: MultiGrain, path: string): Prom
   const dict = await readStateDict(path);
   const expected = new Map([...model.stateShapes()].filter(([k]) => k.startsWith(TRUNK)));
   const tensors = isMultiGrainLayout(dict)
-    ? match(path, dict, expected, { ignoreUnexpected: [NUM_BATCHES, /^classifier\./, /^pool\./, /^whitening\./] })
-    : match(path, dict, expected, {
+    ? match(path, model, dict, expected, { ignoreUnexpected: [NUM_BATCHES, /^classifier\./, /^pool\./, /^whitening\./] })
+    : match(path, model, dict, expected, {
       remap: resnetKeyRemap(TORCHVISION_RESNET_LAYOUT, MULTIGRAIN_RESNET_LAYOUT),
       ignoreUnexpected: [NUM_BATCHES, /^fc\./],
     });
@@ -80,8 +114,8 @@ export async function loadMultiGrainWeights(model: MultiGrain, path: string, dic
     expected.set('whitening.pca.pca_P', [d, d]);
   }
   const tensors = isMultiGrainLayout(dict)
-    ? match(path, dict, expected, {})
-    : match(path, dict, expected, {
+    ? match(path, model, dict, expected, {})
+    : match(path, model, dict, expected, {
       remap: resnetKeyRemap(TORCHVISION_RESNET_LAYOUT, MULTIGRAIN_RESNET_LAYOUT),
       allowMissing: [NUM_BATCHES, 'pool.p'],
     });

@@ -5,6 +5,9 @@
 import { Tensor, shapeString } from '../engine/index.js';
 import { hostTensorToFloat32, makeHostTensor, type StateDict } from '../io/index.js';
 
+/** Problems of each kind a `loadStateDict` error lists; the rest are counted. */
+const LISTED = 5;
+
 export abstract class Module {
   training = true;
   private params = new Map<string, Tensor>();
@@ -89,31 +92,49 @@ export abstract class Module {
 
   /**
    * Copies values from a host state dict into this module's tensors. With `strict`, every
-   * key must match; a missing or unexpected key, or a shape mismatch, is named in the error.
+   * key must match; the error counts the missing keys, unexpected keys and shape mismatches
+   * and names the first five of each (with both shapes for a mismatch). Nothing is written
+   * unless everything matches.
    * Keys in `ignore` (e.g. `num_batches_tracked`) are skipped.
    */
   loadStateDict(dict: StateDict, options: { strict?: boolean; ignore?: (key: string) => boolean } = {}): void {
     const strict = options.strict ?? true;
     const ignore = options.ignore ?? ((k: string) => k.endsWith('num_batches_tracked'));
     const own = this.stateTensors();
-    const problems: string[] = [];
+    const missing: string[] = [];
+    const mismatched: string[] = [];
+    const unexpected: string[] = [];
     for (const [name, t] of own) {
       const src = dict.get(name);
       if (!src) {
-        if (strict) problems.push(`missing key '${name}' (expected shape ${shapeString(t.shape)})`);
+        if (strict) missing.push(`missing key '${name}' (expected shape ${shapeString(t.shape)})`);
         continue;
       }
       const size = src.shape.reduce((a, b) => a * b, 1);
       // exact shape (a transposed [a, b] vs [b, a] has the same size and rank); one-element tensors ([] / [1]) are interchangeable
       const sameShape = src.shape.length === t.rank && src.shape.every((d, i) => d === t.shape[i]);
       if (!sameShape && !(size === 1 && t.size === 1)) {
-        problems.push(`shape mismatch for '${name}': checkpoint ${shapeString(src.shape)}, model ${shapeString(t.shape)}`);
+        mismatched.push(`shape mismatch for '${name}': checkpoint ${shapeString(src.shape)}, model ${shapeString(t.shape)}`);
       }
     }
     if (strict) {
-      for (const key of dict.keys()) if (!own.has(key) && !ignore(key)) problems.push(`unexpected key '${key}'`);
+      for (const key of dict.keys()) if (!own.has(key) && !ignore(key)) unexpected.push(`unexpected key '${key}'`);
     }
-    if (problems.length) throw new Error(`loadStateDict: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    const total = missing.length + mismatched.length + unexpected.length;
+    if (total) {
+      // a wrong architecture differs in hundreds of keys: count them, list the first few of each kind
+      const counts = [
+        mismatched.length && `${mismatched.length} with a different shape`,
+        missing.length && `${missing.length} missing`,
+        unexpected.length && `${unexpected.length} unexpected`,
+      ].filter(Boolean).join(', ');
+      const lines = [`loadStateDict: ${total} problem(s) (${counts}; the model has ${own.size} tensors, the state dict ${dict.size}):`];
+      for (const [list, kind] of [[mismatched, 'with a different shape'], [missing, 'missing'], [unexpected, 'unexpected']] as const) {
+        lines.push(...list.slice(0, LISTED).map((l) => `  ${l}`));
+        if (list.length > LISTED) lines.push(`  ... and ${list.length - LISTED} more ${kind}`);
+      }
+      throw new Error(lines.join('\n'));
+    }
     for (const [name, t] of own) {
       const src = dict.get(name);
       if (!src) continue;

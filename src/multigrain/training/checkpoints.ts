@@ -5,7 +5,7 @@
  * needed to resume exactly (epoch, options, metrics history, seeds).
  */
 import {
-  decodeCheckpoint, encodeCheckpoint, makeHostTensor, joinPath, nodeFileStore, type CheckpointData, type FileStore, type StateDict,
+  decodeCheckpoint, encodeCheckpoint, makeHostTensor, checkFiniteTensors, joinPath, nodeFileStore, type CheckpointData, type FileStore, type StateDict,
 } from '../../io/index.js';
 import type { Tensor, SGD } from '../../engine/index.js';
 
@@ -74,13 +74,16 @@ export async function pruneCheckpoints(dir: string, keepEpoch: number, saveEvery
   }
 }
 
-/** Reads one of our checkpoints. */
+/** Reads one of our checkpoints; a tensor holding NaN or infinite values is refused, named (`<group>/<name>`). */
 export async function loadCheckpoint(path: string, files: FileStore = nodeFileStore): Promise<CheckpointData> {
   const bytes = await files.readFile(path);
+  let data: CheckpointData;
   try {
-    return decodeCheckpoint(bytes);
+    data = decodeCheckpoint(bytes);
   } catch (e) {
     (e as Error).message = `${path}: ${(e as Error).message}`;
     throw e;
   }
+  checkFiniteTensors(Object.entries(data.groups).flatMap(([g, dict]) => [...dict].map(([k, t]) => [`${g}/${k}`, t] as [string, typeof t])), path);
+  return data;
 }

@@ -1,18 +1,36 @@
 /**
  * Training metrics accumulated on the GPU (one small vector per step, added up in place),
- * read back every N steps, never every step.
+ * read back every N steps, never every step. The same readback carries the NaN guard: the
+ * first step with a non-finite loss, and how many NaN / infinite values each watched tensor
+ * (the model's weights) holds at the time of the read.
  */
-import { type Tensor, concat, add, keep, tensor, firstNonFiniteStep, noGrad, reshape } from '../../engine/index.js';
+import { type Tensor, concat, add, keep, tensor, tidy, zeros, firstNonFiniteStep, nonFiniteCounts, noGrad, reshape } from '../../engine/index.js';
 
 /** Names of the accumulated values, in order. */
 export const STEP_METRICS = ['cross_entropy', 'margin', 'loss', 'beta', 'top1', 'top5', 'samples'] as const;
 export type StepMetric = (typeof STEP_METRICS)[number];
 
+/** A watched tensor holding NaN or infinite values at a read. */
+export interface NonFiniteTensor {
+  name: string;
+  count: number;
+}
+
 export class GpuMetrics {
   private sum: Tensor | null = null;
+  private readonly watch: ReadonlyArray<readonly [string, Tensor]>;
   private steps = 0;
   /** Step number (global) of the first non-finite loss, or -1; kept on the GPU. */
   private firstBad: Tensor = keep(tensor([-1], [1]));
+
+  /**
+   * @param watch named tensors (f32) checked for NaN and infinite values at each `read()`: a
+   * NaN weight can hide behind a finite loss (a ReLU may map NaN to 0), so the loss guard
+   * alone does not see it. The check runs on the GPU, one small kernel per tensor per read.
+   */
+  constructor(watch: Iterable<readonly [string, Tensor]> = []) {
+    this.watch = [...watch].filter(([, t]) => t.dtype === 'f32');
+  }
 
   /**
    * Adds one step: scalars ce, margin, loss, beta (averaged per step) and top-1/top-5 hit
@@ -35,11 +53,20 @@ export class GpuMetrics {
     this.steps++;
   }
 
-  /** Reads and resets: per-step means (losses, beta) and accuracies in percent. */
-  async read(): Promise<{ metrics: Record<StepMetric, number>; steps: number; firstBadStep: number }> {
+  /**
+   * Reads and resets: per-step means (losses, beta) and accuracies in percent, the first step
+   * with a non-finite loss (-1: none) and the watched tensors holding non-finite values now.
+   * One readback for all of it.
+   */
+  async read(): Promise<{ metrics: Record<StepMetric, number>; steps: number; firstBadStep: number; nonFinite: NonFiniteTensor[] }> {
     const steps = this.steps;
-    const values = this.sum ? Array.from(await this.sum.toArray()) : new Array<number>(STEP_METRICS.length).fill(0);
-    const firstBadStep = (await this.firstBad.toArray())[0];
+    const k = STEP_METRICS.length;
+    const all = tidy(() => noGrad(() => concat([this.sum ?? zeros([k]), this.firstBad, nonFiniteCounts(this.watch.map(([, t]) => t))], 0)));
+    const read = Array.from(await all.toArray());
+    all.dispose();
+    const values = read.slice(0, k);
+    const firstBadStep = read[k]!;
+    const nonFinite = this.watch.map(([name], i) => ({ name, count: read[k + 1 + i]! })).filter((w) => w.count > 0);
     this.sum?.dispose();
     this.sum = null;
     this.steps = 0;
@@ -57,6 +84,7 @@ export class GpuMetrics {
       },
       steps,
       firstBadStep,
+      nonFinite,
     };
   }
 

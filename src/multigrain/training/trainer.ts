@@ -263,7 +263,8 @@ export const MIN_TRAIN_BATCH = 2;
 
 async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler, loader: DataLoader, epoch: number, lr: number, log: (line: string) => void) {
   state.model.train();
-  const metrics = new GpuMetrics();
+  // the weights (and beta) are checked with every read: a NaN weight can hide behind a finite loss
+  const metrics = new GpuMetrics([...state.model.stateTensors(), ['beta', state.beta]]);
   const totals: Record<string, number> = {};
   let windows = 0;
   const steps = sampler.batchesPerEpoch;
@@ -276,12 +277,15 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
   let dataMs = 0;
   let waitStart = Date.now();
   const flushMetrics = async () => {
-    const { metrics: m, steps: n, firstBadStep } = await metrics.read();
-    if (firstBadStep >= 0) {
-      throw new Error(
-        `training stopped: the loss is NaN or infinite at step ${firstBadStep} (epoch ${epoch + 1}); ` +
-          `the last checkpoint in ${o.expdir} is intact. Try a lower --learning-rate.`,
-      );
+    const { metrics: m, steps: n, firstBadStep, nonFinite } = await metrics.read();
+    if (firstBadStep >= 0 || nonFinite.length > 0) {
+      const step = epoch * steps + done - 1;
+      const what = [
+        firstBadStep >= 0 && `the loss is NaN or infinite at step ${firstBadStep}`,
+        nonFinite.length > 0 && `by step ${step} ${nonFinite.length} weight tensor(s) hold NaN or infinite values: ` +
+          nonFinite.slice(0, 5).map((w) => `${w.name} (${w.count})`).join(', ') + (nonFinite.length > 5 ? ', ...' : ''),
+      ].filter(Boolean).join('; ');
+      throw new Error(`training stopped: ${what} (epoch ${epoch + 1}); the last checkpoint in ${o.expdir} is intact. Try a lower --learning-rate.`);
     }
     if (n === 0) return;
     for (const [k, v] of Object.entries(m)) totals[k] = (totals[k] ?? 0) + (k === 'samples' ? v : v * n);
