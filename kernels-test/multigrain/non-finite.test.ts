@@ -106,7 +106,7 @@ test('the guard reports a weight gone NaN behind a finite loss, with the metrics
 test('a run whose weights diverge stops at the log window, naming the step and the weights', async () => {
   const dir = scratchDir('nan-train');
   await train({ ...tiny, expdir: dir }, quiet);
-  const err = await train({ ...tiny, expdir: dir, epochs: 2, learningRate: 1e30 }, quiet).then(() => null, (e: Error) => e);
+  const err = await train({ ...tiny, expdir: dir, epochs: 2, learningRate: 1e30, forceArgs: true }, quiet).then(() => null, (e: Error) => e);
   assert.ok(err, 'the run is stopped');
   // 3 steps per epoch, --log-every 2: epoch 2's first window ends at step 4
   assert.match(err.message, /by step 4 \d+ weight tensor\(s\) hold NaN or infinite values: features\.\S+ \(\d+\)/);

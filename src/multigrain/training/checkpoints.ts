@@ -76,7 +76,11 @@ export async function pruneCheckpoints(dir: string, keepEpoch: number, saveEvery
 
 /** Reads one of our checkpoints; a tensor holding NaN or infinite values is refused, named (`<group>/<name>`). */
 export async function loadCheckpoint(path: string, files: FileStore = nodeFileStore): Promise<CheckpointData> {
-  const bytes = await files.readFile(path);
+  return decodeCheckpointFile(path, await files.readFile(path));
+}
+
+/** Decodes the bytes of checkpoint `path` (errors name the file), refusing non-finite tensors. */
+export function decodeCheckpointFile(path: string, bytes: Uint8Array): CheckpointData {
   let data: CheckpointData;
   try {
     data = decodeCheckpoint(bytes);

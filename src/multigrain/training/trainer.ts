@@ -14,7 +14,7 @@ import {
 } from '../../engine/index.js';
 import { DataLoader, RASampler, type HostBatch } from '../../data/index.js';
 import {
-  decodeCheckpoint, joinPath, lockFolder, nodeFileStore, readTextFile, removeOrphanedTemps, torchFileFormat, type CheckpointData, type FileStore,
+  joinPath, lockFolder, nodeFileStore, readTextFile, removeOrphanedTemps, torchFileFormat, type FileStore,
 } from '../../io/index.js';
 import { MultiGrain } from '../model.js';
 import { sampledMarginLoss } from '../losses/index.js';
@@ -25,7 +25,7 @@ import { TRAIN_DEFAULTS, changedTrainOptions, validateTrainOptions, type TrainOp
 import { GpuMetrics, type StepMetric } from './metrics.js';
 import { ProgressBar } from './progress.js';
 import { scaledLr, stepLrFactor, warmupFactor } from './schedule.js';
-import { checkpointName, hostCopy, listCheckpoints, optimizerState, pruneCheckpoints, resolveResume, saveCheckpoint } from './checkpoints.js';
+import { checkpointName, decodeCheckpointFile, hostCopy, listCheckpoints, optimizerState, pruneCheckpoints, resolveResume, saveCheckpoint } from './checkpoints.js';
 import { writeCurves } from './curves.js';
 
 export interface EpochRecord {
@@ -225,7 +225,7 @@ async function restore(state: TrainState, file: string, files: FileStore): Promi
         'the trunk is loaded, the classifier starts fresh); evaluate, finetune-p and whiten read the original release\'s .pth directly (--resume-from).',
     );
   }
-  const ckpt = decodeTrainingCheckpoint(file, bytes);
+  const ckpt = decodeCheckpointFile(file, bytes);
   const meta = ckpt.meta as { epoch: number; history: EpochRecord[]; steps?: StepRecord[]; command?: string };
   if (typeof meta?.epoch !== 'number') {
     throw new Error(`${file}: not a training checkpoint${meta?.command ? ` (written by multigrain ${meta.command})` : ''}: resume training from the training run's folder`);
@@ -243,15 +243,6 @@ async function restore(state: TrainState, file: string, files: FileStore): Promi
   state.history = meta.history ?? [];
   state.steps = meta.steps ?? [];
   state.startEpoch = meta.epoch;
-}
-
-function decodeTrainingCheckpoint(file: string, bytes: Uint8Array): CheckpointData {
-  try {
-    return decodeCheckpoint(bytes);
-  } catch (e) {
-    (e as Error).message = `${file}: ${(e as Error).message}`;
-    throw e;
-  }
 }
 
 function setLr(state: TrainState, lr: number, betaLr: number): void {
