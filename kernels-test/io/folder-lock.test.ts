@@ -5,7 +5,7 @@
 // those of a live writer kept. On disk (nodeFileStore) and in memory (MemoryFileStore).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,23 @@ test('a lock of a dead process on this host is taken over with a message', async
   assert.ok(lines[0]!.includes(`pid ${pid}`) && lines[0]!.includes('no longer running'), lines[0]);
   assert.is((JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as LockInfo).pid, process.pid, 'now ours');
   await lock.release();
+});
+
+test('a killed run not yet reaped by its parent (a zombie) counts as gone', async () => {
+  if (!existsSync('/proc/self/stat')) return; // Linux only
+  // sh starts `sleep 30` in the background and prints its pid, then becomes `sleep 60`, which
+  // never reaps its child: killing the inner sleep leaves a zombie.
+  const outer = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const pid = Number(await new Promise<string>((resolve) => outer.stdout!.once('data', (d) => resolve(String(d)))));
+  try {
+    assert.is(await nodeFileStore.processAlive(pid), true, 'running');
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.match(readFileSync(`/proc/${pid}/stat`, 'utf8'), /\) Z /, 'a zombie, still answering signal 0');
+    assert.is(await nodeFileStore.processAlive(pid), false, 'a zombie is gone');
+  } finally {
+    outer.kill('SIGKILL');
+  }
 });
 
 test('a lock from another host is never taken over; the message says how to proceed', async () => {

@@ -92,13 +92,26 @@ export const nodeFileStore: FileStore = {
     if (!Number.isInteger(pid) || pid <= 0) return false;
     try {
       process.kill(pid, 0); // signal 0: only checks that the process exists
-      return true;
     } catch (e) {
       // EPERM: it exists but belongs to another user; only ESRCH says it is gone
       return (e as NodeJS.ErrnoException).code !== 'ESRCH';
     }
+    return !(await isZombie(pid));
   },
 };
+
+/**
+ * A killed process whose parent has not reaped it yet (state Z in /proc, Linux) still answers
+ * signal 0, but its run is over.
+ */
+async function isZombie(pid: number): Promise<boolean> {
+  try {
+    const stat = await (await nodeFs('processAlive')).readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false; // no /proc (macOS, Windows) or the process just ended
+  }
+}
 
 /** Reads a `.pth`/`.pt` file written by `torch.save` (either format). */
 export async function loadTorchCheckpointFile(path: string, options?: TorchLoadOptions): Promise<TorchCheckpoint> {
