@@ -11,3 +11,4 @@ export * from './atomic-write.js';
 export * from './file-store.js';
 export * from './node-files.js';
 export * from './folder-lock.js';
+export * from './npy.js';
