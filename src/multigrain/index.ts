@@ -21,4 +21,5 @@ export { rankPositives, ranksInRow, topInRow, type SearchOptions, type SearchRes
 export { averagePrecision, hitsInTop } from './retrieval/metrics.js';
 export { evaluateRetrieval, scoreRetrieval, type RetrievalResult, type RetrievalOptions } from './retrieval/evaluate.js';
 export { retrievalExamplesSvg, exampleQueries, type RetrievalExample, type Thumbnail } from './retrieval/examples-svg.js';
+export { RetrievalIndex, RETRIEVAL_INDEX_FORMAT, type IndexId, type SearchHits, type RetrievalIndexOptions } from './retrieval/retrieval-index.js';
 export { checkInputFits } from './input-size.js';
