@@ -5,12 +5,16 @@ import { trainCommand } from './train-command.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { finetunePCommand } from './finetune-p-command.js';
 import { whitenCommand } from './whiten-command.js';
+import { indexCommand } from './index-command.js';
+import { searchCommand } from './search-command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
   'finetune-p': finetunePCommand,
   whiten: whitenCommand,
   evaluate: evaluateCommand,
+  index: indexCommand,
+  search: searchCommand,
 };
 
 const USAGE = `Usage: multigrain <command> [flags]
@@ -20,6 +24,8 @@ Commands:
   finetune-p   learn the GeM exponent p at a larger test scale (network frozen)
   whiten       fit PCA whitening of the embedding and fold it into the model
   evaluate     top-1 / top-5 on a validation set, or retrieval: Holidays / Copydays mAP, UKBench N-S
+  index        index build OUT --embeddings DIR: a search index of embedded images
+  search       the images of an index most similar to a query image
 
 Run 'multigrain <command> --help' for its flags.`;
 
