@@ -24,13 +24,15 @@ type RetrievalName = (typeof RETRIEVAL)[number];
 export const EVALUATE_OPTIONS = {
   ...SOURCE_OPTIONS,
   dataset: { flag: 'dataset', type: 'string', help: 'classification set (default: the run\'s, else fashion-mnist) or retrieval benchmark', choices: ['fashion-mnist', 'imagefolder', ...RETRIEVAL] },
-  dataPath: { flag: 'data-path', type: 'string', help: 'dataset root (imagefolder: a folder with val/; holidays: with jpg/; ukbench: with full/; copydays: the originals and attack folders)' },
+  dataPath: { flag: 'data-path', type: 'string', help: 'dataset root (imagefolder: a folder with val/, class folders or the devkit\'s flat folder; holidays: with jpg/; ukbench: with full/; copydays: the originals and attack folders)' },
   inputSize: { flag: 'input-size', type: 'int', help: 'evaluation size (default: the run\'s, else 500 for a .pth, else 32; retrieval: the run\'s size x 500/224, else 500)', min: 1 },
   ...IMAGE_OPTIONS,
   inputCrop: { ...IMAGE_OPTIONS.inputCrop, help: `${IMAGE_OPTIONS.inputCrop.help} (default: the run's, else rect for a .pth, fashion-mnist and retrieval, square for imagefolder)` },
   valMode: { flag: 'val-mode', type: 'string', help: 'deprecated: the former name of --input-crop', choices: ['square', 'rect'] },
   batchSize: { flag: 'batch-size', type: 'int', help: 'images per batch (rect mode also ends a batch where the image size changes)', default: 100, min: 1 },
   poolingExponent: { flag: 'pooling-exponent', type: 'number', help: 'override the GeM exponent p of the checkpoint', min: 0, exclusiveMin: true },
+  valLabels: { flag: 'val-labels', type: 'string', help: 'imagefolder with a flat val/ (the ImageNet devkit layout): its ground truth, LOC_val_solution.csv or ILSVRC2012_validation_ground_truth.txt (default: found in val/ or beside it)' },
+  valSynsets: { flag: 'val-synsets', type: 'string', help: 'with ILSVRC2012_validation_ground_truth.txt: a list whose line i is the wnid of ILSVRC2012_ID i' },
   valSubset: { flag: 'val-subset', type: 'int', help: 'classification: use the first N validation images only (0 = all)', default: 0, min: 0 },
   noHolidaysRotate: { flag: 'no-holidays-rotate', type: 'boolean', help: 'holidays: keep the images as stored (skip the release\'s rotation fix-up list)' },
   copydaysSubset: { flag: 'copydays-subset', type: 'string', help: 'copydays: the queries scored (the paper\'s figure: strong, with distractors)', choices: Object.keys(COPYDAYS_SUBSETS) as CopydaysSubset[], default: 'strong' },
@@ -69,7 +71,8 @@ async function evaluateClassification(source: Source, f: EvaluateFlags): Promise
   checkImageSize(model, size, mode);
   // The folders are matched to the classes the checkpoint records, by name; a checkpoint
   // that records none (a .pth, an older run) is matched through the training folder's.
-  const data = await openValidationData(dataset, dataPath, f.valSubset, knownClasses(source));
+  const devkit = { ...(f.valLabels !== undefined ? { labels: f.valLabels } : {}), ...(f.valSynsets !== undefined ? { synsets: f.valSynsets } : {}) };
+  const data = await openValidationData(dataset, dataPath, f.valSubset, knownClasses(source), devkit);
   if (data.classes.length !== model.options.numClasses) throw new Error(`${file} has ${model.options.numClasses} classes, ${dataset} has ${data.classes.length}`);
   const loader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode, size }, workers: f.workers, ...imageLoaderOptions(f) });
   try {
