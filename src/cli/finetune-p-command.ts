@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { parseOptions, optionsHelp, definedFlags } from './args.js';
-import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, lockOutput, knownClasses, checkImageSize } from './source.js';
+import { SOURCE_OPTIONS, IMAGE_OPTIONS, imageLoaderOptions, reportSkipped, openSource, runData, defaultTestScale, writeDerived, lockOutput, knownClasses, checkImageSize } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, type ValidationMode } from '../data/index.js';
 import { finetuneP, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, firstImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
@@ -27,7 +27,8 @@ export const FINETUNE_P_OPTIONS = {
   learningRateDecayPower: L.decayPower,
   momentum: L.momentum,
   inputSize: { flag: 'input-size', type: 'int', help: 'test scale s* (default: the run\'s size x 500/224, else 500)', min: 1 },
-  inputCrop: { flag: 'input-crop', type: 'string', help: 'rect: longest side = s*, no crop; square: resize + center crop', choices: ['rect', 'square'], default: 'rect' },
+  ...IMAGE_OPTIONS,
+  inputCrop: { ...IMAGE_OPTIONS.inputCrop, default: 'rect' },
   batchSize: L.batchSize,
   imagesPerClass: { flag: 'images-per-class', type: 'int', help: 'tune on the first N training images of each class', default: 50, min: 1 },
   initPoolingExponent: L.initialP,
@@ -61,8 +62,8 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
     throw new Error(`${source.file} has ${model.options.numClasses} classes, ${dataset} has ${data.classes.length}`);
   }
   const transform = { kind: 'val', mode, size } as const;
-  const trainLoader = new DataLoader({ dataset: data.train, transform, workers: f.workers });
-  const valLoader = new DataLoader({ dataset: data.val, transform, workers: f.workers });
+  const trainLoader = new DataLoader({ dataset: data.train, transform, workers: f.workers, ...imageLoaderOptions(f) });
+  const valLoader = new DataLoader({ dataset: data.val, transform, workers: f.workers, ...imageLoaderOptions(f) });
   const evaluate = async (when: string): Promise<number> => {
     const r = await validate(model, valLoader, 32, `validate (${when})`);
     console.log(`${when}: p = ${(await model.pool.p.item()).toFixed(4)}, val top-1 ${r.top1.toFixed(2)}% top-5 ${r.top5.toFixed(2)}% at ${mode} ${size} (${data.val.length} images)`);
@@ -83,6 +84,7 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
     await writeFileAtomic(curve, lineChartSvg(`p-finetuning at ${mode} ${size}: p ${result.initialP.toFixed(3)} -> ${result.p.toFixed(3)}`, 'step', [{ name: 'p', points: points('p') }]) + '\n');
     await writeFileAtomic(join(expdir, 'finetune_p_loss.svg'), lineChartSvg('p-finetuning: cross-entropy (mean over 10 steps)', 'step', [{ name: 'loss', points: points('loss') }]) + '\n');
     console.log(`wrote ${file}, ${curve}`);
+    reportSkipped('finetune-p', [trainLoader, valLoader]);
   } finally {
     await trainLoader.close();
     await valLoader.close();

@@ -17,6 +17,59 @@ export const SOURCE_OPTIONS = {
 } as const satisfies OptionTable;
 
 /**
+ * The options of every command that reads images (evaluate, finetune-p, whiten, embed),
+ * declared once so that they are named alike everywhere (`--input-crop` as in the original).
+ * A command whose crop has a fixed default spreads `{ ...IMAGE_OPTIONS.inputCrop, default: 'rect' }`.
+ */
+export const IMAGE_OPTIONS = {
+  inputCrop: { flag: 'input-crop', type: 'string', help: 'rect: the whole image, longest side = input size (no crop); square: resize + center crop', choices: ['rect', 'square'] },
+  skipUnreadable: { flag: 'skip-unreadable', type: 'boolean', help: 'skip unreadable images with a warning (listed at the end) instead of stopping' },
+  exifOrientation: { flag: 'exif-orientation', type: 'boolean', help: 'apply the EXIF orientation tag (default: the stored pixels, as PIL reads them in the original)' },
+} as const satisfies OptionTable;
+
+/** The loader options of IMAGE_OPTIONS' flags. */
+export function imageLoaderOptions(f: { skipUnreadable?: boolean; exifOrientation?: boolean }): { skipUnreadable: boolean; exifOrientation: boolean } {
+  return { skipUnreadable: f.skipUnreadable === true, exifOrientation: f.exifOrientation === true };
+}
+
+/** Prints the images a loader skipped (`--skip-unreadable`), so that a long run's losses are listed in one place. */
+export function reportSkipped(command: string, loaders: readonly { skippedFiles: readonly string[] }[]): void {
+  const files = loaders.flatMap((l) => l.skippedFiles);
+  if (files.length === 0) return;
+  console.warn(`${command}: skipped ${files.length} unreadable image(s):\n${files.map((f) => `  ${f}`).join('\n')}`);
+}
+
+/** True for a PyTorch weights file (the original release's `.pth`, or torchvision's). */
+export function isPthFile(file: string): boolean {
+  return /\.pth(\.tar)?$/i.test(file);
+}
+
+/** The size and crop an evaluation runs at, and where they came from. */
+export interface EvaluationScale {
+  size: number;
+  crop: ValidationMode;
+}
+
+/**
+ * The input size and crop of `evaluate`: the flags, else the experiment folder's recorded
+ * settings, else the defaults. A `.pth` (no recorded settings) gets the original's evaluation
+ * defaults, 500 px rect (its evaluate.py `--input-size 500 --input-crop rect`): evaluating a
+ * 224-px ImageNet model at 32 px square would compare nothing with the paper.
+ */
+export function evaluationScale(
+  source: { file: string; settings: RunSettings }, f: { inputSize?: number; inputCrop?: ValidationMode }, task: 'classification' | 'retrieval', dataset?: string,
+): EvaluationScale {
+  const { file, settings } = source;
+  const pth = isPthFile(file);
+  if (task === 'retrieval') {
+    return { size: Number(f.inputSize ?? settings.testScale ?? defaultTestScale(settings.inputSize)), crop: f.inputCrop ?? 'rect' };
+  }
+  const crop = f.inputCrop ?? settings.valMode ?? (pth || dataset === 'fashion-mnist' ? 'rect' : 'square');
+  const size = Number(f.inputSize ?? settings.inputSize ?? (pth ? 500 : 32));
+  return { size, crop };
+}
+
+/**
  * Settings a folder's commands recorded (camelCase flags). The derived folders record the
  * dataset and the scale they were made at, so that the next command defaults to them.
  */

@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { parseOptions, optionsHelp, definedFlags } from './args.js';
-import { SOURCE_OPTIONS, openSource, runData, defaultTestScale, writeDerived, lockOutput, checkImageSize, type RunSettings } from './source.js';
+import { SOURCE_OPTIONS, IMAGE_OPTIONS, imageLoaderOptions, reportSkipped, openSource, runData, defaultTestScale, writeDerived, lockOutput, checkImageSize, type RunSettings } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, ImageListDataset, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
 import { whiten, WHITEN_OPTION_SPECS, openClassificationData, SubsetDataset } from '../multigrain/index.js';
@@ -17,7 +17,8 @@ export const WHITEN_OPTIONS = {
   expdir: { flag: 'expdir', type: 'string', help: 'output experiment folder (default: <source folder>_whitened)' },
   ...SOURCE_OPTIONS,
   inputSize: { flag: 'input-size', type: 'int', help: 'scale of the whitening images (default: the run\'s size, else 500)', min: 1 },
-  inputCrop: { flag: 'input-crop', type: 'string', help: 'rect: longest side = size, no crop; square: resize + center crop', choices: ['rect', 'square'], default: 'rect' },
+  ...IMAGE_OPTIONS,
+  inputCrop: { ...IMAGE_OPTIONS.inputCrop, default: 'rect' },
   batchSize: { ...WHITEN_OPTION_SPECS.batchSize, default: 8 },
   poolingExponent: { flag: 'pooling-exponent', type: 'number', help: 'overwrite p of the checkpoint first', min: 0, exclusiveMin: true },
   noIncludeLast: { flag: 'no-include-last', type: 'boolean', help: 'leave the bias channel out of the PCA (identity row and column)' },
@@ -46,7 +47,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
   checkImageSize(model, size, mode);
   const { images, describe } = await whiteningSet(f, settings);
   const expdir = f.expdir ?? `${dirname(source.file)}_whitened`;
-  const loader = new DataLoader({ dataset: images, transform: { kind: 'val', mode, size }, workers: f.workers });
+  const loader = new DataLoader({ dataset: images, transform: { kind: 'val', mode, size }, workers: f.workers, ...imageLoaderOptions(f) });
   const lock = await lockOutput(expdir, 'whiten'); // before anything is written there
   try {
     console.log(`whitening ${model.embeddingDim + 1}-d embeddings of ${images.length} images (${describe}) at ${mode} ${size}`);
@@ -59,6 +60,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
     const settingsOut = { ...inherited, ...definedFlags(f), expdir, source: source.file, inputSize: size, testScale: size, valMode: mode, whitenImages: result.images };
     const file = await writeDerived(expdir, 'whiten', settingsOut, model, { source: source.file, images: result.images, floored: result.fit.floored, ...(source.classes ? { classes: source.classes } : {}) });
     console.log(`wrote ${file}`);
+    reportSkipped('whiten', [loader]);
   } finally {
     await loader.close();
     await lock.release();

@@ -44,15 +44,36 @@ export class NodeImageDecoder implements ImageDecoder {
       }
     }
     try {
-      // failOn 'warning' (sharp's default) rejects truncated data instead of returning gray.
-      let pipe = sharp(input, { failOn: 'warning', limitInputPixels: 1 << 28 });
-      if (options.autoOrient !== false) pipe = pipe.rotate();
-      // sharp converts to sRGB 8-bit on output; gray stays 1 channel and alpha is kept (toRgb fixes both).
-      const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
-      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      return toRgb(info.width, info.height, info.channels, bytes);
+      return await this.decodeWith(sharp, input, options, 'warning');
     } catch (e) {
+      if (options.allowTruncated) {
+        // failOn 'warning' (sharp's default) rejects truncated data; PIL with
+        // LOAD_TRUNCATED_IMAGES (the original's loader) keeps what was decoded, so a long run
+        // over a large collection does not stop on one cut file. Retried only on failure, so
+        // an intact image is decoded once.
+        let partial: RgbImage | undefined;
+        try {
+          partial = await this.decodeWith(sharp, input, options, 'none');
+        } catch {
+          // unreadable even leniently (a broken header, not an image): the strict error below
+        }
+        if (partial) {
+          (options.onWarning ?? ((m: string) => console.warn(m)))(`image ${name} is damaged or truncated (${(e as Error).message}); decoded as far as it goes`);
+          return partial;
+        }
+      }
       throw new ImageDecodeError(name, (e as Error).message, { cause: e });
     }
+  }
+
+  private async decodeWith(sharp: SharpModule, input: Uint8Array | string, options: DecodeOptions, failOn: 'warning' | 'none'): Promise<RgbImage> {
+    let pipe = sharp(input, { failOn, limitInputPixels: 1 << 28 });
+    // .rotate() without an angle applies the EXIF orientation; without it sharp keeps the
+    // stored pixels (what PIL's Image.open gives).
+    if (options.autoOrient !== false) pipe = pipe.rotate();
+    // sharp converts to sRGB 8-bit on output; gray stays 1 channel and alpha is kept (toRgb fixes both).
+    const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return toRgb(info.width, info.height, info.channels, bytes);
   }
 }

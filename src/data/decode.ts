@@ -9,6 +9,14 @@ export interface DecodeOptions {
   /** Apply the EXIF orientation tag (default true). Datasets whose fix-up lists were made
    * for raw, un-oriented pixels (INRIA Holidays) turn it off. */
   autoOrient?: boolean;
+  /**
+   * Decode a damaged or truncated image as far as its data goes (the rest gray, as PIL with
+   * `ImageFile.LOAD_TRUNCATED_IMAGES`, which the original's loader sets) instead of failing.
+   * Default false: a bare decode refuses it. An image whose header is unreadable still fails.
+   */
+  allowTruncated?: boolean;
+  /** Where the warning about a partly decoded image goes (default: console.warn). */
+  onWarning?: (message: string) => void;
   /** Name used in error messages when `input` is bytes (a path names itself). */
   name?: string;
 }

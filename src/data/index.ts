@@ -25,5 +25,6 @@ export * from './datasets/holidays.js';
 export * from './datasets/holidays-rotate.js';
 export * from './datasets/copydays.js';
 export * from './datasets/ukbench.js';
+export * from './datasets/imagenet-val.js';
 export { sampleRng } from './sample-task.js';
 export * from './loader.js';

@@ -14,7 +14,7 @@
 import type { ImageDecoder } from './decode.js';
 import { ImageDecodeError } from './decode.js';
 import { defaultImageDecoder, isNodeRuntime } from './decode-default.js';
-import type { ImageDataset } from './datasets/common.js';
+import type { ImageDataset, ImageRecord } from './datasets/common.js';
 import type { SampleResult, SampleTask } from './sample-task.js';
 import { runSampleTask } from './sample-task.js';
 import type { RASampler } from './sampler.js';
@@ -61,6 +61,12 @@ export interface DataLoaderOptions {
   skipUnreadable?: boolean;
   /** Called for each skipped image (default: console.warn). */
   onSkip?: (file: string, message: string) => void;
+  /**
+   * Apply the EXIF orientation of files whose record does not say (default false: the stored
+   * pixels, as PIL reads them; Holidays keeps its own false, its fix-up list being made for
+   * the stored pixels).
+   */
+  exifOrientation?: boolean;
   /** Decoder for in-thread work (default: sharp in Node, the browser codecs in a browser). */
   decoder?: ImageDecoder;
 }
@@ -96,6 +102,7 @@ export class DataLoader {
   /** The `prefetch` option (undefined: one batch + 4 per worker). */
   readonly prefetch: number | undefined;
   readonly skipUnreadable: boolean;
+  readonly exifOrientation: boolean;
   /** Number of images skipped so far. */
   skipped = 0;
   /** Files skipped so far. */
@@ -126,6 +133,7 @@ export class DataLoader {
     if (options.prefetch !== undefined && !(options.prefetch >= 1)) throw new Error(`DataLoader: prefetch must be >= 1, got ${options.prefetch}`);
     this.prefetch = options.prefetch;
     this.skipUnreadable = options.skipUnreadable ?? false;
+    this.exifOrientation = options.exifOrientation ?? false;
     this.onSkip = options.onSkip ?? ((file, message) => console.warn(`DataLoader: skipping unreadable image ${file}: ${message}`));
     this.decoderOption = options.decoder;
   }
@@ -165,6 +173,12 @@ export class DataLoader {
     return this.run(items, 0, batchSize, batchSize);
   }
 
+  /** The record of dataset item `index`, with the loader's EXIF choice where the record makes none. */
+  private taskRecord(index: number): ImageRecord {
+    const record = this.dataset.record(index);
+    return this.exifOrientation && record.autoOrient === undefined && record.path !== undefined ? { ...record, autoOrient: true } : record;
+  }
+
   /** Stops the worker threads. The loader cannot be used afterwards. */
   async close(): Promise<void> {
     this.closed = true;
@@ -194,7 +208,7 @@ export class DataLoader {
     const dispatch = (upTo: number): void => {
       for (; dispatched < Math.min(items.length, upTo); dispatched++) {
         const it = items.at(dispatched);
-        const task: SampleTask = { id: this.nextId++, record: this.dataset.record(it.index), seed: this.seed, epoch, position: it.position };
+        const task: SampleTask = { id: this.nextId++, record: this.taskRecord(it.index), seed: this.seed, epoch, position: it.position };
         const p = this.execute(task);
         p.catch(() => undefined); // handled when consumed
         pending.set(dispatched, p);

@@ -1,6 +1,6 @@
 /** The datasets a MultiGrain program reads: the built-in Fashion-MNIST default or an image folder. */
-import { FashionMnistDataset, ImageFolderDataset, type ImageDataset, type ImageRecord, type ImageSample } from '../data/index.js';
-import { joinPath } from '../io/index.js';
+import { FashionMnistDataset, ImageFolderDataset, ImagenetValDataset, isFlatImageFolder, type ImagenetValOptions, type ImageDataset, type ImageRecord, type ImageSample } from '../data/index.js';
+import { joinPath, nodeFileStore } from '../io/index.js';
 
 export interface ClassificationData {
   train: ImageDataset;
@@ -112,14 +112,23 @@ async function openValidationFolder(root: string, known: KnownClasses): Promise<
 /**
  * The validation set alone, for evaluating a model whose classes are `known` (`imagefolder`:
  * only `<path>/val/` is read). Without `known` (a checkpoint that does not record them), the
- * training set's classes are used, as `openClassificationData` does.
+ * training set's classes are used, as `openClassificationData` does. A flat folder of images
+ * (`<path>/val/`, or `<path>` itself without a `val/`) is the ImageNet devkit layout, labeled by
+ * its ground-truth list (`devkit`); its classes are the sorted wnids, the order of the class
+ * folders of `train/`, so no `train/` is needed there either.
  */
 export async function openValidationData(
-  dataset: 'fashion-mnist' | 'imagefolder', path: string | undefined, valSubset = 0, known?: KnownClasses,
+  dataset: 'fashion-mnist' | 'imagefolder', path: string | undefined, valSubset = 0, known?: KnownClasses, devkit: Omit<ImagenetValOptions, 'decoder'> = {},
 ): Promise<{ val: ImageDataset; classes: readonly string[] }> {
-  if (dataset === 'imagefolder' && known) {
+  if (dataset === 'imagefolder') {
     if (!path) throw new Error('--dataset imagefolder needs --data-path <folder with val/>');
-    return { val: new SubsetDataset(await openValidationFolder(joinPath(path, 'val'), known), valSubset), classes: known.names };
+    const valDir = (await nodeFileStore.stat(joinPath(path, 'val')))?.isDirectory ? joinPath(path, 'val') : path;
+    if (await isFlatImageFolder(valDir)) {
+      const v = await ImagenetValDataset.open(valDir, devkit);
+      const val = known ? new ClassMappedDataset(v, v.classes, known, `validation folder ${valDir} (${v.labelsFile})`) : v;
+      return { val: new SubsetDataset(val, valSubset), classes: known ? known.names : v.classes };
+    }
+    if (known) return { val: new SubsetDataset(await openValidationFolder(joinPath(path, 'val'), known), valSubset), classes: known.names };
   }
   const data = await openClassificationData(dataset, path, 1, valSubset, known);
   return { val: data.val, classes: data.classes };

@@ -21,7 +21,11 @@ export interface ImageRecord {
   label: number;
   /** Clockwise rotation in degrees (multiple of 90) applied after decoding. */
   rotate?: number;
-  /** Apply the EXIF orientation while decoding (default true). */
+  /**
+   * Apply the EXIF orientation while decoding. Default false: the original's loader (PIL's
+   * Image.open) reads the stored pixels, and its results and fix-up lists were made on them
+   * (the loader's `exifOrientation` sets it for records that do not say).
+   */
   autoOrient?: boolean;
 }
 
@@ -64,11 +68,16 @@ export interface RetrievalDataset extends ImageDataset {
   readonly groundTruth: readonly RetrievalTruth[];
 }
 
-/** Decodes a record and applies its rotation. */
+/**
+ * Decodes a record and applies its rotation, as the original's PIL loader reads a file: the
+ * stored pixels (EXIF orientation only where the record asks), and a truncated file decoded as
+ * far as it goes with a warning (PIL's LOAD_TRUNCATED_IMAGES), so one cut file among 100k does
+ * not stop a run.
+ */
 export async function loadRecord(record: ImageRecord, decoder: ImageDecoder): Promise<RgbImage> {
   let img: RgbImage;
   if (record.image) img = record.image;
-  else if (record.path !== undefined) img = await decoder.decode(record.path, { autoOrient: record.autoOrient ?? true });
+  else if (record.path !== undefined) img = await decoder.decode(record.path, { autoOrient: record.autoOrient ?? false, allowTruncated: true });
   else throw new Error('loadRecord: record has neither a path nor an image');
   if (record.rotate) img = rotateImageClockwise(img, record.rotate);
   return img;

@@ -1,9 +1,11 @@
 /**
  * INRIA Copydays (release layout, as the MultiGrain loader reads it): the 157 originals
  * `root/NNNN00.jpg` (or `root/original/`), and attacked copies in sub-folders, one folder per
- * variant: `crops/<level>/`, `jpegqual/<level>/`, `strong/`. A copy belongs to the original
+ * family: `crops/<level>/`, `jpegqual/<level>/`, `strong/`. A copy belongs to the original
  * with id floor(id / 100) * 100. Optional distractor images (the paper's 10k YFCC100M
- * images) join the database.
+ * images) join the database: `root/distractors/` when present, or a list / folder given.
+ * Any other folder in the root is an error naming it (a stray folder parsed as a family of
+ * copies would fail on its first file with a confusing "has no original").
  *
  * Dataset order: originals (sorted by id), attacked copies (sorted by family, level, id),
  * distractors. Queries = the copies; database = originals + distractors; each query's one
@@ -23,14 +25,28 @@ export interface CopydaysVariant {
   originalId: number;
 }
 
+/** The attack families of the release, as folders of the root. */
+export const COPYDAYS_FAMILIES: readonly string[] = ['crops', 'jpegqual', 'strong'];
+
+/**
+ * The query subsets `evaluate --copydays-subset` names, as `variants`: the paper's Copydays
+ * figure is `strong` (with 10k distractors); `jpeg` is the release's `jpegqual` folder.
+ */
+export const COPYDAYS_SUBSETS = { strong: ['strong'], crops: ['crops'], jpeg: ['jpegqual'], all: [...COPYDAYS_FAMILIES] } as const;
+export type CopydaysSubset = keyof typeof COPYDAYS_SUBSETS;
+
+/** Distractor folder read from inside the root unless a list or folder is given. */
+export const COPYDAYS_DISTRACTOR_DIR = 'distractors';
+
 /** Options of {@link CopydaysDataset.open}. */
 export interface CopydaysOptions {
   /** Keep only these variants, given as a family ('strong') or 'family/level' ('crops/50'). */
   variants?: readonly string[];
   /** Distractors: a list file of paths (relative to `distractorRoot` or its own folder). */
   distractorList?: string;
-  /** Distractors: a folder walked for .jpg files (or the root of `distractorList`). */
-  distractorRoot?: string;
+  /** Distractors: a folder walked for .jpg files (or the root of `distractorList`). Default:
+   * `root/distractors/` when it exists (`false`: none). */
+  distractorRoot?: string | false;
   /** Keep at most this many distractors (default all). */
   numDistractors?: number;
   decoder?: ImageDecoder;
@@ -82,9 +98,15 @@ export class CopydaysDataset extends RecordDataset implements RetrievalDataset {
     const originalIndex = new Map(originals.map((o, i) => [o.id, i]));
 
     const { dirs } = await listDir(root);
+    const unexpected = dirs.filter((d) => !COPYDAYS_FAMILIES.includes(d) && d !== COPYDAYS_DISTRACTOR_DIR && !(d === 'original' && origDir !== root));
+    if (unexpected.length > 0) {
+      throw new Error(`Copydays: unexpected folder ${unexpected.map((d) => joinPath(root, d) + '/').join(', ')} (expected the originals, ` +
+        `${COPYDAYS_FAMILIES.map((f) => f + '/').join(', ')} and optionally original/ and ${COPYDAYS_DISTRACTOR_DIR}/)`);
+    }
     const copies: { path: string; id: number; variant: CopydaysVariant }[] = [];
     for (const family of dirs) {
-      if (family === 'original' && origDir !== root) continue;
+      if (!COPYDAYS_FAMILIES.includes(family)) continue;
+      if (options.variants && !options.variants.some((v) => v === family || v.startsWith(`${family}/`))) continue;
       const files = await walkImages(joinPath(root, family), ['.jpg', '.jpeg']);
       for (const path of files) {
         const rel = path.slice(joinPath(root, family).length + 1);
@@ -98,18 +120,23 @@ export class CopydaysDataset extends RecordDataset implements RetrievalDataset {
         copies.push({ path, id, variant: { family, level, originalId } });
       }
     }
+    if (copies.length === 0) {
+      throw new Error(`Copydays: no attacked copies in ${root}${options.variants ? ` for ${options.variants.join(', ')}` : ''} (expected ${COPYDAYS_FAMILIES.map((f) => f + '/').join(', ')})`);
+    }
     const levelKey = (l: string): number => (/^\d+$/.test(l) ? Number(l) : Number.POSITIVE_INFINITY);
     copies.sort((a, b) => a.variant.family.localeCompare(b.variant.family) ||
       levelKey(a.variant.level) - levelKey(b.variant.level) || a.variant.level.localeCompare(b.variant.level) || a.id - b.id);
 
     let distractors: string[] = [];
+    const inside = joinPath(root, COPYDAYS_DISTRACTOR_DIR);
+    const distractorRoot = options.distractorRoot ?? (options.distractorList === undefined && dirs.includes(COPYDAYS_DISTRACTOR_DIR) ? inside : undefined);
     if (options.distractorList !== undefined) {
-      const listOpts = options.distractorRoot !== undefined ? { root: options.distractorRoot } : {};
+      const listOpts = typeof options.distractorRoot === 'string' ? { root: options.distractorRoot } : {};
       const list = await ImageListDataset.open(options.distractorList, listOpts);
       distractors = Array.from({ length: list.length }, (_, i) => list.record(i).path!);
-    } else if (options.distractorRoot !== undefined) {
-      await requireDir(options.distractorRoot, 'Copydays distractors');
-      distractors = await walkImages(options.distractorRoot, ['.jpg', '.jpeg']);
+    } else if (typeof distractorRoot === 'string') {
+      await requireDir(distractorRoot, 'Copydays distractors');
+      distractors = await walkImages(distractorRoot, ['.jpg', '.jpeg']);
     }
     if (options.numDistractors !== undefined && options.numDistractors >= 0) distractors = distractors.slice(0, options.numDistractors);
 

@@ -26,6 +26,8 @@ export interface Embeddings {
   rows: number;
   dim: number;
   data: Float32Array;
+  /** Rows left as zeros because the loader skipped their image (`skipUnreadable`); absent when none. */
+  missing?: Int32Array;
 }
 
 /** Batches whose embeddings are being read back while later ones run. */
@@ -37,6 +39,7 @@ export async function extractEmbeddings(model: MultiGrain, loader: DataLoader, o
   const rows = options.indices ? options.indices.length : loader.dataset.length;
   const dim = model.embeddingDim; // the pooled vector has the bias channel exactly when whitened
   const data = new Float32Array(rows * dim);
+  const filled = new Uint8Array(rows);
   const bar = options.progress ? new ProgressBar(options.progress, rows, 'img') : null;
   model.eval();
   let done = 0;
@@ -51,6 +54,7 @@ export async function extractEmbeddings(model: MultiGrain, loader: DataLoader, o
       const row = values.subarray(r * dim, (r + 1) * dim);
       if (!row.every(Number.isFinite)) throw new Error(`extractEmbeddings: the embedding of image ${ids[r]} is not finite (NaN or infinity in the model's output)`);
       data.set(row, p * dim);
+      filled[p] = 1;
     });
     done += positions.length;
     bar?.update(done);
@@ -67,7 +71,8 @@ export async function extractEmbeddings(model: MultiGrain, loader: DataLoader, o
     for (const p of pending) void p.values.then(() => p.out.dispose(), () => p.out.dispose());
   }
   bar?.finish();
-  return { rows, dim, data };
+  const missing = Int32Array.from(filled.reduce<number[]>((out, f, r) => (f ? out : (out.push(r), out)), []));
+  return missing.length ? { rows, dim, data, missing } : { rows, dim, data };
 }
 
 function embed(model: MultiGrain, x: Tensor, kind: EmbeddingKind): Tensor {

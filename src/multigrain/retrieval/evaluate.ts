@@ -20,6 +20,8 @@ export interface RetrievalResult {
   top: Int32Array[];
   /** mAP per query family (Copydays: crops, jpegqual, strong) and per family/level variant. */
   groups: Record<string, number>;
+  /** Number of queries behind each entry of `groups`. */
+  groupQueries: Record<string, number>;
   queries: number;
   databaseSize: number;
 }
@@ -47,16 +49,16 @@ export async function scoreRetrieval(features: Embeddings, dataset: RetrievalDat
     top4: mean(ranks.map((r) => hitsInTop(r, 4))),
     ap,
     top,
-    groups: groupMeans(dataset, ap),
+    ...groupMeans(dataset, ap),
     queries: ranks.length,
     databaseSize: dataset.database.length,
   };
 }
 
-/** Per-family and per-variant mAP where the dataset labels its queries (Copydays). */
-function groupMeans(dataset: RetrievalDataset, ap: Float64Array): Record<string, number> {
+/** Per-family and per-level mAP (and query counts) where the dataset labels its queries (Copydays). */
+function groupMeans(dataset: RetrievalDataset, ap: Float64Array): { groups: Record<string, number>; groupQueries: Record<string, number> } {
   const variants = (dataset as Partial<{ queryVariants: readonly { family: string; level: string }[] }>).queryVariants;
-  if (!variants) return {};
+  if (!variants) return { groups: {}, groupQueries: {} };
   const members = new Map<string, number[]>();
   variants.forEach((v, q) => {
     for (const key of v.level ? [v.family, `${v.family}/${v.level}`] : [v.family]) {
@@ -64,5 +66,8 @@ function groupMeans(dataset: RetrievalDataset, ap: Float64Array): Record<string,
       members.get(key)!.push(ap[q]!);
     }
   });
-  return Object.fromEntries([...members].map(([k, values]) => [k, mean(values)]));
+  return {
+    groups: Object.fromEntries([...members].map(([k, values]) => [k, mean(values)])),
+    groupQueries: Object.fromEntries([...members].map(([k, values]) => [k, values.length])),
+  };
 }

@@ -8,7 +8,7 @@
  */
 import type { DataLoader } from '../../data/index.js';
 import type { MultiGrain } from '../model.js';
-import { extractEmbeddings } from '../retrieval/embeddings.js';
+import { extractEmbeddings, type Embeddings } from '../retrieval/embeddings.js';
 import { fitPcaWhitening, type PcaWhiteningFit } from './pca.js';
 import { validateOptions, type OptionTable } from '../../util/options.js';
 
@@ -47,7 +47,9 @@ export interface WhitenResult {
 export async function whiten(model: MultiGrain, loader: DataLoader, options: WhitenOptions = {}): Promise<WhitenResult> {
   validateOptions(WHITEN_OPTION_SPECS, options);
   if (model.whitening) throw new Error('whiten: the model is already whitened (load the checkpoint from before whitening)');
-  const pooled = await extractEmbeddings(model, loader, { kind: 'pooled', batchSize: options.batchSize ?? 1, ...(options.progress ? { progress: options.progress } : {}) });
+  // skipped (unreadable) images are left out of the fit, not fitted as zero vectors
+  const pooled = withoutMissing(await extractEmbeddings(model, loader, { kind: 'pooled', batchSize: options.batchSize ?? 1, ...(options.progress ? { progress: options.progress } : {}) }));
+  if (pooled.rows === 0) throw new Error('whiten: no readable whitening image');
   const vectors = normalizedWithBias(pooled.data, pooled.rows, pooled.dim);
   const dim = pooled.dim + 1;
   const includeBias = options.includeBias ?? true;
@@ -55,6 +57,16 @@ export async function whiten(model: MultiGrain, loader: DataLoader, options: Whi
   const fit = fitPcaWhitening(includeBias ? vectors : dropLastColumn(vectors, pooled.rows, dim), pooled.rows, fitDim);
   await applyWhitening(model, fit, includeBias);
   return { images: pooled.rows, dim, fit };
+}
+
+/** The embeddings without the rows of skipped images. */
+function withoutMissing(e: Embeddings): Embeddings {
+  if (!e.missing?.length) return e;
+  const gone = new Set(e.missing);
+  const keepRows = Array.from({ length: e.rows }, (_, r) => r).filter((r) => !gone.has(r));
+  const data = new Float32Array(keepRows.length * e.dim);
+  keepRows.forEach((r, k) => data.set(e.data.subarray(r * e.dim, (r + 1) * e.dim), k * e.dim));
+  return { rows: keepRows.length, dim: e.dim, data };
 }
 
 /** Rows [e, 1] / (||[e, 1]|| + 1e-6) in float64, as the whitening stage sees them. */
