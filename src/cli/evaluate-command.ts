@@ -25,7 +25,7 @@ export const EVALUATE_OPTIONS = {
   dataPath: { flag: 'data-path', type: 'string', help: 'dataset root (imagefolder: a folder with val/; holidays: with jpg/; ukbench: with full/; copydays: the originals and attack folders)' },
   inputSize: { flag: 'input-size', type: 'int', help: 'evaluation size (default: the run\'s, else 32; retrieval: the run\'s size x 500/224, else 500)', min: 1 },
   valMode: { flag: 'val-mode', type: 'string', help: 'square (resize + center crop) or rect (whole image) (default: the run\'s, else rect for fashion-mnist and retrieval, square for imagefolder)', choices: ['square', 'rect'] },
-  batchSize: { flag: 'batch-size', type: 'int', help: 'images per batch (rect mode also ends a batch where the image size changes)', default: 100, min: 1 },
+  batchSize: { flag: 'batch-size', type: 'int', help: 'images per batch (rect mode groups the images by output size, so batches hold one size)', default: 100, min: 1 },
   poolingExponent: { flag: 'pooling-exponent', type: 'number', help: 'override the GeM exponent p of the checkpoint', min: 0, exclusiveMin: true },
   valSubset: { flag: 'val-subset', type: 'int', help: 'classification: use the first N validation images only (0 = all)', default: 0, min: 0 },
   noHolidaysRotate: { flag: 'no-holidays-rotate', type: 'boolean', help: 'holidays: keep the images as stored (skip the release\'s rotation fix-up list)' },
@@ -97,6 +97,7 @@ async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f
     const where = `${benchmark.length} images, ${r.queries} queries, database ${r.databaseSize} (${mode} ${size})`;
     const main = name === 'ukbench' ? `N-S ${r.top4.toFixed(3)} / 4, mAP ${(100 * r.mAP).toFixed(2)}%` : `mAP ${(100 * r.mAP).toFixed(2)}%`;
     console.log(`${file}: ${name} ${main} on ${where}`);
+    if (r.extraction) console.log(`  embedded ${r.extraction.images} images in ${r.extraction.batches} forward passes, ${rate(r.extraction.images, r.extraction.seconds)} img/s`);
     for (const [group, value] of Object.entries(r.groups)) console.log(`  ${group}: mAP ${(100 * value).toFixed(2)}%`);
     const out = join(dirname(file), `${name}_results.json`);
     const summary = { dataset: name, checkpoint: file, inputSize: size, mode, mAP: r.mAP, top4: r.top4, groups: r.groups, queries: r.queries, databaseSize: r.databaseSize, ap: [...r.ap] };
@@ -109,4 +110,9 @@ async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f
   } finally {
     await loader.close();
   }
+}
+
+/** Images per second, for the summary lines. */
+export function rate(images: number, seconds: number): string {
+  return (images / Math.max(seconds, 1e-3)).toFixed(1);
 }

@@ -5,12 +5,14 @@ import { trainCommand } from './train-command.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { finetunePCommand } from './finetune-p-command.js';
 import { whitenCommand } from './whiten-command.js';
+import { embedCommand } from './embed-command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
   'finetune-p': finetunePCommand,
   whiten: whitenCommand,
   evaluate: evaluateCommand,
+  embed: embedCommand,
 };
 
 const USAGE = `Usage: multigrain <command> [flags]
@@ -20,6 +22,7 @@ Commands:
   finetune-p   learn the GeM exponent p at a larger test scale (network frozen)
   whiten       fit PCA whitening of the embedding and fold it into the model
   evaluate     top-1 / top-5 on a validation set, or retrieval: Holidays / Copydays mAP, UKBench N-S
+  embed        embed a folder or list of images into embeddings.npy + paths.txt (resumable)
 
 Run 'multigrain <command> --help' for its flags.`;
 

@@ -27,3 +27,4 @@ export * from './datasets/copydays.js';
 export * from './datasets/ukbench.js';
 export { sampleRng } from './sample-task.js';
 export * from './loader.js';
+export * from './image-size.js';

@@ -22,3 +22,4 @@ export { averagePrecision, hitsInTop } from './retrieval/metrics.js';
 export { evaluateRetrieval, scoreRetrieval, type RetrievalResult, type RetrievalOptions } from './retrieval/evaluate.js';
 export { retrievalExamplesSvg, exampleQueries, type RetrievalExample, type Thumbnail } from './retrieval/examples-svg.js';
 export { checkInputFits } from './input-size.js';
+export { embedImages, datasetPaths, pathsHash, EMBED_FILES, type EmbedArgs, type EmbedOptions, type EmbedProgress, type EmbedResult } from './retrieval/embed.js';
