@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import {
   init, MultiGrain, DataLoader, ImageListDataset, walkImages, extractEmbeddings, embedImages, decodeNpy, sizeBucketOrder,
-  readSafetensors, hostTensorToFloat32, type EmbedOptions,
+  readSafetensors, hostTensorToFloat32, evaluateRetrieval, RecordDataset, type EmbedOptions, type RetrievalDataset,
 } from '../../src/index.js';
 import { scratchDir } from '../scratch-dir.js';
 
@@ -30,6 +30,16 @@ async function photoFolder(): Promise<string> {
   }
   for (const p of PHOTOS) copyFileSync(join('kernels-test/fixtures/images', p), join(root, p));
   return root;
+}
+
+/** The folder as a retrieval benchmark: image 0 queries the rest, image 4 is its positive. */
+class Bench extends RecordDataset implements RetrievalDataset {
+  readonly queries = Int32Array.of(0);
+  readonly database = Int32Array.from({ length: 12 }, (_, i) => i);
+  readonly groundTruth = [{ positives: [4], ignore: [0] }];
+  constructor(list: ImageListDataset) {
+    super(Array.from({ length: list.length }, (_, i) => list.record(i)));
+  }
 }
 
 function tinyModel(): MultiGrain {
@@ -137,6 +147,20 @@ test('grouping rect images by output size cuts the forward passes (same rows)', 
   assert.is(grouped.batches, 4);
   assert.is(forwards.calls, plain.batches);
   assert.ok(plain.batches >= 9, `in list order the sizes alternate: ${plain.batches} passes`);
+
+  // evaluate embeds through extractEmbeddings, which groups by default and keeps the row order
+  const loader = new DataLoader({ dataset: data, transform: { kind: 'val', mode: 'rect', size: 64 }, workers: 0 });
+  const oneByOne = await extractEmbeddings(model, loader, { batchSize: 1, bucketBySize: false });
+  forwards.calls = 0;
+  const bucketed = await extractEmbeddings(model, loader, { batchSize: 8 });
+  assert.is(bucketed.batches, 4);
+  assert.is(forwards.calls, 4);
+  assert.ok(bucketed.data.every((v, i) => Math.abs(v - oneByOne.data[i]!) < 1e-4), 'same rows, same order');
+  const bench = new Bench(data);
+  const result = await evaluateRetrieval(model, bench, new DataLoader({ dataset: bench, transform: { kind: 'val', mode: 'rect', size: 64 }, workers: 0 }), { batchSize: 8 });
+  assert.is(result.extraction!.images, 12);
+  assert.is(result.extraction!.batches, 4, 'evaluate runs one forward pass per output size');
+  await loader.close();
   model.parameters().forEach((t) => t.dispose());
 });
 

@@ -10,7 +10,7 @@ import { parseOptions, optionsHelp } from './args.js';
 import { openSource, defaultTestScale, lockOutput, checkImageSize } from './source.js';
 import { rate } from './evaluate-command.js';
 import { init } from '../engine/index.js';
-import { ImageListDataset, IMAGE_EXTENSIONS, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
+import { ImageDecodeError, ImageListDataset, IMAGE_EXTENSIONS, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
 import { embedImages, ProgressBar, EMBED_FILES } from '../multigrain/index.js';
 import { pathKind } from '../io/index.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
@@ -70,6 +70,9 @@ export async function embedCommand(argv: string[]): Promise<void> {
       // the bar counts this run's images, so its img/s is this run's rate
       bar ??= new ProgressBar('embed', p.total - p.done, 'img');
       bar.update(p.computed);
+    }).catch((err: unknown) => {
+      if (err instanceof ImageDecodeError) throw new Error(`${err.message} (--skip-unreadable leaves such files out; the chunks done are kept)`);
+      throw err;
     });
     (bar as ProgressBar | null)?.finish();
     const reused = result.chunksReused ? `, ${result.chunksReused} chunk(s) done by an earlier run` : '';
