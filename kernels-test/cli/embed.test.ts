@@ -88,6 +88,13 @@ test('a folder at the recorded scale; stopped after one chunk, resumed, same byt
   assert.is(d.status, 0, d.stderr);
   assert.equal(lines(join(listed, 'paths.txt')), [join(root, 'chelsea.jpg'), join(root, 'sub/g3.jpg')]);
   assert.equal(JSON.parse(readFileSync(join(listed, 'embed_args.json'), 'utf8')).inputCrop, 'square');
+  // a checkpoint file records no scale: 500, the original's (as for a .pth)
+  writeFileSync(join(root, 'one.txt'), 'astronaut.png\n');
+  const bare = join(scratchDir('embed-cli-bare'), 'emb');
+  const e = cli('--checkpoint', join(run, 'checkpoint_1.safetensors'), '--list', join(root, 'one.txt'), '--output', bare);
+  assert.is(e.status, 0, e.stderr);
+  assert.match(e.stdout, /at rect 500/);
+  assert.is(JSON.parse(readFileSync(join(bare, 'embed_args.json'), 'utf8')).inputSize, 500);
 });
 
 test('bad input: missing checkpoint, no images, an unreadable image (stops, or skipped and listed)', async () => {
