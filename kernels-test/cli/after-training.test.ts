@@ -74,6 +74,8 @@ test('train -> finetune-p -> whiten -> evaluate (classification unchanged by whi
   assert.is(ret.status, 0, ret.stderr);
   const map = /holidays mAP ([\d.]+)% on 12 images, 4 queries, database 12 \(rect 64\)/.exec(ret.stdout);
   assert.ok(map && Number(map[1]) >= 90, `near duplicates are found first: ${ret.stdout}`);
+  // 4 image sizes (one per group), grouped by size: 4 forward passes, and the rate
+  assert.match(ret.stdout, /embedded 12 images in 4 forward passes, [\d.]+ img\/s/);
   const summary = JSON.parse(readFileSync(join(dir, 'wh', 'holidays_results.json'), 'utf8'));
   assert.is((100 * summary.mAP).toFixed(2), map[1]);
   assert.is(summary.ap.length, 4);

@@ -29,7 +29,7 @@ export const EVALUATE_OPTIONS = {
   ...IMAGE_OPTIONS,
   inputCrop: { ...IMAGE_OPTIONS.inputCrop, help: `${IMAGE_OPTIONS.inputCrop.help} (default: the run's, else rect for a .pth, fashion-mnist and retrieval, square for imagefolder)` },
   valMode: { flag: 'val-mode', type: 'string', help: 'deprecated: the former name of --input-crop', choices: ['square', 'rect'] },
-  batchSize: { flag: 'batch-size', type: 'int', help: 'images per batch (rect mode also ends a batch where the image size changes)', default: 100, min: 1 },
+  batchSize: { flag: 'batch-size', type: 'int', help: 'images per batch (rect mode groups the images by output size, so batches hold one size)', default: 100, min: 1 },
   poolingExponent: { flag: 'pooling-exponent', type: 'number', help: 'override the GeM exponent p of the checkpoint', min: 0, exclusiveMin: true },
   valLabels: { flag: 'val-labels', type: 'string', help: 'imagefolder with a flat val/ (the ImageNet devkit layout): its ground truth, LOC_val_solution.csv or ILSVRC2012_validation_ground_truth.txt (default: found in val/ or beside it)' },
   valSynsets: { flag: 'val-synsets', type: 'string', help: 'with ILSVRC2012_validation_ground_truth.txt: a list whose line i is the wnid of ILSVRC2012_ID i' },
@@ -112,6 +112,7 @@ async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f
     const where = `${benchmark.length} images, ${subset}${r.queries} queries, database ${r.databaseSize} (${mode} ${size})`;
     const main = name === 'ukbench' ? `N-S ${r.top4.toFixed(3)} / 4, mAP ${(100 * r.mAP).toFixed(2)}%` : `mAP ${(100 * r.mAP).toFixed(2)}%`;
     console.log(`${file}: ${name} ${main} on ${where}`);
+    if (r.extraction) console.log(`  embedded ${r.extraction.images} images in ${r.extraction.batches} forward passes, ${rate(r.extraction.images, r.extraction.seconds)} img/s`);
     // per family, then each of its levels indented under it (Copydays)
     for (const [group, value] of Object.entries(r.groups)) {
       console.log(`${group.includes('/') ? '    ' : '  '}${group}: mAP ${(100 * value).toFixed(2)}% (${r.groupQueries[group]} queries)`);
@@ -132,4 +133,9 @@ async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f
   } finally {
     await loader.close();
   }
+}
+
+/** Images per second, for the summary lines. */
+export function rate(images: number, seconds: number): string {
+  return (images / Math.max(seconds, 1e-3)).toFixed(1);
 }

@@ -5,6 +5,7 @@ import { trainCommand } from './train-command.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { finetunePCommand } from './finetune-p-command.js';
 import { whitenCommand } from './whiten-command.js';
+import { embedCommand } from './embed-command.js';
 import { indexCommand } from './index-command.js';
 import { searchCommand } from './search-command.js';
 
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   'finetune-p': finetunePCommand,
   whiten: whitenCommand,
   evaluate: evaluateCommand,
+  embed: embedCommand,
   index: indexCommand,
   search: searchCommand,
 };
@@ -24,6 +26,7 @@ Commands:
   finetune-p   learn the GeM exponent p at a larger test scale (network frozen)
   whiten       fit PCA whitening of the embedding and fold it into the model
   evaluate     top-1 / top-5 on a validation set, or retrieval: Holidays / Copydays mAP, UKBench N-S
+  embed        embed a folder or list of images into embeddings.npy + paths.txt (resumable)
   index        index build OUT --embeddings DIR: a search index of embedded images
   search       the images of an index most similar to a query image
 

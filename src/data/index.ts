@@ -28,3 +28,4 @@ export * from './datasets/ukbench.js';
 export * from './datasets/imagenet-val.js';
 export { sampleRng } from './sample-task.js';
 export * from './loader.js';
+export * from './image-size.js';

@@ -18,12 +18,24 @@ const DESCR: Record<NpyDType, string> = { float32: '<f4', int32: '<i4', uint8: '
 export function encodeNpy(array: NpyArray): Uint8Array {
   const count = array.shape.reduce((a, b) => a * b, 1);
   if (array.data.length !== count) throw new Error(`encodeNpy: ${array.data.length} values do not fill shape [${array.shape.join(', ')}]`);
-  const shapeText = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
-  let header = `{'descr': '${DESCR[array.dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const header = encodeNpyHeader(array.dtype, array.shape);
+  const out = new Uint8Array(header.length + array.data.byteLength);
+  out.set(header, 0);
+  out.set(new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength), header.length);
+  return out;
+}
+
+/**
+ * The header of a `.npy` file (magic, version, padded dict) for data of this dtype and shape,
+ * so that a large array can be written as header + data chunks without holding it whole.
+ */
+export function encodeNpyHeader(dtype: NpyDType, shape: readonly number[]): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const v1 = header.length + 11 < 65536;
   const prefix = v1 ? 10 : 12;
   header += ' '.repeat((64 - ((prefix + header.length + 1) % 64)) % 64) + '\n';
-  const out = new Uint8Array(prefix + header.length + array.data.byteLength);
+  const out = new Uint8Array(prefix + header.length);
   out.set(MAGIC, 0);
   out[6] = v1 ? 1 : 2;
   out[7] = 0;
@@ -31,7 +43,6 @@ export function encodeNpy(array: NpyArray): Uint8Array {
   if (v1) view.setUint16(8, header.length, true);
   else view.setUint32(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[prefix + i] = header.charCodeAt(i);
-  out.set(new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength), prefix + header.length);
   return out;
 }
 

@@ -23,3 +23,4 @@ export { evaluateRetrieval, scoreRetrieval, type RetrievalResult, type Retrieval
 export { retrievalExamplesSvg, exampleQueries, type RetrievalExample, type Thumbnail } from './retrieval/examples-svg.js';
 export { RetrievalIndex, RETRIEVAL_INDEX_FORMAT, type IndexId, type SearchHits, type RetrievalIndexOptions } from './retrieval/retrieval-index.js';
 export { checkInputFits } from './input-size.js';
+export { embedImages, datasetPaths, pathsHash, EMBED_FILES, type EmbedArgs, type EmbedOptions, type EmbedProgress, type EmbedResult } from './retrieval/embed.js';

@@ -24,10 +24,12 @@ export interface RetrievalResult {
   groupQueries: Record<string, number>;
   queries: number;
   databaseSize: number;
+  /** How the embedding went (absent when scoring precomputed embeddings): images, forward passes, seconds. */
+  extraction?: { images: number; batches: number; seconds: number };
 }
 
 export interface RetrievalOptions extends SearchOptions {
-  /** Images per forward pass (default 1; rect mode also ends a batch at a size change). */
+  /** Images per forward pass (default 1; rect mode groups the images by output size first). */
   batchSize?: number;
   /** Progress bar label for the feature extraction; none when omitted. */
   progress?: string;
@@ -37,7 +39,8 @@ export interface RetrievalOptions extends SearchOptions {
 export async function evaluateRetrieval(model: MultiGrain, dataset: RetrievalDataset, loader: DataLoader, options: RetrievalOptions = {}): Promise<RetrievalResult> {
   if (loader.dataset !== dataset) throw new Error('evaluateRetrieval: the loader must read the benchmark dataset');
   const features = await extractEmbeddings(model, loader, { kind: 'normalized', batchSize: options.batchSize ?? 1, ...(options.progress ? { progress: options.progress } : {}) });
-  return scoreRetrieval(features, dataset, options);
+  const result = await scoreRetrieval(features, dataset, options);
+  return { ...result, extraction: { images: features.rows, batches: features.batches ?? 0, seconds: features.seconds ?? 0 } };
 }
 
 /** Scores precomputed embeddings (row i = dataset item i) on a benchmark. */

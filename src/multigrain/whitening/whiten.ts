@@ -61,8 +61,8 @@ export async function whiten(model: MultiGrain, loader: DataLoader, options: Whi
 
 /** The embeddings without the rows of skipped images. */
 function withoutMissing(e: Embeddings): Embeddings {
-  if (!e.missing?.length) return e;
-  const gone = new Set(e.missing);
+  if (!e.skipped?.length) return e;
+  const gone = new Set(e.skipped);
   const keepRows = Array.from({ length: e.rows }, (_, r) => r).filter((r) => !gone.has(r));
   const data = new Float32Array(keepRows.length * e.dim);
   keepRows.forEach((r, k) => data.set(e.data.subarray(r * e.dim, (r + 1) * e.dim), k * e.dim));
