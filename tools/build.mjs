@@ -52,7 +52,7 @@ await Promise.all([
   build({ ...common, platform: 'node', packages: 'external', entryPoints: nodeEntries, outdir: 'dist/node',
     banner: { js: "import { createRequire as __mgCreateRequire } from 'node:module'; const require = __mgCreateRequire(import.meta.url);" } }),
   build({ ...common, platform: 'browser', entryPoints: { index: 'src/index.ts' }, outdir: 'dist/browser',
-    external: ['webgpu', 'node:*', 'sharp'] }),
+    external: ['webgpu', 'node:*', 'sharp', 'hnswlib-node'] }),
   build({ ...common, platform: 'node', packages: 'external', entryPoints: listTests('kernels-test'),
     outdir: 'build/test', outbase: 'kernels-test', plugins: [publicApiIsExternal] }),
   build({ ...common, platform: 'node', packages: 'external', entryPoints: examples, outdir: 'build/examples' }),

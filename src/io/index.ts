@@ -12,3 +12,4 @@ export * from './file-store.js';
 export * from './node-files.js';
 export * from './folder-lock.js';
 export * from './npy.js';
+export * from './hnsw.js';

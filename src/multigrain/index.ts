@@ -22,5 +22,6 @@ export { averagePrecision, hitsInTop } from './retrieval/metrics.js';
 export { evaluateRetrieval, scoreRetrieval, type RetrievalResult, type RetrievalOptions } from './retrieval/evaluate.js';
 export { retrievalExamplesSvg, exampleQueries, type RetrievalExample, type Thumbnail } from './retrieval/examples-svg.js';
 export { RetrievalIndex, RETRIEVAL_INDEX_FORMAT, type IndexId, type SearchHits, type RetrievalIndexOptions } from './retrieval/retrieval-index.js';
+export { HnswIndex, HNSW_DEFAULTS, openRetrievalIndex, type HnswParameters, type HnswIndexOptions, type AnyRetrievalIndex } from './retrieval/hnsw-index.js';
 export { checkInputFits } from './input-size.js';
 export { embedImages, datasetPaths, pathsHash, EMBED_FILES, type EmbedArgs, type EmbedOptions, type EmbedProgress, type EmbedResult } from './retrieval/embed.js';

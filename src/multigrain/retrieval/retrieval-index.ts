@@ -9,7 +9,7 @@
  * right after, so a database of any size streams through in bounded GPU memory.
  */
 import { tensor, knnSearch, KNN_MAX_K, type Tensor, type DatabaseChunk } from '../../engine/index.js';
-import { readSafetensors, writeSafetensors, nodeFileStore, type FileStore } from '../../io/index.js';
+import { readSafetensors, writeSafetensors, nodeFileStore, type FileStore, type SafetensorsContents } from '../../io/index.js';
 import type { Embeddings } from './embeddings.js';
 
 /** What an index entry is known by: an image path, a number. */
@@ -35,11 +35,14 @@ export interface RetrievalIndexOptions {
 
 /** The format tag in the file's `__metadata__`. */
 export const RETRIEVAL_INDEX_FORMAT = 'multigrain-retrieval-index';
-const VERSION = '1';
+export const RETRIEVAL_INDEX_VERSION = '1';
+const VERSION = RETRIEVAL_INDEX_VERSION;
 /** Floats per score block and per database chunk (64 MiB). */
 const BLOCK_FLOATS = 16 * 2 ** 20;
 
 export class RetrievalIndex {
+  /** Exact search (the other kind is HnswIndex, approximate). */
+  readonly kind = 'exact' as const;
   readonly dim: number;
   settings: Record<string, unknown>;
   private data: Float32Array;
@@ -152,41 +155,18 @@ export class RetrievalIndex {
       ['vectors', { dtype: 'f32', shape: [this.count, this.dim], data: this.data.subarray(0, this.count * this.dim) }],
       ['ids', { dtype: 'u8', shape: [ids.length], data: ids }],
     ], {
-      format: RETRIEVAL_INDEX_FORMAT, version: VERSION, metric: 'ip', normalized: 'l2', dim: String(this.dim), count: String(this.count),
+      format: RETRIEVAL_INDEX_FORMAT, version: VERSION, kind: 'exact', metric: 'ip', normalized: 'l2', dim: String(this.dim), count: String(this.count),
       settings: JSON.stringify(this.settings),
     });
   }
 
-  /** Reads an index from `toBytes` output; `what` names the source in errors. */
+  /** Reads an index from `toBytes` output (or an HNSW index file: its vectors, searched exactly); `what` names the source in errors. */
   static fromBytes(bytes: Uint8Array, what = 'retrieval index', options: Omit<RetrievalIndexOptions, 'settings'> = {}): RetrievalIndex {
-    let file;
-    try {
-      file = readSafetensors(bytes);
-    } catch (err) {
-      throw new Error(`${what}: not a retrieval index (${(err as Error).message})`);
-    }
-    const meta = file.metadata;
-    if (meta.format !== RETRIEVAL_INDEX_FORMAT) throw new Error(`${what}: not a retrieval index (metadata format ${JSON.stringify(meta.format)}, expected '${RETRIEVAL_INDEX_FORMAT}')`);
-    if (meta.version !== VERSION) throw new Error(`${what}: index format version ${meta.version} is not supported (this build reads ${VERSION})`);
-    const vectors = file.tensors.get('vectors');
-    const idBytes = file.tensors.get('ids');
-    if (!vectors || vectors.dtype !== 'f32' || vectors.shape.length !== 2) throw new Error(`${what}: no f32 [N, D] tensor 'vectors'`);
-    if (!idBytes || idBytes.dtype !== 'u8') throw new Error(`${what}: no u8 tensor 'ids'`);
-    const [count, dim] = vectors.shape as [number, number];
-    if (String(dim) !== meta.dim || String(count) !== meta.count) throw new Error(`${what}: 'vectors' is [${count}, ${dim}] but the metadata says ${meta.count} x ${meta.dim}`);
-    let ids: unknown;
-    let settings: unknown;
-    try {
-      ids = JSON.parse(new TextDecoder().decode(idBytes.data as Uint8Array));
-      settings = JSON.parse(meta.settings ?? '{}');
-    } catch (err) {
-      throw new Error(`${what}: ids or settings are not valid JSON (${(err as Error).message})`);
-    }
-    if (!Array.isArray(ids) || ids.length !== count) throw new Error(`${what}: ${Array.isArray(ids) ? ids.length : 'no'} ids for ${count} vectors`);
-    const index = new RetrievalIndex(dim, { ...options, settings: settings as Record<string, unknown> });
-    index.data = vectors.data as Float32Array;
-    index.count = count;
-    index.idList.push(...(ids as IndexId[]));
+    const file = readIndexFile(bytes, what);
+    const index = new RetrievalIndex(file.dim, { ...options, settings: file.settings });
+    index.data = file.vectors;
+    index.count = file.count;
+    index.idList.push(...file.ids);
     return index;
   }
 
@@ -226,19 +206,68 @@ export class RetrievalIndex {
   }
 
   private checkedRows(v: Float32Array | Embeddings, op: string): Float32Array {
-    const what = `RetrievalIndex.${op}`;
-    if (v instanceof Float32Array) {
-      if (v.length === 0 || v.length % this.dim !== 0) throw new Error(`${what}: ${v.length} values are not whole ${this.dim}-d vectors (the index dimension is ${this.dim})`);
-      return v;
-    }
-    if (v.dim !== this.dim) throw new Error(`${what}: ${v.dim}-d vectors, but the index dimension is ${this.dim}`);
-    if (v.rows < 1 || v.data.length !== v.rows * v.dim) throw new Error(`${what}: ${v.rows} x ${v.dim} vectors with ${v.data.length} values`);
-    return v.data;
+    return checkedRows(v, this.dim, `RetrievalIndex.${op}`);
   }
 }
 
+/** The values of whole `dim`-d rows; another dimension is an error naming both. */
+export function checkedRows(v: Float32Array | Embeddings, dim: number, what: string): Float32Array {
+  if (v instanceof Float32Array) {
+    if (v.length === 0 || v.length % dim !== 0) throw new Error(`${what}: ${v.length} values are not whole ${dim}-d vectors (the index dimension is ${dim})`);
+    return v;
+  }
+  if (v.dim !== dim) throw new Error(`${what}: ${v.dim}-d vectors, but the index dimension is ${dim}`);
+  if (v.rows < 1 || v.data.length !== v.rows * v.dim) throw new Error(`${what}: ${v.rows} x ${v.dim} vectors with ${v.data.length} values`);
+  return v.data;
+}
+
+/** What every index file holds (see src/io/FORMAT.md), checked. */
+export interface IndexFileContents {
+  /** 'exact' (also for files without a kind, as written before the HNSW index) or 'hnsw'. */
+  kind: 'exact' | 'hnsw';
+  dim: number;
+  count: number;
+  /** [count, dim], L2-normalized. */
+  vectors: Float32Array;
+  ids: IndexId[];
+  settings: Record<string, unknown>;
+  metadata: Record<string, string>;
+  file: SafetensorsContents;
+}
+
+/** Reads and checks an index file's common part; `what` names the source in errors. */
+export function readIndexFile(bytes: Uint8Array, what = 'retrieval index'): IndexFileContents {
+  let file;
+  try {
+    file = readSafetensors(bytes);
+  } catch (err) {
+    throw new Error(`${what}: not a retrieval index (${(err as Error).message})`);
+  }
+  const meta = file.metadata;
+  if (meta.format !== RETRIEVAL_INDEX_FORMAT) throw new Error(`${what}: not a retrieval index (metadata format ${JSON.stringify(meta.format)}, expected '${RETRIEVAL_INDEX_FORMAT}')`);
+  if (meta.version !== VERSION) throw new Error(`${what}: index format version ${meta.version} is not supported (this build reads ${VERSION})`);
+  const kind = meta.kind ?? 'exact';
+  if (kind !== 'exact' && kind !== 'hnsw') throw new Error(`${what}: index kind ${JSON.stringify(kind)} is not known (exact or hnsw)`);
+  const vectors = file.tensors.get('vectors');
+  const idBytes = file.tensors.get('ids');
+  if (!vectors || vectors.dtype !== 'f32' || vectors.shape.length !== 2) throw new Error(`${what}: no f32 [N, D] tensor 'vectors'`);
+  if (!idBytes || idBytes.dtype !== 'u8') throw new Error(`${what}: no u8 tensor 'ids'`);
+  const [count, dim] = vectors.shape as [number, number];
+  if (String(dim) !== meta.dim || String(count) !== meta.count) throw new Error(`${what}: 'vectors' is [${count}, ${dim}] but the metadata says ${meta.count} x ${meta.dim}`);
+  let ids: unknown;
+  let settings: unknown;
+  try {
+    ids = JSON.parse(new TextDecoder().decode(idBytes.data as Uint8Array));
+    settings = JSON.parse(meta.settings ?? '{}');
+  } catch (err) {
+    throw new Error(`${what}: ids or settings are not valid JSON (${(err as Error).message})`);
+  }
+  if (!Array.isArray(ids) || ids.length !== count) throw new Error(`${what}: ${Array.isArray(ids) ? ids.length : 'no'} ids for ${count} vectors`);
+  return { kind, dim, count, vectors: vectors.data as Float32Array, ids: ids as IndexId[], settings: settings as Record<string, unknown>, metadata: meta, file };
+}
+
 /** Copies rows scaled to unit length; a non-finite value or a zero row is an error naming it. */
-function normalizeRows(flat: Float32Array, dim: number, name: (row: number) => string): Float32Array {
+export function normalizeRows(flat: Float32Array, dim: number, name: (row: number) => string): Float32Array {
   const out = new Float32Array(flat.length);
   for (let r = 0; r < flat.length / dim; r++) {
     let ss = 0;
