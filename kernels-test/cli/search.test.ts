@@ -6,13 +6,15 @@
 // GeM features are what is tested. They are robust to JPEG at quality 10 and to a colour change
 // (each copy ranks its original first); to a 10% crop and a 5-degree rotation only loosely (the
 // original within the best 3 of 4); a 90-degree rotation is beyond it (not asserted).
+// Also: an approximate (HNSW) index built and searched through the CLI, and `index build
+// --data-path` embedding the photos folder and indexing it in one go.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { init, openMultiGrain, extractEmbeddings, DataLoader, ImageListDataset, RetrievalIndex, encodeNpy, type Embeddings } from '../../src/index.js';
+import { init, openMultiGrain, extractEmbeddings, DataLoader, ImageListDataset, RetrievalIndex, openRetrievalIndex, encodeNpy, type Embeddings } from '../../src/index.js';
 import { scratchDir } from '../scratch-dir.js';
 
 const test = suite('search');
@@ -132,6 +134,74 @@ test('bad input: missing index, k <= 0, other dimension, missing embeddings, pat
   assert.not.ok(existsSync(join(root, 'y.index')));
   const noOut = cli('index', 'build', '--embeddings', bad);
   assert.match(noOut.stderr, /output index file is required/);
+});
+
+test('index build --kind hnsw: an approximate index that search detects; same ranking as exact on 4 photos; ef-search', async () => {
+  const hnswFile = join(root, 'photos-hnsw.index');
+  const built = cli('index', 'build', hnswFile, '--embeddings', join(root, 'emb'), '--kind', 'hnsw', '--m', '8', '--ef-search', '20');
+  assert.is(built.status, 0, built.stderr);
+  assert.match(built.stdout, /indexed 4 \d+-d embeddings .*an HNSW index \(M 8, efConstruction 200, efSearch 20\)/);
+  const index = await openRetrievalIndex(hnswFile);
+  assert.is(index.kind, 'hnsw');
+  const r = cli('search', '--index', hnswFile, '--image', PHOTOS[2]!, '-k', '4');
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /approximate, HNSW efSearch 20/);
+  const exact = cli('search', '--index', indexFile, '--image', PHOTOS[2]!, '-k', '4');
+  assert.match(exact.stdout, /\(exact\)/);
+  const ranked = (out: string): string[] => out.split('\n').filter((l) => /^\s+\d+\s+-?\d\.\d{4}\s+/.test(l)).map((l) => l.trim());
+  assert.is(ranked(r.stdout).length, 4);
+  assert.equal(ranked(r.stdout), ranked(exact.stdout)); // 4 entries: the graph finds them all, scores exact
+  assert.match(ranked(r.stdout)[0]!, /^1\s+1\.0000\s+.*rocket\.jpg$/);
+  const ef = cli('search', '--index', hnswFile, '--image', PHOTOS[2]!, '--ef-search', '50');
+  assert.match(ef.stdout, /efSearch 50/);
+  // --approximate is --kind hnsw
+  const approx = cli('index', 'build', join(root, 'approx.index'), '--embeddings', join(root, 'emb'), '--approximate');
+  assert.is(approx.status, 0, approx.stderr);
+  assert.is((await openRetrievalIndex(join(root, 'approx.index'))).kind, 'hnsw');
+});
+
+test('index build --data-path: embeds the committed photos (OUT.embeddings, unreadable skipped) then indexes them', async () => {
+  const out = join(root, 'folder.index');
+  const r = cli('index', 'build', out, '--data-path', resolve('kernels-test/fixtures/images'), '--checkpoint', CKPT,
+    '--input-size', String(SIZE), '--skip-unreadable', '--workers', '0', '--kind', 'hnsw');
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(existsSync(join(`${out}.embeddings`, 'embeddings.npy')), 'embeddings kept beside the index');
+  const paths = readFileSync(join(`${out}.embeddings`, 'paths.txt'), 'utf8').split('\n').filter((l) => l);
+  const index = await openRetrievalIndex(out);
+  assert.is(index.kind, 'hnsw');
+  assert.is(index.size, paths.length);
+  for (const p of PHOTOS) assert.ok(index.ids.includes(p), `${p} indexed`);
+  assert.match(r.stdout, new RegExp(`indexed ${paths.length} \\d+-d embeddings`));
+  // the query, embedded as recorded, finds itself
+  const s = cli('search', '--index', out, '--image', PHOTOS[0]!, '-k', '1');
+  assert.is(s.status, 0, s.stderr);
+  assert.match(s.stdout, /\n\s+1\s+1\.0000\s+.*chelsea\.jpg\n/);
+});
+
+test('index build: bad flag combinations are named', async () => {
+  const emb = join(root, 'emb');
+  const both = cli('index', 'build', join(root, 'z.index'), '--embeddings', emb, '--data-path', emb);
+  assert.is(both.status, 1);
+  assert.match(both.stderr, /either --embeddings DIR or --data-path/);
+  const none = cli('index', 'build', join(root, 'z.index'));
+  assert.match(none.stderr, /--embeddings DIR or --data-path DIR is required/);
+  const ckpt = cli('index', 'build', join(root, 'z.index'), '--embeddings', emb, '--checkpoint', CKPT);
+  assert.match(ckpt.stderr, /--checkpoint goes with --data-path/);
+  const m = cli('index', 'build', join(root, 'z.index'), '--embeddings', emb, '--m', '8');
+  assert.match(m.stderr, /--m is an HNSW parameter: add --kind hnsw/);
+  const kind = cli('index', 'build', join(root, 'z.index'), '--embeddings', emb, '--kind', 'ivf');
+  assert.match(kind.stderr, /--kind/);
+  const m1 = cli('index', 'build', join(root, 'z.index'), '--embeddings', emb, '--kind', 'hnsw', '--m', '1');
+  assert.match(m1.stderr, /--m/);
+  const noCkpt = cli('index', 'build', join(root, 'z.index'), '--data-path', resolve('kernels-test/fixtures/images'));
+  assert.match(noCkpt.stderr, /--checkpoint .* is required/);
+  const empty = join(root, 'empty-folder');
+  mkdirSync(empty);
+  const noImages = cli('index', 'build', join(root, 'z.index'), '--data-path', empty, '--checkpoint', CKPT);
+  assert.match(noImages.stderr, /--data-path .*empty-folder: no images there/);
+  const ef = cli('search', '--index', indexFile, '--image', PHOTOS[0]!, '--ef-search', '10');
+  assert.match(ef.stderr, /--ef-search: .* is an exact index/);
+  assert.not.ok(existsSync(join(root, 'z.index')));
 });
 
 test.run();

@@ -32,7 +32,7 @@ export const EMBED_OPTIONS = {
   workers: { flag: 'workers', type: 'int', help: 'data loader worker threads', default: 2, min: 0 },
 } as const satisfies OptionTable;
 
-type EmbedFlags = OptionValues<typeof EMBED_OPTIONS>;
+export type EmbedFlags = OptionValues<typeof EMBED_OPTIONS>;
 
 /** Skipped files printed at the end (all are in skipped.txt). */
 const LIST_SKIPPED = 20;
@@ -45,6 +45,16 @@ export async function embedCommand(argv: string[]): Promise<void> {
   }
   if (f.checkpoint === undefined) throw new Error('--checkpoint <experiment folder or checkpoint file> is required');
   if (f.output === undefined) throw new Error('--output <folder> is required');
+  await runEmbed(f, f.output);
+}
+
+/**
+ * Embeds the images the flags name into `out` (all flags but --output; `multigrain index build
+ * --data-path` calls it with OUT.embeddings). Returns whether the folder is complete (false
+ * after --max-chunks stopped it early).
+ */
+export async function runEmbed(f: Omit<EmbedFlags, 'output'>, out: string): Promise<boolean> {
+  if (f.checkpoint === undefined) throw new Error('--checkpoint <experiment folder or checkpoint file> is required');
   if ((f.dataPath === undefined) === (f.list === undefined)) throw new Error('give the images with one of --data-path <folder> or --list <file>');
   if ((await pathKind(f.checkpoint)) === null) throw new Error(`--checkpoint ${f.checkpoint}: no such file or folder`);
   const { images, extraArgs } = await imageSet(f);
@@ -56,7 +66,6 @@ export async function embedCommand(argv: string[]): Promise<void> {
   const mode: ValidationMode = f.inputCrop as ValidationMode;
   checkImageSize(model, size, mode);
   if (!model.whitening) console.warn('embed: the model is not whitened (run `multigrain whiten` first for the paper\'s retrieval setting)');
-  const out = f.output;
   const lock = await lockOutput(out, 'embed');
   try {
     console.log(`embedding ${images.length} images with ${source.file} at ${mode} ${size} into ${out}`);
@@ -88,13 +97,14 @@ export async function embedCommand(argv: string[]): Promise<void> {
     } else {
       console.log(`stopped after ${result.chunksComputed} chunk(s) (--max-chunks); rerun the same command to continue`);
     }
+    return result.complete;
   } finally {
     await lock.release();
   }
 }
 
 /** The images the flags name, as absolute paths (paths.txt then opens from anywhere). */
-async function imageSet(f: EmbedFlags): Promise<{ images: ImageDataset; extraArgs: Record<string, unknown> }> {
+async function imageSet(f: Omit<EmbedFlags, 'output'>): Promise<{ images: ImageDataset; extraArgs: Record<string, unknown> }> {
   if (f.list !== undefined) {
     const list = resolve(f.list);
     if ((await pathKind(list)) !== 'file') throw new Error(`--list ${f.list}: no such file`);

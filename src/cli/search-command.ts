@@ -1,7 +1,7 @@
 /**
  * `multigrain search --index I --image Q.jpg [-k 10] [--output DIR]`: embeds the query with the
- * model and preprocessing the index records (its embed_args.json), searches the index exactly
- * on the GPU, prints the ranked paths with their cosine similarities, and with --output writes
+ * model and preprocessing the index records (its embed_args.json), searches the index (exactly
+ * on the GPU, or approximately when it is an HNSW index: the file says which), prints the ranked paths with their cosine similarities, and with --output writes
  * a contact sheet of the query and its neighbours: search.html (the images themselves) and
  * search.svg (self-contained thumbnails).
  */
@@ -12,7 +12,7 @@ import { writeFileAtomic, nodeFileStore } from '../io/index.js';
 import { init, KNN_MAX_K } from '../engine/index.js';
 import { DataLoader, ImageListDataset, NodeImageDecoder, resizeImageBilinear, type RgbImage, type ValidationMode } from '../data/index.js';
 import { loadSharp } from '../data/decode-node.js';
-import { RetrievalIndex, extractEmbeddings, retrievalExamplesSvg, type SearchHits, type Thumbnail } from '../multigrain/index.js';
+import { openRetrievalIndex, extractEmbeddings, type AnyRetrievalIndex, retrievalExamplesSvg, type SearchHits, type Thumbnail } from '../multigrain/index.js';
 import type { EmbedSettings } from './index-command.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
 
@@ -20,6 +20,7 @@ export const SEARCH_OPTIONS = {
   index: { flag: 'index', type: 'string', help: 'index file (multigrain index build)' },
   image: { flag: 'image', type: 'string', help: 'query image' },
   k: { flag: 'k', type: 'int', help: `number of results (also -k), at most ${KNN_MAX_K}`, default: 10, min: 1, max: KNN_MAX_K },
+  efSearch: { flag: 'ef-search', type: 'int', help: 'HNSW index: candidates while searching (default: what the index stores)', min: 1 },
   output: { flag: 'output', type: 'string', help: 'folder for the contact sheet (search.html, search.svg)' },
   workers: { flag: 'workers', type: 'int', help: 'data loader worker threads', default: 0, min: 0 },
 } as const satisfies OptionTable;
@@ -37,11 +38,12 @@ export async function searchCommand(argv: string[]): Promise<void> {
   if (f.image === undefined) throw new Error('--image <query image> is required');
   if (!(await nodeFileStore.stat(f.image))) throw new Error(`--image ${f.image}: no such file`);
   await init();
-  const index = await RetrievalIndex.load(f.index);
+  const index = await openRetrievalIndex(f.index, undefined, f.efSearch === undefined ? {} : { efSearch: f.efSearch });
+  if (f.efSearch !== undefined && index.kind !== 'hnsw') throw new Error(`--ef-search: ${f.index} is an exact index (it has no HNSW graph)`);
   const query = await embedQuery(index, f.image, f.index, f.workers);
   const [hits] = await index.search(query, f.k);
   index.dispose();
-  console.log(`query ${f.image}: ${hits!.ids.length} of ${index.size} images`);
+  console.log(`query ${f.image}: ${hits!.ids.length} of ${index.size} images (${index.kind === 'hnsw' ? `approximate, HNSW efSearch ${index.efSearch}` : 'exact'})`);
   hits!.ids.forEach((id, r) => console.log(`${String(r + 1).padStart(4)}  ${hits!.scores[r]!.toFixed(4)}  ${id}`));
   if (f.output !== undefined) {
     await nodeFileStore.mkdir(f.output);
@@ -51,7 +53,7 @@ export async function searchCommand(argv: string[]): Promise<void> {
 }
 
 /** The query's embedding, made as the index's embeddings were (checkpoint, size, crop, p). */
-async function embedQuery(index: RetrievalIndex, image: string, indexFile: string, workers: number): Promise<Float32Array> {
+async function embedQuery(index: AnyRetrievalIndex, image: string, indexFile: string, workers: number): Promise<Float32Array> {
   const s = index.settings as EmbedSettings;
   if (typeof s.checkpoint !== 'string') throw new Error(`--index ${indexFile}: records no checkpoint to embed the query with`);
   if (!(await nodeFileStore.stat(s.checkpoint))) throw new Error(`--index ${indexFile}: its checkpoint ${s.checkpoint} is missing`);
