@@ -1,14 +1,17 @@
 // Exact k-nearest-neighbour search: our GPU search (RetrievalIndex: the engine's matmul per
 // database chunk + the search/topk merge kernel, only [Q, k] read back) against a plain CPU
-// exact baseline (JS loops) and faiss's flat inner-product index (faiss-node, where it is
-// installed; otherwise the row says it was skipped). Random L2-normalized vectors.
+// exact baseline (JS loops), faiss's flat inner-product index (faiss-node, where it is
+// installed; otherwise the row says it was skipped) and our approximate index (HnswIndex:
+// hnswlib-node's HNSW graph; its build time, queries/s and recall@k against exact search).
+// Random L2-normalized vectors.
 // Prints one JSON object per line, then a table: queries/s, recall@k against exact search,
 // peak memory.
 //
 //   node bench/knn.js                                  100k x 2048 database, 1000 queries, top-10
 //   node bench/knn.js --db 5000 --queries 50           a quick check
 //   node bench/knn.js --cpu-queries 1000               the CPU baseline on every query (slow)
-//   node bench/knn.js --no-faiss
+//   node bench/knn.js --no-faiss --no-hnsw
+//   node bench/knn.js --m 32 --ef-construction 100 --ef-search 200   HNSW parameters
 //
 // The CPU baseline runs on the first --cpu-queries queries (default 100: 1000 x 100k x 2048 in
 // JS loops takes minutes) and its queries/s is measured there; recall@k of every method is
@@ -16,7 +19,11 @@
 // Memory: `gpu_peak_mib` is the engine's buffer-pool peak during the GPU search;
 // `peak_rss_mib` the process's peak resident memory so far (it includes the database, 4 bytes
 // per value, held by every method). Run `node tools/build.mjs` first. On lavapipe (CPU Vulkan)
-// the GPU figures are CPU figures.
+// the GPU figures are CPU figures. The HNSW build is single-threaded (hnswlib-node adds one
+// point at a time): on 100k x 2048 it takes minutes; --ef-construction trades it for recall.
+// Random 2048-d vectors are the worst case for a graph index (every point is nearly as far
+// as every other, so there are no neighbourhoods to follow): --db 5000 --queries 50 gave
+// recall@10 0.53 with the defaults on 2 CPU cores; real embeddings cluster and do far better.
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import * as mg from '../dist/node/index.js';
@@ -25,6 +32,7 @@ const { values: flags } = parseArgs({
   options: {
     db: { type: 'string' }, queries: { type: 'string' }, dim: { type: 'string' }, k: { type: 'string' },
     'cpu-queries': { type: 'string' }, 'no-faiss': { type: 'boolean' }, seed: { type: 'string' },
+    'no-hnsw': { type: 'boolean' }, m: { type: 'string' }, 'ef-construction': { type: 'string' }, 'ef-search': { type: 'string' },
   },
 });
 const N = Number(flags.db ?? 100_000);
@@ -32,7 +40,12 @@ const Q = Number(flags.queries ?? 1000);
 const D = Number(flags.dim ?? 2048);
 const K = Number(flags.k ?? 10);
 const QC = Math.min(Q, Number(flags['cpu-queries'] ?? 100));
-for (const [name, v] of Object.entries({ db: N, queries: Q, dim: D, k: K, 'cpu-queries': QC })) {
+const HNSW = {
+  m: Number(flags.m ?? mg.HNSW_DEFAULTS.m),
+  efConstruction: Number(flags['ef-construction'] ?? mg.HNSW_DEFAULTS.efConstruction),
+  efSearch: Number(flags['ef-search'] ?? mg.HNSW_DEFAULTS.efSearch),
+};
+for (const [name, v] of Object.entries({ db: N, queries: Q, dim: D, k: K, 'cpu-queries': QC, m: HNSW.m, 'ef-construction': HNSW.efConstruction, 'ef-search': HNSW.efSearch })) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
 }
 
@@ -152,6 +165,29 @@ else {
     const seconds = (performance.now() - t) / 1000;
     const got = Array.from({ length: Q }, (_, q) => labels.slice(q * K, (q + 1) * K));
     report({ name: 'faiss IndexFlatIP', queries_per_s: Number((Q / seconds).toFixed(2)), recall: recall(got, exact), peak_rss_mib: peakRss(), timed_queries: Q, build_s: Number(buildSeconds.toFixed(2)) });
+  }
+}
+
+// HnswIndex (approximate): build = adding every vector to the graph (timed), then all queries
+if (flags['no-hnsw']) report({ name: 'hnsw (ours, hnswlib-node)', skipped: '--no-hnsw' });
+else {
+  let index = null;
+  try {
+    index = await mg.HnswIndex.create(D, HNSW);
+  } catch (err) {
+    report({ name: 'hnsw (ours, hnswlib-node)', skipped: err.message.split('\n')[0] });
+  }
+  if (index) {
+    t = performance.now();
+    index.add(db, Array.from({ length: N }, (_, i) => i));
+    const buildSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    const hits = await index.search(queries, K);
+    const seconds = (performance.now() - t) / 1000;
+    report({
+      name: `hnsw M${HNSW.m} efC${HNSW.efConstruction} efS${HNSW.efSearch}`, queries_per_s: Number((Q / seconds).toFixed(2)),
+      recall: recall(hits.map((h) => Array.from(h.rows)), exact), peak_rss_mib: peakRss(), timed_queries: Q, build_s: Number(buildSeconds.toFixed(2)),
+    });
   }
 }
 
