@@ -27,7 +27,7 @@ Commands:
   whiten       fit PCA whitening of the embedding and fold it into the model
   evaluate     top-1 / top-5 on a validation set, or retrieval: Holidays / Copydays mAP, UKBench N-S
   embed        embed a folder or list of images into embeddings.npy + paths.txt (resumable)
-  index        index build OUT --embeddings DIR: a search index of embedded images
+  index        index build OUT (--embeddings DIR | --data-path DIR --checkpoint C) [--kind exact|hnsw]: a search index
   search       the images of an index most similar to a query image
 
 Run 'multigrain <command> --help' for its flags.`;
