@@ -6,6 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  shuffledImagesPerClass,
   init, tensor, noGrad, crossEntropy, MultiGrain, DataLoader, RecordDataset, createRgbImage, finetuneP, firstImagesPerClass,
   polyLr, checkFinetunedP, type HostBatch, type Shape,
 } from '../../src/index.js';
@@ -101,6 +102,21 @@ test('several steps: polynomial decay, history, subset indices; bad labels are r
   await loader.close();
   await bad.close();
   model.parameters().forEach((t) => t.dispose());
+});
+
+test('the tuning images are shuffled with the seed: steps mix classes, the set is the first N per class, deterministic', () => {
+  // 10 classes of 40 images, in class order (as an ImageFolder lists them)
+  const labels = Int32Array.from({ length: 400 }, (_, i) => Math.floor(i / 40));
+  const first = firstImagesPerClass(labels, 8);
+  const shuffled = shuffledImagesPerClass(labels, 8, 0);
+  assert.equal([...shuffled].sort((a, b) => a - b), [...first], 'the same images');
+  assert.equal([...shuffledImagesPerClass(labels, 8, 0)], [...shuffled], 'deterministic for a seed');
+  assert.not.equal([...shuffledImagesPerClass(labels, 8, 1)], [...shuffled], 'another seed, another order');
+  // steps of 4 images: in dataset order every step holds one class; shuffled, most steps mix
+  const classesPerStep = (order: Int32Array) => Array.from({ length: order.length / 4 }, (_, s) => new Set([...order.subarray(4 * s, 4 * s + 4)].map((i) => labels[i])).size);
+  assert.ok(classesPerStep(first).every((n) => n <= 2), 'dataset order: one class (or a class boundary) per step');
+  const mixed = classesPerStep(shuffled).filter((n) => n >= 2).length;
+  assert.ok(mixed >= 15, `shuffled: ${mixed} of 20 steps mix classes`);
 });
 
 test('p leaving (0, inf) stops with a message naming p and --learning-rate; p below 1 warns once', () => {

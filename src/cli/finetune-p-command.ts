@@ -9,7 +9,7 @@ import { parseOptions, optionsHelp, definedFlags } from './args.js';
 import { SOURCE_OPTIONS, IMAGE_OPTIONS, imageLoaderOptions, reportSkipped, openSource, runData, defaultTestScale, writeDerived, lockOutput, knownClasses, checkImageSize } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, type ValidationMode } from '../data/index.js';
-import { finetuneP, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, firstImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
+import { finetuneP, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, shuffledImagesPerClass, openClassificationData, validate, lineChartSvg } from '../multigrain/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
 
@@ -31,6 +31,7 @@ export const FINETUNE_P_OPTIONS = {
   inputCrop: { ...IMAGE_OPTIONS.inputCrop, default: 'rect' },
   batchSize: L.batchSize,
   imagesPerClass: { flag: 'images-per-class', type: 'int', help: 'tune on the first N training images of each class', default: 50, min: 1 },
+  seed: { flag: 'seed', type: 'int', help: 'seed of the order the tuning images are visited in (shuffled, as the original)', default: 0, min: 0 },
   initPoolingExponent: L.initialP,
   noValidateFirst: { flag: 'no-validate-first', type: 'boolean', help: 'skip the validation before tuning' },
   noValidate: { flag: 'no-validate', type: 'boolean', help: 'skip the validation after tuning' },
@@ -73,7 +74,7 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
   try {
     if (f.initPoolingExponent !== undefined) model.pool.p.assign(Float32Array.of(f.initPoolingExponent));
     const before = f.noValidateFirst ? undefined : await evaluate('before');
-    const indices = firstImagesPerClass(data.train.labels, f.imagesPerClass);
+    const indices = shuffledImagesPerClass(data.train.labels, f.imagesPerClass, f.seed);
     const result = await finetuneP(model, trainLoader, { ...tuning, indices, progress: 'finetune-p' });
     console.log(`p: ${result.initialP.toFixed(4)} -> ${result.p.toFixed(4)} in ${result.steps} steps on ${indices.length} images`);
     const after = f.noValidate ? undefined : await evaluate('after');

@@ -1,4 +1,5 @@
 /** The datasets a MultiGrain program reads: the built-in Fashion-MNIST default or an image folder. */
+import { DataRng } from '../util/rng.js';
 import { FashionMnistDataset, ImageFolderDataset, ImagenetValDataset, isFlatImageFolder, type ImagenetValOptions, type ImageDataset, type ImageRecord, type ImageSample } from '../data/index.js';
 import { joinPath, nodeFileStore } from '../io/index.js';
 
@@ -146,4 +147,13 @@ export function firstImagesPerClass(labels: Int32Array, perClass: number): Int32
     seen.set(label, n + 1);
   });
   return Int32Array.from(out);
+}
+
+/**
+ * The first `perClass` images of each class, in an order shuffled with `seed`: what p-finetuning
+ * walks, so that each step mixes classes (taken in dataset order, a step of 4 images holds one
+ * class and the last classes get the decayed learning rate; the original shuffles).
+ */
+export function shuffledImagesPerClass(labels: Int32Array, perClass: number, seed: number): Int32Array {
+  return new DataRng(seed).shuffle(firstImagesPerClass(labels, perClass));
 }

@@ -3,7 +3,7 @@ export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGr
 export * from './losses/index.js';
 export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses, type MultiGrainArchitecture } from './weights.js';
 export {
-  openClassificationData, openValidationData, SubsetDataset, ClassMappedDataset, shortList, firstImagesPerClass, type ClassificationData, type KnownClasses,
+  openClassificationData, openValidationData, SubsetDataset, ClassMappedDataset, shortList, firstImagesPerClass, shuffledImagesPerClass, type ClassificationData, type KnownClasses,
 } from './data-source.js';
 export { train, validate, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
 export { TRAIN_OPTIONS, TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
