@@ -13,7 +13,7 @@
 // On lavapipe (Mesa's CPU Vulkan) numbers are noisy: other processes share the 2 cores.
 import {
   init, runtime, tensor, parameter, batchnorm2d, foldBatchNorm, scaleShift, maxPool2d, gem, globalAvgPool,
-  l2normalize, grad, tidy, add, relu, noGrad, copy, shutdown,
+  l2normalize, grad, tidy, add, relu, noGrad, copy, shutdown, nonFiniteCounts, ResNet,
 } from '../dist/node/index.js';
 
 const args = process.argv.slice(2);
@@ -91,9 +91,13 @@ const p = parameter([3], [1], 'p');
 const dyGem = tensor(randomData(8 * 2048, 8), [8, 2048]);
 const xe = parameter(randomData(8 * 2048, 9), [8, 2048], 'e');
 
+const r50Params = new ResNet({ depth: 50, numClasses: 1000 }).parameters();
+const r50Values = r50Params.reduce((n, t) => n + t.size, 0);
 const cases = [
   // bandwidth reference on the same adapter: a plain copy (read + write once)
   { name: 'reference: copy', shape: BN, bytes: 2 * nBN * F, fn: () => tidy(() => { copy(x); }) },
+  // the trainer's weight guard, once per log window: every parameter of a ResNet-50
+  { name: 'nonFiniteCounts (ResNet-50 params)', shape: [r50Params.length, r50Values], bytes: r50Values * F, fn: () => tidy(() => { nonFiniteCounts(r50Params); }) },
   // reduce (x) + apply (x -> y) ; backward reduce (x, dy) + apply (x, dy -> dx)
   { name: 'batchnorm2d train fwd', shape: BN, bytes: 3 * nBN * F,
     fn: () => tidy(() => { noGrad(() => batchnorm2d(x, w, b, rm, rv, { training: true })); }) },

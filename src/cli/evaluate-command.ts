@@ -99,7 +99,7 @@ async function openBenchmark(name: RetrievalName, f: EvaluateFlags): Promise<Ret
 }
 
 async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f: EvaluateFlags): Promise<void> {
-  const { model, settings, file } = source;
+  const { model, file } = source;
   const { size, crop: mode } = evaluationScale(source, f, 'retrieval');
   checkImageSize(model, size, mode);
   const benchmark = await openBenchmark(name, f);

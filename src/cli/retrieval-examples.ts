@@ -4,17 +4,18 @@ import { resizeImageBilinear, type RetrievalDataset, type RgbImage } from '../da
 import { loadSharp } from '../data/decode-node.js';
 import { retrievalExamplesSvg, exampleQueries, type RetrievalResult, type Thumbnail } from '../multigrain/index.js';
 
-/** Thumbnail height in pixels (widths follow the aspect ratio, at most twice the height). */
-const HEIGHT = 96;
-
-async function thumbnail(image: RgbImage): Promise<Thumbnail> {
-  const scale = Math.min(HEIGHT / image.height, (2 * HEIGHT) / image.width);
+/**
+ * A JPEG data-URI thumbnail `height` pixels high (the width follows the aspect ratio, at most
+ * twice the height), for the SVG pictures of `evaluate` and `search`.
+ */
+export async function thumbnail(image: RgbImage, height = 96): Promise<Thumbnail> {
+  const scale = Math.min(height / image.height, (2 * height) / image.width);
   const width = Math.max(1, Math.round(image.width * scale));
-  const height = Math.max(1, Math.round(image.height * scale));
-  const small = resizeImageBilinear(image, width, height);
+  const h = Math.max(1, Math.round(image.height * scale));
+  const small = resizeImageBilinear(image, width, h);
   const sharp = await loadSharp();
-  const jpeg = await sharp(Buffer.from(small.data), { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
-  return { href: `data:image/jpeg;base64,${jpeg.toString('base64')}`, width, height };
+  const jpeg = await sharp(Buffer.from(small.data), { raw: { width, height: h, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
+  return { href: `data:image/jpeg;base64,${jpeg.toString('base64')}`, width, height: h };
 }
 
 /** Writes `count` example queries (spread over the AP order) with their best results to `file`. */

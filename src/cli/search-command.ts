@@ -8,10 +8,10 @@
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseOptions, optionsHelp } from './args.js';
 import { openSource, checkImageSize } from './source.js';
+import { thumbnail } from './retrieval-examples.js';
 import { writeFileAtomic, nodeFileStore } from '../io/index.js';
 import { init, KNN_MAX_K } from '../engine/index.js';
-import { DataLoader, ImageListDataset, NodeImageDecoder, resizeImageBilinear, type RgbImage, type ValidationMode } from '../data/index.js';
-import { loadSharp } from '../data/decode-node.js';
+import { DataLoader, ImageListDataset, NodeImageDecoder, type ValidationMode } from '../data/index.js';
 import { openRetrievalIndex, extractEmbeddings, type AnyRetrievalIndex, retrievalExamplesSvg, type SearchHits, type Thumbnail } from '../multigrain/index.js';
 import type { EmbedSettings } from './index-command.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
@@ -76,18 +76,8 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** Thumbnail height in the SVG (widths follow the aspect ratio, at most twice the height). */
+/** Thumbnail height in the SVG. */
 const HEIGHT = 128;
-
-async function thumbnail(image: RgbImage): Promise<Thumbnail> {
-  const scale = Math.min(HEIGHT / image.height, (2 * HEIGHT) / image.width);
-  const width = Math.max(1, Math.round(image.width * scale));
-  const height = Math.max(1, Math.round(image.height * scale));
-  const small = resizeImageBilinear(image, width, height);
-  const sharp = await loadSharp();
-  const jpeg = await sharp(Buffer.from(small.data), { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
-  return { href: `data:image/jpeg;base64,${jpeg.toString('base64')}`, width, height };
-}
 
 /** search.html (links to the images, relative to the folder) and search.svg (embedded thumbnails). */
 async function writeContactSheet(dir: string, query: string, hits: SearchHits): Promise<void> {
@@ -103,7 +93,7 @@ async function writeContactSheet(dir: string, query: string, hits: SearchHits): 
   ].join('\n');
   await writeFileAtomic(join(dir, 'search.html'), html + '\n');
   const decoder = new NodeImageDecoder();
-  const thumb = async (p: string): Promise<Thumbnail> => thumbnail(await decoder.decode(resolve(p)));
+  const thumb = async (p: string): Promise<Thumbnail> => thumbnail(await decoder.decode(resolve(p)), HEIGHT);
   const results = [];
   for (const id of hits.ids) results.push({ image: await thumb(String(id)), relevant: true });
   const caption = `query ${query}: ${hits.ids.map((_, r) => hits.scores[r]!.toFixed(3)).join(', ')}`;

@@ -33,7 +33,6 @@ export async function rankPositives(
 ): Promise<SearchResult> {
   if (truth.length !== queries.length) throw new Error(`rankPositives: ${truth.length} ground-truth entries for ${queries.length} queries`);
   const nDb = database.length;
-  const { dim } = features;
   const blockCols = options.databaseBlock ?? 8192;
   const blocks: Tensor[] = [];
   for (let c0 = 0; c0 < nDb; c0 += blockCols) blocks.push(transposedRows(features, database, c0, Math.min(nDb, c0 + blockCols)));

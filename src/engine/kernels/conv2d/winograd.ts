@@ -36,7 +36,7 @@ import { runtime } from '../../runtime.js';
 import { tuning } from '../../tuning.js';
 import { empty, type Tensor } from '../../tensor.js';
 import { matmulRaw } from '../matmul/matmul.js';
-import { EPILOGUE_BINDINGS, epilogueBindings, epilogueBits, type Epi } from './epilogue.js';
+import { epilogueBindings, epilogueBits, type Epi } from './epilogue.js';
 import { winogradMatrices, twoSidedCode, eachCell, type WinogradM } from './winograd-matrices.js';
 
 export type { WinogradM } from './winograd-matrices.js';
