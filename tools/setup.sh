@@ -2,7 +2,8 @@
 # Makes a fresh Debian bookworm machine ready to build, test and run MultiGrain-WebGPU:
 # a Vulkan driver for Dawn (lavapipe from bookworm-backports: the stock Mesa 22 lacks
 # shaderUniform*ArrayDynamicIndexing), Chromium for the browser test, the Fashion-MNIST
-# default data set, then the npm dependencies. Idempotent and quiet when already done.
+# default data set, a C++ toolchain for the one native npm dependency, then the npm
+# dependencies. Idempotent and quiet when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,10 @@ fi
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# hnswlib-node (the approximate search index) compiles with node-gyp at npm install.
+command -v g++ >/dev/null || need+=(g++)
+command -v make >/dev/null || need+=(make)
+command -v python3 >/dev/null || need+=(python3)
 [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
