@@ -50,18 +50,21 @@ const LOG_FLOOR = Math.log(2 ** -150);
  * (0 where it underflows in f32), masks, row normalization, and the uniform fallback.
  * Returns p [B * B] and, per row, the number of non-zero entries of the (fallback) row.
  */
-function cpuRowDistributions(x: Float64Array, B: number, C: number, ids: ArrayLike<number>, cutoff = 0.5, nonzero = 1.4) {
+function cpuRowDistributions(x: Float64Array, B: number, C: number, ids: ArrayLike<number>, slice = B, cutoff = 0.5, nonzero = 1.4) {
+  // with slices (replicas), every quantity is the slice's own: its rows, its max, its candidates
+  const sliceIndex = (i: number) => Math.floor(i / slice);
   const d = new Float64Array(B * B);
-  const lw = new Float64Array(B * B);
-  let M = -Infinity;
+  const lw = new Float64Array(B * B).fill(-Infinity);
+  const M = new Float64Array(Math.ceil(B / slice)).fill(-Infinity);
   for (let i = 0; i < B; i++) {
     for (let j = 0; j < B; j++) {
+      if (sliceIndex(i) !== sliceIndex(j)) continue;
       let s = 0;
       for (let c = 0; c < C; c++) s += (x[i * C + c] - x[j * C + c]) ** 2;
       const dist = Math.max(Math.sqrt(s + (i === j ? 1 : 0)), cutoff);
       d[i * B + j] = dist;
       lw[i * B + j] = (2 - C) * Math.log(dist) - ((C - 3) / 2) * Math.log(Math.max(1 - 0.25 * dist * dist, 1e-8));
-      M = Math.max(M, lw[i * B + j]);
+      M[sliceIndex(i)] = Math.max(M[sliceIndex(i)], lw[i * B + j]);
     }
   }
   const p = new Float64Array(B * B);
@@ -69,14 +72,15 @@ function cpuRowDistributions(x: Float64Array, B: number, C: number, ids: ArrayLi
   const fallback: boolean[] = [];
   for (let i = 0; i < B; i++) {
     let sum = 0;
+    const candidate = (j: number) => ids[j] !== ids[i] && sliceIndex(j) === sliceIndex(i);
     for (let j = 0; j < B; j++) {
-      const rel = lw[i * B + j] - M;
-      const w = ids[j] !== ids[i] && d[i * B + j] < nonzero && rel > LOG_FLOOR ? Math.exp(rel) : 0;
+      const rel = lw[i * B + j] - M[sliceIndex(i)];
+      const w = candidate(j) && d[i * B + j] < nonzero && rel > LOG_FLOOR ? Math.exp(rel) : 0;
       p[i * B + j] = w;
       sum += w;
     }
     fallback.push(sum === 0);
-    if (sum === 0) for (let j = 0; j < B; j++) p[i * B + j] = ids[j] !== ids[i] ? 1 : 0;
+    if (sum === 0) for (let j = 0; j < B; j++) p[i * B + j] = candidate(j) ? 1 : 0;
     sum = 0;
     for (let j = 0; j < B; j++) sum += p[i * B + j];
     for (let j = 0; j < B; j++) {
@@ -173,11 +177,11 @@ const D = 2000;
  * Draws D sets of negatives and compares every anchor row's counts with the CPU probabilities.
  * Returns the per-row modes found (for the hand-made tests to assert on).
  */
-async function checkFrequencies(what: string, x: Float64Array, B: number, C: number, ids: number[], seed: number) {
-  const s = tripletStructure(ids);
-  const ref = cpuRowDistributions(x, B, C, ids);
+async function checkFrequencies(what: string, x: Float64Array, B: number, C: number, ids: number[], seed: number, replicas = 1) {
+  const s = tripletStructure(ids, replicas);
+  const ref = cpuRowDistributions(x, B, C, ids, Math.ceil(B / replicas));
   const emb = tensor(x, [B, C]);
-  const tr = distanceWeightedSampling(emb, ids, seed, { draws: D, step: 7 });
+  const tr = distanceWeightedSampling(emb, ids, seed, { draws: D, step: 7, replicas });
   assert.equal([...tr.negatives.shape], [D, s.count], `${what}: negatives shape`);
   assert.equal(Array.from(await tr.anchors.toArray()), Array.from(s.anchors), `${what}: anchors`);
   assert.equal(Array.from(await tr.positives.toArray()), Array.from(s.positives), `${what}: positives`);
@@ -237,6 +241,61 @@ test('DWS frequencies, C = 8, mixed k and singletons', async () => {
   const ids = [0, 1, 0, 2, 2, 3, 0, 4, 5, 5, 6, 1];
   const x = normalizedRows(randn(B * C, 303), B, C);
   await checkFrequencies('C=8 mixed', x, B, C, ids, 99);
+});
+
+test('DWS frequencies per replica (B = 14, N = 3: slices of 5, 5, 4): match the per-slice CPU distributions', async () => {
+  const B = 14;
+  const C = 4;
+  // instances 1 and 4 straddle slice borders (rows 4|5 and 9|10): their copies in different
+  // slices are no positives of each other
+  const ids = [0, 0, 0, 1, 1, 1, 2, 2, 3, 4, 4, 5, 5, 5];
+  const x = normalizedRows(randn(B * C, 404), B, C);
+  const s = tripletStructure(ids, 3);
+  // slice 0 = rows 0-4: instance 0 (3 copies) -> 6 triplets, instance 1 (rows 3, 4) -> 2;
+  // slice 1 = rows 5-9: row 5 is alone, 2 (rows 6, 7) -> 2, 3 and 4 alone; slice 2 = rows 10-13: 4 alone, 5 -> 6
+  assert.is(s.count, 6 + 2 + 2 + 6);
+  const modes = await checkFrequencies('N=3', x, B, C, ids, 4242, 3);
+  assert.ok(Object.values(modes).includes('weighted'));
+});
+
+test('DWS per replica: no triplet crosses a slice (GPU indices, B = 50, N = 4, 400 draws); N = 1 is the global sampling', async () => {
+  const B = 50;
+  const C = 8;
+  // RA-like batch with m = 3 consecutive copies, shifted by one so that copies straddle slices of 13
+  const ids = Array.from({ length: B }, (_, i) => Math.floor((i + 1) / 3));
+  const x = tensor(normalizedRows(randn(B * C, 505), B, C), [B, C]);
+  const slice = Math.ceil(B / 4);
+  const tr = distanceWeightedSampling(x, ids, 31, { draws: 400, replicas: 4 });
+  const [a, p, n] = [await tr.anchors.toArray(), await tr.positives.toArray(), await tr.negatives.toArray()];
+  const T = tr.count;
+  assert.ok(T > 0);
+  for (let t = 0; t < T; t++) {
+    const sl = Math.floor(a[t] / slice);
+    assert.is(Math.floor(p[t] / slice), sl, `triplet ${t}: positive ${p[t]} outside anchor ${a[t]}'s slice`);
+    assert.is(ids[p[t]], ids[a[t]], `triplet ${t}: positive of another instance`);
+    for (let d = 0; d < 400; d++) {
+      const neg = n[d * T + t];
+      assert.is(Math.floor(neg / slice), sl, `draw ${d}, triplet ${t}: negative ${neg} outside anchor ${a[t]}'s slice`);
+      assert.ok(ids[neg] !== ids[a[t]], `draw ${d}, triplet ${t}: negative of the same instance`);
+    }
+  }
+  // the CPU structure agrees, and every anchor with a copy in its slice is one
+  const s = tripletStructure(ids, 4);
+  assert.equal(Array.from(a), Array.from(s.anchors));
+  for (let i = 0; i < B; i++) {
+    const copies = ids.filter((id, j) => id === ids[i] && j !== i && Math.floor(j / slice) === Math.floor(i / slice)).length;
+    assert.is(Array.from(s.anchors).filter((v) => v === i).length, copies, `row ${i}: triplets`);
+  }
+  disposeTriplets(tr);
+  // one replica = the whole batch, the same triplets as without the option
+  const g1 = distanceWeightedSampling(x, ids, 31, { step: 5, replicas: 1 });
+  const g = distanceWeightedSampling(x, ids, 31, { step: 5 });
+  assert.equal(Array.from(await g1.negatives.toArray()), Array.from(await g.negatives.toArray()));
+  assert.ok(g.count > T, `global sampling pairs the copies split by the slices: ${g.count} triplets against ${T}`);
+  disposeTriplets(g1);
+  disposeTriplets(g);
+  assert.throws(() => distanceWeightedSampling(x, ids, 1, { replicas: 0 }), /replicas must be a positive integer, got 0/);
+  x.dispose();
 });
 
 // ---------------------------------------------------------------- (c) hand-made batches

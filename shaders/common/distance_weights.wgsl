@@ -1,6 +1,6 @@
 // Distance-weighted sampling (losses/distance_weighted_rowmax, losses/distance_weighted_sampling):
-// both passes read the Gram matrix G = X Xᵀ of the [B, C] batch (binding `gram`, uniforms B, C
-// and cutoff) and recompute, for a pair (i, j):
+// both passes read the Gram matrix G = X Xᵀ of the [B, C] batch (binding `gram`, uniforms B, C,
+// cutoff and slice) and recompute, for a pair (i, j):
 //   d    = max(sqrt(max(G_ii + G_jj - 2 G_ij + [i == j], 0)), cutoff)        (cutoff = 0.5)
 //   logw = (2 - C) log d - ((C - 3) / 2) log(max(1 - d² / 4, 1e-8))
 
@@ -18,6 +18,14 @@ fn pairLogw(i: u32, j: u32) -> vec2f {
   let C = params.C;
   let lw = (2.0 - C) * log(d) - ((C - 3.0) * 0.5) * log(max(1.0 - 0.25 * d * d, 1e-8));
   return vec2f(d, lw);
+}
+
+// The rows [start, end) of row i's slice: the batch is cut into contiguous slices of `slice` rows
+// (the last one shorter), as DataParallel scatters a batch over its replicas; each replica samples
+// inside its own slice. slice = B samples over the whole batch.
+fn sliceOf(i: u32) -> vec2u {
+  let start = (i / params.slice) * params.slice;
+  return vec2u(start, min(start + params.slice, params.B));
 }
 
 var<workgroup> redv: array<f32, WORKGROUP_SIZE>;

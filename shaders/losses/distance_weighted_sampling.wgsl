@@ -1,7 +1,9 @@
 // Distance-weighted sampling (Wu et al. 2017, as in MultiGrain's modules/margin.py), pass 2,
 // after losses/distance_weighted_rowmax; the pair weights come from the distance_weights snippet.
 //
-// One workgroup per (anchor, draw). M = max_i rowmax[i]. Entry j of anchor i's row has a
+// One workgroup per (anchor, draw). Only the j of anchor i's slice (sliceOf) take part: each
+//   replica of the original samples inside its own share of the batch. M = max of rowmax over
+//   the slice's rows. Entry j of anchor i's row has a
 //   non-zero weight w = exp(logw - M) iff ids[j] != ids[i], d < nonzeroCutoff (1.4) and
 //   logw - M > LOG_FLOOR (exp(logw - M) does not round to 0 in f32, as on CUDA). With
 //   nv = number of such entries:
@@ -66,15 +68,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let step = params.step + draw;
   let ninf = negInf();
 
-  // global max of logw (over the whole matrix)
+  // max of logw over the slice's matrix (the whole matrix when slice = B)
+  let seg = sliceOf(i);
   var m = ninf;
-  for (var r = lid; r < B; r += WORKGROUP_SIZE) { m = max(m, rowmax[r]); }
+  for (var r = seg.x + lid; r < seg.y; r += WORKGROUP_SIZE) { m = max(m, rowmax[r]); }
   m = reduceMax(m, lid);
 
   // base keys (logw - M, or -inf where w = 0) and counts (non-zero weights, other instances)
   let idi = ids[i];
   var c = vec2u(0u);
-  for (var j = lid; j < B; j += WORKGROUP_SIZE) {
+  for (var j = seg.x + lid; j < seg.y; j += WORKGROUP_SIZE) {
     let dl = pairLogw(i, j);
     let rel = dl.y - m;
     let other = ids[j] != idi;
@@ -93,7 +96,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var nv = counts.x;
   if (nv == 0u) {
     // the whole row is zero: uniform over the other instances
-    for (var j = lid; j < B; j += WORKGROUP_SIZE) { keys[j] = select(ninf, 0.0, ids[j] != idi); }
+    for (var j = seg.x + lid; j < seg.y; j += WORKGROUP_SIZE) { keys[j] = select(ninf, 0.0, ids[j] != idi); }
     nv = counts.y;
   }
   let withReplacement = nv < n;
@@ -103,7 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let noiseIndex = select(0u, r, withReplacement);
     var bv = ninf;
     var bi = 0xffffffffu;
-    for (var j = lid; j < B; j += WORKGROUP_SIZE) {
+    for (var j = seg.x + lid; j < seg.y; j += WORKGROUP_SIZE) {
       let k = keys[j];
       if (k != ninf) {
         let v = k + gumbel(seed, step, i, j, noiseIndex);

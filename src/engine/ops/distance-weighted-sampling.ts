@@ -29,6 +29,15 @@
  * Two guards the original lacks (it gives NaN there): |x_i - x_j|² is clamped at 0 before the
  * square root, and 1 - d²/4 at 1e-8 (antipodal embeddings).
  *
+ * Replicas (`replicas` N > 1): the batch is cut into N contiguous slices of ceil(B / N) rows, the
+ * last one shorter (torch's `chunk`, as DataParallel scatters a batch over N GPUs), and everything
+ * above happens inside each slice, as each replica of the original runs DistanceWeightedSampling
+ * on its own share (multigrain/lib/multigrain.py, `include_sampling` under nn.DataParallel):
+ * positives and negatives come from the anchor's slice, the max of the log weights is the slice's,
+ * and a slice holding a single instance gives no triplets. The kernels take the slice size as a
+ * uniform, so N slices cost one dispatch each pass, as the whole batch does; N = 1 is the global
+ * sampling (the original's --global-sampling).
+ *
  * Noise is a counter-based hash of (seed, step, anchor, candidate, draw): the same seed and step
  * give the same triplets on every run and device, whatever else ran before.
  */
@@ -76,35 +85,54 @@ export interface DistanceWeightedSamplingOptions {
    * `step + d` gives. The negatives tensor is then [draws, T] (for statistics and benchmarks).
    */
   draws?: number;
+  /**
+   * Replicas N (default 1: the whole batch): triplets are drawn inside each of N contiguous
+   * slices of ceil(B / N) rows, as the original under DataParallel on N GPUs.
+   */
+  replicas?: number;
 }
 
-/** The triplet structure for a batch with these instance ids (CPU, O(B²) at most). */
-export function tripletStructure(ids: ArrayLike<number>): TripletStructure {
+/** Rows per slice when a batch of B rows is split over `replicas` (torch's chunk: ceil(B / N)). */
+export function replicaSliceSize(B: number, replicas: number): number {
+  if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`distanceWeightedSampling: replicas must be a positive integer, got ${replicas}`);
+  return Math.max(1, Math.ceil(B / replicas));
+}
+
+/**
+ * The triplet structure for a batch with these instance ids (CPU, O(B²) at most), each triplet
+ * inside one of the contiguous slices of `replicas` (see replicaSliceSize).
+ */
+export function tripletStructure(ids: ArrayLike<number>, replicas = 1): TripletStructure {
   const B = ids.length;
+  const slice = replicaSliceSize(B, replicas);
+  const anchors: number[] = [];
+  const positives: number[] = [];
+  const rows: number[] = [];
+  for (let start = 0; start < B; start += slice) sliceTriplets(ids, start, Math.min(start + slice, B), anchors, positives, rows);
+  return { count: anchors.length, anchors: Int32Array.from(anchors), positives: Int32Array.from(positives), rows: Int32Array.from(rows) };
+}
+
+/** Appends the triplets of rows [start, end) of the batch: anchors ascending, positives ascending. */
+function sliceTriplets(ids: ArrayLike<number>, start: number, end: number, anchors: number[], positives: number[], rows: number[]): void {
   const groups = new Map<number, number[]>();
-  for (let i = 0; i < B; i++) {
+  for (let i = start; i < end; i++) {
     const id = ids[i];
     if (!Number.isInteger(id)) throw new Error(`distanceWeightedSampling: instance id ${id} at index ${i} is not an integer`);
     let g = groups.get(id);
     if (!g) groups.set(id, (g = []));
     g.push(i);
   }
-  const anchors: number[] = [];
-  const positives: number[] = [];
-  const rows: number[] = [];
-  if (groups.size >= 2) {
-    for (let i = 0; i < B; i++) {
-      const same = groups.get(ids[i])!;
-      if (same.length < 2) continue;
-      rows.push(i, anchors.length, same.length - 1);
-      for (const j of same) {
-        if (j === i) continue;
-        anchors.push(i);
-        positives.push(j);
-      }
+  if (groups.size < 2) return; // a single instance: no negative exists
+  for (let i = start; i < end; i++) {
+    const same = groups.get(ids[i])!;
+    if (same.length < 2) continue;
+    rows.push(i, anchors.length, same.length - 1);
+    for (const j of same) {
+      if (j === i) continue;
+      anchors.push(i);
+      positives.push(j);
     }
   }
-  return { count: anchors.length, anchors: Int32Array.from(anchors), positives: Int32Array.from(positives), rows: Int32Array.from(rows) };
 }
 
 /**
@@ -146,7 +174,8 @@ export function distanceWeightedSampling(
     if (seed.size < 1) throw new Error('distanceWeightedSampling: the seed tensor is empty');
   }
 
-  const s = tripletStructure(instanceIds);
+  const slice = replicaSliceSize(B, options.replicas ?? 1);
+  const s = tripletStructure(instanceIds, options.replicas ?? 1);
   const T = s.count;
   const A = s.rows.length / 3;
   const anchors = tensor(s.anchors, [T], 'i32');
@@ -157,8 +186,8 @@ export function distanceWeightedSampling(
   const ids = tensor(Int32Array.from(instanceIds), [B], 'i32');
   const rows = tensor(s.rows, [A * 3], 'i32');
   const gram = matmulRaw(embeddings, embeddings, false, true);
-  const rowmax = distanceWeightRowmax(gram, C, cutoff);
-  drawNegatives({ gram, rowmax, C, ids, info: rows, negatives, seed, step, draws, T, cutoff, nonzeroCutoff: nonzero });
+  const rowmax = distanceWeightRowmax(gram, C, cutoff, slice);
+  drawNegatives({ gram, rowmax, C, ids, info: rows, negatives, seed, step, draws, T, cutoff, nonzeroCutoff: nonzero, slice });
   for (const t of [ids, rows, gram, rowmax]) t.dispose();
   return { anchors, positives, negatives, count: T };
 }

@@ -1,6 +1,8 @@
 /**
- * The original's `SampledMarginLoss` (modules/margin.py, global sampling) on the engine's
- * `distanceWeightedSampling` and `marginLossWithStats`.
+ * The original's margin loss with distance-weighted sampling (modules/margin.py) on the engine's
+ * `distanceWeightedSampling` and `marginLossWithStats`: `SampledMarginLoss` (global sampling,
+ * replicas 1) or, with `replicas` N, the sampling inside each replica's slice of the batch and one
+ * `MarginLoss` over all the triplets, as the original's default under DataParallel.
  */
 import {
   type Tensor, distanceWeightedSampling, disposeTriplets, marginLossWithStats,
@@ -10,8 +12,8 @@ import {
 export interface SampledMarginLossOptions extends MarginLossOptions, Omit<DistanceWeightedSamplingOptions, 'draws'> {}
 
 /**
- * The original's `SampledMarginLoss` (global sampling): distance-weighted sampling of the
- * batch's triplets (no gradient through the sampling), then the margin loss. The index tensors
+ * Distance-weighted sampling of the batch's triplets (no gradient through the sampling; over the
+ * whole batch, or inside each of `options.replicas` slices), then the margin loss over them all. The index tensors
  * are released once the backward pass no longer needs them. `triplets` is T.
  */
 export function sampledMarginLoss(

@@ -16,7 +16,7 @@ export const distanceWeightedSamplingKernel = defineKernel({
   source,
   uniforms: {
     B: 'u32', C: 'f32', A: 'u32', draws: 'u32', seed: 'u32', step: 'u32', T: 'u32',
-    cutoff: 'f32', nonzeroCutoff: 'f32',
+    cutoff: 'f32', nonzeroCutoff: 'f32', slice: 'u32',
   },
   bindings: [
     { name: 'gram', type: 'f32', access: 'read' },
@@ -49,6 +49,8 @@ export interface NegativeDraws {
   T: number;
   cutoff: number;
   nonzeroCutoff: number;
+  /** Rows per contiguous slice: negatives come from the anchor's slice only (B: the whole batch). */
+  slice: number;
 }
 
 /** Draws the negatives of every anchor into `args.negatives`. */
@@ -60,7 +62,7 @@ export function drawNegatives(args: NegativeDraws): void {
     defines: { SEED_BUFFER: seedBuffer, MAX_B: DWS_MAX_BATCH },
     uniforms: {
       B, C: args.C, A, draws: args.draws, seed: seedBuffer ? 0 : (args.seed as number), step: args.step, T: args.T,
-      cutoff: args.cutoff, nonzeroCutoff: args.nonzeroCutoff,
+      cutoff: args.cutoff, nonzeroCutoff: args.nonzeroCutoff, slice: args.slice,
     },
     bindings: {
       gram: args.gram, rowmax: args.rowmax, ids: args.ids, info: args.info, negs: args.negatives,
