@@ -36,7 +36,7 @@ test('whiten (rect) with an undecodable image: one message naming it, exit 1, ev
   const run = join(dir, 'run');
   await train({
     expdir: run, dataset: 'fashion-mnist', backbone: 18, baseWidth: 2, inputSize: 32, batchSize: 12, repeatedAugmentations: 3,
-    classifWeight: 0.5, poolingExponent: 3, epochs: 1, epochLenFactor: 1, learningRate: 0.5, lrDropsEpochs: [], lrDropsFactors: [],
+    classifWeight: 0.5, poolingExponent: 3, epochs: 1, epochLenFactor: 1, learningRate: 0.5, lrScaling: 'linear', lrDropsEpochs: [], lrDropsFactors: [],
     trainSubset: 36, valSubset: 12, workers: 1, validateFirst: false, progress: false,
   }, () => undefined);
   const images = join(dir, 'images');

@@ -71,7 +71,7 @@ test('a checkpoint records its classes; evaluate labels a val/-only folder by th
   const expdir = scratchDir('eval-run');
   await train({
     dataset: 'imagefolder', dataPath: root, expdir, backbone: 18, baseWidth: 2, inputSize: 32, batchSize: 3, epochs: 1,
-    epochLenFactor: 1, workers: 0, progress: false, validateFirst: false, learningRate: 0.1, lrDropsEpochs: [], lrDropsFactors: [],
+    epochLenFactor: 1, workers: 0, progress: false, validateFirst: false, learningRate: 0.1, lrScaling: 'linear', lrDropsEpochs: [], lrDropsFactors: [],
   }, () => undefined);
   const meta = (await loadCheckpointFile(join(expdir, 'checkpoint_1.safetensors'))).meta as { classes?: string[] };
   assert.equal(meta.classes, ['ant', 'bee', 'cat']);

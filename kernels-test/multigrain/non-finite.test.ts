@@ -17,7 +17,7 @@ const test = suite('non-finite weights');
 const quiet = () => undefined;
 const tiny: Partial<TrainOptions> = {
   dataset: 'fashion-mnist', backbone: 18, baseWidth: 2, inputSize: 32, batchSize: 12, repeatedAugmentations: 3,
-  classifWeight: 0.5, poolingExponent: 3, augmentation: 'torch', epochs: 1, epochLenFactor: 1, learningRate: 0.5,
+  classifWeight: 0.5, poolingExponent: 3, augmentation: 'torch', epochs: 1, epochLenFactor: 1, learningRate: 0.5, lrScaling: 'linear',
   lrDropsEpochs: [], lrDropsFactors: [], trainSubset: 36, valSubset: 12, logEvery: 2, workers: 1, saveEvery: 0,
   validateFirst: false, progress: false,
 };

@@ -16,7 +16,7 @@ import { makeImage, writeBytes, writeImage } from '../data/helpers.js';
 const test = suite('trainer');
 const tiny: Partial<TrainOptions> = {
   dataset: 'fashion-mnist', backbone: 18, baseWidth: 2, inputSize: 32, batchSize: 12, repeatedAugmentations: 3,
-  classifWeight: 0.5, poolingExponent: 3, augmentation: 'torch', epochs: 2, epochLenFactor: 1, learningRate: 0.5,
+  classifWeight: 0.5, poolingExponent: 3, augmentation: 'torch', epochs: 2, epochLenFactor: 1, learningRate: 0.5, lrScaling: 'linear',
   lrDropsEpochs: [1], lrDropsFactors: [0.5], trainSubset: 36, valSubset: 12, logEvery: 2, workers: 1, saveEvery: 0,
   validateFirst: false, progress: false,
 };
@@ -55,7 +55,7 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly
   const cli = resolve('dist/node/cli.js');
   const args = ['train', '--expdir', b, '--dataset', 'fashion-mnist', '--backbone', 'resnet18', '--base-width', '2', '--input-size', '32',
     '--batch-size', '12', '--repeated-augmentations', '3', '--crop-scale', '0.08,1', '--classif-weight', '0.5', '--pooling-exponent', '3', '--augmentation', 'torch',
-    '--epochs', '4', '--epoch-len-factor', '1', '--learning-rate', '0.5', '--lr-drops-epochs', '1', '--lr-drops-factors', '0.5',
+    '--epochs', '4', '--epoch-len-factor', '1', '--learning-rate', '0.5', '--lr-scaling', 'linear', '--lr-drops-epochs', '1', '--lr-drops-factors', '0.5',
     '--train-subset', '36', '--val-subset', '12', '--log-every', '2', '--workers', '1', '--save-every', '0', '--no-validate-first',
     '--val-mode', 'square']; // `tiny`'s, so that the resume below finds the same options in train_args.json
   const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });

@@ -9,7 +9,9 @@ export { train, validate, type TrainResult, type EpochRecord, type StepRecord } 
 export { TRAIN_OPTIONS, TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
 export { GpuMetrics, STEP_METRICS, type NonFiniteTensor } from './training/metrics.js';
 export { ProgressBar } from './training/progress.js';
-export { stepLrFactor, polyLr, scaledLr, warmupFactor } from './training/schedule.js';
+export { stepLrFactor, polyLr, scaledLr, baseLearningRate, warmupFactor } from './training/schedule.js';
+export { GradientAccumulation, type PartialAccumulation, type Stepper } from './training/accumulation.js';
+export { samplingReplicas, IMAGES_PER_REPLICA, type SamplingChoice } from './training/sampling.js';
 export { lineChartSvg, type Series } from './training/plot.js';
 export { listCheckpoints, resolveResume, checkpointName } from './training/checkpoints.js';
 export { finetuneP, FINETUNE_P_DEFAULTS, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, checkFinetunedP, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';

@@ -22,14 +22,26 @@ export const TRAIN_OPTIONS = {
   resumeFrom: { flag: 'resume-from', type: 'string', help: 'experiment folder or checkpoint file to resume from (default: expdir)' },
   /** -1: last checkpoint, 0: from scratch, N: that epoch. */
   resumeEpoch: { flag: 'resume-epoch', type: 'int', default: -1, min: -1, help: '-1: last checkpoint, 0: from scratch, N: that epoch' },
-  /** Base learning rate for batch 512 (scaled linearly with the batch size). */
-  learningRate: { flag: 'learning-rate', type: 'number', default: 0.2, min: 0, exclusiveMin: true, help: 'base learning rate for batch 512 (scaled linearly with the batch)' },
+  /** Base learning rate, applied as given (as the original's train.py), unless --lr-scaling linear. */
+  learningRate: { flag: 'learning-rate', type: 'number', default: 0.2, min: 0, exclusiveMin: true, help: 'base learning rate, applied as given (see --lr-scaling)' },
+  /**
+   * 'none': the lr is --learning-rate (the original). 'linear': --learning-rate is meant for 512
+   * images per step and is multiplied by batch x gradient-accum / 512 (Goyal et al. 2017,
+   * "Accurate, Large Minibatch SGD", the linear scaling rule).
+   */
+  lrScaling: { flag: 'lr-scaling', type: 'string', default: 'none', choices: ['none', 'linear'], help: 'none: lr as given (the original); linear: lr x batch x accum / 512 (Goyal et al. 2017)' },
   weightDecay: { flag: 'weight-decay', type: 'number', default: 1e-4, min: 0, help: 'SGD weight decay of the network weights' },
   momentum: { flag: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, exclusiveMax: true, help: 'SGD momentum' },
   inputSize: { flag: 'input-size', type: 'int', default: 224, min: 32, rangeNote: 'ResNet downsamples by 32', help: 'training crop size' },
   batchSize: { flag: 'batch-size', type: 'int', default: 512, min: 1, help: 'batch size (samples, repetitions counted)' },
-  /** Batches per optimizer step. */
-  gradientAccum: { flag: 'gradient-accum', type: 'int', default: 1, min: 1, help: 'batches per optimizer step' },
+  /** Batches per optimizer step; their gradients are summed (the loss is not divided), as the original. */
+  gradientAccum: { flag: 'gradient-accum', type: 'int', default: 1, min: 1, help: 'batches per optimizer step (gradients summed, as the original)' },
+  /**
+   * The batches left at an epoch's end that do not fill a --gradient-accum step: 'drop' (the
+   * original: train.py resets its counter at each epoch, and the next step's zero_grad discards
+   * them) or 'step' (one smaller step with them at the epoch's end).
+   */
+  partialAccum: { flag: 'partial-accum', type: 'string', default: 'drop', choices: ['drop', 'step'], help: "an epoch's last batches that do not fill a --gradient-accum step: drop (the original) or step" },
   /** RA count m: consecutive copies of each image in a batch. */
   repeatedAugmentations: { flag: 'repeated-augmentations', type: 'int', default: 1, min: 1, help: 'RA count m (paper: 3); m = 1 needs --classif-weight 1' },
   augmentation: { flag: 'augmentation', type: 'string', default: 'full', choices: ['torch', 'full', 'senet', 'AA'], help: 'training augmentation' },
@@ -67,6 +79,14 @@ export const TRAIN_OPTIONS = {
   poolingExponent: { flag: 'pooling-exponent', type: 'number', default: 1, min: 0, exclusiveMin: true, help: 'GeM exponent p (1 = average pooling; paper: 3)' },
   betaInit: { flag: 'beta-init', type: 'number', default: 1.2, min: 0, help: 'initial margin beta' },
   betaLr: { flag: 'beta-lr', type: 'number', default: 1, min: 0, help: 'beta learning-rate multiplier' },
+  /**
+   * Replicas N of the margin loss's sampling: anchors, positives and negatives are drawn inside
+   * each of N contiguous slices of the batch, as the original's default under DataParallel on N
+   * GPUs. 0: 8 at batch 512 (the original's 8 GPUs), otherwise ceil(batch / 64) (slices of 64).
+   */
+  samplingReplicas: { flag: 'sampling-replicas', type: 'int', default: 0, min: 0, help: 'sample triplets inside N slices of the batch (0: 8 at batch 512, else slices of 64)' },
+  /** Sample the triplets over the whole batch (the original's --global-sampling). */
+  globalSampling: { flag: 'global-sampling', type: 'boolean', default: false, help: 'sample triplets over the whole batch instead of per replica' },
   /** lambda: loss = lambda * CE + (1 - lambda) * margin. */
   classifWeight: { flag: 'classif-weight', type: 'number', default: 1, min: 0, max: 1, help: 'lambda: loss = lambda CE + (1 - lambda) margin (paper: 0.5)' },
   /** Keep checkpoint_N every N epochs (the last is always kept; 0: only the last). */
@@ -133,15 +153,21 @@ export interface OptionChange {
 }
 
 /**
+ * What runs saved before an option existed did, where that is not the option's default: the lr
+ * was scaled linearly, the sampling was global, and a partial accumulation made a step.
+ */
+const VALUES_BEFORE_OPTION: Partial<TrainOptions> = { lrScaling: 'linear', globalSampling: true, partialAccum: 'step' };
+
+/**
  * The options that shape the run and differ between `saved` (a folder's train_args.json) and
- * `now`. An option missing from `saved` (a file from before the option existed) counts as its
- * default, which is what that run used.
+ * `now`. An option missing from `saved` (a file from before the option existed) counts as what
+ * that run did: its default, or the value in VALUES_BEFORE_OPTION.
  */
 export function changedTrainOptions(saved: Record<string, unknown>, now: TrainOptions): OptionChange[] {
   const out: OptionChange[] = [];
   for (const [key, spec] of Object.entries(TRAIN_OPTIONS) as [keyof TrainOptions, (typeof TRAIN_OPTIONS)[keyof TrainOptions]][]) {
     if (RESUME_FREE_OPTIONS.includes(key)) continue;
-    const before = key in saved ? saved[key] : TRAIN_DEFAULTS[key];
+    const before = key in saved ? saved[key] : key in VALUES_BEFORE_OPTION ? VALUES_BEFORE_OPTION[key] : TRAIN_DEFAULTS[key];
     const after = now[key];
     if (JSON.stringify(before) === JSON.stringify(after)) continue;
     const show = (v: unknown) => (v === undefined ? '(none)' : flagText(spec, v));
@@ -157,11 +183,18 @@ export function changedTrainOptions(saved: Record<string, unknown>, now: TrainOp
  */
 export function validateTrainOptions(o: TrainOptions): void {
   validateOptions(TRAIN_OPTIONS, o);
-  if (o.repeatedAugmentations === 1 && o.classifWeight < 1) {
+  if (o.repeatedAugmentations === 1 && o.classifWeight !== 1) {
+    // the original's message (scripts/train.py), then what it means here
     throw new Error(
-      `--classif-weight ${o.classifWeight} needs the margin loss, which needs positive pairs: ` +
-        'use --repeated-augmentations >= 2 (the paper uses 3), or --classif-weight 1.0',
+      'Margin loss in undefined for repeated_augmentations == 1; set --classif-weight=1.0 ' +
+        `(--classif-weight ${o.classifWeight} needs positive pairs: use --repeated-augmentations >= 2, the paper uses 3)`,
     );
+  }
+  if (o.globalSampling && o.samplingReplicas > 1) {
+    throw new Error(`--global-sampling samples over the whole batch; it cannot go with --sampling-replicas ${o.samplingReplicas}`);
+  }
+  if (o.samplingReplicas > o.batchSize) {
+    throw new Error(`--sampling-replicas ${o.samplingReplicas} is more than --batch-size ${o.batchSize}: a replica needs at least one image`);
   }
   if (o.lrDropsEpochs.length !== o.lrDropsFactors.length) {
     throw new Error(`--lr-drops-epochs (${o.lrDropsEpochs.length} values) and --lr-drops-factors (${o.lrDropsFactors.length}) must have the same length`);

@@ -30,7 +30,15 @@ export function polyLr(base: number, iteration: number, total: number, power: nu
   return base * Math.pow(Math.max(0, 1 - iteration / Math.max(total, 1)), power);
 }
 
-/** The original's linear scaling: lr is given for batch 512. */
+/** The linear scaling rule (Goyal et al. 2017): lr is given for 512 images per step. */
 export function scaledLr(lrAt512: number, batchSize: number): number {
   return (lrAt512 * batchSize) / 512;
+}
+
+/**
+ * The base lr of a run: --learning-rate as given (--lr-scaling none, the original's train.py), or
+ * scaled linearly to the images of one optimizer step, batch x accumulated batches (linear).
+ */
+export function baseLearningRate(learningRate: number, scaling: 'none' | 'linear', imagesPerStep: number): number {
+  return scaling === 'linear' ? scaledLr(learningRate, imagesPerStep) : learningRate;
 }

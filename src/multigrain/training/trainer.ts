@@ -24,13 +24,18 @@ import { checkInputFits } from '../input-size.js';
 import { TRAIN_DEFAULTS, changedTrainOptions, validateTrainOptions, type TrainOptions } from './options.js';
 import { GpuMetrics, type StepMetric } from './metrics.js';
 import { ProgressBar } from './progress.js';
-import { scaledLr, stepLrFactor, warmupFactor } from './schedule.js';
+import { baseLearningRate, stepLrFactor, warmupFactor } from './schedule.js';
+import { samplingLine, samplingReplicas } from './sampling.js';
+import { GradientAccumulation } from './accumulation.js';
 import { checkpointName, decodeCheckpointFile, hostCopy, listCheckpoints, optimizerState, pruneCheckpoints, resolveResume, saveCheckpoint } from './checkpoints.js';
 import { writeCurves } from './curves.js';
 
 export interface EpochRecord {
   epoch: number;
+  /** The backbone group's scheduled learning rate of the epoch (after any warmup). */
   lr: number;
+  /** The scheduled learning rate of each parameter group (`backbone`, `margin_beta`), as applied. */
+  lrs?: Record<string, number>;
   train?: Record<StepMetric, number> & { images_per_s: number };
   val?: { cross_entropy: number; top1: number; top5: number };
   seconds: number;
@@ -140,7 +145,9 @@ async function trainInFolder(o: TrainOptions, log: (line: string) => void, files
   }
   const trainLoader = new DataLoader({ dataset: data.train, transform: { kind: 'train', recipe: o.augmentation, size: o.inputSize, cropScale: o.cropScale }, seed: o.seed, workers: o.workers, skipUnreadable: o.skipUnreadable });
   const valLoader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode: o.valMode, size: o.inputSize }, workers: o.workers, skipUnreadable: o.skipUnreadable });
-  const baseLr = scaledLr(o.learningRate, o.batchSize * o.gradientAccum);
+  const baseLr = baseLearningRate(o.learningRate, o.lrScaling, o.batchSize * o.gradientAccum);
+  log(learningRateLine(o, baseLr));
+  if (o.classifWeight < 1) log(samplingLine(samplingReplicas(o), o.batchSize));
   let lastCheckpoint: string | null = null;
   try {
     if (o.validateFirst && state.startEpoch === 0 && state.history.length === 0) {
@@ -152,9 +159,11 @@ async function trainInFolder(o: TrainOptions, log: (line: string) => void, files
       const started = Date.now();
       const lr = baseLr * stepLrFactor(epoch, o.lrDropsEpochs, o.lrDropsFactors);
       setLr(state, lr, o.betaLr);
+      const lrs = groupLrs(state);
+      log(`epoch ${epoch + 1}/${o.epochs}: learning rate ${Object.entries(lrs).map(([g, v]) => `${g} ${v}`).join(', ')}${epoch < o.warmupEpochs ? ' (reached by the warmup over the epoch)' : ''}`);
       const trainMetrics = await trainEpoch(state, o, sampler, trainLoader, epoch, lr, log);
       const val = await validate(state.model, valLoader, o.batchSize, o.progress ? 'validation' : undefined);
-      const record: EpochRecord = { epoch: epoch + 1, lr, train: trainMetrics, val, seconds: (Date.now() - started) / 1000 };
+      const record: EpochRecord = { epoch: epoch + 1, lr, lrs, train: trainMetrics, val, seconds: (Date.now() - started) / 1000 };
       state.history.push(record);
       log(
         `epoch ${epoch + 1}/${o.epochs}: train loss ${trainMetrics.loss.toFixed(4)} top-1 ${trainMetrics.top1.toFixed(2)}% | ` +
@@ -249,6 +258,22 @@ function setLr(state: TrainState, lr: number, betaLr: number): void {
   for (const g of state.opt.groups) g.lr = g.name === 'margin_beta' ? lr * betaLr : lr;
 }
 
+/** The learning rate of each parameter group, by group name. */
+function groupLrs(state: TrainState): Record<string, number> {
+  return Object.fromEntries(state.opt.groups.map((g) => [g.name, g.lr]));
+}
+
+/** The log line of the run's base learning rate: how it follows from --learning-rate. */
+function learningRateLine(o: TrainOptions, baseLr: number): string {
+  const images = o.batchSize * o.gradientAccum;
+  const how = o.lrScaling === 'linear'
+    ? `--learning-rate ${o.learningRate} x ${images} images per step / 512 (--lr-scaling linear)`
+    : `--learning-rate as given (--lr-scaling none, as the original)`;
+  const accum = o.gradientAccum > 1 ? `; gradients summed over ${o.gradientAccum} batches, a partial accumulation at an epoch's end: ${o.partialAccum}` : '';
+  return `base learning rate ${baseLr}: ${how}${accum}`;
+}
+
+
 /** Fewest images a training batch may hold: batchnorm in training mode needs two values per channel. */
 export const MIN_TRAIN_BATCH = 2;
 
@@ -261,8 +286,7 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
   const steps = sampler.batchesPerEpoch;
   const bar = new ProgressBar(`epoch ${epoch + 1}/${o.epochs}`, steps, 'step', o.progress ? {} : { write: () => undefined });
   let done = 0;
-  /** Batches whose gradients wait for the next optimizer step. */
-  let accumulated = 0;
+  const accumulation = new GradientAccumulation(state.opt, o.gradientAccum, o.partialAccum);
   let images = 0;
   const started = Date.now();
   let dataMs = 0;
@@ -296,22 +320,13 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
       } else {
         trainStep(state, o, batch, metrics, globalStep);
         images += batch.labels.length;
-        accumulated++;
+        accumulation.addBatch();
       }
       done++;
-      if (accumulated > 0 && (done % o.gradientAccum === 0 || done === steps)) {
-        state.opt.step();
-        state.opt.zeroGrad();
-        accumulated = 0;
-      }
       if (done % o.logEvery === 0) await flushMetrics();
       waitStart = Date.now();
     }
-    if (accumulated > 0) {
-      // batches left out entirely by --skip-unreadable: the gradients waiting still make a step
-      state.opt.step();
-      state.opt.zeroGrad();
-    }
+    accumulation.endEpoch();
     await flushMetrics();
   } catch (err) {
     throw withMemoryHint(err as Error, o);
@@ -344,7 +359,8 @@ function trainStep(state: TrainState, o: TrainOptions, batch: HostBatch, metrics
     let margin: Tensor;
     let loss: Tensor;
     if (lambda < 1) {
-      margin = sampledMarginLoss(out.normalizedEmbedding, state.beta, batch.instanceIds, hashSeed(o.seed, globalStep)).loss;
+      const { replicas } = samplingReplicas(o);
+      margin = sampledMarginLoss(out.normalizedEmbedding, state.beta, batch.instanceIds, hashSeed(o.seed, globalStep), { replicas }).loss;
       loss = add(mulScalar(ce, lambda), mulScalar(margin, 1 - lambda));
     } else {
       margin = noGrad(() => mulScalar(ce, 0));
