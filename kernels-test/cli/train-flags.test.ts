@@ -98,6 +98,8 @@ test('each flag yields its typed option', () => {
     dataset: [['--dataset', 'fashion-mnist'], 'fashion-mnist'], dataPath: [['--data-path', '/d'], '/d'], logEvery: [['--log-every', '5'], 5],
     trainSubset: [['--train-subset', '10'], 10], valSubset: [['--val-subset', '11'], 11], valMode: [['--val-mode', 'rect'], 'rect'],
     skipUnreadable: [['--skip-unreadable'], true], forceArgs: [['--force-args'], true],
+    lrScaling: [['--lr-scaling', 'linear'], 'linear'], partialAccum: [['--partial-accum', 'step'], 'step'],
+    samplingReplicas: [['--sampling-replicas', '4'], 4], globalSampling: [['--global-sampling'], true],
   };
   for (const [key, spec] of Object.entries(TRAIN_OPTIONS)) {
     if (!('flag' in spec)) continue;

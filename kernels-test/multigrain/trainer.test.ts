@@ -57,7 +57,7 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run exactly
     '--batch-size', '12', '--repeated-augmentations', '3', '--crop-scale', '0.08,1', '--classif-weight', '0.5', '--pooling-exponent', '3', '--augmentation', 'torch',
     '--epochs', '4', '--epoch-len-factor', '1', '--learning-rate', '0.5', '--lr-scaling', 'linear', '--lr-drops-epochs', '1', '--lr-drops-factors', '0.5',
     '--train-subset', '36', '--val-subset', '12', '--log-every', '2', '--workers', '1', '--save-every', '0', '--no-validate-first',
-    '--val-mode', 'square']; // `tiny`'s, so that the resume below finds the same options in train_args.json
+    '--val-mode', 'square', '--sampling-replicas', '0']; // `tiny`'s, so that the resume below finds the same options in train_args.json
   const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
   const killed = await new Promise<boolean>((done) => {
     const timer = setInterval(() => {
