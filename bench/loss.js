@@ -99,6 +99,8 @@ for (const { batch: B, dim: C, m } of configs) {
   };
   const cases = [
     ['dws sampling', () => disposeTriplets(distanceWeightedSampling(x, ids, 7, { step: step++ }))],
+    // per replica, as `train` does by default: slices of at most 64 rows (8 at batch 512)
+    [`dws sampling, ${Math.ceil(B / 64)} replicas`, () => disposeTriplets(distanceWeightedSampling(x, ids, 7, { step: step++, replicas: Math.ceil(B / 64) }))],
     ['margin loss fwd', () => noGrad(() => marginLoss(x, beta, fixed).dispose())],
     ['margin loss fwd+bwd', () => {
       tidy(() => backward(marginLoss(x, beta, fixed)));

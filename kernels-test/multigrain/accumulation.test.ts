@@ -9,7 +9,7 @@
 //     metrics.json, and the sampling's replicas are chosen and printed as documented.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   init, tensor, parameter, matmul, sub, mul, mean, backward, tidy, SGD, GradientAccumulation, MultiGrain, train, loadCheckpointFile,
@@ -160,6 +160,14 @@ test('trainer: 3 batches per epoch with --gradient-accum 4 drop no step; 3 and 4
   const history = JSON.parse(readFileSync(join(three, 'metrics.json'), 'utf8')) as Array<{ lr: number; lrs: Record<string, number> }>;
   assert.equal(history[0]!.lrs, { backbone: 0.01, margin_beta: 0.02 });
   assert.is(history[0]!.lr, 0.01);
+
+  // a folder saved before these options existed ran with linear scaling, global sampling and a
+  // partial step: resuming it with the new defaults names each change
+  const args = JSON.parse(readFileSync(join(three, 'train_args.json'), 'utf8')) as Record<string, unknown>;
+  for (const key of ['lrScaling', 'samplingReplicas', 'globalSampling', 'partialAccum']) delete args[key];
+  writeFileSync(join(three, 'train_args.json'), JSON.stringify(args));
+  await assertThrowsWith(() => train({ ...tiny, expdir: three, gradientAccum: 3, betaLr: 2 }, () => undefined),
+    ['--lr-scaling linear → none', '--sampling-replicas 1 → 0', '--partial-accum step → drop'], 'a folder from before the options');
 });
 
 test('trainer: --lr-scaling linear scales by batch x accum / 512; --sampling-replicas splits the batch and says so', async () => {

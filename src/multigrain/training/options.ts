@@ -156,7 +156,7 @@ export interface OptionChange {
  * What runs saved before an option existed did, where that is not the option's default: the lr
  * was scaled linearly, the sampling was global, and a partial accumulation made a step.
  */
-const VALUES_BEFORE_OPTION: Partial<TrainOptions> = { lrScaling: 'linear', globalSampling: true, partialAccum: 'step' };
+const VALUES_BEFORE_OPTION: Partial<TrainOptions> = { lrScaling: 'linear', samplingReplicas: 1, partialAccum: 'step' };
 
 /**
  * The options that shape the run and differ between `saved` (a folder's train_args.json) and
