@@ -273,7 +273,6 @@ function learningRateLine(o: TrainOptions, baseLr: number): string {
   return `base learning rate ${baseLr}: ${how}${accum}`;
 }
 
-
 /** Fewest images a training batch may hold: batchnorm in training mode needs two values per channel. */
 export const MIN_TRAIN_BATCH = 2;
 
