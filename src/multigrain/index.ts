@@ -13,7 +13,7 @@ export { ProgressBar } from './training/progress.js';
 export { stepLrFactor, polyLr, scaledLr, warmupFactor } from './training/schedule.js';
 export { lineChartSvg, type Series } from './training/plot.js';
 export { listCheckpoints, resolveResume, checkpointName } from './training/checkpoints.js';
-export { finetuneP, FINETUNE_P_DEFAULTS, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, checkFinetunedP, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';
+export { finetuneP, FINETUNE_P_DEFAULTS, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, checkFinetunedP, type PTunableModel, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';
 export { symmetricEigen, type SymmetricEigen } from './whitening/eigen.js';
 export { fitPcaWhitening, applyPcaWhitening, EIGENVALUE_FLOOR, type PcaWhiteningFit } from './whitening/pca.js';
 export { whiten, WHITEN_OPTION_SPECS, applyWhitening, normalizedWithBias, whitenedClassifier, paddedWhitening, type WhitenOptions, type WhitenResult } from './whitening/whiten.js';
