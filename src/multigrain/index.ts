@@ -1,7 +1,10 @@
 // MultiGrain: the model, losses, weights and the training program.
 export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGrainOutput } from './model.js';
 export * from './losses/index.js';
-export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses, type MultiGrainArchitecture } from './weights.js';
+export {
+  readStateDict, readWeightsFile, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses,
+  type MultiGrainArchitecture, type OpenedMultiGrain, type WeightsFile,
+} from './weights.js';
 export {
   openClassificationData, openValidationData, SubsetDataset, ClassMappedDataset, shortList, firstImagesPerClass, shuffledImagesPerClass, type ClassificationData, type KnownClasses,
 } from './data-source.js';
