@@ -13,6 +13,7 @@ export * from './transforms/geometry.js';
 export * from './transforms/random-resized-crop.js';
 export * from './transforms/color.js';
 export * from './transforms/tensor.js';
+export * from './transforms/jitter-to-tensor.js';
 export * from './transforms/pil-ops.js';
 export * from './transforms/pipelines.js';
 export * from './autoaugment.js';

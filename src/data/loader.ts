@@ -16,9 +16,10 @@ import { ImageDecodeError } from './decode.js';
 import { defaultImageDecoder, isNodeRuntime } from './decode-default.js';
 import type { ImageDataset, ImageRecord } from './datasets/common.js';
 import type { SampleResult, SampleTask } from './sample-task.js';
-import { runSampleTask } from './sample-task.js';
+import type { SamplePipeline } from './sample-task.js';
+import { makeSamplePipeline, runSampleTask } from './sample-task.js';
 import type { RASampler } from './sampler.js';
-import type { ImageTransform, TransformSpec } from './transforms/pipelines.js';
+import type { TransformSpec } from './transforms/pipelines.js';
 import { makeTransform } from './transforms/pipelines.js';
 import { SampleWorkerPool } from './worker-pool.js';
 
@@ -110,7 +111,7 @@ export class DataLoader {
   private readonly onSkip: (file: string, message: string) => void;
   private readonly decoderOption: ImageDecoder | undefined;
   private pool: Promise<SampleWorkerPool> | null = null;
-  private local: { transform: ImageTransform; decoder: Promise<ImageDecoder> } | null = null;
+  private local: { pipeline: SamplePipeline; decoder: Promise<ImageDecoder> } | null = null;
   private nextId = 0;
   private closed = false;
 
@@ -195,9 +196,9 @@ export class DataLoader {
     }
     if (!this.local) {
       const decoder = Promise.resolve(this.decoderOption ?? defaultImageDecoder());
-      this.local = { transform: makeTransform(this.transform), decoder };
+      this.local = { pipeline: makeSamplePipeline(this.transform), decoder };
     }
-    return runSampleTask(task, this.local.transform, await this.local.decoder);
+    return runSampleTask(task, this.local.pipeline, await this.local.decoder);
   }
 
   /** `greedy` > 0: group consecutive same-size samples up to that count (evaluation); 0: sampler batches. */
