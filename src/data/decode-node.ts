@@ -7,6 +7,7 @@ import type { RgbImage } from './image.js';
 import { toRgb } from './image.js';
 import type { DecodeOptions, ImageDecoder } from './decode.js';
 import { ImageDecodeError, inputName } from './decode.js';
+import { headerImageSize } from './header-size.js';
 import type { CropBox } from './transforms/geometry.js';
 import { resizeImageBilinear } from './transforms/geometry.js';
 
@@ -62,7 +63,7 @@ export class NodeImageDecoder implements ImageDecoder {
 
   /**
    * Crop-while-decoding (see {@link ImageDecoder.decodeCropResized}): the size from the header,
-   * then libvips extracts the box and resizes it (linear kernel) on demand, so libjpeg stops
+   * then libvips extracts the box and shrinks it (linear kernel) on demand, so libjpeg stops
    * after the box's last row and only the box is resampled. Data that fails this strict path
    * goes through {@link decode} (its damaged-file handling) and the CPU resize of the same box.
    */
@@ -75,19 +76,32 @@ export class NodeImageDecoder implements ImageDecoder {
     const orient = options.autoOrient !== false;
     let box: CropBox | undefined;
     try {
-      const meta = await sharp(bytes).metadata();
-      if (!meta.width || !meta.height) throw new Error('no image size in the header');
-      const swap = orient && (meta.orientation ?? 1) >= 5;
-      box = swap ? cropBox(meta.height, meta.width) : cropBox(meta.width, meta.height);
+      const [width, height] = await this.orientedSize(sharp, bytes, orient);
+      box = cropBox(width, height);
       let pipe = sharp(bytes, { failOn: 'warning', limitInputPixels: 1 << 28, sequentialRead: true });
       if (orient) pipe = pipe.rotate(); // before extract: the box is in oriented coordinates
-      pipe = pipe.extract(box).resize(outWidth, outHeight, { fit: 'fill', kernel: 'linear' });
+      pipe = pipe.extract(box);
+      // libvips' reduce (shrinking) samples at pixel centres as PIL does; its upsizing aligns
+      // corners instead (a quarter-pixel shift at 2x), so a box smaller than the output on
+      // either side is only cut out here and resized by the PIL-exact CPU resize.
+      const shrink = box.width >= outWidth && box.height >= outHeight;
+      if (shrink) pipe = pipe.resize(outWidth, outHeight, { fit: 'fill', kernel: 'linear' });
       const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
-      return toRgb(info.width, info.height, info.channels, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      const img = toRgb(info.width, info.height, info.channels, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return shrink ? img : resizeImageBilinear(img, outWidth, outHeight);
     } catch {
       const img = await this.decode(bytes, { ...options, name });
       return resizeImageBilinear(img, outWidth, outHeight, box ?? cropBox(img.width, img.height));
     }
+  }
+
+  /** The image's size after orientation (where `orient`), from the header. */
+  private async orientedSize(sharp: SharpModule, bytes: Uint8Array, orient: boolean): Promise<[number, number]> {
+    const quick = orient ? null : headerImageSize(bytes);
+    if (quick) return quick;
+    const meta = await sharp(bytes).metadata();
+    if (!meta.width || !meta.height) throw new Error('no image size in the header');
+    return orient && (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
   }
 
   private async sharp(): Promise<SharpModule> {

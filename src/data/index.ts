@@ -30,3 +30,4 @@ export * from './datasets/imagenet-val.js';
 export { sampleRng } from './sample-task.js';
 export * from './loader.js';
 export * from './image-size.js';
+export * from './header-size.js';
