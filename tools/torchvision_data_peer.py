@@ -94,7 +94,8 @@ def stage_ms(files, n):
     rrc, flip, jitter = T.RandomResizedCrop(224), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4)
     totensor, norm = T.ToTensor(), T.Normalize(MEAN, STD)
     t = {'decode': 0.0, 'crop_resize': 0.0, 'flip': 0.0, 'augment': 0.0, 'to_tensor': 0.0}
-    for k in range(n + 8):
+    warm = 32
+    for k in range(n + warm):
         a = time.process_time()
         img = pil_rgb(files[k % len(files)])
         img.load()
@@ -107,7 +108,7 @@ def stage_ms(files, n):
         e = time.process_time()
         norm(totensor(x))
         f = time.process_time()
-        if k >= 8:
+        if k >= warm:
             for key, v in zip(t, (b - a, c - b, d - c, e - d, f - e)):
                 t[key] += v
     return {k: round(v * 1000 / n, 2) for k, v in t.items()}
