@@ -6,7 +6,8 @@
 // temp folder from the committed test photos. The peer (tools/torchvision_data_peer.py, run
 // with /usr/bin/python3 where torchvision imports) runs PIL decode, RandomResizedCrop(224),
 // RandomHorizontalFlip, ColorJitter(0.4, 0.4, 0.4), ToTensor, Normalize in a DataLoader, batch
-// 32, over the same files; without torchvision a line says the peer was skipped.
+// 32, over the same files, each of its rows right before ours (the host's load drifts);
+// without torchvision a line says the peer was skipped.
 // Evaluation path: decode + resize of the longer side to 500 + normalize (the "rect" mode of
 // the evaluation), batch 1, over 1024x768 JPEGs; the embedding is left out on both sides (the
 // peer has no MultiGrain model; bench/resnet.js times ours).
@@ -126,15 +127,19 @@ async function stages(dir, names, cropOnDecode) {
   return t;
 }
 
-/** The peer's JSON, or null (with the reason printed) where torchvision is missing. */
-function runPeer(trainDir, evalDir) {
+/** Whether the peer can run (else the reason is printed once). */
+function peerAvailable() {
   const probe = spawnSync(PYTHON, ['-c', 'import torchvision, PIL'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    console.log(`torchvision peer skipped: ${PYTHON} cannot import torchvision and PIL (Debian: apt install python3-torchvision python3-pil)`);
-    return null;
-  }
+  if (probe.status === 0) return true;
+  console.log(`torchvision peer skipped: ${PYTHON} cannot import torchvision and PIL (Debian: apt install python3-torchvision python3-pil)`);
+  return false;
+}
+
+/** One part of the peer's run (its JSON): run right before our row of the same kind, so both see the same load. */
+function runPeer(trainDir, evalDir, part) {
   const res = spawnSync(PYTHON, [PEER, '--dir', trainDir, '--eval-dir', evalDir, '--images', String(images), '--batch', String(batchSize),
-    '--workers', workerCounts.join(','), '--eval-images', String(evalImages), '--stage-images', String(stageImages)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    '--workers', part.workers ?? '', '--eval-workers', part.evalWorkers ?? '', '--eval-images', String(evalImages),
+    '--stage-images', String(part.stages ? stageImages : 0)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (res.status !== 0) throw new Error(`${PEER} failed (exit ${res.status}): ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop());
 }
@@ -145,34 +150,35 @@ try {
   const evalDir = join(root, 'eval');
   const names = await makeJpegs(trainDir, 48, 500, 375);
   const evalNames = await makeJpegs(evalDir, 16, 1024, 768);
-  const peer = args.includes('--no-peer') ? null : runPeer(trainDir, evalDir);
+  const withPeer = !args.includes('--no-peer') && peerAvailable();
   const dataset = ImageListDataset.fromNames(trainDir, names);
   const evalSet = ImageListDataset.fromNames(evalDir, evalNames);
   const rows = [];
   for (const workers of workerCounts) {
+    const p = withPeer ? runPeer(trainDir, evalDir, { workers: String(workers) }).train[0] : undefined;
     const sampler = new RASampler(dataset.length, { batchSize, repetitions: 1, lengthFactor: (images + batchSize) / dataset.length, seed: 0 });
     const loader = new DataLoader({ dataset, transform: { kind: 'train', recipe, size: 224 }, workers, seed: 0 });
     const r = await rate(loader.trainEpoch(sampler, 0), upload);
     await loader.close();
-    const p = peer?.train.find((x) => x.workers === workers);
     const row = { name: `loader_${recipe}_224_jpeg500x375${upload ? '_upload' : ''}`, workers, ...r, ...(p ? { torchvision_images_per_s: p.images_per_s, torchvision_cpu_ms_per_image: p.cpu_ms_per_image, ratio: +(r.images_per_s / p.images_per_s).toFixed(2) } : {}), load_avg_1m: +loadavg()[0].toFixed(2) };
     rows.push(row);
     console.log(JSON.stringify(row));
   }
   const evalRows = [];
   for (const workers of workerCounts) {
+    const p = withPeer ? runPeer(trainDir, evalDir, { evalWorkers: String(workers) }).eval[0] : undefined;
     const loader = new DataLoader({ dataset: evalSet, transform: { kind: 'val', mode: 'rect', size: 500 }, workers });
     const indices = Int32Array.from({ length: evalImages + 1 }, (_, i) => i % evalSet.length);
     const r = await rate(loader.evaluation({ batchSize: 1, indices }), false);
     await loader.close();
-    const p = peer?.eval.find((x) => x.workers === workers);
     const row = { name: 'eval_rect500_jpeg1024x768_no_embed', workers, ...r, ...(p ? { torchvision_images_per_s: p.images_per_s, torchvision_cpu_ms_per_image: p.cpu_ms_per_image, ratio: +(r.images_per_s / p.images_per_s).toFixed(2) } : {}), load_avg_1m: +loadavg()[0].toFixed(2) };
     evalRows.push(row);
     console.log(JSON.stringify(row));
   }
   const ours = await stages(trainDir, names, true);
   const whole = await stages(trainDir, names, false);
-  console.log(JSON.stringify({ name: 'stage_cpu_ms_per_image', crop_on_decode: ours, whole_image: whole, ...(peer ? { torchvision: peer.stages_ms } : {}) }));
+  const peerStages = withPeer ? runPeer(trainDir, evalDir, { stages: true }).stages_ms : null;
+  console.log(JSON.stringify({ name: 'stage_cpu_ms_per_image', crop_on_decode: ours, whole_image: whole, ...(peerStages ? { torchvision: peerStages } : {}) }));
 
   const table = (title, list) => {
     console.log(`\n${title}\nworkers | ours img/s | torchvision img/s | ratio | CPU ms/image ours | torchvision | load avg`);
@@ -189,7 +195,7 @@ try {
   const stageRow = (name, s) => console.log(`${name.padEnd(26)} | ${cols.map((c) => String(s[c]).padStart(11)).join(' | ')}`);
   stageRow('ours, crop on decode', ours);
   stageRow('ours, whole image', whole);
-  if (peer) stageRow('torchvision + PIL', peer.stages_ms);
+  if (peerStages) stageRow('torchvision + PIL', peerStages);
   if (upload) console.log(`upload (ms per image, in the loader runs): ${rows.map((r) => `${r.workers} workers ${r.upload_ms_per_image}`).join(', ')}`);
   console.log('(crop on decode: "decode" includes the crop and resize, "augment" the jitter, lighting and to-tensor pass.)');
   console.log('(CPU ms/image counts every thread; the machine has other load when "load avg" exceeds the core count.)');

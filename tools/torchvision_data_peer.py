@@ -6,7 +6,8 @@ evaluation path (decode, resize the longer side to 500, ToTensor, Normalize) in 
 batch 1. Prints one JSON object on stdout.
 
 Usage: /usr/bin/python3 tools/torchvision_data_peer.py --dir DIR [--eval-dir DIR] [--images 384]
-       [--batch 32] [--workers 1,2] [--eval-images 64]
+       [--batch 32] [--workers 1,2] [--eval-workers 1,2] [--eval-images 64] [--stage-images 96]
+(--workers '' or --eval-workers '' or --stage-images 0 leave that part out.)
 """
 import argparse
 import json
@@ -56,7 +57,8 @@ def loader_rate(files, transform, images, batch, workers):
     """images/s over `images` samples after one warm-up batch (worker start), as bench/data.js."""
     ds = Files(files, transform)
     sampler = RandomSampler(ds, replacement=True, num_samples=images + batch, generator=torch.Generator().manual_seed(0))
-    dl = DataLoader(ds, batch_size=batch, sampler=sampler, num_workers=workers, persistent_workers=False)
+    # persistent workers stay alive after the last batch, so their CPU time can still be read
+    dl = DataLoader(ds, batch_size=batch, sampler=sampler, num_workers=workers, persistent_workers=workers > 0)
     count, t0, first = 0, 0.0, True
     c0 = None
     for x, _ in dl:
@@ -66,6 +68,7 @@ def loader_rate(files, transform, images, batch, workers):
         count += x.shape[0]
     seconds = time.perf_counter() - t0
     cpu = process_tree_cpu() - c0
+    del dl
     return {'workers': workers, 'images_per_s': round(count / seconds, 1), 'images': count, 'seconds': round(seconds, 2),
             'cpu_ms_per_image': round(cpu * 1000 / count, 2)}
 
@@ -121,6 +124,7 @@ def main():
     ap.add_argument('--images', type=int, default=384)
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--workers', default='1,2')
+    ap.add_argument('--eval-workers', default='1,2')
     ap.add_argument('--eval-images', type=int, default=64)
     ap.add_argument('--stage-images', type=int, default=96)
     args = ap.parse_args()
@@ -129,12 +133,13 @@ def main():
     if not files:
         raise SystemExit(f'torchvision_data_peer: no .jpg files in {args.dir}')
     out = {'torch': torch.__version__, 'torchvision': torchvision.__version__, 'pil': Image.__version__, 'train': [], 'eval': []}
-    for w in (int(s) for s in args.workers.split(',')):
+    for w in (int(s) for s in args.workers.split(',') if s):
         out['train'].append(loader_rate(files, train_transform(), args.images, args.batch, w))
-    out['stages_ms'] = stage_ms(files, args.stage_images)
+    if args.stage_images > 0:
+        out['stages_ms'] = stage_ms(files, args.stage_images)
     if args.eval_dir:
         efiles = sorted(os.path.join(args.eval_dir, f) for f in os.listdir(args.eval_dir) if f.endswith('.jpg'))
-        for w in (int(s) for s in args.workers.split(',')):
+        for w in (int(s) for s in args.eval_workers.split(',') if s):
             out['eval'].append(loader_rate(efiles, eval_transform(), args.eval_images, 1, w))
     print(json.dumps(out))
 
