@@ -1,14 +1,31 @@
-// Training-loader throughput: decode (sharp) + "full" augmentation (RandomResizedCrop 224,
-// flip, ColorJitter, lighting, clamp, normalize) + NCHW batch assembly + upload of each batch
-// (images and labels) as engine tensors (--no-upload: host batches only), from JPEGs of
-// 500x375 made in a temp folder from the committed test photos. One JSON line per run
-// ({name, workers, images_per_s, cpu_ms_per_image, load_avg_1m, ...}), then a small table.
-// Usage: node bench/data.js [--images 384] [--batch 32] [--workers 1,2] [--recipe full] [--no-upload]
-import { mkdtempSync, rmSync } from 'node:fs';
+// Loader throughput against torchvision's, side by side in one run, on the same JPEGs.
+//
+// Training path: decode + the "full" recipe (RandomResizedCrop 224, flip, ColorJitter,
+// lighting, clamp, normalize) + NCHW batch assembly + upload of each batch (images and labels)
+// as engine tensors (--no-upload: host batches only), batch 32, over 500x375 JPEGs made in a
+// temp folder from the committed test photos. The peer (tools/torchvision_data_peer.py, run
+// with /usr/bin/python3 where torchvision imports) runs PIL decode, RandomResizedCrop(224),
+// RandomHorizontalFlip, ColorJitter(0.4, 0.4, 0.4), ToTensor, Normalize in a DataLoader, batch
+// 32, over the same files, each of its rows right before ours (the host's load drifts);
+// without torchvision a line says the peer was skipped.
+// Evaluation path: decode + resize of the longer side to 500 + normalize (the "rect" mode of
+// the evaluation), batch 1, over 1024x768 JPEGs; the embedding is left out on both sides (the
+// peer has no MultiGrain model; bench/resnet.js times ours).
+// Then the CPU ms per image of each stage, one image at a time in this thread (peer: in its
+// process), for the crop-on-decode path and the whole-image path (cropOnDecode: false).
+// One JSON line per row, then tables. Absolute figures move with the host's load: compare
+// the ratios of one run.
+// Usage: node bench/data.js [--images 384] [--batch 32] [--workers 1,2] [--recipe full]
+//        [--no-upload] [--no-peer] [--eval-images 64] [--stage-images 96]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { DataLoader, ImageListDataset, RASampler, init, shutdown, tensor, runtime } from '../dist/node/index.js';
+import {
+  DataLoader, DataRng, ImageListDataset, NodeImageDecoder, RASampler, applyColorJitter, colorJitterParams, flipImageHorizontal, init,
+  jitterToNormalizedChw, lightingOffset, randomResizedCropBox, resizeImageBilinear, rgbToNormalizedChw, runtime, shutdown, tensor,
+} from '../dist/node/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -20,55 +37,169 @@ const batchSize = Number(opt('batch', 32));
 const workerCounts = opt('workers', '1,2').split(',').map(Number);
 const recipe = opt('recipe', 'full');
 const upload = !args.includes('--no-upload');
-const distinct = 48;
+const evalImages = Number(opt('eval-images', 64));
+const stageImages = Number(opt('stage-images', 96));
+const PEER = 'tools/torchvision_data_peer.py';
+const PYTHON = '/usr/bin/python3';
 if (upload) await init();
 
-const dir = mkdtempSync(join(tmpdir(), 'mg-bench-data-'));
-try {
+/** JPEGs made from the committed photos: `count` files of width x height. */
+async function makeJpegs(dir, count, width, height) {
+  mkdirSync(dir, { recursive: true });
   const photos = ['chelsea.jpg', 'rocket.jpg', 'coffee.webp', 'astronaut.png'].map((f) => join('kernels-test/fixtures/images', f));
   const names = [];
-  for (let i = 0; i < distinct; i++) {
+  for (let i = 0; i < count; i++) {
     const name = `img${String(i).padStart(3, '0')}.jpg`;
-    let p = sharp(photos[i % photos.length]).resize(500, 375, { fit: 'cover', position: ['centre', 'north', 'south', 'east', 'west'][i % 5] });
+    let p = sharp(photos[i % photos.length]).resize(width, height, { fit: 'cover', position: ['centre', 'north', 'south', 'east', 'west'][i % 5] });
     if (i % 2) p = p.flop();
     await p.modulate({ brightness: 0.8 + (i % 5) * 0.1, hue: (i * 37) % 360 }).jpeg({ quality: 90 }).toFile(join(dir, name));
     names.push(name);
   }
-  const dataset = ImageListDataset.fromNames(dir, names);
-  const results = [];
+  return names;
+}
+
+/** images/s of `batches` (an async iterable of host batches) after one warm-up batch; upload ms per image where asked. */
+async function rate(batches, doUpload) {
+  let count = 0, t0 = 0, first = true, uploadMs = 0;
+  let cpu0 = process.cpuUsage();
+  for await (const batch of batches) {
+    if (first) { first = false; t0 = performance.now(); cpu0 = process.cpuUsage(); continue; } // worker start, sharp load
+    count += batch.shape[0];
+    if (doUpload) {
+      const u0 = performance.now();
+      const images = tensor(batch.images, batch.shape);
+      const labels = tensor(batch.labels, [batch.shape[0]], 'i32');
+      await runtime().sync(); // the copy has reached the GPU
+      uploadMs += performance.now() - u0;
+      images.dispose();
+      labels.dispose();
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0); // every thread of the process, workers included
+  return {
+    images_per_s: +(count / seconds).toFixed(1), images: count, seconds: +seconds.toFixed(2),
+    cpu_ms_per_image: +((cpu.user + cpu.system) / 1000 / count).toFixed(2),
+    ...(doUpload ? { upload_ms_per_image: +(uploadMs / count).toFixed(2) } : {}),
+  };
+}
+
+/** CPU ms per image of each stage, one image at a time in this thread. */
+async function stages(dir, names, cropOnDecode) {
+  const decoder = new NodeImageDecoder({ concurrency: 1 });
+  const t = { decode: 0, crop_resize: 0, flip: 0, augment: 0, to_tensor: 0 };
+  const now = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+  const warm = 32; // libvips builds its operations on first use: a cold first pass costs twice as much
+  for (let k = 0; k < stageImages + warm; k++) {
+    const rng = DataRng.derive(0, 0, k);
+    const file = join(dir, names[k % names.length]);
+    const a = now();
+    let x, b;
+    if (cropOnDecode) { // decode and crop are one step: counted as decode
+      x = await decoder.decodeCropResized(file, (w, h) => randomResizedCropBox(w, h, rng), 224, 224, { autoOrient: false });
+      b = now();
+    } else {
+      const img = await decoder.decode(file, { autoOrient: false });
+      b = now();
+      x = resizeImageBilinear(img, 224, 224, randomResizedCropBox(img.width, img.height, rng));
+    }
+    const c = now();
+    if (rng.random() < 0.5) x = flipImageHorizontal(x);
+    const d = now();
+    const params = colorJitterParams(rng, { brightness: 0.3, contrast: 0.3, saturation: 0.3 });
+    const alpha = [rng.normal(0, 0.1), rng.normal(0, 0.1), rng.normal(0, 0.1)];
+    const tensorOptions = { offset: lightingOffset(alpha), scale: 1 / 1.1, clamp: true };
+    let e, f;
+    if (cropOnDecode) { // jitter, lighting and to-tensor are one pass: counted as augment
+      jitterToNormalizedChw(x, params, tensorOptions);
+      e = f = now();
+    } else {
+      x = applyColorJitter(x, params);
+      e = now();
+      rgbToNormalizedChw(x, tensorOptions);
+      f = now();
+    }
+    if (k >= warm) {
+      t.decode += b - a; t.crop_resize += c - b; t.flip += d - c; t.augment += e - d; t.to_tensor += f - e;
+    }
+  }
+  for (const k of Object.keys(t)) t[k] = +(t[k] / stageImages).toFixed(2);
+  return t;
+}
+
+/** Whether the peer can run (else the reason is printed once). */
+function peerAvailable() {
+  const probe = spawnSync(PYTHON, ['-c', 'import torchvision, PIL'], { encoding: 'utf8' });
+  if (probe.status === 0) return true;
+  console.log(`torchvision peer skipped: ${PYTHON} cannot import torchvision and PIL (Debian: apt install python3-torchvision python3-pil)`);
+  return false;
+}
+
+/** One part of the peer's run (its JSON): run right before our row of the same kind, so both see the same load. */
+function runPeer(trainDir, evalDir, part) {
+  const res = spawnSync(PYTHON, [PEER, '--dir', trainDir, '--eval-dir', evalDir, '--images', String(images), '--batch', String(batchSize),
+    '--workers', part.workers ?? '', '--eval-workers', part.evalWorkers ?? '', '--eval-images', String(evalImages),
+    '--stage-images', String(part.stages ? stageImages : 0)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (res.status !== 0) throw new Error(`${PEER} failed (exit ${res.status}): ${res.stderr}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop());
+}
+
+const root = mkdtempSync(join(tmpdir(), 'mg-bench-data-'));
+try {
+  const trainDir = join(root, 'train');
+  const evalDir = join(root, 'eval');
+  const names = await makeJpegs(trainDir, 48, 500, 375);
+  const evalNames = await makeJpegs(evalDir, 16, 1024, 768);
+  const withPeer = !args.includes('--no-peer') && peerAvailable();
+  const dataset = ImageListDataset.fromNames(trainDir, names);
+  const evalSet = ImageListDataset.fromNames(evalDir, evalNames);
+  const rows = [];
   for (const workers of workerCounts) {
+    const p = withPeer ? runPeer(trainDir, evalDir, { workers: String(workers) }).train[0] : undefined;
     const sampler = new RASampler(dataset.length, { batchSize, repetitions: 1, lengthFactor: (images + batchSize) / dataset.length, seed: 0 });
     const loader = new DataLoader({ dataset, transform: { kind: 'train', recipe, size: 224 }, workers, seed: 0 });
-    let count = 0;
-    let t0 = 0;
-    let cpu0 = process.cpuUsage();
-    let first = true;
-    for await (const batch of loader.trainEpoch(sampler, 0)) {
-      if (first) { first = false; t0 = performance.now(); cpu0 = process.cpuUsage(); continue; } // warm-up batch: worker start, sharp load
-      count += batch.shape[0];
-      if (upload) {
-        const images = tensor(batch.images, batch.shape);
-        const labels = tensor(batch.labels, [batch.shape[0]], 'i32');
-        await runtime().sync(); // the copy has reached the GPU
-        images.dispose();
-        labels.dispose();
-      }
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0); // all threads of the process (workers included)
-    const cpuMs = (cpu.user + cpu.system) / 1000 / count;
+    const r = await rate(loader.trainEpoch(sampler, 0), upload);
     await loader.close();
-    const r = { name: `loader_${recipe}_224_jpeg500x375${upload ? '_upload' : ''}`, workers, images_per_s: +(count / seconds).toFixed(1), images: count, batch: batchSize, seconds: +seconds.toFixed(2), cpu_ms_per_image: +cpuMs.toFixed(2), load_avg_1m: +loadavg()[0].toFixed(2) };
-    results.push(r);
-    console.log(JSON.stringify(r));
+    const row = { name: `loader_${recipe}_224_jpeg500x375${upload ? '_upload' : ''}`, workers, ...r, ...(p ? { torchvision_images_per_s: p.images_per_s, torchvision_cpu_ms_per_image: p.cpu_ms_per_image, ratio: +(r.images_per_s / p.images_per_s).toFixed(2) } : {}), load_avg_1m: +loadavg()[0].toFixed(2) };
+    rows.push(row);
+    console.log(JSON.stringify(row));
   }
-  console.log('\nworkers | images/s | images | seconds | CPU ms/image | load avg');
-  console.log('--------|----------|--------|---------|--------------|---------');
-  for (const r of results) {
-    console.log(`${String(r.workers).padStart(7)} | ${String(r.images_per_s).padStart(8)} | ${String(r.images).padStart(6)} | ${String(r.seconds).padStart(7)} | ${String(r.cpu_ms_per_image).padStart(12)} | ${String(r.load_avg_1m).padStart(8)}`);
+  const evalRows = [];
+  for (const workers of workerCounts) {
+    const p = withPeer ? runPeer(trainDir, evalDir, { evalWorkers: String(workers) }).eval[0] : undefined;
+    const loader = new DataLoader({ dataset: evalSet, transform: { kind: 'val', mode: 'rect', size: 500 }, workers });
+    const indices = Int32Array.from({ length: evalImages + 1 }, (_, i) => i % evalSet.length);
+    const r = await rate(loader.evaluation({ batchSize: 1, indices }), false);
+    await loader.close();
+    const row = { name: 'eval_rect500_jpeg1024x768_no_embed', workers, ...r, ...(p ? { torchvision_images_per_s: p.images_per_s, torchvision_cpu_ms_per_image: p.cpu_ms_per_image, ratio: +(r.images_per_s / p.images_per_s).toFixed(2) } : {}), load_avg_1m: +loadavg()[0].toFixed(2) };
+    evalRows.push(row);
+    console.log(JSON.stringify(row));
   }
+  const ours = await stages(trainDir, names, true);
+  const whole = await stages(trainDir, names, false);
+  const peerStages = withPeer ? runPeer(trainDir, evalDir, { stages: true }).stages_ms : null;
+  console.log(JSON.stringify({ name: 'stage_cpu_ms_per_image', crop_on_decode: ours, whole_image: whole, ...(peerStages ? { torchvision: peerStages } : {}) }));
+
+  const table = (title, list) => {
+    console.log(`\n${title}\nworkers | ours img/s | torchvision img/s | ratio | CPU ms/image ours | torchvision | load avg`);
+    console.log('--------|------------|-------------------|-------|-------------------|-------------|---------');
+    for (const r of list) {
+      console.log(`${String(r.workers).padStart(7)} | ${String(r.images_per_s).padStart(10)} | ${String(r.torchvision_images_per_s ?? '-').padStart(17)} | ${String(r.ratio ?? '-').padStart(5)} | ${String(r.cpu_ms_per_image).padStart(17)} | ${String(r.torchvision_cpu_ms_per_image ?? '-').padStart(11)} | ${String(r.load_avg_1m).padStart(8)}`);
+    }
+  };
+  table(`training (${recipe} recipe, 224, batch ${batchSize}${upload ? ', upload included' : ''})`, rows);
+  table('evaluation (decode, longer side to 500, normalize; no embedding)', evalRows);
+  console.log('\nCPU ms per image and stage (one image at a time, one thread)');
+  const cols = ['decode', 'crop_resize', 'flip', 'augment', 'to_tensor'];
+  console.log(`${'path'.padEnd(26)} | ${cols.map((c) => c.padStart(11)).join(' | ')}`);
+  const stageRow = (name, s) => console.log(`${name.padEnd(26)} | ${cols.map((c) => String(s[c]).padStart(11)).join(' | ')}`);
+  stageRow('ours, crop on decode', ours);
+  stageRow('ours, whole image', whole);
+  if (peerStages) stageRow('torchvision + PIL', peerStages);
+  if (upload) console.log(`upload (ms per image, in the loader runs): ${rows.map((r) => `${r.workers} workers ${r.upload_ms_per_image}`).join(', ')}`);
+  console.log('(crop on decode: "decode" includes the crop and resize, "augment" the jitter, lighting and to-tensor pass.)');
   console.log('(CPU ms/image counts every thread; the machine has other load when "load avg" exceeds the core count.)');
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
   if (upload) await shutdown();
 }

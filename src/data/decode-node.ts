@@ -7,6 +7,9 @@ import type { RgbImage } from './image.js';
 import { toRgb } from './image.js';
 import type { DecodeOptions, ImageDecoder } from './decode.js';
 import { ImageDecodeError, inputName } from './decode.js';
+import { headerImageSize } from './header-size.js';
+import type { CropBox } from './transforms/geometry.js';
+import { resizeImageBilinear } from './transforms/geometry.js';
 
 type SharpModule = typeof import('sharp');
 let sharpPromise: Promise<SharpModule> | null = null;
@@ -33,18 +36,10 @@ export class NodeImageDecoder implements ImageDecoder {
 
   async decode(input: Uint8Array | string, options: DecodeOptions = {}): Promise<RgbImage> {
     const name = inputName(input, options);
-    const sharp = await loadSharp();
-    if (this.options.concurrency !== undefined) sharp.concurrency(this.options.concurrency);
-    if (typeof input === 'string') {
-      const { access } = await import('node:fs/promises');
-      try {
-        await access(input);
-      } catch (e) {
-        throw new ImageDecodeError(name, `file not found or unreadable (${(e as Error).message})`, { cause: e });
-      }
-    }
+    const sharp = await this.sharp();
+    const bytes = await readInput(input, name);
     try {
-      return await this.decodeWith(sharp, input, options, 'warning');
+      return await this.decodeWith(sharp, bytes, options, 'warning');
     } catch (e) {
       if (options.allowTruncated) {
         // failOn 'warning' (sharp's default) rejects truncated data; PIL with
@@ -53,7 +48,7 @@ export class NodeImageDecoder implements ImageDecoder {
         // an intact image is decoded once.
         let partial: RgbImage | undefined;
         try {
-          partial = await this.decodeWith(sharp, input, options, 'none');
+          partial = await this.decodeWith(sharp, bytes, options, 'none');
         } catch {
           // unreadable even leniently (a broken header, not an image): the strict error below
         }
@@ -66,8 +61,58 @@ export class NodeImageDecoder implements ImageDecoder {
     }
   }
 
-  private async decodeWith(sharp: SharpModule, input: Uint8Array | string, options: DecodeOptions, failOn: 'warning' | 'none'): Promise<RgbImage> {
-    let pipe = sharp(input, { failOn, limitInputPixels: 1 << 28 });
+  /**
+   * Crop-while-decoding (see {@link ImageDecoder.decodeCropResized}): the size from the header,
+   * then libvips extracts the box and shrinks it (linear kernel) on demand, so libjpeg stops
+   * after the box's last row and only the box is resampled. Data that fails this strict path
+   * goes through {@link decode} (its damaged-file handling) and the CPU resize of the same box.
+   */
+  async decodeCropResized(
+    input: Uint8Array | string, cropBox: (width: number, height: number) => CropBox, outWidth: number, outHeight: number, options: DecodeOptions = {},
+  ): Promise<RgbImage> {
+    const name = inputName(input, options);
+    const sharp = await this.sharp();
+    const bytes = await readInput(input, name);
+    const orient = options.autoOrient !== false;
+    let box: CropBox | undefined;
+    try {
+      const [width, height] = await this.orientedSize(sharp, bytes, orient);
+      box = cropBox(width, height);
+      let pipe = sharp(bytes, { failOn: 'warning', limitInputPixels: 1 << 28, sequentialRead: true });
+      if (orient) pipe = pipe.rotate(); // before extract: the box is in oriented coordinates
+      pipe = pipe.extract(box);
+      // libvips' reduce (shrinking) samples at pixel centres as PIL does; its upsizing aligns
+      // corners instead (a quarter-pixel shift at 2x), so a box smaller than the output on
+      // either side is only cut out here and resized by the PIL-exact CPU resize.
+      const shrink = box.width >= outWidth && box.height >= outHeight;
+      if (shrink) pipe = pipe.resize(outWidth, outHeight, { fit: 'fill', kernel: 'linear' });
+      const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
+      const img = toRgb(info.width, info.height, info.channels, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return shrink ? img : resizeImageBilinear(img, outWidth, outHeight);
+    } catch {
+      const img = await this.decode(bytes, { ...options, name });
+      return resizeImageBilinear(img, outWidth, outHeight, box ?? cropBox(img.width, img.height));
+    }
+  }
+
+  /** The image's size after orientation (where `orient`), from the header. */
+  private async orientedSize(sharp: SharpModule, bytes: Uint8Array, orient: boolean): Promise<[number, number]> {
+    const quick = orient ? null : headerImageSize(bytes);
+    if (quick) return quick;
+    const meta = await sharp(bytes).metadata();
+    if (!meta.width || !meta.height) throw new Error('no image size in the header');
+    return orient && (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
+  }
+
+  private async sharp(): Promise<SharpModule> {
+    const sharp = await loadSharp();
+    if (this.options.concurrency !== undefined) sharp.concurrency(this.options.concurrency);
+    return sharp;
+  }
+
+  private async decodeWith(sharp: SharpModule, input: Uint8Array, options: DecodeOptions, failOn: 'warning' | 'none'): Promise<RgbImage> {
+    // sequentialRead: libjpeg's top-to-bottom order, no random-access cache of the image.
+    let pipe = sharp(input, { failOn, limitInputPixels: 1 << 28, sequentialRead: true });
     // .rotate() without an angle applies the EXIF orientation; without it sharp keeps the
     // stored pixels (what PIL's Image.open gives).
     if (options.autoOrient !== false) pipe = pipe.rotate();
@@ -75,5 +120,16 @@ export class NodeImageDecoder implements ImageDecoder {
     const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     return toRgb(info.width, info.height, info.channels, bytes);
+  }
+}
+
+/** The bytes of a path (read once: sharp on a buffer skips its own file handling), or the bytes given. */
+async function readInput(input: Uint8Array | string, name: string): Promise<Uint8Array> {
+  if (typeof input !== 'string') return input;
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(input);
+  } catch (e) {
+    throw new ImageDecodeError(name, `file not found or unreadable (${(e as Error).message})`, { cause: e });
   }
 }

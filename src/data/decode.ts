@@ -3,6 +3,7 @@
  * browser ({@link BrowserImageDecoder}, on `createImageBitmap`) implementations.
  */
 import type { RgbImage } from './image.js';
+import type { CropBox } from './transforms/geometry.js';
 
 /** Options of {@link ImageDecoder.decode}. */
 export interface DecodeOptions {
@@ -25,6 +26,15 @@ export interface DecodeOptions {
 export interface ImageDecoder {
   /** `input`: encoded bytes, or a path (Node) / URL (browser). */
   decode(input: Uint8Array | string, options?: DecodeOptions): Promise<RgbImage>;
+  /**
+   * Optional: decodes only the box `cropBox(width, height)` picks for the image's size (read
+   * from the header, after orientation; called exactly once), resized to `outWidth` x
+   * `outHeight`. Decoders without it leave the loader to decode the whole image and resize on
+   * the CPU.
+   */
+  decodeCropResized?(
+    input: Uint8Array | string, cropBox: (width: number, height: number) => CropBox, outWidth: number, outHeight: number, options?: DecodeOptions,
+  ): Promise<RgbImage>;
 }
 
 /** A corrupt, truncated, unsupported or unreadable image; `file` names it. */

@@ -16,8 +16,8 @@ import { ImageDecodeError } from './decode.js';
 import { defaultImageDecoder, isNodeRuntime } from './decode-default.js';
 import type { ImageRecord } from './datasets/common.js';
 import { checkDatasetSample, hasRecords, isChwImage, type Dataset } from './datasets/dataset.js';
-import type { SampleResult, SampleTask } from './sample-task.js';
-import { runSampleTask, sampleRng, sampleFailure } from './sample-task.js';
+import type { SamplePipeline, SampleResult, SampleTask } from './sample-task.js';
+import { makeSamplePipeline, runSampleTask, sampleRng, sampleFailure } from './sample-task.js';
 import type { RASampler } from './sampler.js';
 import type { ImageTransform, TransformSpec } from './transforms/pipelines.js';
 import { makeTransform } from './transforms/pipelines.js';
@@ -118,7 +118,7 @@ export class DataLoader {
   private readonly onSkip: (file: string, message: string) => void;
   private readonly decoderOption: ImageDecoder | undefined;
   private pool: Promise<SampleWorkerPool> | null = null;
-  private local: { transform: ImageTransform; decoder: Promise<ImageDecoder> } | null = null;
+  private local: { pipeline: SamplePipeline; decoder: Promise<ImageDecoder> } | null = null;
   private nextId = 0;
   private closed = false;
 
@@ -215,13 +215,14 @@ export class DataLoader {
       return (await this.pool).run(task);
     }
     const local = this.localPipeline();
-    return runSampleTask(task, local.transform, await local.decoder);
+    return runSampleTask(task, local.pipeline, await local.decoder);
   }
 
-  private localPipeline(): { transform: ImageTransform; decoder: Promise<ImageDecoder> } {
+  private localPipeline(): { pipeline: SamplePipeline; decoder: Promise<ImageDecoder> } {
     if (!this.local) {
       const decoder = Promise.resolve(this.decoderOption ?? defaultImageDecoder());
-      this.local = { transform: typeof this.transform === 'function' ? this.transform : makeTransform(this.transform), decoder };
+      const pipeline = typeof this.transform === 'function' ? { transform: this.transform, cropOnDecode: null } : makeSamplePipeline(this.transform);
+      this.local = { pipeline, decoder };
     }
     return this.local;
   }
@@ -232,7 +233,7 @@ export class DataLoader {
     try {
       const sample = await this.dataset.get(index);
       checkDatasetSample(sample, index);
-      const out = isChwImage(sample.image) ? sample.image : this.localPipeline().transform(sample.image, sampleRng(this.seed, epoch, position));
+      const out = isChwImage(sample.image) ? sample.image : this.localPipeline().pipeline.transform(sample.image, sampleRng(this.seed, epoch, position));
       return { id, ok: true, data: out.data, width: out.width, height: out.height, label: sample.label };
     } catch (e) {
       return sampleFailure(id, e, undefined);

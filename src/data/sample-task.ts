@@ -8,7 +8,8 @@ import { ImageDecodeError } from './decode.js';
 import type { ImageRecord } from './datasets/common.js';
 import { loadRecord } from './datasets/common.js';
 import { DataRng } from '../util/rng.js';
-import type { ImageTransform } from './transforms/pipelines.js';
+import type { ImageTransform, TrainPlan, TransformSpec } from './transforms/pipelines.js';
+import { makeCropOnDecodePlan, makeTransform } from './transforms/pipelines.js';
 
 /** A sample to produce (plain data, posted to workers). */
 export interface SampleTask {
@@ -25,16 +26,37 @@ export type SampleResult =
   | { id: number; ok: true; data: Float32Array; width: number; height: number; /** Set for items read through a dataset's `get`. */ label?: number }
   | { id: number; ok: false; decodeError: boolean; /** The reason (decode errors) or the error text. */ message: string; file?: string };
 
+/** What a task runs: the whole-image transform, and the crop-while-decoding plan where the spec allows one. */
+export interface SamplePipeline {
+  transform: ImageTransform;
+  cropOnDecode: TrainPlan | null;
+}
+
+/** The pipeline of a spec (built once per worker). */
+export function makeSamplePipeline(spec: TransformSpec): SamplePipeline {
+  return { transform: makeTransform(spec), cropOnDecode: makeCropOnDecodePlan(spec) };
+}
+
 /** The per-sample generator of the loader. */
 export function sampleRng(seed: number, epoch: number, position: number): DataRng {
   return DataRng.derive(seed, epoch, position);
 }
 
 /** Runs a task. Decode failures become `{ ok: false, decodeError: true }`; other errors too, flagged false. */
-export async function runSampleTask(task: SampleTask, transform: ImageTransform, decoder: ImageDecoder): Promise<SampleResult> {
+export async function runSampleTask(task: SampleTask, pipeline: SamplePipeline, decoder: ImageDecoder): Promise<SampleResult> {
   try {
-    const img = await loadRecord(task.record, decoder);
-    const out = transform(img, sampleRng(task.seed, task.epoch, task.position));
+    const rng = sampleRng(task.seed, task.epoch, task.position);
+    const { record } = task;
+    const plan = pipeline.cropOnDecode;
+    let out;
+    if (plan && decoder.decodeCropResized && record.path !== undefined && !record.image && !record.rotate) {
+      // Same generator, same draws (the box first): only the resampling of the box differs.
+      const crop = await decoder.decodeCropResized(record.path, (w, h) => plan.cropBox(w, h, rng), plan.size, plan.size,
+        { autoOrient: record.autoOrient ?? false, allowTruncated: true });
+      out = plan.finish(crop, rng);
+    } else {
+      out = pipeline.transform(await loadRecord(record, decoder), rng);
+    }
     return { id: task.id, ok: true, data: out.data, width: out.width, height: out.height };
   } catch (e) {
     return sampleFailure(task.id, e, task.record.path);

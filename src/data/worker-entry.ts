@@ -6,17 +6,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { NodeImageDecoder } from './decode-node.js';
 import type { SampleTask } from './sample-task.js';
-import { runSampleTask } from './sample-task.js';
+import { makeSamplePipeline, runSampleTask } from './sample-task.js';
 import type { TransformSpec } from './transforms/pipelines.js';
-import { makeTransform } from './transforms/pipelines.js';
 
 const port = parentPort;
 if (!port) throw new Error('data-worker.js must run in a worker thread');
 const spec = (workerData as { transform: TransformSpec }).transform;
-const transform = makeTransform(spec);
-const decoder = new NodeImageDecoder();
+const pipeline = makeSamplePipeline(spec);
+// One libvips thread per image: the workers already decode in parallel, one image each.
+const decoder = new NodeImageDecoder({ concurrency: 1 });
 port.on('message', (task: SampleTask) => {
-  void runSampleTask(task, transform, decoder).then((result) => {
+  void runSampleTask(task, pipeline, decoder).then((result) => {
     if (result.ok) port.postMessage(result, [result.data.buffer as ArrayBuffer]);
     else port.postMessage(result);
   });

@@ -189,7 +189,12 @@ export function tensor(data: HostData, shape?: Shape, dtype: DType = 'f32'): Ten
     throw new Error(`tensor: ${data.length} values do not fill shape ${shapeString(dims)} (${shapeSize(dims)} elements)`);
   }
   checkBindable(dims);
-  const typed = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
+  // A typed array of the tensor's type goes to writeBuffer as it is (it copies at the call):
+  // a batch of images is tens of MB, and a host copy of it costs as much as the upload.
+  const own = ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer;
+  const typed = dtype === 'f32' ? (own && data instanceof Float32Array ? data : Float32Array.from(data))
+    : dtype === 'i32' ? (own && data instanceof Int32Array ? data : Int32Array.from(data))
+    : (own && data instanceof Uint32Array ? data : Uint32Array.from(data));
   if (dtype === 'f32') {
     for (let i = 0; i < typed.length; i++) {
       if (!Number.isFinite(typed[i])) throw new Error(`tensor: value ${data[i]} at index ${i} is not finite`);
@@ -197,7 +202,7 @@ export function tensor(data: HostData, shape?: Shape, dtype: DType = 'f32'): Ten
   }
   const rt = runtime();
   const bytes = Math.max(typed.byteLength, 4);
-  return new Tensor(new Storage(rt.upload(typed), bytes), dims, dtype);
+  return new Tensor(new Storage(rt.upload(typed as ArrayBufferView<ArrayBuffer>), bytes), dims, dtype);
 }
 
 /** A tensor filled with one value. */

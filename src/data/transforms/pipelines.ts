@@ -13,9 +13,11 @@
 import type { ChwImage, RgbImage } from '../image.js';
 import type { DataRng } from '../../util/rng.js';
 import { autoAugmentImageNet } from '../autoaugment.js';
-import { colorJitter } from './color.js';
+import { colorJitterParams } from './color.js';
+import type { CropBox } from './geometry.js';
 import { centerCropImage, flipImageHorizontal, resizeImageBilinear } from './geometry.js';
-import { randomResizedCrop } from './random-resized-crop.js';
+import { jitterToNormalizedChw } from './jitter-to-tensor.js';
+import { randomResizedCropBox } from './random-resized-crop.js';
 import { IMAGENET_MEAN, IMAGENET_STD, lightingOffset, rgbToNormalizedChw } from './tensor.js';
 
 /** Training augmentation recipes. */
@@ -31,6 +33,14 @@ export type TransformSpec =
       kind: 'train'; recipe: TrainRecipe; size: number; mean?: readonly number[]; std?: readonly number[];
       /** RandomResizedCrop's range of the crop area as a fraction of the image (default [0.08, 1]). */
       cropScale?: readonly [number, number];
+      /**
+       * Let a decoder that can (sharp) crop and resize while decoding: the crop box comes from
+       * the header's size before any pixel is decoded, libjpeg stops after the box's last row
+       * and only the box is resampled (libvips' linear reduce, not PIL's bilinear: the same box
+       * and parameters, pixels within about one level on average). Default true; false keeps
+       * the PIL-exact CPU resize everywhere.
+       */
+      cropOnDecode?: boolean;
     }
   | { kind: 'val'; mode: ValidationMode; size: number; mean?: readonly number[]; std?: readonly number[] };
 
@@ -65,33 +75,62 @@ export function validationOutputSize(mode: ValidationMode, width: number, height
   return mode === 'square' ? [size, size] : resizeTargetSize(width, height, size, true);
 }
 
-/** Builds a training pipeline. */
-export function makeTrainTransform(
+/**
+ * A training pipeline in two halves around the crop, so that a decoder can crop and resize
+ * while decoding: `cropBox` draws RandomResizedCrop's box for the image size (the first
+ * draws of the sample's generator), `finish` runs the rest on the `size` x `size` crop.
+ */
+export interface TrainPlan {
+  size: number;
+  cropBox(width: number, height: number, rng: DataRng): CropBox;
+  finish(crop: RgbImage, rng: DataRng): ChwImage;
+}
+
+/** Builds the two halves of a training pipeline (see {@link TrainPlan}). */
+export function makeTrainPlan(
   recipe: TrainRecipe, size: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD,
   cropScale: readonly [number, number] = [0.08, 1],
-): ImageTransform {
+): TrainPlan {
   if (!TRAIN_RECIPES.includes(recipe)) throw new Error(`unknown augmentation recipe "${recipe}" (expected one of ${TRAIN_RECIPES.join(', ')})`);
   if (!(cropScale[0] > 0 && cropScale[0] <= cropScale[1] && cropScale[1] <= 1)) {
     throw new Error(`crop scale [${cropScale.join(', ')}] must satisfy 0 < min <= max <= 1`);
   }
   const scale: [number, number] = [cropScale[0], cropScale[1]];
   const jitter = recipe === 'full' ? 0.3 : recipe === 'senet' ? 0.2 : 0;
-  return (img, rng) => {
-    let x = randomResizedCrop(img, size, rng, { scale });
-    x = randomHorizontalFlip(x, rng);
-    if (jitter > 0) x = colorJitter(x, rng, { brightness: jitter, contrast: jitter, saturation: jitter });
-    if (recipe === 'AA') x = autoAugmentImageNet(x, rng);
-    if (jitter === 0) return rgbToNormalizedChw(x, { mean, std });
-    // ToTensor, lighting (alpha ~ N(0, 0.1), offset, / 1.1), clamp, normalize: one fused pass.
-    const alpha = [rng.normal(0, 0.1), rng.normal(0, 0.1), rng.normal(0, 0.1)];
-    return rgbToNormalizedChw(x, { offset: lightingOffset(alpha), scale: 1 / 1.1, clamp: true, mean, std });
+  return {
+    size,
+    cropBox: (width, height, rng) => randomResizedCropBox(width, height, rng, { scale }),
+    finish: (crop, rng) => {
+      let x = randomHorizontalFlip(crop, rng);
+      if (recipe === 'AA') x = autoAugmentImageNet(x, rng);
+      if (jitter === 0) return rgbToNormalizedChw(x, { mean, std });
+      const params = colorJitterParams(rng, { brightness: jitter, contrast: jitter, saturation: jitter });
+      // ToTensor, lighting (alpha ~ N(0, 0.1), offset, / 1.1), clamp, normalize: one pass with the jitter.
+      const alpha = [rng.normal(0, 0.1), rng.normal(0, 0.1), rng.normal(0, 0.1)];
+      return jitterToNormalizedChw(x, params, { offset: lightingOffset(alpha), scale: 1 / 1.1, clamp: true, mean, std });
+    },
   };
+}
+
+/** Builds a training pipeline: RandomResizedCrop (PIL-exact CPU resize), then the plan's rest. */
+export function makeTrainTransform(
+  recipe: TrainRecipe, size: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD,
+  cropScale: readonly [number, number] = [0.08, 1],
+): ImageTransform {
+  const plan = makeTrainPlan(recipe, size, mean, std, cropScale);
+  return (img, rng) => plan.finish(resizeImageBilinear(img, size, size, plan.cropBox(img.width, img.height, rng)), rng);
 }
 
 /** Builds a validation pipeline. */
 export function makeValidationTransform(mode: ValidationMode, size: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): ImageTransform {
   if (mode !== 'square' && mode !== 'rect') throw new Error(`unknown validation mode "${String(mode)}" (expected square or rect)`);
   return (img) => rgbToNormalizedChw(mode === 'square' ? validationSquare(img, size) : validationRect(img, size), { mean, std });
+}
+
+/** The crop-while-decoding half of a train spec (see {@link TrainPlan}), or null (validation, or cropOnDecode: false). */
+export function makeCropOnDecodePlan(spec: TransformSpec): TrainPlan | null {
+  if (spec.kind !== 'train' || spec.cropOnDecode === false) return null;
+  return makeTrainPlan(spec.recipe, spec.size, spec.mean, spec.std, spec.cropScale);
 }
 
 /** Builds the pipeline a spec describes. */

@@ -105,23 +105,37 @@ export function rgbToNormalizedChw(img: RgbImage, options: FusedToTensorOptions 
   const { width, height, data } = img;
   const plane = width * height;
   const out = new Float32Array(plane * 3);
+  const luts = normalizedChannelLuts(options);
+  for (let c = 0; c < 3; c++) {
+    const lut = luts[c]!;
+    const o = c * plane;
+    for (let p = 0, s = c; p < plane; p++, s += 3) out[o + p] = lut[data[s]!]!;
+  }
+  return { channels: 3, height, width, data: out };
+}
+
+/**
+ * The 256 possible float outputs of each channel under {@link rgbToNormalizedChw}'s
+ * arithmetic (double precision, stored once as float32): every fused uint8-to-tensor pass
+ * uses these tables, so they all give the same values bit for bit.
+ */
+export function normalizedChannelLuts(options: FusedToTensorOptions = {}): [Float32Array, Float32Array, Float32Array] {
   const mean = options.mean ?? IMAGENET_MEAN;
   const std = options.std ?? IMAGENET_STD;
   const scale = options.scale ?? 1;
   const clamp = options.clamp ?? false;
+  const luts: Float32Array[] = [];
   for (let c = 0; c < 3; c++) {
     const off = options.offset?.[c] ?? 0;
     const m = mean[c]!;
     const inv = 1 / std[c]!;
-    // Table of the 256 possible outputs of this channel.
     const lut = new Float32Array(256);
     for (let v = 0; v < 256; v++) {
       let x = (v / 255 + off) * scale;
       if (clamp) x = x < 0 ? 0 : x > 1 ? 1 : x;
       lut[v] = (x - m) * inv;
     }
-    const o = c * plane;
-    for (let p = 0, s = c; p < plane; p++, s += 3) out[o + p] = lut[data[s]!]!;
+    luts.push(lut);
   }
-  return { channels: 3, height, width, data: out };
+  return luts as [Float32Array, Float32Array, Float32Array];
 }
