@@ -7,7 +7,7 @@
  * `conv2dAlgorithm` tells which, docs/conv2d.md says why): the implicit GEMM (no im2col buffer)
  * on the 'tiled' (GPU) or 'direct' (CPU adapter) schedule, Winograd F(2x2, 3x3) or F(4x4, 3x3),
  * the matmul kernel for 1x1 convolutions, or the depthwise kernels (groups = Cin). The knobs are `tuning()`'s convSchedule, winograd,
- * winogradTile, winogradLayout, convDirectTile and convSubgroups (`tune({...})` changes them).
+ * winogradTile, winogradLayout, convDirectTile, convSubgroups and convDepthwise (`tune({...})` changes them).
  */
 import { empty, type Tensor, type Shape, shapeString } from '../tensor.js';
 import { record } from '../tape.js';

@@ -43,7 +43,7 @@ export interface ChooseOptions {
 export function chooseConvAlgorithm(g: Conv2dGeometry, pass: ConvPass, options: ChooseOptions = {}): ConvChoice {
   const schedule = resolveSchedule(options.schedule ?? tuning().convSchedule);
   // a GEMM tile would use one row of its 64 (K = kh·kw per channel)
-  if (isDepthwise(g)) return { algorithm: 'depthwise', schedule };
+  if (isDepthwise(g) && tuning().convDepthwise) return { algorithm: 'depthwise', schedule };
   const pointwise = g.KH === 1 && g.KW === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
   if (pointwise && ((options.autograd && g.sh === 1 && g.sw === 1) || (pass === 'forward' && schedule === 'direct'))) {
     return { algorithm: 'matmul', schedule };

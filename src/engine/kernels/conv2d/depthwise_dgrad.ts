@@ -2,7 +2,8 @@
  * Kernel `conv2d/depthwise_dgrad`: the input gradient of the depthwise convolution. Stride 1
  * with one output channel per input channel is the forward kernel on dy with the weight rotated
  * by 180° and padding (k − 1)·d − p; other strides and multipliers run depthwise_dgrad.wgsl
- * (taps picked by phase). Raw launchers (no autograd).
+ * (each thread: OPT inputs of one stride phase, the taps that meet them picked by phase). Raw
+ * launchers (no autograd).
  */
 import source from '../../../../shaders/conv2d/depthwise_dgrad.wgsl';
 import { defineKernel } from '../../kernel.js';
@@ -39,7 +40,7 @@ export function depthwiseGradInput(dy: Tensor, weight: Tensor, dx: Tensor, g: Co
     depthwiseSweep(dy, weight, dx, flipped, true);
     return;
   }
-  const strips = Math.ceil(g.W / DEPTHWISE_OPT);
+  const strips = Math.ceil(g.W / (DEPTHWISE_OPT * g.sw)) * g.sw;
   const total = g.N * g.Cin * g.H * strips;
   depthwiseDgradKernel.dispatch({
     defines: depthwiseDefines(g),

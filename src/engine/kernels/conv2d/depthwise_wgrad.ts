@@ -1,12 +1,12 @@
 /**
  * Kernel `conv2d/depthwise_wgrad`: the weight gradient of the depthwise convolution, a
- * per-channel reduction over N·OH·OW (see depthwise_wgrad.wgsl): one workgroup per
- * (channel, kernel row, chunk of positions), a tree in workgroup memory, no atomics. Raw
- * launcher (no autograd).
+ * per-channel reduction over N·OH·OW (see depthwise_wgrad.wgsl): `chunks` threads per
+ * (channel, kernel row) with interleaved positions write partial sums, one reduce pass adds
+ * them. No atomics, no barriers. Raw launcher (no autograd).
  */
 import source from '../../../../shaders/conv2d/depthwise_wgrad.wgsl';
 import { defineKernel } from '../../kernel.js';
-import { checkGrid } from './schedule.js';
+import { runtime } from '../../runtime.js';
 import { empty, type Tensor } from '../../tensor.js';
 import { reduceSum } from '../reduce/sum.js';
 import type { Conv2dGeometry } from './geometry.js';
@@ -14,19 +14,19 @@ import { depthwiseDefines } from './depthwise.js';
 
 const WORKGROUP = 64;
 /**
- * Positions per workgroup at least: below this the partial sums (one [Cout, kh, kw] slice per
+ * Positions per thread at least: fewer, and the partial sums (one [Cout, kh, kw] slice per
  * chunk) and their reduction cost more than the parallelism gains.
  */
-const MIN_CHUNK = 2048;
-/** At most this many chunks: beyond it the grid is wide enough on any GPU. */
-const MAX_CHUNKS = 64;
+const MIN_PER_THREAD = 64;
+/** At most this many threads per (channel, kernel row): beyond it the grid is wide enough on any GPU. */
+const MAX_CHUNKS = 256;
 
 export const depthwiseWgradKernel = defineKernel({
   name: 'conv2d/depthwise_wgrad',
   source,
   uniforms: {
-    N: 'u32', C: 'u32', Cin: 'u32', mult: 'u32', H: 'u32', W: 'u32', OH: 'u32', OW: 'u32',
-    ph: 'i32', pw: 'i32', perChunk: 'u32',
+    total: 'u32', chunks: 'u32', N: 'u32', C: 'u32', Cin: 'u32', mult: 'u32', H: 'u32', W: 'u32',
+    OH: 'u32', OW: 'u32', ph: 'i32', pw: 'i32',
   },
   bindings: [
     { name: 'DY', type: 'f32', access: 'read' },
@@ -39,19 +39,17 @@ export const depthwiseWgradKernel = defineKernel({
 /** The weight gradient dW [Cout, 1, KH, KW] of the depthwise convolution `g` from dy and x. */
 export function depthwiseGradWeight(dy: Tensor, x: Tensor, g: Conv2dGeometry): Tensor {
   const P = g.N * g.OH * g.OW;
-  const chunks = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(P / MIN_CHUNK)));
-  const perChunk = Math.ceil(P / chunks);
-  const workgroups: [number, number, number] = [g.Cout * g.KH, chunks, 1];
-  checkGrid('conv2d depthwise weight gradient', workgroups);
+  const chunks = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(P / MIN_PER_THREAD)));
+  const total = g.Cout * g.KH * chunks;
   const partial = empty(chunks > 1 ? [chunks, g.Cout, 1, g.KH, g.KW] : [g.Cout, 1, g.KH, g.KW]);
   depthwiseWgradKernel.dispatch({
     defines: depthwiseDefines(g),
     uniforms: {
-      N: g.N, C: g.Cout, Cin: g.Cin, mult: g.Cout / g.Cin, H: g.H, W: g.W, OH: g.OH, OW: g.OW,
-      ph: g.ph, pw: g.pw, perChunk,
+      total, chunks, N: g.N, C: g.Cout, Cin: g.Cin, mult: g.Cout / g.Cin, H: g.H, W: g.W,
+      OH: g.OH, OW: g.OW, ph: g.ph, pw: g.pw,
     },
     bindings: { DY: dy, X: x, GW: partial },
-    workgroups,
+    workgroups: runtime().grid(Math.ceil(total / WORKGROUP)),
     shape: () => `${g.Cout}x${g.KH}x${g.KW} over ${P}${chunks > 1 ? ` in ${chunks}` : ''}`,
   });
   if (chunks === 1) return partial;
