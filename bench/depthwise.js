@@ -6,8 +6,8 @@
 //
 //   node tools/build.mjs && node bench/depthwise.js [--runs 5] [--batch 1,8] [--filter text] [--ops fwd,dgrad,wgrad] [--no-gemm]
 //
-// Prints one JSON line per case and op (ours_ms, gemm_ms, tfjs_ms, tfjs_over_ours), then a
-// table. Each variant runs once to warm up (pipeline compile), then `runs` times; a run is
+// Prints one JSON line per case and op (wall and process-CPU medians of ours, the GEMM and
+// tfjs, and the ratios), then a table. Each variant runs once to warm up (pipeline compile), then `runs` times; a run is
 // the wall time from recording the dispatches to the queue being done (ours: runtime().sync();
 // tfjs: its queue submitted, then onSubmittedWorkDone). The median is reported. On a shared
 // CPU (lavapipe) the figures are noisy: compare the ratios within one run.
@@ -51,21 +51,24 @@ function randomData(n, seed) {
   return data;
 }
 
+/** Median wall ms and median process CPU ms (all threads, lavapipe's included: steadier on a shared machine). */
 async function median(run, sync) {
   const once = async () => {
     await sync();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const out = run();
     await sync();
     const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
     out.dispose();
-    return ms;
+    return { ms, cpu: (c.user + c.system) / 1000 };
   };
   await once(); // warm-up: pipeline compile
-  const times = [];
-  for (let r = 0; r < runs; r++) times.push(await once());
-  times.sort((a, b) => a - b);
-  return +times[Math.floor(times.length / 2)].toFixed(2);
+  const samples = [];
+  for (let r = 0; r < runs; r++) samples.push(await once());
+  const mid = (v) => +v.sort((a, b) => a - b)[Math.floor(v.length / 2)].toFixed(2);
+  return { ms: mid(samples.map((t) => t.ms)), cpu: mid(samples.map((t) => t.cpu)) };
 }
 
 const ourSync = () => rt.sync();
@@ -109,16 +112,23 @@ for (const N of batches) {
       };
     }
     for (const op of ops) {
-      const row = { name, shape: `${N}x${C}x${H}x${H} k${k} s${s} p${p}`, op, ours_ms: await median(ours[op], ourSync) };
+      const row = { name, shape: `${N}x${C}x${H}x${H} k${k} s${s} p${p}`, op };
+      const put = (who, t) => {
+        row[`${who}_ms`] = t.ms;
+        row[`${who}_cpu_ms`] = t.cpu;
+      };
+      put('ours', await median(ours[op], ourSync));
       if (withGemm) {
         const before = mg.tune({ convDepthwise: false });
-        row.gemm_ms = await median(ours[op], ourSync);
+        put('gemm', await median(ours[op], ourSync));
         mg.tune(before);
         row.gemm_over_ours = +(row.gemm_ms / row.ours_ms).toFixed(2);
+        row.gemm_over_ours_cpu = +(row.gemm_cpu_ms / row.ours_cpu_ms).toFixed(2);
       }
       if (tf) {
-        row.tfjs_ms = await median(theirs[op], tfSync);
+        put('tfjs', await median(theirs[op], tfSync));
         row.tfjs_over_ours = +(row.tfjs_ms / row.ours_ms).toFixed(2);
+        row.tfjs_over_ours_cpu = +(row.tfjs_cpu_ms / row.ours_cpu_ms).toFixed(2);
       }
       rows.push(row);
       console.log(JSON.stringify(row));
@@ -131,8 +141,10 @@ for (const N of batches) {
 const pad = (v, n) => String(v ?? '-').padEnd(n);
 const lpad = (v, n) => String(v ?? '-').padStart(n);
 console.log('');
-console.log(`${pad('name', 24)} ${pad('shape', 26)} ${pad('op', 6)} ${lpad('ours ms', 9)} ${lpad('gemm ms', 9)} ${lpad('gemm/ours', 10)} ${lpad('tfjs ms', 9)} ${lpad('tfjs/ours', 10)}`);
+console.log('wall ms (cpu ms: process CPU time, all threads); ratios > 1: ours faster');
+console.log(`${pad('name', 24)} ${pad('shape', 26)} ${pad('op', 6)} ${lpad('ours', 16)} ${lpad('gemm', 16)} ${lpad('gemm/ours', 12)} ${lpad('tfjs', 16)} ${lpad('tfjs/ours', 12)}`);
+const both = (ms, cpu) => (ms === undefined ? '-' : `${ms} (${cpu})`);
 for (const r of rows) {
-  console.log(`${pad(r.name, 24)} ${pad(r.shape, 26)} ${pad(r.op, 6)} ${lpad(r.ours_ms, 9)} ${lpad(r.gemm_ms, 9)} ${lpad(r.gemm_over_ours, 10)} ${lpad(r.tfjs_ms, 9)} ${lpad(r.tfjs_over_ours, 10)}`);
+  console.log(`${pad(r.name, 24)} ${pad(r.shape, 26)} ${pad(r.op, 6)} ${lpad(both(r.ours_ms, r.ours_cpu_ms), 16)} ${lpad(both(r.gemm_ms, r.gemm_cpu_ms), 16)} ${lpad(both(r.gemm_over_ours, r.gemm_over_ours_cpu), 12)} ${lpad(both(r.tfjs_ms, r.tfjs_cpu_ms), 16)} ${lpad(both(r.tfjs_over_ours, r.tfjs_over_ours_cpu), 12)}`);
 }
 await mg.shutdown?.();

@@ -11,8 +11,19 @@ import type { Tensor } from '../../tensor.js';
 import type { Conv2dGeometry } from './geometry.js';
 import { EPILOGUE_BINDINGS, epilogueBindings, epilogueBits, type Epi } from './epilogue.js';
 
-/** Outputs per thread along a row: 4 amortizes the row segment loads, more spills on small maps. */
+/** Outputs per thread along a row in the input gradient's phased kernel. */
 export const DEPTHWISE_OPT = 4;
+
+/**
+ * Outputs per thread along a row of width `ow` in the forward kernel: 4 to 8, the fewest padded
+ * columns, then the most (each kernel row's segment and weight loads are shared by more
+ * outputs): 14 → 7 (not 16 with 4), 7 → 7, 28 → 7, 56 and 112 → 8.
+ */
+export function depthwiseOpt(ow: number): number {
+  let best = 4;
+  for (let o = 5; o <= 8; o++) if (Math.ceil(ow / o) * o <= Math.ceil(ow / best) * best) best = o;
+  return best;
+}
 const WORKGROUP = 64;
 
 export const depthwiseKernel = defineKernel({
@@ -37,9 +48,9 @@ export function isDepthwise(g: Conv2dGeometry): boolean {
   return g.groups > 1 && g.groups === g.Cin;
 }
 
-/** The compile-time kernel geometry of a depthwise pass. */
-export function depthwiseDefines(g: Conv2dGeometry): Record<string, number> {
-  return { KH: g.KH, KW: g.KW, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, OPT: DEPTHWISE_OPT };
+/** The compile-time kernel geometry of a depthwise pass with `opt` outputs per thread. */
+export function depthwiseDefines(g: Conv2dGeometry, opt = DEPTHWISE_OPT): Record<string, number> {
+  return { KH: g.KH, KW: g.KW, SH: g.sh, SW: g.sw, DH: g.dh, DW: g.dw, OPT: opt };
 }
 
 /**
@@ -47,10 +58,11 @@ export function depthwiseDefines(g: Conv2dGeometry): Record<string, number> {
  * (ph, pw) (negative allowed: the flipped input gradient), `flip`: the weight rotated by 180°.
  */
 export function depthwiseSweep(src: Tensor, weight: Tensor, out: Tensor, g: Conv2dGeometry, flip: boolean, epi: Epi = {}): void {
-  const strips = Math.ceil(g.OW / DEPTHWISE_OPT);
+  const opt = depthwiseOpt(g.OW);
+  const strips = Math.ceil(g.OW / opt);
   const total = g.N * g.Cout * g.OH * strips;
   depthwiseKernel.dispatch({
-    defines: { ...depthwiseDefines(g), FLIP: flip },
+    defines: { ...depthwiseDefines(g, opt), FLIP: flip },
     uniforms: {
       total, strips, C: g.Cout, Cin: g.Cin, mult: g.Cout / g.Cin,
       H: g.H, W: g.W, OH: g.OH, OW: g.OW, ph: g.ph, pw: g.pw, epi: epilogueBits(epi),
