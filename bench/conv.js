@@ -71,14 +71,17 @@ const r18 = [
   ['r18.l4.ds', 32, 256, 4, 512, 1, 2, 0],
   ['r18.l4.3x3', 32, 512, 2, 512, 3, 1, 1],
 ];
-// SENet154's grouped 3x3 convolutions (64 groups, Cin/g = 2..16, Cout/g = 4..32) at batch 1 @224;
+// SENet154's grouped 3x3 convolutions (conv2 of each stage's blocks: 64 groups, Cin/g = 2..16,
+// Cout/g = 4..32, the first block at stride 2) at batch 1 @224;
 // the 9th entry is the group count.
 const se154 = [
   ['se154.l1.g64', 1, 128, 56, 256, 3, 1, 1, 64],
   ['se154.l2.g64s2', 1, 256, 56, 512, 3, 2, 1, 64],
-  ['se154.l2.g64', 1, 512, 28, 512, 3, 1, 1, 64],
-  ['se154.l3.g64', 1, 1024, 14, 1024, 3, 1, 1, 64],
-  ['se154.l4.g64', 1, 2048, 7, 2048, 3, 1, 1, 64],
+  ['se154.l2.g64', 1, 256, 28, 512, 3, 1, 1, 64],
+  ['se154.l3.g64s2', 1, 512, 28, 1024, 3, 2, 1, 64],
+  ['se154.l3.g64', 1, 512, 14, 1024, 3, 1, 1, 64],
+  ['se154.l4.g64s2', 1, 1024, 14, 2048, 3, 2, 1, 64],
+  ['se154.l4.g64', 1, 1024, 7, 2048, 3, 1, 1, 64],
 ];
 const sets = { r50, r18, se154, all: [...r50, ...r18] };
 if (!sets[set]) throw new Error(`--set must be ${Object.keys(sets).join(', ')}, got ${set}`);
