@@ -176,13 +176,40 @@ export async function openMultiGrain(path: string): Promise<{ model: MultiGrain;
 }
 
 /**
- * The class names one of our checkpoints records in its metadata (`meta.classes`, in label
- * order; train writes them so that evaluation folders are matched to the model by name), or
- * undefined: a .pth file, an older checkpoint, or a list that does not fit `numClasses`.
+ * The metadata document of one of our checkpoints (`meta`: arguments, p, scale, classes, ...),
+ * or undefined for a PyTorch .pth (the original's files record none) or a checkpoint without one.
  */
-export async function readCheckpointClasses(path: string, numClasses: number): Promise<readonly string[] | undefined> {
+export async function readCheckpointMeta(path: string): Promise<Record<string, unknown> | undefined> {
   if (!path.endsWith('.safetensors')) return undefined;
-  const classes = ((await loadCheckpointFile(path)).meta as { classes?: unknown } | null)?.classes;
+  const meta = (await loadCheckpointFile(path)).meta;
+  return meta !== null && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The class names a checkpoint's metadata records (`meta.classes`, in label order; train writes
+ * them so that evaluation folders are matched to the model by name), or undefined: no metadata,
+ * an older checkpoint, or a list that does not fit `numClasses`.
+ */
+export function checkpointClasses(meta: Record<string, unknown> | undefined, numClasses: number): readonly string[] | undefined {
+  const classes = meta?.classes;
   if (!Array.isArray(classes) || classes.length !== numClasses || !classes.every((c) => typeof c === 'string')) return undefined;
   return classes as string[];
+}
+
+/** `checkpointClasses` of the file's metadata (undefined for a .pth). */
+export async function readCheckpointClasses(path: string, numClasses: number): Promise<readonly string[] | undefined> {
+  return checkpointClasses(await readCheckpointMeta(path), numClasses);
+}
+
+/** The test scale a derived checkpoint (finetune-p, whiten) records: the size and crop its p and whitening were fitted at. */
+export interface CheckpointScale {
+  testScale: number;
+  inputCrop: 'rect' | 'square';
+}
+
+/** The scale recorded in a checkpoint's metadata (`meta.testScale`, `meta.inputCrop`), or undefined. */
+export function checkpointScale(meta: Record<string, unknown> | undefined): CheckpointScale | undefined {
+  const size = meta?.testScale;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) return undefined;
+  return { testScale: size, inputCrop: meta?.inputCrop === 'square' ? 'square' : 'rect' };
 }
