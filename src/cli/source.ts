@@ -127,8 +127,8 @@ export interface Source {
 export async function openSource(from: string | undefined, epoch: number, files: FileStore = nodeFileStore): Promise<Source> {
   if (!from) throw new Error('--resume-from <experiment folder or checkpoint> is required');
   const isDir = (await files.stat(from))?.isDirectory ?? false;
-  const file = isDir ? await resolveResume(from, epoch, files) : from;
-  if (!file) throw new Error(`--resume-from ${from}: no checkpoint found there`);
+  const file = isDir ? (await resolveResume(from, epoch, files)) ?? (await originalCheckpoint(from, epoch, files)) : from;
+  if (!file) throw new Error(`--resume-from ${from}: no checkpoint found there (checkpoint_<epoch>.safetensors, or the original's checkpoint_<epoch>.pth)`);
   const folder = isDir ? await readRunSettings(from, files) : { settings: {} };
   const { model, architecture } = await openMultiGrain(file);
   const meta = await readCheckpointMeta(file);
@@ -139,6 +139,19 @@ export async function openSource(from: string | undefined, epoch: number, files:
   const classes = checkpointClasses(meta, architecture.numClasses);
   const pFrom = typeof meta?.pFrom === 'string' ? meta.pFrom : undefined;
   return { file, settings, model, architecture, ...(settingsFrom ? { settingsFrom } : {}), ...(pFrom ? { pFrom } : {}), ...(classes ? { classes } : {}) };
+}
+
+const ORIGINAL_CHECKPOINT = /^checkpoint_(\d+)\.pth$/;
+
+/**
+ * The checkpoint of one of the original release's experiment folders (its CheckpointHandler
+ * writes `checkpoint_<epoch>.pth`): the highest epoch, or `epoch` when >= 1; null when there is none.
+ */
+async function originalCheckpoint(dir: string, epoch: number, files: FileStore): Promise<string | null> {
+  const epochs = (await files.list(dir)).map((n) => ORIGINAL_CHECKPOINT.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((a, b) => a - b);
+  if (epochs.length === 0) return null;
+  if (epoch >= 1 && !epochs.includes(epoch)) throw new Error(`--resume-epoch ${epoch}: no checkpoint_${epoch}.pth in ${dir} (found epochs ${epochs.join(', ')})`);
+  return joinPath(dir, `checkpoint_${epoch >= 1 ? epoch : epochs[epochs.length - 1]}.pth`);
 }
 
 /**
