@@ -41,8 +41,9 @@ test('cross-validation: table = forward at each p on the held-out images; p* rec
   await writeDerived(run, 'train', { dataset: 'fashion-mnist', inputSize: 32 }, model, {});
   model.parameters().forEach((t) => t.dispose());
   const ft = join(dir, 'ft');
-  const r = cli('finetune-p', '--resume-from', run, '--p-grid', '1:4:1.5,2', '--input-size', '40', '--images-per-class', '3', '--no-validate-first', '--no-validate', '--expdir', ft, '--workers', '0');
+  const r = cli('finetune-p', '--resume-from', run, '--p-grid', '1:4:1.5,2', '--input-size', '40', '--images-per-class', '3', '--no-validate-first', '--no-validate', '--expdir', ft, '--workers', '0', '--momentum', '0.5');
   assert.is(r.status, 0, r.stderr);
+  assert.match(r.stderr, /--p-grid chooses p without training it: --momentum ignored/);
   assert.match(r.stdout, /p-grid: 4 values of p on 30 held-out training images 4 to 6 of each class/);
   const record = JSON.parse(readFileSync(join(ft, 'p_grid.json'), 'utf8')) as { points: PGridPoint[]; p: number; trainedP: number; images: number; tied: number[] };
   assert.equal(record.points.map((q) => q.p), [1, 2, 2.5, 4]);

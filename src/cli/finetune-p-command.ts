@@ -48,6 +48,9 @@ export const FINETUNE_P_OPTIONS = {
   workers: { flag: 'workers', type: 'int', help: 'data loader worker threads', default: 2 },
 } as const satisfies OptionTable;
 
+/** The flags of the fine-tuning that cross-validation does not use. */
+const GRID_IGNORES = ['learning-rate', 'learning-rate-decay-power', 'momentum', 'seed'];
+
 export async function finetunePCommand(argv: string[]): Promise<void> {
   const f = parseOptions(argv, FINETUNE_P_OPTIONS) as OptionValues<typeof FINETUNE_P_OPTIONS> | null;
   if (!f) {
@@ -58,6 +61,10 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
   // the parser checked each flag; finetuneP's own check and the grid's run here too, before any work
   validateFinetunePOptions({ ...tuning, ...(f.initPoolingExponent !== undefined ? { initialP: f.initPoolingExponent } : {}) });
   const grid = f.pGrid !== undefined ? parsePGrid(f.pGrid) : undefined;
+  if (grid) {
+    const ignored = GRID_IGNORES.filter((flag) => argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`)));
+    if (ignored.length) console.warn(`finetune-p: --p-grid chooses p without training it: ${ignored.map((x) => `--${x}`).join(', ')} ignored`);
+  }
   await init();
   const source = await openSource(f.resumeFrom, f.resumeEpoch);
   const { model, settings } = source;
