@@ -2,12 +2,12 @@
 // whiten.py writes it (model_state only; tools/gen_release_fixture.py): no flag is needed to
 // use the p (2.25, learned by its finetune_p.py) and the whitening the file stores, nor to
 // evaluate at the original's 500 px rect; the original's experiment folder (checkpoint_N.pth)
-// opens too. The printed top-1 / cross-entropy are those of the library's model opened from the
+// opens too, with the scale its whiten_args.yaml records. The printed top-1 / cross-entropy are those of the library's model opened from the
 // same file (itself checked against PyTorch in multigrain/pth-import), and --pooling-exponent wins.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { init, DataLoader, openMultiGrain, openValidationData, tensor, noGrad, type MultiGrain, type Shape } from '../../src/index.js';
@@ -81,6 +81,16 @@ test('evaluate --resume-from the whitened release file: its p and whitening, 500
   const flag = cli('evaluate', '--resume-from', FOLDER, '--dataset', 'imagefolder', '--data-path', root, '--pooling-exponent', '4');
   assert.is(flag.status, 0, flag.stderr);
   assert.ok(flag.stdout.includes('evaluate: p = 4 (--pooling-exponent)') && flag.stdout.includes(`${FILE}: top-1`), flag.stdout);
+
+  // the original's whiten.py folder records its scale in whiten_args.yaml (yaml.dump of its arguments): used
+  const scratch = scratchDir('release-yaml');
+  copyFileSync(FILE, join(scratch, 'checkpoint_1.pth'));
+  writeFileSync(join(scratch, 'whiten_args.yaml'), 'batch_size: 8\ninput_crop: rect\ninput_size: 64\nno_include_last: false\n');
+  const yaml = cli('evaluate', '--resume-from', scratch, '--dataset', 'imagefolder', '--data-path', root);
+  assert.is(yaml.status, 0, yaml.stderr);
+  assert.ok(yaml.stdout.includes(`p = 2.25 (pool.p of ${join(scratch, 'checkpoint_1.pth')}); rect 64 (from ${join(scratch, 'whiten_args.yaml')})`), yaml.stdout);
+  assert.match(yaml.stdout, /on 10 images \(rect 64\)/);
+
   model.pool.p.assign(Float32Array.of(4));
   const at4 = await reference(model, root);
   assert.ok(Math.abs(printed(flag.stdout).ce - at4.ce) <= 6e-5 && Math.abs(at4.ce - ref.ce) > 1e-3, `p = 4: CLI ${printed(flag.stdout).ce}, library ${at4.ce}, at 2.25 ${ref.ce}`);

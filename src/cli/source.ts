@@ -102,6 +102,34 @@ async function readRunSettings(dir: string, files: FileStore): Promise<{ setting
       throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
     }
   }
+  return originalRunSettings(dir, files);
+}
+
+/**
+ * The original's settings files that record a test scale (yaml.dump of its arguments), most
+ * derived first. Its train_args.yaml is not read: the original evaluates a trained model at its
+ * evaluate.py default (500), not at the training size.
+ */
+const ORIGINAL_SETTINGS_FILES = ['whiten_args.yaml', 'finetune_p_args.yaml'];
+
+/**
+ * The test scale a finetune_p.py or whiten.py folder of the original release records in its
+ * arguments file (`input_size`, `input_crop`; its scripts dump their arguments as YAML). Only
+ * these two scalars are read.
+ */
+async function originalRunSettings(dir: string, files: FileStore): Promise<{ settings: RunSettings; from?: string }> {
+  for (const name of ORIGINAL_SETTINGS_FILES) {
+    const file = joinPath(dir, name);
+    const text = await readTextFile(files, file);
+    if (text === null) continue;
+    const size = /^input_size:\s*(\d+)\s*$/m.exec(text);
+    const crop = /^input_crop:\s*['"]?(rect|square)['"]?\s*$/m.exec(text);
+    const settings: RunSettings = {
+      ...(size ? { inputSize: Number(size[1]), testScale: Number(size[1]) } : {}),
+      ...(crop ? { valMode: crop[1] as ValidationMode } : {}),
+    };
+    return { settings, from: file };
+  }
   return { settings: {} };
 }
 
