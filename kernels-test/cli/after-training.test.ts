@@ -52,6 +52,8 @@ test('train -> finetune-p -> whiten -> evaluate (classification unchanged by whi
   assert.ok(tuned, `finetune-p printed: ${ft.stdout}`);
   const ckpt = await loadCheckpointFile(join(dir, 'ft', 'checkpoint_1.safetensors'));
   assert.ok(Math.abs(hostTensorToFloat32(ckpt.groups.model!.get('pool.p')!)[0]! - Number(tuned[1])) < 1e-4, 'the tuned p is saved');
+  const meta = ckpt.meta as Record<string, unknown>;
+  assert.equal([meta.testScale, meta.inputCrop, meta.pFrom], [40, 'rect', 'fine-tuning'], 'the scale and how p was chosen are saved with it');
   assert.match(readFileSync(join(dir, 'ft', 'finetune_p.svg'), 'utf8'), new RegExp(`p 3\\.000 -&gt; ${Number(tuned[1]).toFixed(3)}`));
   const after = /after: p = [\d.]+, val top-1 ([\d.]+%) top-5 ([\d.]+%) at rect 40/.exec(ft.stdout);
   assert.ok(after, ft.stdout);
@@ -62,6 +64,7 @@ test('train -> finetune-p -> whiten -> evaluate (classification unchanged by whi
   const white = (await loadCheckpointFile(join(dir, 'wh', 'checkpoint_1.safetensors'))).groups.model!;
   assert.equal(white.get('whitening.pca.pca_P')!.shape, [17, 17]);
   assert.equal(white.get('classifier.weight')!.shape, [10, 17]);
+  assert.equal(((await loadCheckpointFile(join(dir, 'wh', 'checkpoint_1.safetensors'))).meta as Record<string, unknown>).testScale, 40, 'whiten records its scale');
 
   // same scale (recorded by finetune-p and whiten), same ranking of classes: same top-1 and top-5
   const ev = cli('evaluate', '--resume-from', join(dir, 'wh'), '--val-subset', '12');

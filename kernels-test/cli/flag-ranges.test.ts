@@ -155,7 +155,7 @@ test('--help shows each declared range after the default', () => {
   assert.ok(help.includes('SGD momentum (default 0.9), range [0, 1)'), 'momentum');
   assert.ok(help.includes('(default: Fashion-MNIST 0.15, imagefolder 0.2), range > 0'), 'learning rate');
   assert.ok(help.includes('range [0, 1]') && help.includes('(default 10), range >= 0') && help.includes('(default: Fashion-MNIST 25, imagefolder 20), range >= 1'), 'classif-weight, save-every, log-every');
-  assert.ok(optionsHelp('finetune-p', '', FINETUNE_P_OPTIONS).includes('tune on the first N training images of each class (default 50), range >= 1'));
+  assert.ok(optionsHelp('finetune-p', '', FINETUNE_P_OPTIONS).includes('tune on the first N training images of each class (--p-grid: score on the next N) (default 50), range >= 1'));
   assert.not.ok(/--seed .*range/.test(help), 'no range, no range text');
 });
 

@@ -203,6 +203,32 @@ test('openMultiGrain: the architecture comes from the file (depth, width, classe
   for (const m of [plain.model, white.model]) m.parameters().forEach((t) => t.dispose());
 });
 
+test('the release pipeline as its scripts write it: finetune_p.py (model_state + p.* optimizer state) and whiten.py (model_state only); p and whitening from the file', async () => {
+  const REL = 'kernels-test/multigrain/fixtures/release/';
+  const relExpected = readSafetensors(new Uint8Array(readFileSync(REL + 'expected.safetensors'))).tensors;
+  for (const img of IMAGES) {
+    const head = castHostTensor(relExpected.get(`input.${img}.head`)!, 'f64').data;
+    const data = await inputs.get(img)!.toArray();
+    for (let i = 0; i < head.length; i++) assert.is(data[i], head[i], `input ${img}[${i}]`);
+  }
+  const saved = expected;
+  expected = relExpected; // compare() reads the references of `expected`
+  try {
+    const tuned = await openMultiGrain(REL + 'finetune500/checkpoint_1.pth');
+    assert.equal(tuned.architecture, { backbone: 50, baseWidth: 2, numClasses: 10, poolingExponent: 2.25, whitened: false });
+    assert.equal(Array.from(await tuned.model.pool.p.toArray()), [2.25], 'the p finetune_p.py learned');
+    await checkOutputs(tuned.model, 'finetuned');
+    const white = await openMultiGrain(REL + 'finetune500_whitened/checkpoint_1.pth');
+    assert.equal(white.architecture, { backbone: 50, baseWidth: 2, numClasses: 10, poolingExponent: 2.25, whitened: true });
+    assert.ok(white.model.whitening, 'whitening turned on by the keys');
+    assert.equal([...white.model.classifier.weight.shape], [10, 65]);
+    await checkOutputs(white.model, 'whitened');
+    for (const m of [tuned.model, white.model]) m.parameters().forEach((t) => t.dispose());
+  } finally {
+    expected = saved;
+  }
+});
+
 test('torchvision ResNet state dict (--pretrained-backbone): trunk loads, fc ignored; features and GeM match', async () => {
   // 5 classes (the file's fc has 10): the head is not loaded, so the classes need not match
   const model = new MultiGrain({ backbone: 18, baseWidth: 2, numClasses: 5, poolingExponent: 3, seed: 3 });

@@ -7,7 +7,7 @@
 import { dirname, resolve, join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { parseOptions, optionsHelp } from './args.js';
-import { openSource, defaultTestScale, lockOutput, checkImageSize } from './source.js';
+import { openSource, defaultTestScale, lockOutput, checkImageSize, applyPoolingExponent, scaleOrigin } from './source.js';
 import { rate } from './evaluate-command.js';
 import { init } from '../engine/index.js';
 import { ImageDecodeError, ImageListDataset, IMAGE_EXTENSIONS, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
@@ -24,6 +24,7 @@ export const EMBED_OPTIONS = {
   output: { flag: 'output', type: 'string', help: 'output folder: embeddings.npy, paths.txt, embed_args.json' },
   inputSize: { flag: 'input-size', type: 'int', help: 'longer side (rect) or crop side (square) (default: the folder\'s test scale, else 500)', min: 1 },
   inputCrop: { flag: 'input-crop', type: 'string', help: 'rect: whole image, longer side = size; square: resize + center crop', choices: ['rect', 'square'], default: 'rect' },
+  poolingExponent: { flag: 'pooling-exponent', type: 'number', help: 'override the GeM exponent p of the checkpoint (default: its pool.p, as finetune-p chose it)', min: 0, exclusiveMin: true },
   batchSize: { flag: 'batch-size', type: 'int', help: 'images per forward pass (rect images are grouped by output size)', default: 32, min: 1 },
   chunkSize: { flag: 'chunk-size', type: 'int', help: 'images per resumable chunk', default: 1024, min: 1 },
   maxChunks: { flag: 'max-chunks', type: 'int', help: 'stop after embedding N chunks (rerun to continue; 0: no limit)', default: 0, min: 0 },
@@ -61,10 +62,12 @@ export async function runEmbed(f: Omit<EmbedFlags, 'output'>, out: string): Prom
   await init();
   const source = await openSource(f.checkpoint, f.checkpointEpoch);
   const { model, settings } = source;
-  // the scale the folder was adapted to (finetune-p, whiten), else its training size x 500/224, else 500 (a .pth)
+  const pLine = await applyPoolingExponent(source, f.poolingExponent);
+  // the scale the checkpoint was adapted to (finetune-p, whiten), else its training size x 500/224, else 500 (a .pth)
   const size = f.inputSize ?? settings.testScale ?? defaultTestScale(settings.inputSize);
   const mode: ValidationMode = f.inputCrop as ValidationMode;
   checkImageSize(model, size, mode);
+  console.log(`embed: ${pLine}; size ${size} (${f.inputSize !== undefined ? '--input-size' : scaleOrigin(source, {})})`);
   if (!model.whitening) console.warn('embed: the model is not whitened (run `multigrain whiten` first for the paper\'s retrieval setting)');
   const lock = await lockOutput(out, 'embed');
   try {

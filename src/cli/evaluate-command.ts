@@ -10,7 +10,7 @@ import { parseOptions, optionsHelp } from './args.js';
 import { writeRetrievalExamples } from './retrieval-examples.js';
 import { writeFileAtomic } from '../io/index.js';
 import {
-  SOURCE_OPTIONS, IMAGE_OPTIONS, openSource, runData, knownClasses, checkImageSize, evaluationScale, imageLoaderOptions, reportSkipped, type Source,
+  SOURCE_OPTIONS, IMAGE_OPTIONS, openSource, runData, knownClasses, checkImageSize, evaluationScale, imageLoaderOptions, reportSkipped, applyPoolingExponent, scaleOrigin, type Source,
 } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, HolidaysDataset, CopydaysDataset, UkbenchDataset, COPYDAYS_SUBSETS, type CopydaysSubset, type RetrievalDataset } from '../data/index.js';
@@ -30,7 +30,7 @@ export const EVALUATE_OPTIONS = {
   inputCrop: { ...IMAGE_OPTIONS.inputCrop, help: `${IMAGE_OPTIONS.inputCrop.help} (default: the run's, else rect for a .pth, fashion-mnist and retrieval, square for imagefolder)` },
   valMode: { flag: 'val-mode', type: 'string', help: 'deprecated: the former name of --input-crop', choices: ['square', 'rect'] },
   batchSize: { flag: 'batch-size', type: 'int', help: 'images per batch (rect mode groups the images by output size, so batches hold one size)', default: 100, min: 1 },
-  poolingExponent: { flag: 'pooling-exponent', type: 'number', help: 'override the GeM exponent p of the checkpoint', min: 0, exclusiveMin: true },
+  poolingExponent: { flag: 'pooling-exponent', type: 'number', help: 'override the GeM exponent p of the checkpoint (default: its pool.p, as finetune-p chose it)', min: 0, exclusiveMin: true },
   valLabels: { flag: 'val-labels', type: 'string', help: 'imagefolder with a flat val/ (the ImageNet devkit layout): its ground truth, LOC_val_solution.csv or ILSVRC2012_validation_ground_truth.txt (default: found in val/ or beside it)' },
   valSynsets: { flag: 'val-synsets', type: 'string', help: 'with ILSVRC2012_validation_ground_truth.txt: a list whose line i is the wnid of ILSVRC2012_ID i' },
   valSubset: { flag: 'val-subset', type: 'int', help: 'classification: use the first N validation images only (0 = all)', default: 0, min: 0 },
@@ -58,16 +58,17 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   }
   await init();
   const source = await openSource(f.resumeFrom, f.resumeEpoch);
-  if (f.poolingExponent !== undefined) source.model.pool.p.assign(Float32Array.of(f.poolingExponent));
+  const pLine = await applyPoolingExponent(source, f.poolingExponent);
   const name = f.dataset ?? '';
-  if ((RETRIEVAL as readonly string[]).includes(name)) await evaluateRetrievalBenchmark(source, name as RetrievalName, f);
-  else await evaluateClassification(source, f);
+  if ((RETRIEVAL as readonly string[]).includes(name)) await evaluateRetrievalBenchmark(source, name as RetrievalName, f, pLine);
+  else await evaluateClassification(source, f, pLine);
 }
 
-async function evaluateClassification(source: Source, f: EvaluateFlags): Promise<void> {
+async function evaluateClassification(source: Source, f: EvaluateFlags, pLine: string): Promise<void> {
   const { model, settings, file } = source;
   const { dataset, dataPath } = runData(f, settings);
   const { size, crop: mode } = evaluationScale(source, f, 'classification', dataset);
+  console.log(`evaluate: ${pLine}; ${mode} ${size} (${scaleOrigin(source, f)})${model.whitening ? '; whitened (the checkpoint\'s PCA)' : ''}`);
   checkImageSize(model, size, mode);
   // The folders are matched to the classes the checkpoint records, by name; a checkpoint
   // that records none (a .pth, an older run) is matched through the training folder's.
@@ -98,9 +99,10 @@ async function openBenchmark(name: RetrievalName, f: EvaluateFlags): Promise<Ret
   });
 }
 
-async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f: EvaluateFlags): Promise<void> {
+async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f: EvaluateFlags, pLine: string): Promise<void> {
   const { model, file } = source;
   const { size, crop: mode } = evaluationScale(source, f, 'retrieval');
+  console.log(`evaluate: ${pLine}; ${mode} ${size} (${scaleOrigin(source, f)})${model.whitening ? '; whitened (the checkpoint\'s PCA)' : ''}`);
   checkImageSize(model, size, mode);
   const benchmark = await openBenchmark(name, f);
   if (!model.whitening) console.warn('evaluate: the model is not whitened (run `multigrain whiten` first for the paper\'s retrieval setting)');

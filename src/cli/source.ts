@@ -3,7 +3,7 @@
  * checkpoint file), the settings of the run that wrote it, and writing a derived model
  * (p-finetuned, whitened) as a new experiment folder that the next command can read.
  */
-import { checkInputFits, openMultiGrain, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture, type KnownClasses } from '../multigrain/index.js';
+import { checkInputFits, openMultiGrain, metaRecord, checkpointScale, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture, type KnownClasses } from '../multigrain/index.js';
 import {
   joinPath, nodeFileStore, readTextFile, encodeCheckpoint, lockFolder, removeOrphanedTemps, type FileStore, type FolderLock,
 } from '../io/index.js';
@@ -86,25 +86,65 @@ export interface RunSettings {
 /** The settings files of a folder, most derived first. */
 const SETTINGS_FILES = ['whiten_args.json', 'finetune_p_args.json', 'train_args.json'];
 
-/** The settings recorded in an experiment folder ({} when it has none). */
+/** The settings recorded in an experiment folder ({} when it has none), and the file they come from. */
 export async function runSettings(dir: string, files: FileStore = nodeFileStore): Promise<RunSettings> {
+  return (await readRunSettings(dir, files)).settings;
+}
+
+async function readRunSettings(dir: string, files: FileStore): Promise<{ settings: RunSettings; from?: string }> {
   for (const name of SETTINGS_FILES) {
-    const text = await readTextFile(files, joinPath(dir, name));
+    const file = joinPath(dir, name);
+    const text = await readTextFile(files, file);
     if (text === null) continue;
     try {
-      return JSON.parse(text) as RunSettings;
+      return { settings: JSON.parse(text) as RunSettings, from: file };
     } catch (err) {
-      throw new Error(`${joinPath(dir, name)}: not valid JSON (${(err as Error).message})`);
+      throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
     }
   }
-  return {};
+  return originalRunSettings(dir, files);
+}
+
+/**
+ * The original's settings files that record a test scale (yaml.dump of its arguments), most
+ * derived first. Its train_args.yaml is not read: the original evaluates a trained model at its
+ * evaluate.py default (500), not at the training size.
+ */
+const ORIGINAL_SETTINGS_FILES = ['whiten_args.yaml', 'finetune_p_args.yaml'];
+
+/**
+ * The test scale a finetune_p.py or whiten.py folder of the original release records in its
+ * arguments file (`input_size`, `input_crop`; its scripts dump their arguments as YAML). Only
+ * these two scalars are read.
+ */
+async function originalRunSettings(dir: string, files: FileStore): Promise<{ settings: RunSettings; from?: string }> {
+  for (const name of ORIGINAL_SETTINGS_FILES) {
+    const file = joinPath(dir, name);
+    const text = await readTextFile(files, file);
+    if (text === null) continue;
+    const size = /^input_size:\s*(\d+)\s*$/m.exec(text);
+    const crop = /^input_crop:\s*['"]?(rect|square)['"]?\s*$/m.exec(text);
+    const settings: RunSettings = {
+      ...(size ? { inputSize: Number(size[1]), testScale: Number(size[1]) } : {}),
+      ...(crop ? { valMode: crop[1] as ValidationMode } : {}),
+    };
+    return { settings, from: file };
+  }
+  return { settings: {} };
 }
 
 export interface Source {
   /** The checkpoint file read. */
   file: string;
-  /** Settings of the folder (empty when a file was given). */
+  /**
+   * Settings of the folder, over those the checkpoint's metadata records (the test scale of a
+   * finetune-p or whiten checkpoint), so that a checkpoint given alone keeps its scale.
+   */
   settings: RunSettings;
+  /** Where `settings` come from (a settings file, the checkpoint's metadata), for the messages; undefined when nothing was recorded. */
+  settingsFrom?: string;
+  /** How the checkpoint's p was chosen, as its metadata says ('fine-tuning', 'cross-validation'), if it says. */
+  pFrom?: string;
   model: MultiGrain;
   architecture: MultiGrainArchitecture;
   /** The class names the checkpoint records (label order), if it records them. */
@@ -115,11 +155,55 @@ export interface Source {
 export async function openSource(from: string | undefined, epoch: number, files: FileStore = nodeFileStore): Promise<Source> {
   if (!from) throw new Error('--resume-from <experiment folder or checkpoint> is required');
   const isDir = (await files.stat(from))?.isDirectory ?? false;
-  const file = isDir ? await resolveResume(from, epoch, files) : from;
-  if (!file) throw new Error(`--resume-from ${from}: no checkpoint found there`);
-  const settings = isDir ? await runSettings(from, files) : {};
-  const { model, architecture, classes } = await openMultiGrain(file);
-  return { file, settings, model, architecture, ...(classes ? { classes } : {}) };
+  const file = isDir ? (await resolveResume(from, epoch, files)) ?? (await originalCheckpoint(from, epoch, files)) : from;
+  if (!file) throw new Error(`--resume-from ${from}: no checkpoint found there (checkpoint_<epoch>.safetensors, or the original's checkpoint_<epoch>.pth)`);
+  const folder = isDir ? await readRunSettings(from, files) : { settings: {} };
+  const opened = await openMultiGrain(file);
+  const { model, architecture, classes } = opened;
+  const meta = metaRecord(opened.meta);
+  const scale = checkpointScale(meta);
+  const recorded: RunSettings = scale ? { inputSize: scale.testScale, testScale: scale.testScale, valMode: scale.inputCrop } : {};
+  const settings = { ...recorded, ...folder.settings };
+  const settingsFrom = folder.from ?? (scale ? `the metadata of ${file}` : undefined);
+  const pFrom = typeof meta?.pFrom === 'string' ? meta.pFrom : undefined;
+  return { file, settings, model, architecture, ...(settingsFrom ? { settingsFrom } : {}), ...(pFrom ? { pFrom } : {}), ...(classes ? { classes } : {}) };
+}
+
+const ORIGINAL_CHECKPOINT = /^checkpoint_(\d+)\.pth$/;
+
+/**
+ * The checkpoint of one of the original release's experiment folders (its CheckpointHandler
+ * writes `checkpoint_<epoch>.pth`): the highest epoch, or `epoch` when >= 1; null when there is none.
+ */
+async function originalCheckpoint(dir: string, epoch: number, files: FileStore): Promise<string | null> {
+  const epochs = (await files.list(dir)).map((n) => ORIGINAL_CHECKPOINT.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((a, b) => a - b);
+  if (epochs.length === 0) return null;
+  if (epoch >= 1 && !epochs.includes(epoch)) throw new Error(`--resume-epoch ${epoch}: no checkpoint_${epoch}.pth in ${dir} (found epochs ${epochs.join(', ')})`);
+  return joinPath(dir, `checkpoint_${epoch >= 1 ? epoch : epochs[epochs.length - 1]}.pth`);
+}
+
+/**
+ * Sets the GeM exponent from a flag (which wins over the checkpoint's) and says which p the
+ * command uses and where it comes from: `p = 2.3 (pool.p of FILE, chosen by cross-validation)`.
+ */
+export async function applyPoolingExponent(source: Source, flag: number | undefined, flagName = '--pooling-exponent'): Promise<string> {
+  if (flag !== undefined) {
+    source.model.pool.p.assign(Float32Array.of(flag));
+    return `p = ${flag} (${flagName})`;
+  }
+  const p = (await source.model.pool.p.item()) as number;
+  const stored = source.architecture.poolingExponent !== undefined;
+  const how = source.pFrom ? `, chosen by ${source.pFrom}` : '';
+  return `p = ${Number(p.toFixed(6))} (${stored ? `pool.p of ${source.file}${how}` : `${source.file} stores none: the default`})`;
+}
+
+/** Says where an evaluation's size and crop come from: the flags, the recorded settings, or the defaults. */
+export function scaleOrigin(source: Source, f: { inputSize?: number; inputCrop?: string }): string {
+  if (f.inputSize !== undefined && f.inputCrop !== undefined) return 'from the flags';
+  const recorded = source.settingsFrom ? `from ${source.settingsFrom}` : `the default for ${isPthFile(source.file) ? 'a .pth (the original\'s evaluate.py)' : 'a checkpoint with no recorded scale'}`;
+  if (f.inputSize !== undefined) return `--input-size; crop ${recorded}`;
+  if (f.inputCrop !== undefined) return `--input-crop; size ${recorded}`;
+  return recorded;
 }
 
 /** The model's classes, for matching evaluation folders by name (undefined: the checkpoint records none). */

@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { parseOptions, optionsHelp, definedFlags } from './args.js';
-import { SOURCE_OPTIONS, IMAGE_OPTIONS, imageLoaderOptions, reportSkipped, openSource, runData, defaultTestScale, writeDerived, lockOutput, checkImageSize, type RunSettings } from './source.js';
+import { SOURCE_OPTIONS, IMAGE_OPTIONS, imageLoaderOptions, reportSkipped, openSource, runData, defaultTestScale, writeDerived, lockOutput, checkImageSize, applyPoolingExponent, type RunSettings } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, ImageListDataset, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
 import { whiten, WHITEN_OPTION_SPECS, openClassificationData, SubsetDataset } from '../multigrain/index.js';
@@ -41,7 +41,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
   await init();
   const source = await openSource(f.resumeFrom, f.resumeEpoch);
   const { model, settings } = source;
-  if (f.poolingExponent !== undefined) model.pool.p.assign(Float32Array.of(f.poolingExponent));
+  const pLine = await applyPoolingExponent(source, f.poolingExponent);
   const size = f.inputSize ?? settings.inputSize ?? defaultTestScale(undefined);
   const mode: ValidationMode = f.inputCrop;
   checkImageSize(model, size, mode);
@@ -50,7 +50,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
   const loader = new DataLoader({ dataset: images, transform: { kind: 'val', mode, size }, workers: f.workers, ...imageLoaderOptions(f) });
   const lock = await lockOutput(expdir, 'whiten'); // before anything is written there
   try {
-    console.log(`whitening ${model.embeddingDim + 1}-d embeddings of ${images.length} images (${describe}) at ${mode} ${size}`);
+    console.log(`whitening ${model.embeddingDim + 1}-d embeddings of ${images.length} images (${describe}) at ${mode} ${size}, ${pLine}`);
     const result = await whiten(model, loader, { includeBias: !f.noIncludeLast, batchSize: f.batchSize, progress: 'whiten' });
     const ev = result.fit.eigenvalues;
     console.log(`PCA: eigenvalues ${ev[0]!.toExponential(3)} .. ${ev[ev.length - 1]!.toExponential(3)}` +
@@ -58,7 +58,10 @@ export async function whitenCommand(argv: string[]): Promise<void> {
     // the data the source run was trained on (for evaluate's defaults) and this command's flags
     const inherited = { dataset: settings.dataset, dataPath: settings.dataPath };
     const settingsOut = { ...inherited, ...definedFlags(f), expdir, source: source.file, inputSize: size, testScale: size, valMode: mode, whitenImages: result.images };
-    const file = await writeDerived(expdir, 'whiten', settingsOut, model, { source: source.file, images: result.images, floored: result.fit.floored, ...(source.classes ? { classes: source.classes } : {}) });
+    const file = await writeDerived(expdir, 'whiten', settingsOut, model, {
+      source: source.file, images: result.images, floored: result.fit.floored, testScale: size, inputCrop: mode,
+      ...(source.pFrom && f.poolingExponent === undefined ? { pFrom: source.pFrom } : {}), ...(source.classes ? { classes: source.classes } : {}),
+    });
     console.log(`wrote ${file}`);
     reportSkipped('whiten', [loader]);
   } finally {

@@ -137,13 +137,24 @@ export async function openValidationData(
 
 /** Dataset indices of the first `perClass` items of each class, in dataset order (the original's `--images-per-class`). */
 export function firstImagesPerClass(labels: Int32Array, perClass: number): Int32Array {
+  return imagesPerClassAfter(labels, 0, perClass);
+}
+
+/**
+ * Dataset indices of the `perClass` items of each class that follow its first `skip` ones, in
+ * dataset order. `finetune-p --p-grid` holds out `imagesPerClassAfter(labels, N, N)`: the next N
+ * training images of each class after the N that p-finetuning tunes on (the original has no
+ * held-out split; its validation set is the test set of the paper's tables).
+ */
+export function imagesPerClassAfter(labels: Int32Array, skip: number, perClass: number): Int32Array {
   if (!Number.isInteger(perClass) || perClass < 1) throw new Error(`images per class must be a positive integer, got ${perClass}`);
+  if (!Number.isInteger(skip) || skip < 0) throw new Error(`images skipped per class must be a non-negative integer, got ${skip}`);
   const seen = new Map<number, number>();
   const out: number[] = [];
   labels.forEach((label, i) => {
     if (label < 0) return;
     const n = seen.get(label) ?? 0;
-    if (n < perClass) out.push(i);
+    if (n >= skip && n < skip + perClass) out.push(i);
     seen.set(label, n + 1);
   });
   return Int32Array.from(out);

@@ -3,10 +3,11 @@ export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGr
 export * from './losses/index.js';
 export {
   readStateDict, readWeightsFile, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses,
-  type MultiGrainArchitecture, type OpenedMultiGrain, type WeightsFile,
+  readCheckpointMeta, metaRecord, checkpointClasses, checkpointScale,
+  type CheckpointScale, type MultiGrainArchitecture, type OpenedMultiGrain, type WeightsFile,
 } from './weights.js';
 export {
-  openClassificationData, openValidationData, SubsetDataset, ClassMappedDataset, shortList, firstImagesPerClass, shuffledImagesPerClass, type ClassificationData, type KnownClasses,
+  openClassificationData, openValidationData, SubsetDataset, ClassMappedDataset, shortList, firstImagesPerClass, imagesPerClassAfter, shuffledImagesPerClass, type ClassificationData, type KnownClasses,
 } from './data-source.js';
 export { train, validate, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
 export { trainingOutputs, type TrainInputs, type TrainData, type TrainableModel, type TrainOutput, type CheckpointEvent } from './training/inputs.js';
@@ -19,6 +20,7 @@ export { samplingReplicas, IMAGES_PER_REPLICA, type SamplingChoice } from './tra
 export { lineChartSvg, type Series } from './training/plot.js';
 export { listCheckpoints, resolveResume, checkpointName } from './training/checkpoints.js';
 export { finetuneP, FINETUNE_P_DEFAULTS, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, checkFinetunedP, type PTunableModel, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';
+export { parsePGrid, crossValidateP, bestP, pGridTable, P_GRID_MAX, type PGridPoint, type CrossValidatePOptions } from './p-grid.js';
 export { symmetricEigen, type SymmetricEigen } from './whitening/eigen.js';
 export { fitPcaWhitening, applyPcaWhitening, EIGENVALUE_FLOOR, type PcaWhiteningFit } from './whitening/pca.js';
 export { whiten, WHITEN_OPTION_SPECS, applyWhitening, normalizedWithBias, whitenedClassifier, paddedWhitening, type WhitenOptions, type WhitenResult } from './whitening/whiten.js';

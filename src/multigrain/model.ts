@@ -49,8 +49,9 @@ export class GeMPool extends Module {
     this.p.requiresGrad = learn;
   }
 
-  forward(x: Tensor): Tensor {
-    return gem(x, this.p);
+  /** GeM of `x` at the module's p, or at `p` ([1]) when given (the p-grid evaluates several on one feature map). */
+  forward(x: Tensor, p: Tensor = this.p): Tensor {
+    return gem(x, p);
   }
 }
 
@@ -129,9 +130,9 @@ export class MultiGrain extends Module {
     return e;
   }
 
-  /** The pooling stage on trunk feature maps [N, C, h, w]: GeM, plus the bias channel once whitened. */
-  poolFeatures(f: Tensor): Tensor {
-    const e = this.pool.forward(f);
+  /** The pooling stage on trunk feature maps [N, C, h, w]: GeM (at `p` when given), plus the bias channel once whitened. */
+  poolFeatures(f: Tensor, p?: Tensor): Tensor {
+    const e = this.pool.forward(f, p);
     if (!this.whitening) return e;
     const ones = fullLike(slice(e, 1, 0, 1), 1);
     const withBias = concat([e, ones], 1);
@@ -148,9 +149,12 @@ export class MultiGrain extends Module {
     return out;
   }
 
-  /** Everything after the trunk: pooling, (whitening,) normalization and classifier, from trunk feature maps. */
-  head(f: Tensor): MultiGrainOutput {
-    const pooled = this.poolFeatures(f);
+  /**
+   * Everything after the trunk: pooling, (whitening,) normalization and classifier, from trunk
+   * feature maps; `p` ([1]) pools at another exponent than the model's without changing it.
+   */
+  head(f: Tensor, p?: Tensor): MultiGrainOutput {
+    const pooled = this.poolFeatures(f, p);
     let embedding = pooled;
     if (this.whitening) {
       embedding = this.whitening.forward(pooled);

@@ -213,23 +213,49 @@ export async function openMultiGrain(source: ByteSource): Promise<OpenedMultiGra
   const { backbone, baseWidth, numClasses, poolingExponent } = architecture;
   const model = new MultiGrain({ backbone, baseWidth, numClasses, ...(poolingExponent !== undefined ? { poolingExponent } : {}) });
   await loadMultiGrainWeights(model, name, dict);
-  const classes = metaClasses(meta, numClasses);
+  const classes = checkpointClasses(meta, numClasses);
   return { model, architecture, meta, ...(classes ? { classes } : {}) };
 }
 
-/** `meta.classes` when it is a list of `numClasses` names, else undefined. */
-function metaClasses(meta: unknown, numClasses: number): readonly string[] | undefined {
+/**
+ * The class names a checkpoint's metadata records (`meta.classes`, in label order; train writes
+ * them so that evaluation folders are matched to the model by name), or undefined: no metadata,
+ * an older checkpoint, or a list that does not fit `numClasses`.
+ */
+export function checkpointClasses(meta: unknown, numClasses: number): readonly string[] | undefined {
   const classes = (meta as { classes?: unknown } | null)?.classes;
   if (!Array.isArray(classes) || classes.length !== numClasses || !classes.every((c) => typeof c === 'string')) return undefined;
   return classes as string[];
 }
 
 /**
- * The class names one of our checkpoints records in its metadata (`meta.classes`, in label
- * order; train writes them so that evaluation folders are matched to the model by name), or
- * undefined: a .pth file, an older checkpoint, or a list that does not fit `numClasses`.
+ * The metadata document of one of our checkpoints (`meta`: arguments, p, scale, classes, ...),
+ * or undefined for a PyTorch .pth (the original's files record none) or a checkpoint without one.
  */
-export async function readCheckpointClasses(source: ByteSource, numClasses: number): Promise<readonly string[] | undefined> {
+export async function readCheckpointMeta(source: ByteSource): Promise<Record<string, unknown> | undefined> {
   if (typeof source === 'string' && !source.endsWith('.safetensors')) return undefined;
-  return metaClasses((await readWeightsFile(source)).meta, numClasses);
+  return metaRecord((await readWeightsFile(source)).meta);
+}
+
+/** A checkpoint's metadata as a record (what {@link openMultiGrain} returns as `meta`), or undefined when it is none. */
+export function metaRecord(meta: unknown): Record<string, unknown> | undefined {
+  return meta !== null && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : undefined;
+}
+
+/** `checkpointClasses` of the file's metadata (undefined for a .pth). */
+export async function readCheckpointClasses(source: ByteSource, numClasses: number): Promise<readonly string[] | undefined> {
+  return checkpointClasses(await readCheckpointMeta(source), numClasses);
+}
+
+/** The test scale a derived checkpoint (finetune-p, whiten) records: the size and crop its p and whitening were fitted at. */
+export interface CheckpointScale {
+  testScale: number;
+  inputCrop: 'rect' | 'square';
+}
+
+/** The scale recorded in a checkpoint's metadata (`meta.testScale`, `meta.inputCrop`), or undefined. */
+export function checkpointScale(meta: Record<string, unknown> | undefined): CheckpointScale | undefined {
+  const size = meta?.testScale;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) return undefined;
+  return { testScale: size, inputCrop: meta?.inputCrop === 'square' ? 'square' : 'rect' };
 }
