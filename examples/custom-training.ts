@@ -48,7 +48,7 @@ const steps: StepRecord[] = [];
 const files = new MemoryFileStore();
 const result = await train({
   expdir: 'stripes', epochs: 6, batchSize: 12, repeatedAugmentations: 2, classifWeight: 0.5,
-  learningRate: 4, lrDropsEpochs: [4], lrDropsFactors: [0.1], // lr at batch 512, scaled: 4 x 12 / 512
+  learningRate: 0.09375, lrDropsEpochs: [4], lrDropsFactors: [0.1], // applied as given, as the original's train.py
   inputSize: 32, logEvery: 1, saveEvery: 0, validateFirst: false, progress: false,
   data: { train: dataset(48, 0), val: dataset(24, 1000), classes },
   transforms: { train: { kind: 'train', recipe: 'torch', size: 32, cropScale: [0.6, 1] } },

@@ -52,7 +52,7 @@ class TinyNet extends Module {
 }
 
 const options: Partial<TrainOptions> = {
-  expdir: 'run', epochs: 3, batchSize: 6, repeatedAugmentations: 2, epochLenFactor: 1, learningRate: 20, lrDropsEpochs: [], lrDropsFactors: [],
+  expdir: 'run', epochs: 3, batchSize: 6, repeatedAugmentations: 2, epochLenFactor: 1, learningRate: 0.234375, lrDropsEpochs: [], lrDropsFactors: [],
   classifWeight: 0.5, logEvery: 1, saveEvery: 0, validateFirst: false, progress: false, workers: 2, inputSize: SIZE,
 };
 const quiet = () => undefined;
