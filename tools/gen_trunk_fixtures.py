@@ -13,7 +13,8 @@ Per trunk, `<name>_tiny.safetensors` (references in float64 from the float32 wei
   train.embedding / train.logits   train mode (batch statistics), dropout off
   G, Hm              loss = sum(logits * G) + sum(embedding * Hm); g.input and g.<key> its gradients
 and `<name>_imagenet.pth`: the bare net's state dict (Cadene's layout, `last_linear.*`), as an
-ImageNet file for --pretrained-backbone.
+ImageNet file for --pretrained-backbone; for NASNet-A-Mobile also `nasnetamobile_multigrain.pth`,
+the original's checkpoint dict ({'model_state': the w.* state dict, num_batches_tracked included}).
 
 Run: /usr/bin/python3 tools/gen_trunk_fixtures.py
 """
@@ -70,6 +71,8 @@ def generate(name, make, size):
     randomize_batchnorms(net)
     torch.save({k: v for k, v in net.state_dict().items()}, f'{OUT}/{name}_imagenet.pth', _use_new_zipfile_serialization=True)
     model = T.BackBone(net, p=3.0)
+    if name == 'nasnetamobile':
+        torch.save({'model_state': model.state_dict(), 'epoch': 0}, f'{OUT}/{name}_multigrain.pth')
     state = {k: v.clone() for k, v in model.state_dict().items() if 'num_batches_tracked' not in k}
     model = model.double()
     model.pre_classifier.p = 0.0  # dropout off: the gradients are deterministic

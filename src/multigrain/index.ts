@@ -1,7 +1,11 @@
 // MultiGrain: the model, losses, weights and the training program.
 export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGrainOutput } from './model.js';
+export {
+  BACKBONE_FLAGS, isBackbone, backboneFromFlag, backboneFlag, backboneLabel, inputNormalization, preClassifierDropout, trunkKeyPrefix,
+  type Backbone, type InputNormalization,
+} from './backbone.js';
 export * from './losses/index.js';
-export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses, type MultiGrainArchitecture } from './weights.js';
+export { readStateDict, loadPretrainedTrunk, pretrainedTrunkOptions, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses, type MultiGrainArchitecture } from './weights.js';
 export {
   openClassificationData, openValidationData, SubsetDataset, ClassMappedDataset, shortList, firstImagesPerClass, shuffledImagesPerClass, type ClassificationData, type KnownClasses,
 } from './data-source.js';

@@ -121,6 +121,18 @@ function pretrainedTrunkMatch(backbone: TrunkName, multigrain: boolean): MatchSt
 }
 
 /**
+ * The widths of the SENet154 / PNASNet / NASNet trunk a file holds (for `--pretrained-backbone`:
+ * the model is built to fit it); an error naming both when the file holds another backbone.
+ */
+export async function pretrainedTrunkOptions(path: string, backbone: TrunkName): Promise<TrunkOptions> {
+  const found = inferTrunkArchitecture(await readStateDict(path), path);
+  if (found?.backbone !== backbone) {
+    throw new Error(`${path}: --backbone ${backbone}, but the file holds ${found ? backboneLabel(found.backbone) : 'no SENet154 / PNASNet / NASNet trunk'}`);
+  }
+  return found.trunkOptions ?? {};
+}
+
+/**
  * Loads a whole MultiGrain model (the original release's `model_state`, or one of our
  * checkpoints). A checkpoint holding `whitening.pca.pca_m` / `pca_P` turns on the model's
  * whitening stage (bias channel + PCA, classifier over d + 1 inputs) before loading, as the

@@ -19,7 +19,8 @@ import {
 import { MultiGrain } from '../model.js';
 import { sampledMarginLoss } from '../losses/index.js';
 import { openClassificationData, type ClassificationData } from '../data-source.js';
-import { loadPretrainedTrunk } from '../weights.js';
+import { loadPretrainedTrunk, pretrainedTrunkOptions } from '../weights.js';
+import { inputNormalization } from '../backbone.js';
 import { checkInputFits } from '../input-size.js';
 import { TRAIN_DEFAULTS, changedTrainOptions, validateTrainOptions, type TrainOptions } from './options.js';
 import { GpuMetrics, type StepMetric } from './metrics.js';
@@ -138,8 +139,8 @@ async function trainInFolder(o: TrainOptions, log: (line: string) => void, files
         `holds no training batch: batchnorm needs at least ${MIN_TRAIN_BATCH} images per batch`,
     );
   }
-  const trainLoader = new DataLoader({ dataset: data.train, transform: { kind: 'train', recipe: o.augmentation, size: o.inputSize, cropScale: o.cropScale }, seed: o.seed, workers: o.workers, skipUnreadable: o.skipUnreadable });
-  const valLoader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode: o.valMode, size: o.inputSize }, workers: o.workers, skipUnreadable: o.skipUnreadable });
+  const trainLoader = new DataLoader({ dataset: data.train, transform: { kind: 'train', recipe: o.augmentation, size: o.inputSize, cropScale: o.cropScale, ...inputNormalization(o.backbone) }, seed: o.seed, workers: o.workers, skipUnreadable: o.skipUnreadable });
+  const valLoader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode: o.valMode, size: o.inputSize, ...inputNormalization(o.backbone) }, workers: o.workers, skipUnreadable: o.skipUnreadable });
   const baseLr = scaledLr(o.learningRate, o.batchSize * o.gradientAccum);
   let lastCheckpoint: string | null = null;
   try {
@@ -181,7 +182,11 @@ async function trainInFolder(o: TrainOptions, log: (line: string) => void, files
 }
 
 async function buildState(o: TrainOptions, data: ClassificationData, log: (line: string) => void, files: FileStore): Promise<TrainState> {
-  const model = new MultiGrain({ backbone: o.backbone, numClasses: data.classes.length, poolingExponent: o.poolingExponent, baseWidth: o.baseWidth, seed: o.seed });
+  // SENet / NASNet widths come from the pretrained file (the published nets, or reduced ones)
+  const trunkOptions = typeof o.backbone !== 'number' && o.pretrainedBackbone ? await pretrainedTrunkOptions(o.pretrainedBackbone, o.backbone) : undefined;
+  const model = new MultiGrain({
+    backbone: o.backbone, numClasses: data.classes.length, poolingExponent: o.poolingExponent, baseWidth: o.baseWidth, trunkOptions, seed: o.seed,
+  });
   if (o.pretrainedBackbone) {
     await loadPretrainedTrunk(model, o.pretrainedBackbone);
     log(`loaded the trunk from ${o.pretrainedBackbone}`);
