@@ -26,6 +26,17 @@ CASES = [
     ('k3_d2_p2', (1, 5, 11, 11), (4, 5, 3, 3), 1, 2, 2, 1, True),
     ('k3_g2_p1_bias', (2, 6, 8, 8), (4, 3, 3, 3), 1, 1, 1, 2, True),
     ('k3x1_s21_p10', (2, 5, 10, 7), (7, 5, 3, 1), (2, 1), (1, 0), 1, 1, False),
+    # depthwise (groups = Cin): the NASNets' separable convolutions, k3/k5/k7 at stride 1 and 2
+    ('dw_k3_s1_p1_bias', (2, 8, 9, 10), (8, 1, 3, 3), 1, 1, 1, 8, True),
+    ('dw_k3_s2_p1', (2, 6, 11, 11), (6, 1, 3, 3), 2, 1, 1, 6, False),
+    ('dw_k5_s1_p2', (1, 5, 12, 9), (5, 1, 5, 5), 1, 2, 1, 5, False),
+    ('dw_k5_s2_p2_bias', (2, 4, 13, 14), (4, 1, 5, 5), 2, 2, 1, 4, True),
+    ('dw_k7_s1_p3', (1, 4, 10, 11), (4, 1, 7, 7), 1, 3, 1, 4, False),
+    ('dw_k7_s2_p3', (1, 3, 15, 15), (3, 1, 7, 7), 2, 3, 1, 3, False),
+    ('dw_k3_m2_d2_p2', (1, 3, 9, 9), (6, 1, 3, 3), 1, 2, 2, 3, False),
+    # grouped: SENet154's 64 groups (its first stage: Cin/g = 2, Cout/g = 4, here at stride 2) and 32 groups
+    ('g32_k3_p1', (1, 64, 4, 5), (64, 2, 3, 3), 1, 1, 1, 32, False),
+    ('g64_k3_s2_p1', (1, 128, 5, 5), (256, 2, 3, 3), 2, 1, 1, 64, False),
 ]
 
 

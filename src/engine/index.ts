@@ -27,6 +27,7 @@ export { SGD, type ParamGroup } from './optim/sgd.js';
 export * from './ops/conv2d.js';
 export * from './ops/batchnorm.js';
 export * from './ops/pool.js';
+export { pad2d, type Pad2d } from './ops/pad.js';
 export * from './ops/gem.js';
 export * from './ops/l2n.js';
 export * from './ops/margin-loss.js';

@@ -31,6 +31,8 @@ export interface Tuning {
   convSubgroups: boolean;
   /** Matmul's subgroup kernel where the device allows (CPU adapters with 8-lane subgroups). */
   matmulSubgroups: boolean;
+  /** Depthwise convolutions (groups = Cin) on the depthwise kernels; false: the implicit GEMM (comparisons). */
+  convDepthwise: boolean;
 }
 
 export const DEFAULT_TUNING: Readonly<Tuning> = {
@@ -41,6 +43,7 @@ export const DEFAULT_TUNING: Readonly<Tuning> = {
   convDirectTile: null,
   convSubgroups: true,
   matmulSubgroups: true,
+  convDepthwise: true,
 };
 
 let current: Tuning = { ...DEFAULT_TUNING };

@@ -3,11 +3,11 @@
  * inference entry `conv2dRaw` (fused epilogue) and the two gradients. Layouts: images NCHW;
  * weights in PyTorch's `[Cout, Cin/groups, kh, kw]`, used as-is.
  *
- * Each pass runs as one of four algorithms, chosen in one place (kernels/conv2d/algorithm.ts;
+ * Each pass runs as one of five algorithms, chosen in one place (kernels/conv2d/algorithm.ts;
  * `conv2dAlgorithm` tells which, docs/conv2d.md says why): the implicit GEMM (no im2col buffer)
  * on the 'tiled' (GPU) or 'direct' (CPU adapter) schedule, Winograd F(2x2, 3x3) or F(4x4, 3x3),
- * or the matmul kernel for 1x1 convolutions. The knobs are `tuning()`'s convSchedule, winograd,
- * winogradTile, winogradLayout, convDirectTile and convSubgroups (`tune({...})` changes them).
+ * the matmul kernel for 1x1 convolutions, or the depthwise kernels (groups = Cin). The knobs are `tuning()`'s convSchedule, winograd,
+ * winogradTile, winogradLayout, convDirectTile, convSubgroups and convDepthwise (`tune({...})` changes them).
  */
 import { empty, type Tensor, type Shape, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
@@ -21,6 +21,9 @@ import { gemmForward, gemmGradInput } from '../kernels/conv2d/gemm.js';
 import { gemmGradWeight } from '../kernels/conv2d/wgrad.js';
 import { winogradConv, winogradGradWeight } from '../kernels/conv2d/winograd.js';
 import { pointwiseForward, pointwiseGradInput, pointwiseGradWeight } from '../kernels/conv2d/pointwise.js';
+import { depthwiseForward } from '../kernels/conv2d/depthwise.js';
+import { depthwiseGradInput } from '../kernels/conv2d/depthwise_dgrad.js';
+import { depthwiseGradWeight } from '../kernels/conv2d/depthwise_wgrad.js';
 
 export { conv2dGeometry, type Conv2dGeometry, type ConvOptions } from '../kernels/conv2d/geometry.js';
 export { chooseConvAlgorithm, type ConvAlgorithm, type ConvPass, type ConvChoice } from '../kernels/conv2d/algorithm.js';
@@ -50,7 +53,8 @@ export function conv2dResolvedStrategy(strategy?: ConvStrategy): 'tiled' | 'dire
 
 /**
  * The algorithm a convolution pass runs with: 'winograd-2x2' / 'winograd-4x4' (F(m x m, 3x3)),
- * 'matmul' (1x1 convolutions as the matmul kernel) or 'gemm' (the implicit GEMM). By default
+ * 'matmul' (1x1 convolutions as the matmul kernel), 'depthwise' (groups = Cin) or 'gemm' (the
+ * implicit GEMM). By default
  * that of the raw entries (conv2dRaw, conv2dGradInput, conv2dGradWeight); `autograd`: that of
  * the differentiable `conv2d`.
  */
@@ -90,7 +94,8 @@ function forward(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opt
   const { algorithm, schedule, winograd } = chooseConvAlgorithm(g, 'forward', choose);
   if (algorithm === 'matmul') return pointwiseForward(x, weight, g, epi);
   const out = empty(outShape);
-  if (winograd) winogradConv(x, weight, out, winograd, epi, winogradTileOf(algorithm));
+  if (algorithm === 'depthwise') depthwiseForward(x, weight, out, g, epi);
+  else if (winograd) winogradConv(x, weight, out, winograd, epi, winogradTileOf(algorithm));
   else gemmForward(x, weight, out, g, schedule, epi);
   return out;
 }
@@ -116,7 +121,8 @@ function gradInput(dy: Tensor, weight: Tensor, inputShape: Shape, opts: ConvOpti
   const { algorithm, schedule, winograd } = chooseConvAlgorithm(g, 'gradInput', choose);
   if (algorithm === 'matmul') return pointwiseGradInput(dy, weight, g);
   const dx = empty([g.N, g.Cin, g.H, g.W]);
-  if (winograd) winogradConv(dy, weight, dx, winograd, {}, winogradTileOf(algorithm));
+  if (algorithm === 'depthwise') depthwiseGradInput(dy, weight, dx, g);
+  else if (winograd) winogradConv(dy, weight, dx, winograd, {}, winogradTileOf(algorithm));
   else gemmGradInput(dy, weight, dx, g, schedule);
   return dx;
 }
@@ -136,6 +142,7 @@ function gradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts: ConvOptions
   checkGradOutput(op, dy, g);
   const { algorithm, schedule, winograd } = chooseConvAlgorithm(g, 'gradWeight', choose);
   if (algorithm === 'matmul') return pointwiseGradWeight(dy, x, g);
+  if (algorithm === 'depthwise') return depthwiseGradWeight(dy, x, g);
   if (winograd) {
     const dw = empty([g.Cout, g.Cin, 3, 3]);
     winogradGradWeight(x, dy, dw, winograd, winogradTileOf(algorithm));

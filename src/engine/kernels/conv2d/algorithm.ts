@@ -3,6 +3,8 @@
  *   'matmul'        1x1 unpadded ungrouped convolutions as the matmul kernel (pointwise.ts)
  *   'winograd-2x2'  Winograd F(2x2, 3x3) (winograd.ts)
  *   'winograd-4x4'  Winograd F(4x4, 3x3)
+ *   'depthwise'     one input channel per group (groups = Cin): depthwise.ts, depthwise_dgrad.ts,
+ *                   depthwise_wgrad.ts, on every schedule
  *   'gemm'          the implicit GEMM (gemm.ts, wgrad.ts), on the tiled or direct schedule
  * from the geometry, the pass and the tuning (`convSchedule`, `winograd`, `winogradTile`).
  */
@@ -10,12 +12,13 @@ import { tuning, type Tuning } from '../../tuning.js';
 import type { Conv2dGeometry } from './geometry.js';
 import { resolveSchedule, type ConvSchedule } from './schedule.js';
 import type { WinogradM, WinogradProblem } from './winograd.js';
+import { isDepthwise } from './depthwise.js';
 
 /** A pass of the convolution: the forward pass or one of the two gradients. */
 export type ConvPass = 'forward' | 'gradInput' | 'gradWeight';
 
 /** How a convolution pass is computed. */
-export type ConvAlgorithm = 'gemm' | 'matmul' | 'winograd-2x2' | 'winograd-4x4';
+export type ConvAlgorithm = 'gemm' | 'matmul' | 'winograd-2x2' | 'winograd-4x4' | 'depthwise';
 
 export interface ConvChoice {
   algorithm: ConvAlgorithm;
@@ -39,6 +42,8 @@ export interface ChooseOptions {
 /** The algorithm and schedule of one pass of the convolution `g`. */
 export function chooseConvAlgorithm(g: Conv2dGeometry, pass: ConvPass, options: ChooseOptions = {}): ConvChoice {
   const schedule = resolveSchedule(options.schedule ?? tuning().convSchedule);
+  // a GEMM tile would use one row of its 64 (K = kh·kw per channel)
+  if (isDepthwise(g) && tuning().convDepthwise) return { algorithm: 'depthwise', schedule };
   const pointwise = g.KH === 1 && g.KW === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
   if (pointwise && ((options.autograd && g.sh === 1 && g.sw === 1) || (pass === 'forward' && schedule === 'direct'))) {
     return { algorithm: 'matmul', schedule };

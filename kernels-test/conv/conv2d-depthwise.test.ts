@@ -1,0 +1,128 @@
+// Depthwise (groups = Cin) and grouped convolutions against the float64 CPU reference: the
+// depthwise kernels (forward with epilogue, the flipped stride-1 and the phased input gradient,
+// the chunked weight reduction) on odd widths, k1..k7, strides, paddings above (k - 1) / 2,
+// dilation, rectangular kernels and channel multipliers; SENet154-like grouped convolutions
+// (32 and 64 groups) on both GEMM schedules. Tolerance as conv2d.test.ts.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dAlgorithm, tune, type ConvOptions, type Tuning,
+} from '../../src/index.js';
+import { randn, assertClose } from '../helpers.js';
+import { type ConvCase, geom, convForward, convGradInput, convGradWeight, convGradBias } from './reference.js';
+
+const test = suite('conv2d-depthwise');
+
+let before: Tuning;
+test.before(async () => {
+  await init();
+  before = tune({ convDirectTile: { rows: 4, cgroups: 1, colt: 16 } });
+});
+test.after(() => {
+  tune(before);
+});
+
+function tol(expected: ArrayLike<number>): { atol: number; rtol: number } {
+  let m = 0;
+  for (let i = 0; i < expected.length; i++) m = Math.max(m, Math.abs(expected[i]));
+  return { atol: 1e-5 * Math.max(m, 1e-3), rtol: 1e-4 };
+}
+
+function options(c: ConvCase): ConvOptions {
+  return { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
+}
+
+/** Forward, dx, dw (and db) of the autograd op against the reference. */
+async function checkCase(c: ConvCase, seed: number, what: string): Promise<void> {
+  const g = geom(c);
+  const x = randn(c.N * c.Cin * c.H * c.W, seed);
+  const w = randn(c.Cout * (c.Cin / g.G) * c.KH * c.KW, seed + 1, 0.5);
+  const b = c.bias ? randn(c.Cout, seed + 2) : null;
+  const yShape = [g.N, g.Cout, g.OH, g.OW];
+  const gy = randn(g.N * g.Cout * g.OH * g.OW, seed + 3);
+  const tx = parameter(x, [c.N, c.Cin, c.H, c.W]);
+  const tw = parameter(w, [c.Cout, c.Cin / g.G, c.KH, c.KW]);
+  const tb = b ? parameter(b, [c.Cout]) : null;
+  const out = conv2d(tx, tw, tb, options(c));
+  assert.equal([...out.shape], yShape, `${what}: output shape`);
+  const y = convForward(g, x, w, b);
+  assertClose(await out.toArray(), y, tol(y), `${what} forward`);
+  backward(out, { gradient: tensor(gy, yShape) });
+  const dx = convGradInput(g, gy, w);
+  const dw = convGradWeight(g, gy, x);
+  assertClose(await tx.grad!.toArray(), dx, tol(dx), `${what} dx`);
+  assertClose(await tw.grad!.toArray(), dw, tol(dw), `${what} dw`);
+  if (tb) {
+    const db = convGradBias(g, gy);
+    assertClose(await tb.grad!.toArray(), db, tol(db), `${what} db`);
+  }
+}
+
+const depthwise: ConvCase[] = [
+  { N: 2, Cin: 5, H: 9, W: 11, Cout: 5, KH: 3, KW: 3, padding: 1, groups: 5, bias: true },
+  { N: 1, Cin: 6, H: 13, W: 13, Cout: 6, KH: 3, KW: 3, stride: 2, padding: 1, groups: 6 },
+  { N: 2, Cin: 3, H: 12, W: 10, Cout: 3, KH: 5, KW: 5, padding: 2, groups: 3 },
+  { N: 1, Cin: 4, H: 15, W: 14, Cout: 4, KH: 5, KW: 5, stride: 2, padding: 2, groups: 4, bias: true },
+  { N: 1, Cin: 3, H: 11, W: 9, Cout: 3, KH: 7, KW: 7, padding: 3, groups: 3 },
+  { N: 2, Cin: 2, H: 17, W: 16, Cout: 2, KH: 7, KW: 7, stride: 2, padding: 3, groups: 2 },
+  // padding above (k - 1) / 2 (the flipped input gradient crops), and no padding
+  { N: 1, Cin: 3, H: 6, W: 7, Cout: 3, KH: 3, KW: 3, padding: 3, groups: 3 },
+  { N: 1, Cin: 3, H: 8, W: 9, Cout: 3, KH: 3, KW: 3, groups: 3 },
+  // dilation, rectangular kernels, mixed strides, a 1x1 depthwise (a per-channel scale)
+  { N: 1, Cin: 4, H: 11, W: 10, Cout: 4, KH: 3, KW: 3, padding: 2, dilation: 2, groups: 4 },
+  { N: 2, Cin: 3, H: 9, W: 13, Cout: 3, KH: 3, KW: 5, stride: [2, 1], padding: [1, 2], groups: 3 },
+  { N: 1, Cin: 5, H: 5, W: 6, Cout: 5, KH: 1, KW: 1, groups: 5 },
+  // channel multipliers 2 and 3 (Cout = 2·Cin, 3·Cin) at stride 1 and 2
+  { N: 2, Cin: 3, H: 9, W: 9, Cout: 6, KH: 3, KW: 3, padding: 1, groups: 3, bias: true },
+  { N: 1, Cin: 2, H: 10, W: 11, Cout: 6, KH: 5, KW: 5, stride: 2, padding: 2, groups: 2 },
+  // enough positions (2·48·48) for the weight gradient's chunked reduction
+  { N: 2, Cin: 3, H: 48, W: 48, Cout: 3, KH: 3, KW: 3, padding: 1, groups: 3 },
+  { N: 2, Cin: 2, H: 95, W: 95, Cout: 2, KH: 5, KW: 5, stride: 2, padding: 2, groups: 2 },
+];
+
+for (const [i, c] of depthwise.entries()) {
+  test(`depthwise ${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} k${c.KH}x${c.KW} ${JSON.stringify(options(c))}: forward, dx, dw`, async () => {
+    const xShape = [c.N, c.Cin, c.H, c.W];
+    const wShape = [c.Cout, 1, c.KH, c.KW];
+    for (const pass of ['forward', 'gradInput', 'gradWeight'] as const) {
+      assert.is(conv2dAlgorithm(xShape, wShape, options(c), pass, undefined, true), 'depthwise', pass);
+    }
+    await checkCase(c, 500 + 10 * i, 'depthwise');
+  });
+}
+
+test('depthwise forward with the fused epilogue (bias, scale/shift, residual, ReLU)', async () => {
+  const c: ConvCase = { N: 2, Cin: 6, H: 9, W: 10, Cout: 6, KH: 3, KW: 3, stride: 2, padding: 1, groups: 6 };
+  const g = geom(c);
+  const x = randn(2 * 6 * 90, 61);
+  const w = randn(6 * 9, 62);
+  const b = randn(6, 63);
+  const scale = randn(6, 64);
+  const shift = randn(6, 65);
+  const shape = [g.N, g.Cout, g.OH, g.OW];
+  const res = randn(g.N * g.Cout * g.OH * g.OW, 66);
+  const P = g.OH * g.OW;
+  const expected = convForward(g, x, w, b).map((v, i) => Math.max(v * scale[Math.floor(i / P) % 6] + shift[Math.floor(i / P) % 6] + res[i], 0));
+  const out = conv2dRaw(tensor(x, [2, 6, 9, 10]), tensor(w, [6, 1, 3, 3]), tensor(b, [6]), options(c),
+    { scale: tensor(scale, [6]), shift: tensor(shift, [6]), residual: tensor(res, shape), relu: true });
+  assertClose(await out.toArray(), expected, tol(expected), 'epilogue');
+});
+
+const grouped: ConvCase[] = [
+  // SENet154's grouped 3x3 convolutions (64 groups; Cin/g = 2..4, Cout/g = 4..8), reduced maps
+  { N: 2, Cin: 128, H: 7, W: 7, Cout: 256, KH: 3, KW: 3, padding: 1, groups: 64 },
+  { N: 1, Cin: 256, H: 9, W: 9, Cout: 256, KH: 3, KW: 3, stride: 2, padding: 1, groups: 64 },
+  { N: 1, Cin: 64, H: 6, W: 5, Cout: 96, KH: 3, KW: 3, padding: 1, groups: 32, bias: true },
+];
+
+for (const [i, c] of grouped.entries()) {
+  test(`grouped ${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} g${c.groups} ${JSON.stringify(options(c))}: forward, dx, dw (both schedules)`, async () => {
+    for (const s of ['tiled', 'direct'] as const) {
+      tune({ convSchedule: s });
+      await checkCase(c, 700 + 10 * i, `grouped ${s}`);
+    }
+    tune({ convSchedule: before.convSchedule });
+  });
+}
+
+test.run();

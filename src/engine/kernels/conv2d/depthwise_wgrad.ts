@@ -1,0 +1,59 @@
+/**
+ * Kernel `conv2d/depthwise_wgrad`: the weight gradient of the depthwise convolution, a
+ * per-channel reduction over N·OH·OW (see depthwise_wgrad.wgsl): `chunks` threads per
+ * (channel, kernel row) with interleaved positions write partial sums, one reduce pass adds
+ * them. No atomics, no barriers. Raw launcher (no autograd).
+ */
+import source from '../../../../shaders/conv2d/depthwise_wgrad.wgsl';
+import { defineKernel } from '../../kernel.js';
+import { runtime } from '../../runtime.js';
+import { empty, type Tensor } from '../../tensor.js';
+import { reduceSum } from '../reduce/sum.js';
+import type { Conv2dGeometry } from './geometry.js';
+import { depthwiseDefines } from './depthwise.js';
+
+const WORKGROUP = 64;
+/**
+ * Positions per thread at least: fewer, and the partial sums (one [Cout, kh, kw] slice per
+ * chunk) and their reduction cost more than the parallelism gains.
+ */
+const MIN_PER_THREAD = 64;
+/** At most this many threads per (channel, kernel row): beyond it the grid is wide enough on any GPU. */
+const MAX_CHUNKS = 256;
+
+export const depthwiseWgradKernel = defineKernel({
+  name: 'conv2d/depthwise_wgrad',
+  source,
+  uniforms: {
+    total: 'u32', chunks: 'u32', N: 'u32', C: 'u32', Cin: 'u32', mult: 'u32', H: 'u32', W: 'u32',
+    OH: 'u32', OW: 'u32', ph: 'i32', pw: 'i32',
+  },
+  bindings: [
+    { name: 'DY', type: 'f32', access: 'read' },
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'GW', type: 'f32', access: 'read_write' },
+  ],
+  workgroupSize: WORKGROUP,
+});
+
+/** The weight gradient dW [Cout, 1, KH, KW] of the depthwise convolution `g` from dy and x. */
+export function depthwiseGradWeight(dy: Tensor, x: Tensor, g: Conv2dGeometry): Tensor {
+  const P = g.N * g.OH * g.OW;
+  const chunks = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(P / MIN_PER_THREAD)));
+  const total = g.Cout * g.KH * chunks;
+  const partial = empty(chunks > 1 ? [chunks, g.Cout, 1, g.KH, g.KW] : [g.Cout, 1, g.KH, g.KW]);
+  depthwiseWgradKernel.dispatch({
+    defines: depthwiseDefines(g),
+    uniforms: {
+      total, chunks, N: g.N, C: g.Cout, Cin: g.Cin, mult: g.Cout / g.Cin, H: g.H, W: g.W,
+      OH: g.OH, OW: g.OW, ph: g.ph, pw: g.pw,
+    },
+    bindings: { DY: dy, X: x, GW: partial },
+    workgroups: runtime().grid(Math.ceil(total / WORKGROUP)),
+    shape: () => `${g.Cout}x${g.KH}x${g.KW} over ${P}${chunks > 1 ? ` in ${chunks}` : ''}`,
+  });
+  if (chunks === 1) return partial;
+  const dw = reduceSum(partial, [0]);
+  partial.dispose();
+  return dw;
+}
