@@ -8,4 +8,3 @@ export { SENet154, type SENetOptions } from './senet.js';
 export { PNASNet5Large, type PNASNetOptions } from './pnasnet.js';
 export { NASNetAMobile, type NASNetMobileOptions } from './nasnet-mobile.js';
 export { TRUNK_NAMES, buildTrunk, isTrunkName, type TrunkName, type TrunkOptions, type Trunk } from './trunks.js';
-export { zeroPad2d, crop2d, avgPoolExcludePad } from './nas-cells.js';

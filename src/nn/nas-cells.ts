@@ -8,9 +8,7 @@
  * (`shrink_sum` / `shrink_cat` of multigrain/backbones/pnasnet.py), so any input size works.
  * Batchnorms of these nets use eps 1e-3.
  */
-import {
-  type Tensor, add, concat, slice, zeros, relu, div, tensor, full, conv2d, maxPool2d, shapeString,
-} from '../engine/index.js';
+import { type Tensor, add, concat, relu, pad2d, maxPool2d, avgPool2d } from '../engine/index.js';
 import { DataRng } from '../util/rng.js';
 import { Module } from './module.js';
 import { Conv2d, BatchNorm2d, convBatchNorm } from './layers.js';
@@ -18,34 +16,9 @@ import { Conv2d, BatchNorm2d, convBatchNorm } from './layers.js';
 /** The NASNets' batchnorm epsilon. */
 export const NAS_BN_EPS = 1e-3;
 
-/** Zero padding of x [N, C, H, W] by [left, right, top, bottom] pixels (PyTorch's ZeroPad2d). */
-export function zeroPad2d(x: Tensor, [left, right, top, bottom]: readonly [number, number, number, number]): Tensor {
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  let out = x;
-  const widen = (parts: Tensor[], axis: number): void => {
-    const joined = concat(parts, axis);
-    parts.forEach((p) => p !== out && p.dispose());
-    if (out !== x) out.dispose();
-    out = joined;
-  };
-  if (left || right) {
-    const parts = [...(left ? [zeros([n, c, h, left])] : []), out, ...(right ? [zeros([n, c, h, right])] : [])];
-    widen(parts, 3);
-  }
-  if (top || bottom) {
-    const wide = out.shape[3]!;
-    const parts = [...(top ? [zeros([n, c, top, wide])] : []), out, ...(bottom ? [zeros([n, c, bottom, wide])] : [])];
-    widen(parts, 2);
-  }
-  return out === x ? slice(x, 0, 0, n) : out;
-}
-
-/** The window [top, top + h) x [left, left + w) of x [N, C, H, W] (x itself, copied, when it is the whole). */
+/** The window [top, top + h) x [left, left + w) of x [N, C, H, W] (a negative pad2d). */
 export function crop2d(x: Tensor, top: number, left: number, h = x.shape[2]! - top, w = x.shape[3]! - left): Tensor {
-  const rows = top === 0 && h === x.shape[2] ? x : slice(x, 2, top, top + h);
-  const out = left === 0 && w === x.shape[3] ? (rows === x ? slice(x, 0, 0, x.shape[0]!) : rows) : slice(rows, 3, left, left + w);
-  if (rows !== x && rows !== out) rows.dispose();
-  return out;
+  return pad2d(x, [-left, -(x.shape[3]! - left - w), -top, -(x.shape[2]! - top - h)]);
 }
 
 /** Common (smallest) height and width of feature maps. */
@@ -73,44 +46,9 @@ export function shrinkCat(xs: readonly Tensor[]): Tensor {
   return out;
 }
 
-/** Per-position count of real (unpadded) inputs under each pooling window, [1, 1, OH, OW]. */
-function windowCounts(h: number, w: number, kernel: number, stride: number, padding: number): Tensor {
-  const span = (n: number): number[] => {
-    const out: number[] = [];
-    for (let start = -padding; start + kernel <= n + 2 * padding - padding; start += stride) {
-      out.push(Math.min(start + kernel, n) - Math.max(start, 0));
-    }
-    return out;
-  };
-  const [rows, cols] = [span(h), span(w)];
-  const counts = new Float32Array(rows.length * cols.length);
-  rows.forEach((r, i) => cols.forEach((c, j) => { counts[i * cols.length + j] = r * c; }));
-  return tensor(counts, [1, 1, rows.length, cols.length]);
-}
-
-/**
- * Average pooling with `count_include_pad=False` (PyTorch's AvgPool2d as the NASNets use it):
- * window sums by a depthwise convolution with unit weights, divided by the number of real inputs
- * under each window.
- */
-export function avgPoolExcludePad(x: Tensor, kernel: number, stride: number, padding: number): Tensor {
-  const [, c, h, w] = x.shape as [number, number, number, number];
-  if (h + 2 * padding < kernel || w + 2 * padding < kernel) {
-    throw new Error(`avgPoolExcludePad: input ${shapeString(x.shape)} is smaller than the ${kernel}x${kernel} window with padding ${padding}`);
-  }
-  const ones = full([c, 1, kernel, kernel], 1);
-  const sums = conv2d(x, ones, null, { stride, padding, groups: c });
-  ones.dispose();
-  const counts = windowCounts(h, w, kernel, stride, padding);
-  const out = div(sums, counts);
-  sums.dispose();
-  counts.dispose();
-  return out;
-}
-
 /** Zero-pad one pixel top and left, apply `f`, drop the first output row and column (the cells' `zero_pad` idiom). */
 export function withTopLeftPad(x: Tensor, f: (t: Tensor) => Tensor): Tensor {
-  const padded = zeroPad2d(x, [1, 0, 1, 0]);
+  const padded = pad2d(x, [1, 0, 1, 0]);
   const y = f(padded);
   padded.dispose();
   const out = crop2d(y, 1, 1);
@@ -126,7 +64,7 @@ export function maxPool3(x: Tensor, stride: number, topLeftPad = false): Tensor 
 
 /** 3x3 average pooling, padding 1, count_include_pad=False, optionally through `withTopLeftPad` (`AvgPoolPad`). */
 export function avgPool3(x: Tensor, stride: number, topLeftPad = false): Tensor {
-  const pool = (t: Tensor): Tensor => avgPoolExcludePad(t, 3, stride, 1);
+  const pool = (t: Tensor): Tensor => avgPool2d(t, { kernel: 3, stride, padding: 1, countIncludePad: false });
   return topLeftPad ? withTopLeftPad(x, pool) : pool(x);
 }
 
@@ -242,10 +180,8 @@ export class FactorizedReduction extends Module {
   forward(x: Tensor): Tensor {
     const r = relu(x);
     const p1 = this.path1.conv.forward(r);
-    const padded = zeroPad2d(r, [0, 1, 0, 1]);
+    const shifted = pad2d(r, [-1, 1, -1, 1]);
     r.dispose();
-    const shifted = crop2d(padded, 1, 1);
-    padded.dispose();
     const p2 = this.path2.conv.forward(shifted);
     shifted.dispose();
     const joined = shrinkCat([p1, p2]);

@@ -12,7 +12,6 @@ import {
 import { DataRng } from '../util/rng.js';
 import { Module } from './module.js';
 import { Conv2d, BatchNorm2d, Linear, convBatchNorm } from './layers.js';
-import { zeroPad2d } from './nas-cells.js';
 
 export interface SENetOptions {
   /** Bottlenecks per stage ([3, 8, 36, 3] published). */
@@ -43,17 +42,6 @@ function sigmoid(x: Tensor): Tensor {
   e.dispose();
   const out = pow(u, -1);
   u.dispose();
-  return out;
-}
-
-/** 3x3 stride-2 max pooling with ceil_mode=True, for a non-negative input (after a ReLU): the extra window is zero-padded. */
-function maxPoolCeil(x: Tensor): Tensor {
-  const extra = (n: number): number => (Math.ceil((n - 3) / 2) > Math.floor((n - 3) / 2) ? 1 : 0);
-  const [bottom, right] = [extra(x.shape[2]!), extra(x.shape[3]!)];
-  if (!bottom && !right) return maxPool2d(x, { kernel: 3, stride: 2 });
-  const padded = zeroPad2d(x, [0, right, 0, bottom]);
-  const out = maxPool2d(padded, { kernel: 3, stride: 2 });
-  padded.dispose();
   return out;
 }
 
@@ -155,7 +143,7 @@ class Stem extends Module {
       if (t !== x) t.dispose();
       t = next;
     }
-    const out = maxPoolCeil(t);
+    const out = maxPool2d(t, { kernel: 3, stride: 2, ceilMode: true });
     t.dispose();
     return out;
   }
