@@ -1,7 +1,7 @@
 // Convolution kernel benchmark: forward, input gradient (dgrad) and weight gradient (wgrad)
 // for the ResNet-50 convolutions at batch 8 @224 and the ResNet-18 ones at batch 32 @64.
 //
-//   node tools/build.mjs && node bench/conv.js [--set r50|r18|all] [--ops fwd,dgrad,wgrad]
+//   node tools/build.mjs && node bench/conv.js [--set r50|r18|se154|all] [--ops fwd,dgrad,wgrad]
 //        [--runs 5] [--strategy auto|direct|tiled|both] [--filter text] [--batch N] [--quick]
 //        [--tile rows,cgroups,colt[,swap]] [--winograd auto|always|never|both]
 //
@@ -71,7 +71,21 @@ const r18 = [
   ['r18.l4.ds', 32, 256, 4, 512, 1, 2, 0],
   ['r18.l4.3x3', 32, 512, 2, 512, 3, 1, 1],
 ];
-let cases = set === 'r50' ? r50 : set === 'r18' ? r18 : [...r50, ...r18];
+// SENet154's grouped 3x3 convolutions (conv2 of each stage's blocks: 64 groups, Cin/g = 2..16,
+// Cout/g = 4..32, the first block at stride 2) at batch 1 @224;
+// the 9th entry is the group count.
+const se154 = [
+  ['se154.l1.g64', 1, 128, 56, 256, 3, 1, 1, 64],
+  ['se154.l2.g64s2', 1, 256, 56, 512, 3, 2, 1, 64],
+  ['se154.l2.g64', 1, 256, 28, 512, 3, 1, 1, 64],
+  ['se154.l3.g64s2', 1, 512, 28, 1024, 3, 2, 1, 64],
+  ['se154.l3.g64', 1, 512, 14, 1024, 3, 1, 1, 64],
+  ['se154.l4.g64s2', 1, 1024, 14, 2048, 3, 2, 1, 64],
+  ['se154.l4.g64', 1, 1024, 7, 2048, 3, 1, 1, 64],
+];
+const sets = { r50, r18, se154, all: [...r50, ...r18] };
+if (!sets[set]) throw new Error(`--set must be ${Object.keys(sets).join(', ')}, got ${set}`);
+let cases = sets[set];
 if (quick) cases = cases.filter(([name]) => /conv1|l1\.3x3|l2\.3x3s2|l2\.ds|l3\.1x1c|l4\.3x3$|r18\.l2\.3x3$/.test(name));
 if (filter) cases = cases.filter(([name]) => name.includes(filter));
 if (batchOverride) cases = cases.map(([name, , ...rest]) => [name, Number(batchOverride), ...rest]);
@@ -129,14 +143,14 @@ async function measure(op, strategy, x, w, dy, opts, flops) {
 }
 
 const rows = [];
-for (const [name, N, Cin, H, Cout, k, stride, pad] of cases) {
-  const opts = { stride, padding: pad };
+for (const [name, N, Cin, H, Cout, k, stride, pad, groups = 1] of cases) {
+  const opts = { stride, padding: pad, groups };
   const x = randomTensor([N, Cin, H, H]);
-  const w = randomTensor([Cout, Cin, k, k]);
+  const w = randomTensor([Cout, Cin / groups, k, k]);
   const OH = Math.floor((H + 2 * pad - k) / stride) + 1;
   const dy = randomTensor([N, Cout, OH, OH]);
-  const flops = 2 * N * Cout * OH * OH * Cin * k * k;
-  const shape = `${N}x${Cin}x${H}x${H} -> ${Cout} k${k} s${stride} p${pad} (${OH}x${OH})`;
+  const flops = (2 * N * Cout * OH * OH * Cin * k * k) / groups;
+  const shape = `${N}x${Cin}x${H}x${H} -> ${Cout} k${k} s${stride} p${pad}${groups > 1 ? ` g${groups}` : ''} (${OH}x${OH})`;
   for (const strategy of strategies) {
     for (const op of ops) {
       if (op === 'dgrad' && Cin === 3) continue; // the image needs no gradient

@@ -2,7 +2,8 @@
 // depthwise kernels (forward with epilogue, the flipped stride-1 and the phased input gradient,
 // the chunked weight reduction) on odd widths, k1..k7, strides, paddings above (k - 1) / 2,
 // dilation, rectangular kernels and channel multipliers; SENet154-like grouped convolutions
-// (32 and 64 groups) on both GEMM schedules. Tolerance as conv2d.test.ts.
+// (32 and 64 groups) on both GEMM schedules, their weight gradient also as per-row reductions.
+// Tolerance as conv2d.test.ts.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -113,15 +114,29 @@ const grouped: ConvCase[] = [
   { N: 2, Cin: 128, H: 7, W: 7, Cout: 256, KH: 3, KW: 3, padding: 1, groups: 64 },
   { N: 1, Cin: 256, H: 9, W: 9, Cout: 256, KH: 3, KW: 3, stride: 2, padding: 1, groups: 64 },
   { N: 1, Cin: 64, H: 6, W: 5, Cout: 96, KH: 3, KW: 3, padding: 1, groups: 32, bias: true },
+  // chunked per-row reductions (2·40·40 positions), 2 x 3 channels per group, stride 2, dilation
+  { N: 2, Cin: 8, H: 79, W: 80, Cout: 12, KH: 3, KW: 3, stride: 2, padding: 2, dilation: 2, groups: 4 },
+  // wide groups (8·12 channels): the GEMM in every pass
+  { N: 1, Cin: 16, H: 7, W: 7, Cout: 24, KH: 3, KW: 3, padding: 1, groups: 2 },
 ];
 
+test("grouped weight gradients with (Cin/g)·(Cout/g) <= 16 run as per-row reductions, wider ones on the GEMM", () => {
+  const algo = (c: ConvCase) => conv2dAlgorithm([c.N, c.Cin, c.H, c.W], [c.Cout, c.Cin / c.groups!, c.KH, c.KW], options(c), 'gradWeight', undefined, true);
+  assert.is(algo(grouped[0]), 'grouped');
+  assert.is(algo(grouped[3]), 'grouped');
+  assert.is(algo(grouped[4]), 'gemm');
+  assert.is(algo({ N: 1, Cin: 512, H: 7, W: 7, Cout: 512, KH: 3, KW: 3, groups: 64 }), 'gemm');
+});
+
 for (const [i, c] of grouped.entries()) {
-  test(`grouped ${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} g${c.groups} ${JSON.stringify(options(c))}: forward, dx, dw (both schedules)`, async () => {
+  test(`grouped ${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} g${c.groups} ${JSON.stringify(options(c))}: forward, dx, dw (both schedules, and the GEMM alone)`, async () => {
     for (const s of ['tiled', 'direct'] as const) {
-      tune({ convSchedule: s });
-      await checkCase(c, 700 + 10 * i, `grouped ${s}`);
+      for (const perRow of [true, false]) {
+        tune({ convSchedule: s, convDepthwise: perRow });
+        await checkCase(c, 700 + 10 * i, `grouped ${s}${perRow ? '' : ' gemm only'}`);
+      }
     }
-    tune({ convSchedule: before.convSchedule });
+    tune({ convSchedule: before.convSchedule, convDepthwise: true });
   });
 }
 

@@ -29,6 +29,12 @@ const shapePairs: Array<[number[], number[]]> = [
   [[1000], [1]],
   [[5, 1, 3], [4, 1]],
   [[8, 125], [8, 125]], // dense, a multiple of 4: the vec4 path
+  // squeeze-excitation's channel scale: dims merged to [N·C, H·W], one value per row (ROWS),
+  // on either side; a per-channel bias ([N, C, H·W] after merging); both operands broadcast
+  [[2, 3, 4, 5], [2, 3, 1, 1]],
+  [[2, 3, 1, 1], [2, 3, 4, 5]],
+  [[2, 3, 4, 5], [1, 3, 1, 1]],
+  [[2, 1, 4, 5], [2, 3, 1, 1]],
 ];
 
 for (const [name, op, ref] of binaries) {

@@ -1,9 +1,12 @@
 // avgPool2d (count_include_pad true/false, ceil mode), pad2d (pad and crop) and the NASNets'
 // pad-pool-crop pattern: forward against float64 CPU references written from PyTorch's
-// definitions, backward against central finite differences of those references.
+// definitions, backward against central finite differences of those references; and against
+// PyTorch (fixtures from tools/gen_pool_pad_fixtures.py; forward atol 1e-5 / rtol 1e-4,
+// gradients atol 1e-4 / rtol 1e-3).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { init, tensor, parameter, avgPool2d, maxPool2d, pad2d, mul, backward } from '../../src/index.js';
+import { readFileSync } from 'node:fs';
+import { init, tensor, parameter, avgPool2d, maxPool2d, pad2d, mul, backward, type Tensor } from '../../src/index.js';
 import { randn, prod, assertClose, numericGrad, assertThrowsWith } from '../helpers.js';
 
 const test = suite('avg-pool-pad');
@@ -170,6 +173,30 @@ test('squeeze-excitation scale x * s[N, C, 1, 1]: both gradients (s reduced over
   assertClose(await tx.grad!.toArray(), numericGrad((v) => ref(v, sc), x, w), BWD, 'grad x');
   assertClose(await ts.grad!.toArray(), numericGrad((v) => ref(x, v), sc, w), BWD, 'grad s');
 });
+
+// tests run from build/test/norm/; the fixtures stay in the source tree
+const fixtures = (JSON.parse(readFileSync(new URL('../../../kernels-test/norm/fixtures/avgpool_pad.json', import.meta.url), 'utf8')) as {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  cases: Record<string, any>[];
+}).cases;
+
+const chains: Record<string, (x: Tensor, c: Record<string, unknown>) => Tensor> = {
+  avg: (x, c) => avgPool2d(x, { kernel: c.kernel as number, stride: c.stride as number, padding: c.padding as number, ceilMode: c.ceilMode as boolean, countIncludePad: c.countIncludePad as boolean }),
+  pad: (x, c) => pad2d(x, c.pads as [number, number, number, number], c.value as number),
+  pad_max_crop: (x) => pad2d(maxPool2d(pad2d(x, [1, 0, 1, 0]), { kernel: 3, stride: 2, padding: 1 }), [-1, 0, -1, 0]),
+  pad_avg_crop: (x) => pad2d(avgPool2d(pad2d(x, [1, 0, 1, 0]), { kernel: 3, stride: 2, padding: 1, countIncludePad: false }), [-1, 0, -1, 0]),
+};
+
+for (const [i, c] of fixtures.entries()) {
+  test(`torch parity #${i}: ${c.op} ${JSON.stringify(c.shape)}`, async () => {
+    const x = parameter(c.x, c.shape);
+    const out = chains[c.op](x, c);
+    assert.equal([...out.shape], c.outShape);
+    assertClose(await out.toArray(), c.out, { atol: 1e-5, rtol: 1e-4 }, 'out');
+    backward(out, { gradient: tensor(c.g, c.outShape) });
+    assertClose(await x.grad!.toArray(), c.dx, { atol: 1e-4, rtol: 1e-3 }, 'dx');
+  });
+}
 
 test('clear errors', async () => {
   const x = tensor(new Float32Array(2 * 3 * 5 * 5), [2, 3, 5, 5]);

@@ -1,10 +1,12 @@
-// Weight gradient of the depthwise convolution (depthwise.wgsl): per output channel co and
-// kernel row a, the KW sums
-//   dw[co, 0, a, b] = Σ_{n, oh, ow} dy[n, co, oh, ow] · x[n, co / MULT, oh·SH − ph + a·DH, ow·SW − pw + b·DW].
-// The N·OH·OW positions are dealt to CHUNKS threads per (co, a), interleaved (thread c takes
+// Weight gradient of the depthwise convolution (depthwise.wgsl), and of grouped convolutions
+// with few channels per group: per output channel co, channel j of its group (CIG of them;
+// 1 when depthwise) and kernel row a, the KW sums
+//   dw[co, j, a, b] = Σ_{n, oh, ow} dy[n, co, oh, ow] · x[n, (co / COG)·CIG + j, oh·SH − ph + a·DH, ow·SW − pw + b·DW]
+// (COG = Cout / groups: the channel multiplier when depthwise).
+// The N·OH·OW positions are dealt to CHUNKS threads per (co, j, a), interleaved (thread c takes
 // positions c, c + CHUNKS, ...): neighbouring threads read neighbouring pixels, and each thread
 // loads dy once per position and accumulates its KW products in registers. Each thread writes
-// its partial sums to partial[c, co, a, :]; the host sums over c (one reduce pass). No atomics,
+// its partial sums to partial[c, co, j, a, :]; the host sums over c (one reduce pass). No atomics,
 // no barriers (each is a coroutine switch on CPU adapters), deterministic.
 
 const KH = ${KH}i;
@@ -19,11 +21,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = globalIndex(gid, nwg);
   if (i >= params.total) { return; }
   let c = i % params.chunks;
-  let row = i / params.chunks; // co * KH + a
-  let co = row / u32(KH);
+  let row = i / params.chunks; // (co * CIG + j) * KH + a
+  let coj = row / u32(KH);
   let a = i32(row % u32(KH));
+  let co = coj / params.cig;
   let P = params.N * params.OH * params.OW;
-  let ci = co / params.mult;
+  let ci = (co / params.cog) * params.cig + coj % params.cig;
   let H = i32(params.H);
   let W = i32(params.W);
   let planeY = params.OH * params.OW;
@@ -44,7 +47,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       acc[b] = fma(g, select(0.0, X[select(xrow, xrow + u32(iw), ok)], ok), acc[b]);
     }
   }
-  let out = c * params.C * u32(KH * KW) + row * u32(KW);
+  let out = c * params.C * params.cig * u32(KH * KW) + row * u32(KW);
   for (var b = 0u; b < u32(KW); b++) {
     GW[out + b] = acc[b];
   }

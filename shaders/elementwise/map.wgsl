@@ -3,6 +3,8 @@
 // the one kernel serves broadcasting arithmetic, gradients, expand, permute, slice and concat.
 // OP is a WGSL expression in the operand names X (from a) and Y (from b), alpha and beta.
 // CONTIGUOUS: every operand is dense with the iteration shape (no index arithmetic).
+// ROWS: the iteration shape is [rows, cols] with out and one operand dense and the other one
+// value per row (ROW_OPERAND: 'a' or 'b'), e.g. x[N, C, H, W] * s[N, C, 1, 1]: one division.
 
 #if ${BINARY}
 fn op(${X}: ${T}, ${Y}: ${T}) -> ${T} {
@@ -21,6 +23,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 #if ${CONTIGUOUS}
   let ia = i;
   let ib = i;
+  let io = i;
+#elif ${ROWS}
+  let row = i / shapeAt(1u);
+  let ia = select(i, row, ${ROW_A});
+  let ib = select(i, row, !${ROW_A});
   let io = i;
 #else
   var rem = i;

@@ -142,7 +142,7 @@ function gradWeight(dy: Tensor, x: Tensor, weightShape: Shape, opts: ConvOptions
   checkGradOutput(op, dy, g);
   const { algorithm, schedule, winograd } = chooseConvAlgorithm(g, 'gradWeight', choose);
   if (algorithm === 'matmul') return pointwiseGradWeight(dy, x, g);
-  if (algorithm === 'depthwise') return depthwiseGradWeight(dy, x, g);
+  if (algorithm === 'depthwise' || algorithm === 'grouped') return depthwiseGradWeight(dy, x, g);
   if (winograd) {
     const dw = empty([g.Cout, g.Cin, 3, 3]);
     winogradGradWeight(x, dy, dw, winograd, winogradTileOf(algorithm));

@@ -56,21 +56,56 @@ function vec4Safe(op: string, names: readonly string[]): boolean {
   return /^[\sA-Za-z0-9_()+\-*/.]*$/.test(op) && words.every((w) => allowed.has(w)) && words.some((w) => names.includes(w));
 }
 
+/**
+ * The iteration shape with size-1 dims dropped and neighbouring dims merged wherever every
+ * layout steps through them as one (stride[d − 1] = stride[d] · shape[d]), with the layouts to
+ * match: the kernel then divides once per remaining dim, e.g. x[N, C, H, W] · s[N, C, 1, 1]
+ * iterates [N·C, H·W] (the generic rank-4 walk costs ~40x a dense map on lavapipe).
+ */
+export function coalesceDims(shape: Shape, layouts: Layout[]): { shape: number[]; layouts: Layout[] } {
+  const dims: number[] = [];
+  const strides: number[][] = layouts.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && layouts.every((l, i) => strides[i][last] === l.strides[d] * shape[d])) {
+      dims[last] *= shape[d];
+      layouts.forEach((l, i) => (strides[i][last] = l.strides[d]));
+    } else {
+      dims.push(shape[d]);
+      layouts.forEach((l, i) => strides[i].push(l.strides[d]));
+    }
+  }
+  if (dims.length === 0) return { shape: [1], layouts: layouts.map((l) => ({ offset: l.offset, strides: [1] })) };
+  return { shape: dims, layouts: layouts.map((l, i) => ({ offset: l.offset, strides: strides[i] })) };
+}
+
+/** Whether `layout` over the rank-2 `shape` [rows, cols] reads one dense value per row. */
+function perRow(layout: Layout, shape: Shape): boolean {
+  return shape.length === 2 && layout.offset === 0 && layout.strides[0] === 1 && layout.strides[1] === 0;
+}
+
 /** Dispatches one strided elementwise map into `args.out`. */
 export function mapStrided(args: MapArgs): void {
   const n = shapeSize(args.shape);
   if (n === 0) return;
-  const { shape } = args;
-  const [X, Y] = args.names ?? ['x', 'y'];
   const binary = !!args.b;
-  const aLayout = args.aLayout ?? dense(shape);
-  const bLayout = args.bLayout ?? dense(shape);
-  const outLayout = args.outLayout ?? dense(shape);
+  const given = [args.outLayout ?? dense(args.shape), args.aLayout ?? dense(args.shape), args.bLayout ?? dense(args.shape)];
+  const merged = coalesceDims(args.shape, binary ? given : given.slice(0, 2));
+  const shape = merged.shape;
+  const [outLayout, aLayout] = merged.layouts;
+  const bLayout = merged.layouts[2] ?? dense(shape);
+  const [X, Y] = args.names ?? ['x', 'y'];
   const contiguous = isDense(aLayout, shape) && isDense(outLayout, shape) && (!binary || isDense(bLayout, shape));
+  const rowA = binary && !contiguous && perRow(aLayout, shape) && isDense(bLayout, shape) && isDense(outLayout, shape);
+  const rowB = binary && !contiguous && perRow(bLayout, shape) && isDense(aLayout, shape) && isDense(outLayout, shape);
   const vec4 = contiguous && n % 4 === 0 && (args.elementType ?? 'f32') === 'f32' && vec4Safe(args.op, binary ? [X, Y] : [X]);
   const items = vec4 ? n / 4 : n;
   mapKernel.dispatch({
-    defines: { OP: args.op, X, Y, BINARY: binary, CONTIGUOUS: contiguous, T: vec4 ? 'vec4f' : args.elementType ?? 'f32' },
+    defines: {
+      OP: args.op, X, Y, BINARY: binary, CONTIGUOUS: contiguous, ROWS: rowA || rowB, ROW_A: rowA,
+      T: vec4 ? 'vec4f' : args.elementType ?? 'f32',
+    },
     uniforms: {
       n: items, rank: shape.length, alpha: args.alpha ?? 0, beta: args.beta ?? 0,
       outOffset: outLayout.offset, aOffset: aLayout.offset, bOffset: bLayout.offset,
@@ -78,7 +113,7 @@ export function mapStrided(args: MapArgs): void {
     },
     bindings: binary ? { a: args.a, b: args.b!, out: args.out } : { a: args.a, out: args.out },
     workgroups: runtime().grid(Math.ceil(items / WORKGROUP)),
-    shape: () => `${args.op} n=${n}${contiguous ? '' : ' strided'}`,
+    shape: () => `${args.op} n=${n}${contiguous ? '' : ` strided ${shape.join('x')}`}`,
   });
 }
 
