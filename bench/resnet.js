@@ -9,6 +9,13 @@
 //   node bench/resnet.js --winograd never                  3x3 convolutions without Winograd (auto|always|never)
 //   node bench/resnet.js --no-subgroup                      matmuls and direct convs without subgroup sharing (lavapipe)
 //   node bench/resnet.js --by-shape ...                    the breakdown per kernel and problem shape (top 40)
+//   node bench/resnet.js --model senet154|pnasnet5large|nasnetamobile
+//                                                          MultiGrain on the other trunks (GeM, classifier):
+//                                                          inference at the published scale (400 / 500 / 350)
+//                                                          batch 1, unless --size / --batch / --mode say otherwise
+//
+// The other trunks have no TensorFlow.js counterpart here (bench/tfjs-resnet.js builds ResNets;
+// their cells would be a second implementation of each net), so their rows have no tfjs column.
 //
 // Where the devDependencies @tensorflow/tfjs-core and @tensorflow/tfjs-backend-webgpu are
 // installed, every case also runs in TensorFlow.js's WebGPU backend on the same adapter
@@ -44,10 +51,14 @@ const QUICK = [
   { model: 'resnet50', batch: 1, size: 224, mode: 'infer' },
 ];
 
+/** The published evaluation scale of the other trunks' MultiGrain models. */
+const TRUNK_SCALES = { senet154: 400, pnasnet5large: 500, nasnetamobile: 350 };
+
 function cases() {
   if (flags.model || flags.batch || flags.size || flags.mode) {
+    const model = flags.model ?? 'resnet50';
     return [{
-      model: flags.model ?? 'resnet50', batch: Number(flags.batch ?? 1), size: Number(flags.size ?? 224), mode: flags.mode ?? 'infer',
+      model, batch: Number(flags.batch ?? 1), size: Number(flags.size ?? TRUNK_SCALES[model] ?? 224), mode: flags.mode ?? 'infer',
     }];
   }
   return flags.quick ? QUICK : STANDARD;
@@ -64,21 +75,24 @@ function median(xs) {
 
 async function runCase(c) {
   const rt = mg.runtime();
-  const depth = Number(c.model.replace('resnet', ''));
-  const model = new mg.ResNet({ depth, numClasses: 1000, baseWidth: Number(flags.width ?? 64) });
+  const trunk = c.model in TRUNK_SCALES;
+  const model = trunk
+    ? new mg.MultiGrain({ backbone: c.model, numClasses: 1000, poolingExponent: 3 })
+    : new mg.ResNet({ depth: Number(c.model.replace('resnet', '')), numClasses: 1000, baseWidth: Number(flags.width ?? 64) });
+  const logitsOf = (out) => (trunk ? out.logits : out);
   const x = mg.keep(mg.tensor(new Float32Array(c.batch * 3 * c.size * c.size).map((_, i) => Math.sin(i)), [c.batch, 3, c.size, c.size]));
   const labels = mg.keep(mg.tensor(Array.from({ length: c.batch }, (_, i) => i % 1000), [c.batch], 'i32'));
   const opt = new mg.SGD([{ params: model.parameters(), lr: 0.01, momentum: 0.9, weightDecay: 1e-4 }]);
   const step = c.mode === 'train'
     ? () => {
       model.train();
-      mg.tidy(() => mg.backward(mg.crossEntropy(model.forward(x), labels)));
+      mg.tidy(() => mg.backward(mg.crossEntropy(logitsOf(model.forward(x)), labels)));
       opt.step();
       opt.zeroGrad();
     }
     : () => {
       model.eval();
-      mg.tidy(() => mg.noGrad(() => model.forward(x))).dispose(); // tidy hands back its result
+      mg.tidy(() => mg.noGrad(() => logitsOf(model.forward(x)))).dispose(); // tidy hands back its result
     };
   const steps = stepsOf(c);
   step(); // warm-up: compiles pipelines, fills the pool
@@ -106,7 +120,7 @@ async function runCase(c) {
     step();
     breakdown = await rt.profiler.stop(rt);
   }
-  for (const t of model.parameters()) t.dispose();
+  for (const t of model.stateTensors().values()) t.dispose();
   opt.dispose();
   x.dispose();
   labels.dispose();
@@ -126,7 +140,7 @@ for (const c of cases()) {
   const { result, breakdown } = await runCase(c);
   result.winograd = mg.tuning().winograd;
   result.matmul_subgroup = !flags['no-subgroup'] && mg.hasSubgroupKernel();
-  if (tf) {
+  if (tf && !(c.model in TRUNK_SCALES)) {
     result.tfjs_ms = Number((await tfjsCase(tf, { ...c, width: Number(flags.width ?? 64) }, stepsOf(c))).toFixed(1));
     result.speedup_vs_tfjs = Number((result.tfjs_ms / result.median_ms).toFixed(2));
   }

@@ -14,7 +14,7 @@ import {
 } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, HolidaysDataset, CopydaysDataset, UkbenchDataset, COPYDAYS_SUBSETS, type CopydaysSubset, type RetrievalDataset } from '../data/index.js';
-import { openValidationData, validate, evaluateRetrieval } from '../multigrain/index.js';
+import { openValidationData, validate, evaluateRetrieval, inputNormalization } from '../multigrain/index.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
 
 const RETRIEVAL = ['holidays', 'copydays', 'ukbench'] as const;
@@ -75,7 +75,7 @@ async function evaluateClassification(source: Source, f: EvaluateFlags, pLine: s
   const devkit = { ...(f.valLabels !== undefined ? { labels: f.valLabels } : {}), ...(f.valSynsets !== undefined ? { synsets: f.valSynsets } : {}) };
   const data = await openValidationData(dataset, dataPath, f.valSubset, knownClasses(source), devkit);
   if (data.classes.length !== model.options.numClasses) throw new Error(`${file} has ${model.options.numClasses} classes, ${dataset} has ${data.classes.length}`);
-  const loader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode, size }, workers: f.workers, ...imageLoaderOptions(f) });
+  const loader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode, size, ...inputNormalization(model.options.backbone) }, workers: f.workers, ...imageLoaderOptions(f) });
   try {
     const r = await validate(model, loader, f.batchSize, 'evaluate');
     const read = data.val.length - loader.skipped;
@@ -106,7 +106,7 @@ async function evaluateRetrievalBenchmark(source: Source, name: RetrievalName, f
   checkImageSize(model, size, mode);
   const benchmark = await openBenchmark(name, f);
   if (!model.whitening) console.warn('evaluate: the model is not whitened (run `multigrain whiten` first for the paper\'s retrieval setting)');
-  const loader = new DataLoader({ dataset: benchmark, transform: { kind: 'val', mode, size }, workers: f.workers, ...imageLoaderOptions(f) });
+  const loader = new DataLoader({ dataset: benchmark, transform: { kind: 'val', mode, size, ...inputNormalization(model.options.backbone) }, workers: f.workers, ...imageLoaderOptions(f) });
   try {
     const examples = f.examples;
     const r = await evaluateRetrieval(model, benchmark, loader, { batchSize: f.batchSize, progress: name, topK: examples > 0 ? 5 : 0 });

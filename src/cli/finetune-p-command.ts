@@ -14,7 +14,7 @@ import { init } from '../engine/index.js';
 import { DataLoader, type ValidationMode } from '../data/index.js';
 import {
   finetuneP, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, shuffledImagesPerClass, imagesPerClassAfter, openClassificationData, validate, lineChartSvg,
-  parsePGrid, crossValidateP, bestP, pGridTable, type MultiGrain, type PGridPoint, type ClassificationData,
+  parsePGrid, crossValidateP, bestP, pGridTable, inputNormalization, type MultiGrain, type PGridPoint, type ClassificationData,
 } from '../multigrain/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
@@ -77,7 +77,7 @@ export async function finetunePCommand(argv: string[]): Promise<void> {
   if (data.classes.length !== model.options.numClasses) {
     throw new Error(`${source.file} has ${model.options.numClasses} classes, ${dataset} has ${data.classes.length}`);
   }
-  const transform = { kind: 'val', mode, size } as const;
+  const transform = { kind: 'val', mode, size, ...inputNormalization(model.options.backbone) } as const;
   const trainLoader = new DataLoader({ dataset: data.train, transform, workers: f.workers, ...imageLoaderOptions(f) });
   const valLoader = new DataLoader({ dataset: data.val, transform, workers: f.workers, ...imageLoaderOptions(f) });
   const evaluate = async (when: string): Promise<number> => {

@@ -12,7 +12,7 @@ import { thumbnail } from './retrieval-examples.js';
 import { writeFileAtomic, nodeFileStore } from '../io/index.js';
 import { init, KNN_MAX_K } from '../engine/index.js';
 import { DataLoader, ImageListDataset, NodeImageDecoder, type ValidationMode } from '../data/index.js';
-import { openRetrievalIndex, extractEmbeddings, type AnyRetrievalIndex, retrievalExamplesSvg, type SearchHits, type Thumbnail } from '../multigrain/index.js';
+import { openRetrievalIndex, extractEmbeddings, type AnyRetrievalIndex, retrievalExamplesSvg, type SearchHits, type Thumbnail, inputNormalization } from '../multigrain/index.js';
 import type { EmbedSettings } from './index-command.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
 
@@ -64,7 +64,7 @@ async function embedQuery(index: AnyRetrievalIndex, image: string, indexFile: st
   const mode: ValidationMode = s.inputCrop === 'square' || s.valMode === 'square' ? 'square' : 'rect';
   checkImageSize(model, size, mode);
   const path = resolve(image);
-  const loader = new DataLoader({ dataset: ImageListDataset.fromNames(dirname(path), [basename(path)]), transform: { kind: 'val', mode, size }, workers });
+  const loader = new DataLoader({ dataset: ImageListDataset.fromNames(dirname(path), [basename(path)]), transform: { kind: 'val', mode, size, ...inputNormalization(model.options.backbone) }, workers });
   try {
     return (await extractEmbeddings(model, loader, { batchSize: 1 })).data;
   } finally {

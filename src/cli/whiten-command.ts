@@ -9,7 +9,7 @@ import { parseOptions, optionsHelp, definedFlags } from './args.js';
 import { SOURCE_OPTIONS, IMAGE_OPTIONS, imageLoaderOptions, reportSkipped, openSource, runData, defaultTestScale, writeDerived, lockOutput, checkImageSize, applyPoolingExponent, type RunSettings } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, ImageListDataset, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
-import { whiten, WHITEN_OPTION_SPECS, openClassificationData, SubsetDataset } from '../multigrain/index.js';
+import { whiten, WHITEN_OPTION_SPECS, openClassificationData, SubsetDataset, inputNormalization } from '../multigrain/index.js';
 import type { OptionTable, OptionValues } from '../util/options.js';
 
 /** The options of `multigrain whiten` (declared once: parser, types, defaults, ranges and help). */
@@ -47,7 +47,7 @@ export async function whitenCommand(argv: string[]): Promise<void> {
   checkImageSize(model, size, mode);
   const { images, describe } = await whiteningSet(f, settings);
   const expdir = f.expdir ?? `${dirname(source.file)}_whitened`;
-  const loader = new DataLoader({ dataset: images, transform: { kind: 'val', mode, size }, workers: f.workers, ...imageLoaderOptions(f) });
+  const loader = new DataLoader({ dataset: images, transform: { kind: 'val', mode, size, ...inputNormalization(model.options.backbone) }, workers: f.workers, ...imageLoaderOptions(f) });
   const lock = await lockOutput(expdir, 'whiten'); // before anything is written there
   try {
     console.log(`whitening ${model.embeddingDim + 1}-d embeddings of ${images.length} images (${describe}) at ${mode} ${size}, ${pLine}`);

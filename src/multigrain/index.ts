@@ -1,8 +1,12 @@
 // MultiGrain: the model, losses, weights and the training program.
 export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGrainOutput } from './model.js';
+export {
+  BACKBONE_FLAGS, isBackbone, backboneFromFlag, backboneFlag, backboneLabel, inputNormalization, preClassifierDropout, trunkKeyPrefix,
+  type Backbone, type InputNormalization,
+} from './backbone.js';
 export * from './losses/index.js';
 export {
-  readStateDict, readWeightsFile, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses,
+  readStateDict, readWeightsFile, loadPretrainedTrunk, pretrainedTrunkOptions, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses,
   readCheckpointMeta, metaRecord, checkpointClasses, checkpointScale,
   type CheckpointScale, type MultiGrainArchitecture, type OpenedMultiGrain, type WeightsFile,
 } from './weights.js';

@@ -1,28 +1,37 @@
 /**
- * The MultiGrain network: ResNet trunk → GeM pooling → embedding e;
- * `normalizedEmbedding` = e / (||e|| + 1e-6) (for the margin loss and retrieval);
- * `logits` = classifier(e) on the un-normalized embedding. Any input size.
+ * The MultiGrain network: trunk (ResNet, SENet154, PNASNet-5-Large or NASNet-A-Mobile) → GeM
+ * pooling → embedding e; `normalizedEmbedding` = e / (||e|| + 1e-6) (for the margin loss and
+ * retrieval); `logits` = classifier(pre_classifier(e)) on the un-normalized embedding, where
+ * pre_classifier is the dropout the original's `BackBone` keeps from the trunk (none for ResNets).
+ * Any input size.
  *
- * Parameter names follow the original release: `features.*` (the trunk, torchvision
- * names), `pool.p`, `classifier.weight`, `classifier.bias`, and after whitening
+ * Parameter names follow the original release: `features.*` (the trunk: torchvision names,
+ * Cadene's for SENet154, `features.0.base_net.*` for the NASNets), `pool.p`,
+ * `classifier.weight`, `classifier.bias`, and after whitening
  * `whitening.pca.pca_m`, `whitening.pca.pca_P` with a classifier reading the whitened
  * 2049-d vector (the pooled vector plus a constant-1 bias channel).
  */
 import {
-  type Tensor, tensor, full, gem, l2normalize, concat, sub, matmul, fullLike, slice, shapeString,
+  type Tensor, tensor, full, gem, l2normalize, concat, sub, mul, matmul, fullLike, slice, shapeString,
 } from '../engine/index.js';
-import { Module, ResNet, Linear, type ResNetDepth } from '../nn/index.js';
+import { Module, Linear, type Trunk, type TrunkOptions } from '../nn/index.js';
 import { DataRng } from '../util/rng.js';
+import { buildFeatures, preClassifierDropout, type Backbone } from './backbone.js';
 
 export interface MultiGrainOptions {
-  backbone: ResNetDepth;
+  /** A ResNet depth (18, 34, 50, 101, 152) or 'senet154', 'pnasnet5large', 'nasnetamobile'. */
+  backbone: Backbone;
   numClasses: number;
   /** GeM exponent (1 = average pooling, 3 in the paper's joint runs, Infinity = max pooling). */
   poolingExponent?: number;
   /** Make p a trainable parameter (p-finetuning) instead of a fixed buffer. */
   learnP?: boolean;
-  /** Trunk base width (64 = the real network; smaller for tests). */
+  /** ResNet base width (64 = the real network; smaller for tests). */
   baseWidth?: number;
+  /** Width parameters of the non-ResNet trunks (defaults: the published nets; smaller for tests). */
+  trunkOptions?: TrunkOptions;
+  /** Dropout before the classifier in training (default: the trunk's, as the original keeps it). */
+  dropout?: number;
   seed?: number;
 }
 
@@ -85,11 +94,13 @@ export class PcaWhitening extends Module {
 }
 
 export class MultiGrain extends Module {
-  readonly features: ResNet;
+  readonly features: Trunk;
   readonly pool: GeMPool;
   classifier: Linear;
   whitening: PcaWhitening | null = null;
-  readonly options: Required<Omit<MultiGrainOptions, 'seed' | 'baseWidth'>> & { baseWidth: number };
+  readonly options: Required<Omit<MultiGrainOptions, 'seed' | 'trunkOptions'>> & { trunkOptions: TrunkOptions };
+  /** Draws the pre-classifier dropout masks. */
+  private readonly dropoutRng: DataRng;
 
   constructor(options: MultiGrainOptions) {
     super();
@@ -100,8 +111,12 @@ export class MultiGrain extends Module {
       poolingExponent: options.poolingExponent ?? 1,
       learnP: options.learnP ?? false,
       baseWidth: options.baseWidth ?? 64,
+      trunkOptions: options.trunkOptions ?? {},
+      dropout: options.dropout ?? preClassifierDropout(options.backbone),
     };
-    this.features = this.addModule('features', new ResNet({ depth: options.backbone, baseWidth: this.options.baseWidth, seed, head: false }));
+    if (!(this.options.dropout >= 0 && this.options.dropout < 1)) throw new Error(`MultiGrain: dropout must be in [0, 1), got ${this.options.dropout}`);
+    this.dropoutRng = new DataRng(seed + 2);
+    this.features = this.addModule('features', buildFeatures(options.backbone, { baseWidth: this.options.baseWidth, trunkOptions: this.options.trunkOptions, seed }));
     this.pool = this.addModule('pool', new GeMPool(this.options.poolingExponent, this.options.learnP));
     this.classifier = this.addModule('classifier', new Linear(this.features.featureDim, options.numClasses, true, new DataRng(seed + 1)));
   }
@@ -160,10 +175,29 @@ export class MultiGrain extends Module {
       embedding = this.whitening.forward(pooled);
       pooled.dispose();
     }
-    return {
-      embedding,
-      normalizedEmbedding: l2normalize(embedding),
-      logits: this.classifier.forward(embedding),
-    };
+    const classifierInput = this.preClassifier(embedding);
+    const logits = this.classifier.forward(classifierInput);
+    if (classifierInput !== embedding) classifierInput.dispose();
+    return { embedding, normalizedEmbedding: l2normalize(embedding), logits };
+  }
+
+  /**
+   * The original's pre_classifier: dropout in training mode (scaled by 1 / (1 - p)), sparing the
+   * whitened embedding's bias channel (the original's `Select(pre_classifier, -1)`); the identity
+   * otherwise.
+   */
+  private preClassifier(e: Tensor): Tensor {
+    const p = this.options.dropout;
+    if (!this.training || p === 0) return e;
+    const [n, d] = e.shape as [number, number];
+    const mask = new Float32Array(n * d);
+    for (let i = 0; i < mask.length; i++) {
+      const biasChannel = this.whitening !== null && i % d === d - 1;
+      mask[i] = biasChannel ? 1 : this.dropoutRng.random() < p ? 0 : 1 / (1 - p);
+    }
+    const m = tensor(mask, [n, d]);
+    const out = mul(e, m);
+    m.dispose();
+    return out;
   }
 }

@@ -11,8 +11,9 @@ import {
   MULTIGRAIN_RESNET_LAYOUT, hostTensorToFloat32, checkFiniteTensors, describeResNetStateDict, StateDictMismatchError,
   readByteSource, byteSourceName, type ByteSource, type StateDict, type MatchStateDictOptions,
 } from '../io/index.js';
-import { resnetDepthOf, type ResNetDepth } from '../nn/index.js';
+import { resnetDepthOf, type TrunkOptions, type TrunkName } from '../nn/index.js';
 import { MultiGrain } from './model.js';
+import { backboneLabel, trunkKeyPrefix, type Backbone } from './backbone.js';
 
 const NUM_BATCHES = /(^|\.)num_batches_tracked$/;
 const TRUNK = MULTIGRAIN_RESNET_LAYOUT.trunk;
@@ -73,14 +74,20 @@ function isMultiGrainLayout(dict: StateDict): boolean {
 /** `ResNet-50, base width 64, 1000 classes`: what a model is, for mismatch messages. */
 function describeModel(model: MultiGrain): string {
   const o = model.options;
-  return `ResNet-${o.backbone}, base width ${o.baseWidth}, ${o.numClasses} classes${model.whitening ? ', whitened' : ''}`;
+  return `${backboneLabel(o.backbone)}${widthText(o.backbone, o.baseWidth, o.trunkOptions)}, ${o.numClasses} classes${model.whitening ? ', whitened' : ''}`;
+}
+
+/** `, base width 64` for a ResNet, the width parameters of the other trunks (`, f 2, stem 4`). */
+function widthText(b: Backbone, baseWidth: number, trunk: TrunkOptions): string {
+  if (typeof b === 'number') return `, base width ${baseWidth}`;
+  return Object.entries(trunk).map(([k, v]) => `, ${k} ${Array.isArray(v) ? v.join('/') : v}`).join('');
 }
 
 /** What a state dict holds, in the terms of `describeModel` where its keys allow. */
 function describeFile(dict: StateDict): string {
   try {
     const a = inferArchitecture(dict);
-    return `ResNet-${a.backbone}, base width ${a.baseWidth}, ${a.numClasses} classes${a.whitened ? ', whitened' : ''}`;
+    return `${backboneLabel(a.backbone)}${widthText(a.backbone, a.baseWidth, a.trunkOptions ?? {})}, ${a.numClasses} classes${a.whitened ? ', whitened' : ''}`;
   } catch {
     const info = describeResNetStateDict(dict);
     if (info.layout === 'unknown') return 'no ResNet layout';
@@ -114,13 +121,44 @@ function match(path: string, model: MultiGrain, dict: StateDict, expected: Reado
 export async function loadPretrainedTrunk(model: MultiGrain, source: ByteSource): Promise<void> {
   const { dict, name: path } = await readWeightsFile(source);
   const expected = new Map([...model.stateShapes()].filter(([k]) => k.startsWith(TRUNK)));
-  const tensors = isMultiGrainLayout(dict)
+  const backbone = model.options.backbone;
+  const tensors = typeof backbone !== 'number'
+    ? match(path, model, dict, expected, pretrainedTrunkMatch(backbone, isMultiGrainLayout(dict)))
+    : isMultiGrainLayout(dict)
     ? match(path, model, dict, expected, { ignoreUnexpected: [NUM_BATCHES, /^classifier\./, /^pool\./, /^whitening\./] })
     : match(path, model, dict, expected, {
       remap: resnetKeyRemap(TORCHVISION_RESNET_LAYOUT, MULTIGRAIN_RESNET_LAYOUT),
       ignoreUnexpected: [NUM_BATCHES, /^fc\./],
     });
   model.features.loadStateDict(new Map([...tensors].map(([k, t]) => [k.slice(TRUNK.length), t])));
+}
+
+/**
+ * The original's NASNet state dicts hold the trunk's own `last_linear` beside `classifier`:
+ * the same tensors (the wrapper keeps the whole net as `features.0.base_net`), ignored on load.
+ */
+const CLASSIFIER_ALIAS = /^features\.0\.base_net\.last_linear\./;
+
+/**
+ * How an ImageNet state dict of SENet154 / PNASNet / NASNet (Cadene's layout: `layer0.*`,
+ * `conv_0.*`, `conv0.*`, ..., `last_linear.*`) or a MultiGrain one maps onto the model's trunk.
+ */
+function pretrainedTrunkMatch(backbone: TrunkName, multigrain: boolean): MatchStateDictOptions {
+  return multigrain
+    ? { ignoreUnexpected: [NUM_BATCHES, /^classifier\./, /^pool\./, /^whitening\./, CLASSIFIER_ALIAS] }
+    : { remap: [['', trunkKeyPrefix(backbone)]], ignoreUnexpected: [NUM_BATCHES, /^last_linear\./] };
+}
+
+/**
+ * The widths of the SENet154 / PNASNet / NASNet trunk a file holds (for `--pretrained-backbone`:
+ * the model is built to fit it); an error naming both when the file holds another backbone.
+ */
+export async function pretrainedTrunkOptions(path: string, backbone: TrunkName): Promise<TrunkOptions> {
+  const found = inferTrunkArchitecture(await readStateDict(path), path);
+  if (found?.backbone !== backbone) {
+    throw new Error(`${path}: --backbone ${backbone}, but the file holds ${found ? backboneLabel(found.backbone) : 'no SENet154 / PNASNet / NASNet trunk'}`);
+  }
+  return found.trunkOptions ?? {};
 }
 
 /**
@@ -144,8 +182,12 @@ export async function loadMultiGrainWeights(model: MultiGrain, source: ByteSourc
     expected.set('whitening.pca.pca_P', [d, d]);
   }
   const tensors = isMultiGrainLayout(dict)
-    ? match(path, model, dict, expected, {})
-    : match(path, model, dict, expected, {
+    ? match(path, model, dict, expected, { ignoreUnexpected: [NUM_BATCHES, CLASSIFIER_ALIAS] })
+    : typeof model.options.backbone !== 'number'
+      ? match(path, model, dict, expected, {
+        remap: [['', trunkKeyPrefix(model.options.backbone)], ['last_linear.', 'classifier.']], allowMissing: [NUM_BATCHES, 'pool.p'],
+      })
+      : match(path, model, dict, expected, {
       remap: resnetKeyRemap(TORCHVISION_RESNET_LAYOUT, MULTIGRAIN_RESNET_LAYOUT),
       allowMissing: [NUM_BATCHES, 'pool.p'],
     });
@@ -155,8 +197,11 @@ export async function loadMultiGrainWeights(model: MultiGrain, source: ByteSourc
 
 /** What a checkpoint says about the network that wrote it. */
 export interface MultiGrainArchitecture {
-  backbone: ResNetDepth;
+  backbone: Backbone;
+  /** ResNet base width (64 for the other trunks, which read `trunkOptions`). */
   baseWidth: number;
+  /** Width parameters of a SENet154 / PNASNet / NASNet trunk, read from its shapes. */
+  trunkOptions?: TrunkOptions;
   numClasses: number;
   /** GeM exponent stored in the file (`pool.p`), if any. */
   poolingExponent?: number;
@@ -169,6 +214,8 @@ export interface MultiGrainArchitecture {
  * checkpoint can be opened without knowing how it was trained.
  */
 export function inferArchitecture(dict: StateDict, path = 'state dict'): MultiGrainArchitecture {
+  const other = inferTrunkArchitecture(dict, path);
+  if (other) return other;
   const multigrain = isMultiGrainLayout(dict);
   const trunk = multigrain ? TRUNK : '';
   const conv1 = dict.get(`${trunk}conv1.weight`);
@@ -192,6 +239,69 @@ export function inferArchitecture(dict: StateDict, path = 'state dict'): MultiGr
   };
 }
 
+/** The shape of `key` (under `prefix`), or an error naming the file and the key. */
+function shapeOf(dict: StateDict, path: string, key: string): readonly number[] {
+  const t = dict.get(key);
+  if (!t) throw new Error(`${path}: no ${key} in this state dict`);
+  return t.shape;
+}
+
+/** Blocks per stage of a SENet: layer1.0, layer1.1, ... present. */
+function senetLayers(dict: StateDict, prefix: string): [number, number, number, number] {
+  return [1, 2, 3, 4].map((layer) => {
+    let n = 0;
+    while (dict.has(`${prefix}layer${layer}.${n}.conv1.weight`)) n++;
+    return n;
+  }) as [number, number, number, number];
+}
+
+/** SENet154's widths from its shapes: stem width, layer0 output, groups and SE reduction of layer1.0. */
+function senetOptions(dict: StateDict, path: string, prefix: string): TrunkOptions {
+  const at = (k: string): readonly number[] => shapeOf(dict, path, prefix + k);
+  const planes2 = at('layer1.0.conv1.weight')[0]!;
+  const fc1 = at('layer1.0.se_module.fc1.weight');
+  return {
+    layers: senetLayers(dict, prefix),
+    groups: planes2 / at('layer1.0.conv2.weight')[1]!,
+    reduction: fc1[1]! / fc1[0]!,
+    inplanes: at('layer0.conv3.weight')[0]!,
+    width: at('layer0.conv1.weight')[0]!,
+  };
+}
+
+/**
+ * Recognises SENet154, PNASNet-5-Large and NASNet-A-Mobile state dicts by their keys, in the
+ * original's MultiGrain layout (`features.layer0.*`, `features.0.base_net.conv_0.*` /
+ * `conv0.*`, `classifier.*`) or Cadene's ImageNet layout (`layer0.*`, `conv_0.*`, `conv0.*`,
+ * `last_linear.*`); null for anything else (a ResNet).
+ */
+function inferTrunkArchitecture(dict: StateDict, path: string): MultiGrainArchitecture | null {
+  const found = ([
+    ['senet154', 'layer0.conv1.weight'],
+    ['pnasnet5large', 'conv_0.conv.weight'],
+    ['nasnetamobile', 'conv0.conv.weight'],
+  ] as const).flatMap(([name, key]) => {
+    const multigrain = trunkKeyPrefix(name);
+    return dict.has(multigrain + key) ? [{ name, prefix: multigrain, multigrain: true }] : dict.has(key) ? [{ name, prefix: '', multigrain: false }] : [];
+  })[0];
+  if (!found) return null;
+  const { name, prefix, multigrain } = found;
+  const at = (k: string): readonly number[] => shapeOf(dict, path, prefix + k);
+  const trunkOptions: TrunkOptions = name === 'senet154' ? senetOptions(dict, path, prefix)
+    : name === 'pnasnet5large' ? { stem: at('conv_0.conv.weight')[0]!, f: at('cell_stem_0.conv_1x1.conv.weight')[0]! }
+      : { stemFilters: at('conv0.conv.weight')[0]!, penultimateFilters: 24 * at('cell_0.conv_1x1.conv.weight')[0]! };
+  const head = shapeOf(dict, path, multigrain ? 'classifier.weight' : 'last_linear.weight');
+  const p = dict.get('pool.p');
+  return {
+    backbone: name,
+    baseWidth: 64,
+    trunkOptions,
+    numClasses: head[0]!,
+    ...(p ? { poolingExponent: hostTensorToFloat32(p)[0]! } : {}),
+    whitened: [...dict.keys()].some((k) => /(^|\.)pca_(P|m)$/.test(k)),
+  };
+}
+
 /** A model opened by {@link openMultiGrain}. */
 export interface OpenedMultiGrain {
   model: MultiGrain;
@@ -210,8 +320,8 @@ export interface OpenedMultiGrain {
 export async function openMultiGrain(source: ByteSource): Promise<OpenedMultiGrain> {
   const { dict, meta, name } = await readWeightsFile(source);
   const architecture = inferArchitecture(dict, name);
-  const { backbone, baseWidth, numClasses, poolingExponent } = architecture;
-  const model = new MultiGrain({ backbone, baseWidth, numClasses, ...(poolingExponent !== undefined ? { poolingExponent } : {}) });
+  const { backbone, baseWidth, trunkOptions, numClasses, poolingExponent } = architecture;
+  const model = new MultiGrain({ backbone, baseWidth, trunkOptions, numClasses, ...(poolingExponent !== undefined ? { poolingExponent } : {}) });
   await loadMultiGrainWeights(model, name, dict);
   const classes = checkpointClasses(meta, numClasses);
   return { model, architecture, meta, ...(classes ? { classes } : {}) };

@@ -11,24 +11,32 @@ export interface Conv2dLayerOptions {
   stride?: number;
   padding?: number;
   dilation?: number;
+  /** Channel groups (default 1; `inChannels` for a depthwise convolution). */
+  groups?: number;
   bias?: boolean;
 }
 
-/** 2-D convolution with PyTorch's weight layout [out, in, kh, kw]. */
+/** 2-D convolution with PyTorch's weight layout [out, in / groups, kh, kw]. */
 export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernel: number, readonly options: Conv2dLayerOptions = {}, rng = new DataRng(0)) {
     super();
-    const shape = [outChannels, inChannels, kernel, kernel];
+    const groups = options.groups ?? 1;
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new Error(`Conv2d: ${inChannels} input and ${outChannels} output channels are not multiples of ${groups} groups`);
+    }
+    const shape = [outChannels, inChannels / groups, kernel, kernel];
     this.weight = this.addParameter('weight', parameter(kaimingNormalFanOut(shape, rng), shape));
     this.bias = options.bias ? this.addParameter('bias', parameter(new Float32Array(outChannels), [outChannels])) : null;
   }
 
   /** Stride, padding and dilation as the conv2d op takes them. */
   get convOptions(): ConvOptions {
-    return { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0, dilation: this.options.dilation ?? 1 };
+    return {
+      stride: this.options.stride ?? 1, padding: this.options.padding ?? 0, dilation: this.options.dilation ?? 1, groups: this.options.groups ?? 1,
+    };
   }
 
   forward(x: Tensor): Tensor {

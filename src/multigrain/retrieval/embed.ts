@@ -19,6 +19,7 @@ import {
   decodeNpy, encodeNpyHeader, joinPath, nodeFileStore, readTextFile, writeSafetensors, makeHostTensor, type FileStore,
 } from '../../io/index.js';
 import type { MultiGrain } from '../model.js';
+import { inputNormalization } from '../backbone.js';
 import { extractEmbeddings } from './embeddings.js';
 
 /** What `embed_args.json` records: how the embeddings were made, and of which images. */
@@ -184,7 +185,7 @@ export async function embedImages(
   let doneImages = [...done.values()].reduce((s, m) => s + m.count, 0);
   if (!finished) {
     const loader = new DataLoader({
-      dataset, transform: { kind: 'val', mode: options.mode, size: options.size }, workers: options.workers ?? 2,
+      dataset, transform: { kind: 'val', mode: options.mode, size: options.size, ...inputNormalization(model.options.backbone) }, workers: options.workers ?? 2,
       skipUnreadable: options.skipUnreadable ?? false, ...(options.onSkip ? { onSkip: options.onSkip } : {}),
     });
     try {

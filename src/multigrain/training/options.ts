@@ -2,13 +2,11 @@
  * Options of `multigrain train`, with the original release's names and defaults, plus the
  * dataset selection of this engine.
  */
-import type { ResNetDepth } from '../../nn/index.js';
+import { BACKBONE_FLAGS, backboneFromFlag, backboneFlag, isBackbone, type Backbone } from '../backbone.js';
 import type { TrainRecipe, ValidationMode } from '../../data/index.js';
 import { defaultsOf, flagText, validateOptions, type OptionTable, type OptionValues } from '../../util/options.js';
 
 export type DatasetName = 'fashion-mnist' | 'imagefolder';
-
-const BACKBONES = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
 
 /**
  * Every option of `train`, declared once: the flag of `multigrain train`, its type, default and
@@ -60,14 +58,17 @@ export const TRAIN_OPTIONS = {
   epochs: { flag: 'epochs', type: 'int', default: 120, min: 0, help: 'epochs' },
   epochLenFactor: { flag: 'epoch-len-factor', type: 'number', default: 2.0, min: 0, exclusiveMin: true, help: 'samples per epoch = factor x dataset size' },
   backbone: {
-    flag: 'backbone', type: 'string', default: 50, choices: BACKBONES, help: 'trunk',
-    fromFlag: (v: string): ResNetDepth => Number(v.replace('resnet', '')) as ResNetDepth,
-    toFlag: (v: number): string => `resnet${v}`,
+    flag: 'backbone', type: 'string', default: 50, choices: BACKBONE_FLAGS, help: 'trunk',
+    fromFlag: (v: string): Backbone => backboneFromFlag(v),
+    toFlag: (v: Backbone): string => backboneFlag(v),
   },
   /** Trunk base width (64 = the real ResNet; smaller = faster, for small data). */
   baseWidth: { flag: 'base-width', type: 'int', default: 64, min: 1, help: 'trunk width (64 = the real ResNet; smaller for small data)' },
-  /** torchvision ResNet weights (.pth) or a MultiGrain checkpoint to start the trunk from. */
-  pretrainedBackbone: { flag: 'pretrained-backbone', type: 'string', help: 'torchvision ResNet .pth (or MultiGrain checkpoint) for the trunk' },
+  /**
+   * ImageNet weights (.pth: torchvision's ResNet, Cadene's SENet154 / PNASNet / NASNet layout) or a
+   * MultiGrain checkpoint to start the trunk from; the SENet / NASNet widths are read from it.
+   */
+  pretrainedBackbone: { flag: 'pretrained-backbone', type: 'string', help: 'ImageNet .pth of the trunk (torchvision / Cadene layout) or a MultiGrain checkpoint' },
   lrDropsEpochs: { flag: 'lr-drops-epochs', type: 'numbers', default: [30, 60, 90], min: 0, help: 'epochs after which the lr is multiplied' },
   lrDropsFactors: { flag: 'lr-drops-factors', type: 'numbers', default: [0.1, 0.1, 0.1], min: 0, exclusiveMin: true, help: 'the multiplier at each drop' },
   /**
@@ -129,7 +130,7 @@ export const TRAIN_DEFAULTS: TrainOptions = defaultsOf(TRAIN_OPTIONS);
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const check: [
   Same<TrainOptions['augmentation'], TrainRecipe>, Same<TrainOptions['valMode'], ValidationMode>, Same<TrainOptions['dataset'], DatasetName>,
-  Same<TrainOptions['backbone'], ResNetDepth>, Same<TrainOptions['cropScale'], [number, number]>,
+  Same<TrainOptions['backbone'], Backbone>, Same<TrainOptions['cropScale'], [number, number]>,
 ] = [true, true, true, true, true];
 void check;
 
@@ -200,5 +201,5 @@ export function validateTrainOptions(o: TrainOptions): void {
     throw new Error(`--lr-drops-epochs (${o.lrDropsEpochs.length} values) and --lr-drops-factors (${o.lrDropsFactors.length}) must have the same length`);
   }
   if (o.warmupEpochs > o.epochs) throw new Error(`--warmup-epochs must be between 0 and --epochs (${o.epochs}), got ${o.warmupEpochs}`);
-  if (![18, 34, 50, 101, 152].includes(o.backbone)) throw new Error(`--backbone resnet${o.backbone} is not supported (resnet18/34/50/101/152)`);
+  if (!isBackbone(o.backbone)) throw new Error(`--backbone ${String(o.backbone)} is not supported (${BACKBONE_FLAGS.join(', ')})`);
 }

@@ -20,7 +20,8 @@ import { MultiGrain } from '../model.js';
 import { sampledMarginLoss } from '../losses/index.js';
 import { openClassificationData } from '../data-source.js';
 import { checkTrainData, splitTrainInputs, stopRequested, trainingOutputs, type TrainData, type TrainInputs, type TrainableModel } from './inputs.js';
-import { loadPretrainedTrunk } from '../weights.js';
+import { loadPretrainedTrunk, pretrainedTrunkOptions } from '../weights.js';
+import { inputNormalization } from '../backbone.js';
 import { checkInputFits } from '../input-size.js';
 import { TRAIN_DEFAULTS, changedTrainOptions, validateTrainOptions, type TrainOptions } from './options.js';
 import { GpuMetrics, type StepMetric } from './metrics.js';
@@ -205,12 +206,12 @@ async function trainInFolder(o: TrainOptions, inputs: TrainInputs<TrainableModel
 
 /** The training pipeline: the caller's, or the options' augmentation recipe. */
 function trainTransform(o: TrainOptions, inputs: TrainInputs<TrainableModel>): TransformSpec | ImageTransform {
-  return inputs.transforms?.train ?? { kind: 'train', recipe: o.augmentation, size: o.inputSize, cropScale: o.cropScale };
+  return inputs.transforms?.train ?? { kind: 'train', recipe: o.augmentation, size: o.inputSize, cropScale: o.cropScale, ...inputNormalization(o.backbone) };
 }
 
 /** The validation pipeline: the caller's, or the options' evaluation transform. */
 function valTransform(o: TrainOptions, inputs: TrainInputs<TrainableModel>): TransformSpec | ImageTransform {
-  return inputs.transforms?.val ?? { kind: 'val', mode: o.valMode, size: o.inputSize };
+  return inputs.transforms?.val ?? { kind: 'val', mode: o.valMode, size: o.inputSize, ...inputNormalization(o.backbone) };
 }
 
 /** Writes epoch `epoch`'s checkpoint (atomically), prunes the older ones and rewrites the metrics files; returns its path. */
@@ -230,7 +231,11 @@ async function buildModel(o: TrainOptions, classes: number, inputs: TrainInputs<
     if (o.pretrainedBackbone) throw new Error('train: pretrainedBackbone loads a MultiGrain trunk; with your own model, load its weights into it before train()');
     return inputs.model;
   }
-  const model = new MultiGrain({ backbone: o.backbone, numClasses: classes, poolingExponent: o.poolingExponent, baseWidth: o.baseWidth, seed: o.seed });
+  // SENet / NASNet widths come from the pretrained file (the published nets, or reduced ones)
+  const trunkOptions = typeof o.backbone !== 'number' && o.pretrainedBackbone ? await pretrainedTrunkOptions(o.pretrainedBackbone, o.backbone) : undefined;
+  const model = new MultiGrain({
+    backbone: o.backbone, numClasses: classes, poolingExponent: o.poolingExponent, baseWidth: o.baseWidth, trunkOptions, seed: o.seed,
+  });
   if (o.pretrainedBackbone) {
     await loadPretrainedTrunk(model, o.pretrainedBackbone);
     log(`loaded the trunk from ${o.pretrainedBackbone}`);
