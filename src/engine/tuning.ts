@@ -31,6 +31,11 @@ export interface Tuning {
   convSubgroups: boolean;
   /** Matmul's subgroup kernel where the device allows (CPU adapters with 8-lane subgroups). */
   matmulSubgroups: boolean;
+  /**
+   * Half-precision inference where the device has `shader-f16`; false acts as if it had not
+   * (precision 'auto' then resolves to f32, 'f16' falls back to f32 saying why).
+   */
+  halfPrecision: boolean;
 }
 
 export const DEFAULT_TUNING: Readonly<Tuning> = {
@@ -41,6 +46,7 @@ export const DEFAULT_TUNING: Readonly<Tuning> = {
   convDirectTile: null,
   convSubgroups: true,
   matmulSubgroups: true,
+  halfPrecision: true,
 };
 
 let current: Tuning = { ...DEFAULT_TUNING };

@@ -34,11 +34,17 @@ export interface ChooseOptions {
    * matmul for the forward pass on the direct schedule only.
    */
   autograd?: boolean;
+  /**
+   * Half-precision (f16) operands: only the implicit GEMM has f16 variants, so every forward
+   * convolution runs as 'gemm' (its direct schedule has the pointwise and batch-1 forms).
+   */
+  half?: boolean;
 }
 
 /** The algorithm and schedule of one pass of the convolution `g`. */
 export function chooseConvAlgorithm(g: Conv2dGeometry, pass: ConvPass, options: ChooseOptions = {}): ConvChoice {
   const schedule = resolveSchedule(options.schedule ?? tuning().convSchedule);
+  if (options.half) return { algorithm: 'gemm', schedule };
   const pointwise = g.KH === 1 && g.KW === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
   if (pointwise && ((options.autograd && g.sh === 1 && g.sw === 1) || (pass === 'forward' && schedule === 'direct'))) {
     return { algorithm: 'matmul', schedule };
