@@ -9,7 +9,8 @@
  * 2049-d vector (the pooled vector plus a constant-1 bias channel).
  */
 import {
-  type Tensor, tensor, full, gem, l2normalize, concat, sub, matmul, fullLike, slice, shapeString,
+  type Tensor, type PrecisionSetting, type PrecisionChoice, tensor, full, gem, l2normalize, concat, sub, matmul, fullLike, slice, shapeString,
+  resolvePrecision,
 } from '../engine/index.js';
 import { Module, ResNet, Linear, type ResNetDepth } from '../nn/index.js';
 import { DataRng } from '../util/rng.js';
@@ -119,6 +120,18 @@ export class MultiGrain extends Module {
     this.classifier = new Linear(dim, this.options.numClasses, true);
     this.replaceModule('classifier', this.classifier);
     old.parameters().forEach((t) => t.dispose());
+  }
+
+  /**
+   * The precision of inference (eval mode, autograd off): 'auto' is f16 where the device has
+   * `shader-f16`, else f32. f16 runs the trunk with f16 weights and activations and f32
+   * accumulation; pooling, whitening and the classifier stay f32. Returns the precision used
+   * and why, for the run's log. The f16 weights are a snapshot: set it after loading weights.
+   */
+  setPrecision(setting: PrecisionSetting): PrecisionChoice {
+    const choice = resolvePrecision(setting);
+    this.features.setPrecision(choice.precision);
+    return choice;
   }
 
   /** Pooled vector, with the constant-1 bias channel once whitened. */
