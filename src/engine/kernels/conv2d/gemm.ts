@@ -101,7 +101,7 @@ export function gemm(d: GemmDesc, src: Tensor, weight: Tensor, out: Tensor, sche
     uniforms: { ...uniforms, tk: 16, epi: epilogueBits(epi) },
     bindings: { X: src, Wt: weight, Y: out, ...epilogueBindings(epi) },
     workgroups,
-    shape: () => `${d.M}x${d.NCOL}x${d.KCH}·${d.TH}x${d.TW}${d.strideH > 1 || d.strideW > 1 ? ` s${d.strideH}` : ''}${d.groups > 1 ? ` g${d.groups}` : ''}`,
+    shape: () => `${d.M}x${d.NCOL}x${d.KCH}·${d.TH}x${d.TW}${d.strideH > 1 || d.strideW > 1 ? ` s${d.strideH}` : ''}${d.groups > 1 ? ` g${d.groups}` : ''}${defines.HALF ? ' f16' : ''}`,
   });
 }
 
