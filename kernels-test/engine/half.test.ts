@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import {
-  init, runtime, tensor, noGrad, cast, conv2dRaw, maxPool2d, tune, withTuning, resolvePrecision, ResNet, readSafetensors,
+  init, runtime, tensor, noGrad, cast, add, permute, conv2dRaw, maxPool2d, tune, withTuning, resolvePrecision, ResNet, readSafetensors,
   hostTensorToFloat32, numberToF16Bits, f16BitsToNumber, roundToHalf, type StateDict,
 } from '../../src/index.js';
 import { randn, assertThrowsWith } from '../helpers.js';
@@ -118,11 +118,13 @@ for (const schedule of ['direct', 'tiled'] as const) {
   }
 }
 
-test('f16 conv2d refuses mixed dtypes, naming them', async () => {
+test('f16 tensors are refused by name outside the inference ops (mixed conv dtypes, elementwise, shape ops)', async () => {
   if (!hasF16) return;
   const x = tensor(new Float32Array(2 * 4 * 4), [1, 2, 4, 4], 'f16');
   const w = tensor(new Float32Array(3 * 2 * 9), [3, 2, 3, 3]);
   await assertThrowsWith(() => conv2dRaw(x, w, null, { padding: 1 }), ['conv2d', 'f16', 'f32'], 'f16 input with an f32 weight');
+  await assertThrowsWith(() => add(x, x), ['add', 'f16'], 'add of f16 tensors');
+  await assertThrowsWith(() => permute(x, [0, 2, 3, 1]), ['f16', "cast(x, 'f32')"], 'permute of an f16 tensor');
   x.dispose();
   w.dispose();
 });
