@@ -12,6 +12,7 @@
 //   node bench/knn.js --cpu-queries 1000               the CPU baseline on every query (slow)
 //   node bench/knn.js --no-faiss --no-hnsw
 //   node bench/knn.js --m 32 --ef-construction 100 --ef-search 200   HNSW parameters
+//   node bench/knn.js --json rows.json                also writes setup and rows as one JSON object
 //
 // The CPU baseline runs on the first --cpu-queries queries (default 100: 1000 x 100k x 2048 in
 // JS loops takes minutes) and its queries/s is measured there; recall@k of every method is
@@ -27,12 +28,14 @@
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import * as mg from '../dist/node/index.js';
+import { writeJsonAtomic } from './json-out.js';
 
 const { values: flags } = parseArgs({
   options: {
     db: { type: 'string' }, queries: { type: 'string' }, dim: { type: 'string' }, k: { type: 'string' },
     'cpu-queries': { type: 'string' }, 'no-faiss': { type: 'boolean' }, seed: { type: 'string' },
     'no-hnsw': { type: 'boolean' }, m: { type: 'string' }, 'ef-construction': { type: 'string' }, 'ef-search': { type: 'string' },
+    json: { type: 'string' },
   },
 });
 const N = Number(flags.db ?? 100_000);
@@ -201,4 +204,5 @@ for (const r of rows) {
   const note = r.timed_queries !== Q ? `timed on ${r.timed_queries} queries` : '';
   console.log(`${r.name.padEnd(29)}${String(r.queries_per_s).padStart(9)}${String(r.recall).padStart(11)}${String(r.peak_rss_mib).padStart(15)}${String(r.gpu_peak_mib ?? '-').padStart(15)}${String(r.build_s ?? '-').padStart(10)}   ${note}`);
 }
+if (flags.json) writeJsonAtomic(flags.json, { setup, rows });
 await mg.shutdown();

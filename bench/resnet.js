@@ -9,6 +9,9 @@
 //   node bench/resnet.js --winograd never                  3x3 convolutions without Winograd (auto|always|never)
 //   node bench/resnet.js --no-subgroup                      matmuls and direct convs without subgroup sharing (lavapipe)
 //   node bench/resnet.js --by-shape ...                    the breakdown per kernel and problem shape (top 40)
+//   node bench/resnet.js --precision f32                   inference in f32 only (default 'both': f32, and f16
+//                                                          where the adapter has shader-f16; 'f16': f16 only)
+//   node bench/resnet.js --json rows.json                  also writes the rows as one JSON array (atomically)
 //   node bench/resnet.js --model senet154|pnasnet5large|nasnetamobile
 //                                                          MultiGrain on the other trunks (GeM, classifier):
 //                                                          inference at the published scale (400 / 500 / 350)
@@ -25,6 +28,7 @@
 import { parseArgs } from 'node:util';
 import * as mg from '../dist/node/index.js';
 import { loadTfjs, tfjsCase } from './tfjs-resnet.js';
+import { writeJsonAtomic } from './json-out.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -32,8 +36,10 @@ const { values: flags } = parseArgs({
     mode: { type: 'string' }, steps: { type: 'string' }, width: { type: 'string' },
     quick: { type: 'boolean' }, breakdown: { type: 'boolean' }, 'no-tfjs': { type: 'boolean' },
     winograd: { type: 'string' }, 'by-shape': { type: 'boolean' }, 'no-subgroup': { type: 'boolean' },
+    precision: { type: 'string', default: 'both' }, json: { type: 'string' },
   },
 });
+if (!['both', 'f32', 'f16'].includes(flags.precision)) throw new Error(`--precision must be both, f32 or f16, got ${flags.precision}`);
 
 const STANDARD = [
   { model: 'resnet50', batch: 1, size: 224, mode: 'infer' },
@@ -80,6 +86,7 @@ async function runCase(c) {
     ? new mg.MultiGrain({ backbone: c.model, numClasses: 1000, poolingExponent: 3 })
     : new mg.ResNet({ depth: Number(c.model.replace('resnet', '')), numClasses: 1000, baseWidth: Number(flags.width ?? 64) });
   const logitsOf = (out) => (trunk ? out.logits : out);
+  if (c.precision === 'f16') model.setPrecision('f16');
   const x = mg.keep(mg.tensor(new Float32Array(c.batch * 3 * c.size * c.size).map((_, i) => Math.sin(i)), [c.batch, 3, c.size, c.size]));
   const labels = mg.keep(mg.tensor(Array.from({ length: c.batch }, (_, i) => i % 1000), [c.batch], 'i32'));
   const opt = new mg.SGD([{ params: model.parameters(), lr: 0.01, momentum: 0.9, weightDecay: 1e-4 }]);
@@ -108,7 +115,8 @@ async function runCase(c) {
   const stats = rt.pool.getStats();
   const ms = median(times);
   const result = {
-    name: `${c.model}-${c.mode}-b${c.batch}-${c.size}`, model: c.model, batch: c.batch, size: c.size, mode: c.mode,
+    name: `${c.model}-${c.mode}-b${c.batch}-${c.size}${c.precision === 'f16' ? '-f16' : ''}`, model: c.model, batch: c.batch, size: c.size, mode: c.mode,
+    precision: c.precision,
     median_ms: Number(ms.toFixed(1)), images_per_s: Number(((1000 * c.batch) / ms).toFixed(2)),
     peak_pool_mib: Number((stats.peakBytesAllocated / 2 ** 20).toFixed(1)),
     new_buffers_after_first_step: stats.buffersCreated - created,
@@ -120,6 +128,7 @@ async function runCase(c) {
     step();
     breakdown = await rt.profiler.stop(rt);
   }
+  model.setPrecision('f32'); // frees the f16 weight copies
   for (const t of model.stateTensors().values()) t.dispose();
   opt.dispose();
   x.dispose();
@@ -135,17 +144,30 @@ if (flags['no-subgroup']) {
   mg.tune({ matmulSubgroups: false, convSubgroups: false });
 }
 const tf = flags['no-tfjs'] ? null : await loadTfjs();
+const half = mg.halfPrecisionAvailable();
+if (flags.precision !== 'f32' && !half.available) console.log(JSON.stringify({ note: `no f16 rows: ${half.why}` }));
+
+/** The precisions a case runs in: training is f32 only; inference f32 and/or f16 by --precision. */
+function precisions(c) {
+  if (c.mode === 'train') return ['f32'];
+  const f16 = half.available ? ['f16'] : [];
+  return flags.precision === 'both' ? ['f32', ...f16] : flags.precision === 'f16' ? f16 : ['f32'];
+}
+
 const rows = [];
-for (const c of cases()) {
+for (const c of cases().flatMap((c) => precisions(c).map((precision) => ({ ...c, precision })))) {
   const { result, breakdown } = await runCase(c);
   result.winograd = mg.tuning().winograd;
   result.matmul_subgroup = !flags['no-subgroup'] && mg.hasSubgroupKernel();
   if (tf && !(c.model in TRUNK_SCALES)) {
-    result.tfjs_ms = Number((await tfjsCase(tf, { ...c, width: Number(flags.width ?? 64) }, stepsOf(c))).toFixed(1));
+    // TensorFlow.js runs in f32: one peer run per case, shared by its f16 row
+    const same = rows.find((r) => r.model === c.model && r.mode === c.mode && r.batch === c.batch && r.size === c.size && r.tfjs_ms !== undefined);
+    result.tfjs_ms = same ? same.tfjs_ms : Number((await tfjsCase(tf, { ...c, width: Number(flags.width ?? 64) }, stepsOf(c))).toFixed(1));
     result.speedup_vs_tfjs = Number((result.tfjs_ms / result.median_ms).toFixed(2));
   }
   console.log(JSON.stringify(result));
   rows.push(result);
+  if (flags.json) writeJsonAtomic(flags.json, rows); // after every row: a run cut short keeps what it measured
   if (breakdown) {
     const total = breakdown.reduce((s, k) => s + (Number.isFinite(k.ms) ? k.ms : 0), 0);
     for (const k of breakdown.slice(0, flags['by-shape'] ? 40 : 12)) {

@@ -5,11 +5,17 @@
 //
 //   node bench/train.js                 ResNet-18 b96@32 (width 8) and ResNet-50 b24@64
 //   node bench/train.js --model resnet50 --batch 24 --size 64 --width 64 --steps 3
+//   node bench/train.js --quick         ResNet-18 b96@32 (width 8) only
+//   node bench/train.js --json rows.json   also writes the rows as one JSON array
 import { parseArgs } from 'node:util';
 import * as mg from '../dist/node/index.js';
+import { writeJsonAtomic } from './json-out.js';
 
 const { values: flags } = parseArgs({
-  options: { model: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' }, width: { type: 'string' }, steps: { type: 'string' } },
+  options: {
+    model: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' }, width: { type: 'string' }, steps: { type: 'string' },
+    quick: { type: 'boolean' }, json: { type: 'string' },
+  },
 });
 
 const CASES = flags.model
@@ -17,7 +23,7 @@ const CASES = flags.model
   : [
     { model: 'resnet18', batch: 96, size: 32, width: 8 },
     { model: 'resnet50', batch: 24, size: 64, width: 64 },
-  ];
+  ].slice(0, flags.quick ? 1 : 2);
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -100,4 +106,5 @@ for (const c of CASES) {
 }
 console.log('\ncase                                   step ms   fwd+bwd ms   overhead %   images/s');
 for (const r of rows) console.log(`${r.name.padEnd(38)}${String(r.step_ms).padStart(8)}${String(r.fwd_bwd_ms).padStart(13)}${String(r.overhead_pct).padStart(13)}${String(r.images_per_s).padStart(11)}`);
+if (flags.json) writeJsonAtomic(flags.json, rows);
 await mg.shutdown();

@@ -274,6 +274,10 @@ test('Chromium loads dist/browser/index.js and runs the engine on WebGPU', async
     assert.ok(requests.includes(LIB_URL), `the page requested ${LIB_URL}`);
     assert.ok(result.adapterInfo, 'adapter info reported');
     assert.equal(result.cases.length, 8, 'every case ran');
+    // precision 'auto' in a page: f16 only where the adapter has shader-f16 (SwiftShader has not), and it says why
+    const hasF16 = (result.adapterFeatures ?? []).includes('shader-f16');
+    assert.is(result.precisionAuto?.precision, hasF16 ? 'f16' : 'f32');
+    assert.ok(result.precisionAuto?.reason.includes(hasF16 ? "has 'shader-f16'" : "no 'shader-f16'"), result.precisionAuto?.reason);
   } finally {
     if (browser) {
       await withTimeout(browser.close(), 10000, 'closing Chromium').catch((err: Error) => console.error(err.message));

@@ -39,6 +39,8 @@ export interface SmokeResult {
   adapterFeatures?: string[];
   /** The device's limits (the engine requests the adapter's maxima). */
   limits?: Record<string, number>;
+  /** What inference precision 'auto' resolves to in the page, and why (f32 where there is no shader-f16). */
+  precisionAuto?: { precision: string; reason: string };
   cases: CaseResult[];
 }
 
@@ -95,6 +97,7 @@ async function runSmoke(input: SmokeInput): Promise<SmokeResult> {
     if (typeof value === 'number') limits[key] = value;
   }
   result.limits = limits;
+  result.precisionAuto = lib.resolvePrecision('auto');
   result.stage = 'done';
 
   const L = lib;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { init, MultiGrain, decodeNpy } from '../../src/index.js';
+import { init, runtime, MultiGrain, decodeNpy } from '../../src/index.js';
 import { writeDerived } from '../../src/cli/source.js';
 import { scratchDir } from '../scratch-dir.js';
 
@@ -95,6 +95,52 @@ test('a folder at the recorded scale; stopped after one chunk, resumed, same byt
   assert.is(e.status, 0, e.stderr);
   assert.match(e.stdout, /at rect 500/);
   assert.is(JSON.parse(readFileSync(join(bare, 'embed_args.json'), 'utf8')).inputSize, 500);
+});
+
+// --precision f16 where the adapter has shader-f16 (lavapipe: yes): same rows, embeddings
+// within EMBED_F16_TOL of the f32 ones (max error over the largest value, per image; measured
+// on lavapipe: 8.8e-4); recorded in embed_args.json so that a resumed run cannot mix
+// precisions. Without the feature the run says so and writes the f32 embeddings.
+const EMBED_F16_TOL = 5e-3;
+
+test('--precision f16: the run says which precision and why; embeddings within a stated error of f32', async () => {
+  const { run, dim } = await experiment();
+  const hasF16 = runtime().gpu.hasF16;
+  const root = await images();
+  const base = scratchDir('embed-cli-precision');
+  const a = cli('--checkpoint', run, '--data-path', root, '--output', join(base, 'f32'), '--batch-size', '8');
+  assert.is(a.status, 0, a.stderr);
+  assert.match(a.stdout, /embed: precision f32 \(asked for\)/);
+  const b = cli('--checkpoint', run, '--data-path', root, '--output', join(base, 'f16'), '--batch-size', '8', '--precision', 'f16');
+  assert.is(b.status, 0, b.stderr);
+  if (!hasF16) {
+    assert.match(b.stderr, /embed: precision f32 \(f16 was asked for but the device has no 'shader-f16' feature\)/);
+    return;
+  }
+  assert.match(b.stdout, /embed: precision f16 \(f16 weights and activations, f32 accumulation: the device has 'shader-f16'\)/);
+  assert.equal(lines(join(base, 'f16', 'paths.txt')), lines(join(base, 'f32', 'paths.txt')));
+  assert.is(JSON.parse(readFileSync(join(base, 'f16', 'embed_args.json'), 'utf8')).precision, 'f16');
+  assert.is(JSON.parse(readFileSync(join(base, 'f32', 'embed_args.json'), 'utf8')).precision, undefined);
+  const e32 = decodeNpy(new Uint8Array(readFileSync(join(base, 'f32', 'embeddings.npy'))));
+  const e16 = decodeNpy(new Uint8Array(readFileSync(join(base, 'f16', 'embeddings.npy'))));
+  assert.equal(e16.shape, [10, dim]);
+  let worst = 0;
+  for (let r = 0; r < 10; r++) {
+    let err = 0;
+    let ref = 0;
+    for (let j = 0; j < dim; j++) {
+      const x = e32.data[r * dim + j] as number;
+      err = Math.max(err, Math.abs((e16.data[r * dim + j] as number) - x));
+      ref = Math.max(ref, Math.abs(x));
+    }
+    worst = Math.max(worst, err / ref);
+  }
+  console.log(`  embed --precision f16: worst per-image relative error ${worst.toExponential(2)}`);
+  assert.ok(worst < EMBED_F16_TOL, `f16 embeddings ${worst.toExponential(2)} from f32, above ${EMBED_F16_TOL}`);
+  // resuming the f16 folder in f32 is another job
+  const c = cli('--checkpoint', run, '--data-path', root, '--output', join(base, 'f16'), '--batch-size', '8');
+  assert.is(c.status, 1);
+  assert.match(c.stderr, /embed_args\.json records another embedding job \(precision: "?f16"? there/);
 });
 
 test('bad input: missing checkpoint, no images, an unreadable image (stops, or skipped and listed)', async () => {

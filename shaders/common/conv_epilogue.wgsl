@@ -3,6 +3,7 @@
 //   v = acc (+ bias[ch]) (* scale[ch] + shift[ch]) (+ residual[index]) then ReLU.
 // The kernel declares the uniform `epi` and the bindings bias, scale, shift, residual; absent
 // operands are bound to a small placeholder and never read, so they add no shader variants.
+// The residual may be stored as f16 (half-precision inference); the sum is f32.
 
 const EPI_BIAS = 1u;
 const EPI_AFFINE = 2u;
@@ -19,7 +20,7 @@ fn epilogue(ch: u32, index: u32, acc: f32) -> f32 {
     v = v * scale[ch] + shift[ch];
   }
   if ((epi & EPI_RESIDUAL) != 0u) {
-    v += residual[index];
+    v += f32(residual[index]);
   }
   if ((epi & EPI_RELU) != 0u) {
     v = max(v, 0.0);

@@ -34,6 +34,8 @@
 
 // Bindings: X (the gathered operand: x, or dy for dgrad; vec4 under POINTWISE), Wt (the weight),
 // Y (the output) and the epilogue operands bias, scale, shift, residual (common/conv_epilogue).
+// X, Wt, Y and residual are stored as ACT: f32, or f16 for half-precision inference (HALF);
+// every load converts to f32 and the accumulation stays f32 (the conversions are no-ops in f32).
 
 /** Image n and grid position (r, c) of GEMM column `col`. */
 struct Pixel { n: u32, r: u32, c: u32 }
@@ -56,7 +58,7 @@ fn outOffset(col: u32) -> u32 {
 fn store(row: u32, col: u32, grp: u32, ooff: u32, acc: f32) {
   if (row < params.M && col < params.NCOL) {
     let index = ooff + grp * params.outGroup + row * params.outCh;
-    Y[index] = epilogue(grp * params.M + row, index, acc);
+    Y[index] = ${ACT}(epilogue(grp * params.M + row, index, acc));
   }
 }
 
@@ -108,7 +110,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       let row = m0 + am;
       var v = 0.0;
       if (row < params.M && ka < K) {
-        v = Wt[aoff + row * params.aRow];
+        v = f32(Wt[aoff + row * params.aRow]);
       }
       As[ak * 17u + am / 4u][am % 4u] = v;
     }
@@ -124,7 +126,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       let iw = iw0 + i32(twb) * params.dilW;
       var v = 0.0;
       if (bcolOk && kb < K && ih >= 0 && ih < SH && iw >= 0 && iw < SW) {
-        v = X[bbase + chb * params.srcCh + u32(ih) * params.SW + u32(iw)];
+        v = f32(X[bbase + chb * params.srcCh + u32(ih) * params.SW + u32(iw)]);
       }
       Bs[bk * 16u + bn / 4u][bn % 4u] = v;
     }
@@ -194,7 +196,7 @@ fn kstep(acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<functi
   var px: array<f32, ${NGATHER}u>;
 #if ${POINTWISE}
   for (var g = 0u; g < NG / 4u; g++) {
-    let v = X[u32((*cbase)[g * 4u] + sOff) / 4u];
+    let v = vec4f(X[u32((*cbase)[g * 4u] + sOff) / 4u]);
     px[g * 4u] = v.x;
     px[g * 4u + 1u] = v.y;
     px[g * 4u + 2u] = v.z;
@@ -203,14 +205,14 @@ fn kstep(acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<functi
 #else
   for (var c = 0u; c < NG; c++) {
     let ok = u32((*ihb)[c] + hOff) < SH && u32((*iwb)[c] + wOff) < SW;
-    let v = X[u32(select(0i, (*cbase)[c] + sOff, ok))];
+    let v = f32(X[u32(select(0i, (*cbase)[c] + sOff, ok))]);
     px[c] = select(0.0, v, ok);
   }
 #endif
   var b: array<vec4f, ${CGROUPS}u>;
   for (var g = 0u; g < CG; g++) {
 #if ${SWAP}
-    b[g] = vec4f(Wt[(*arow)[g * 4u] + aOff], Wt[(*arow)[g * 4u + 1u] + aOff], Wt[(*arow)[g * 4u + 2u] + aOff], Wt[(*arow)[g * 4u + 3u] + aOff]);
+    b[g] = vec4f(f32(Wt[(*arow)[g * 4u] + aOff]), f32(Wt[(*arow)[g * 4u + 1u] + aOff]), f32(Wt[(*arow)[g * 4u + 2u] + aOff]), f32(Wt[(*arow)[g * 4u + 3u] + aOff]));
 #else
     b[g] = vec4f(px[g * 4u], px[g * 4u + 1u], px[g * 4u + 2u], px[g * 4u + 3u]);
 #endif
@@ -221,7 +223,7 @@ fn kstep(acc: ptr<function, array<vec4f, ${ROWS}u * ${CGROUPS}u>>, w: ptr<functi
   // broadcast and CG multiply-adds per row, the lane id a constant as WGSL requires).
   var aw: array<f32, ${ROWS}u / 8u>;
   for (var q = 0u; q < R / 8u; q++) {
-    aw[q] = Wt[(*arow)[q] + aOff];
+    aw[q] = f32(Wt[(*arow)[q] + aOff]);
   }
 ${BROADCAST_FMAS}
 #else
@@ -229,7 +231,7 @@ ${BROADCAST_FMAS}
 #if ${SWAP}
     let a = px[i];
 #else
-    let a = Wt[(*arow)[i] + aOff];
+    let a = f32(Wt[(*arow)[i] + aOff]);
 #endif
     for (var g = 0u; g < CG; g++) {
       (*acc)[i * CG + g] = fma(vec4f(a), b[g], (*acc)[i * CG + g]);

@@ -2,7 +2,7 @@
 // Grid: x = blocks of WORKGROUP_SIZE outputs within a plane, y (+ z) = plane, so the only
 // divisions are of in-plane indices (< 2^22) by uniform divisors (divmod snippet).
 // Padding counts as -inf (PyTorch). The first maximum in row-major window order wins (a NaN
-// propagates); with SAVE_INDEX its in-plane index ih * W + iw is stored (i32) for backward.
+// propagates); x and out are f32 or f16 (T), compared as f32; with SAVE_INDEX its in-plane index ih * W + iw is stored (i32) for backward.
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -25,14 +25,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       let iw = w0 + i32(b * params.dw);
       if (iw < 0 || iw >= i32(params.w)) { continue; }
       let k = ih * i32(params.w) + iw;
-      let v = x[base + u32(k)];
+      let v = f32(x[base + u32(k)]);
       if (v > best || arg < 0 || (v != v && best == best)) {
         best = v;
         arg = k;
       }
     }
   }
-  out[o] = best;
+  out[o] = ${T}(best);
 #if ${SAVE_INDEX}
   index[o] = arg;
 #endif

@@ -7,7 +7,7 @@
 import { dirname, resolve, join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { parseOptions, optionsHelp } from './args.js';
-import { openSource, defaultTestScale, lockOutput, checkImageSize, applyPoolingExponent, scaleOrigin } from './source.js';
+import { openSource, applyPrecision, PRECISION_OPTIONS, defaultTestScale, lockOutput, checkImageSize, applyPoolingExponent, scaleOrigin } from './source.js';
 import { rate } from './evaluate-command.js';
 import { init } from '../engine/index.js';
 import { ImageDecodeError, ImageListDataset, IMAGE_EXTENSIONS, walkImages, type ImageDataset, type ValidationMode } from '../data/index.js';
@@ -31,6 +31,7 @@ export const EMBED_OPTIONS = {
   skipUnreadable: { flag: 'skip-unreadable', type: 'boolean', help: 'leave unreadable images out (listed in skipped.txt) instead of stopping' },
   safetensors: { flag: 'safetensors', type: 'boolean', help: 'also write embeddings.safetensors (tensor "embeddings")' },
   workers: { flag: 'workers', type: 'int', help: 'data loader worker threads', default: 2, min: 0 },
+  ...PRECISION_OPTIONS,
 } as const satisfies OptionTable;
 
 export type EmbedFlags = OptionValues<typeof EMBED_OPTIONS>;
@@ -62,6 +63,7 @@ export async function runEmbed(f: Omit<EmbedFlags, 'output'>, out: string): Prom
   await init();
   const source = await openSource(f.checkpoint, f.checkpointEpoch);
   const { model, settings } = source;
+  applyPrecision(model, f.precision, 'embed');
   const pLine = await applyPoolingExponent(source, f.poolingExponent);
   // the scale the checkpoint was adapted to (finetune-p, whiten), else its training size x 500/224, else 500 (a .pth)
   const size = f.inputSize ?? settings.testScale ?? defaultTestScale(settings.inputSize);

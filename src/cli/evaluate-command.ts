@@ -10,7 +10,7 @@ import { parseOptions, optionsHelp } from './args.js';
 import { writeRetrievalExamples } from './retrieval-examples.js';
 import { writeFileAtomic } from '../io/index.js';
 import {
-  SOURCE_OPTIONS, IMAGE_OPTIONS, openSource, runData, knownClasses, checkImageSize, evaluationScale, imageLoaderOptions, reportSkipped, applyPoolingExponent, scaleOrigin, type Source,
+  SOURCE_OPTIONS, IMAGE_OPTIONS, PRECISION_OPTIONS, applyPrecision, openSource, runData, knownClasses, checkImageSize, evaluationScale, imageLoaderOptions, reportSkipped, applyPoolingExponent, scaleOrigin, type Source,
 } from './source.js';
 import { init } from '../engine/index.js';
 import { DataLoader, HolidaysDataset, CopydaysDataset, UkbenchDataset, COPYDAYS_SUBSETS, type CopydaysSubset, type RetrievalDataset } from '../data/index.js';
@@ -27,6 +27,7 @@ export const EVALUATE_OPTIONS = {
   dataPath: { flag: 'data-path', type: 'string', help: 'dataset root (imagefolder: a folder with val/, class folders or the devkit\'s flat folder; holidays: with jpg/; ukbench: with full/; copydays: the originals and attack folders)' },
   inputSize: { flag: 'input-size', type: 'int', help: 'evaluation size (default: the run\'s, else 500 for a .pth, else 32; retrieval: the run\'s size x 500/224, else 500)', min: 1 },
   ...IMAGE_OPTIONS,
+  ...PRECISION_OPTIONS,
   inputCrop: { ...IMAGE_OPTIONS.inputCrop, help: `${IMAGE_OPTIONS.inputCrop.help} (default: the run's, else rect for a .pth, fashion-mnist and retrieval, square for imagefolder)` },
   valMode: { flag: 'val-mode', type: 'string', help: 'deprecated: the former name of --input-crop', choices: ['square', 'rect'] },
   batchSize: { flag: 'batch-size', type: 'int', help: 'images per batch (rect mode groups the images by output size, so batches hold one size)', default: 100, min: 1 },
@@ -58,6 +59,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   }
   await init();
   const source = await openSource(f.resumeFrom, f.resumeEpoch);
+  applyPrecision(source.model, f.precision, 'evaluate');
   const pLine = await applyPoolingExponent(source, f.poolingExponent);
   const name = f.dataset ?? '';
   if ((RETRIEVAL as readonly string[]).includes(name)) await evaluateRetrievalBenchmark(source, name as RetrievalName, f, pLine);

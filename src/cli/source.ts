@@ -8,6 +8,7 @@ import {
   joinPath, nodeFileStore, readTextFile, encodeCheckpoint, lockFolder, removeOrphanedTemps, type FileStore, type FolderLock,
 } from '../io/index.js';
 import type { ValidationMode } from '../data/index.js';
+import type { PrecisionSetting } from '../engine/index.js';
 import type { OptionTable } from '../util/options.js';
 
 /** The options every command after training shares: which model to read. */
@@ -26,6 +27,21 @@ export const IMAGE_OPTIONS = {
   skipUnreadable: { flag: 'skip-unreadable', type: 'boolean', help: 'skip unreadable images with a warning (listed at the end) instead of stopping' },
   exifOrientation: { flag: 'exif-orientation', type: 'boolean', help: 'apply the EXIF orientation tag (default: the stored pixels, as PIL reads them in the original)' },
 } as const satisfies OptionTable;
+
+/** The inference precision flag of the commands that embed or classify images (evaluate, embed). */
+export const PRECISION_OPTIONS = {
+  precision: {
+    flag: 'precision', type: 'string', choices: ['f32', 'f16', 'auto'], default: 'f32',
+    help: "f16: half-precision weights and activations (f32 accumulation) where the GPU has 'shader-f16', else f32 with a note; auto: f16 where available",
+  },
+} as const satisfies OptionTable;
+
+/** Sets the model's inference precision from the flag and says which it runs with and why. */
+export function applyPrecision(model: MultiGrain, setting: string, command: string): void {
+  const { precision, reason } = model.setPrecision(setting as PrecisionSetting);
+  if (setting === 'f16' && precision !== 'f16') console.warn(`${command}: ${reason}`);
+  else console.log(`${command}: ${reason}`);
+}
 
 /** The loader options of IMAGE_OPTIONS' flags. */
 export function imageLoaderOptions(f: { skipUnreadable?: boolean; exifOrientation?: boolean }): { skipUnreadable: boolean; exifOrientation: boolean } {

@@ -21,6 +21,11 @@ export interface GpuContext {
    */
   subgroupSize: number;
   /**
+   * The device has `shader-f16` (half-precision arithmetic and storage in WGSL): f16 inference
+   * can run (see precision.ts).
+   */
+  hasF16: boolean;
+  /**
    * CPU threads of the host (Node's `os.availableParallelism()`, a page's
    * `navigator.hardwareConcurrency`): a CPU adapter (lavapipe, SwiftShader) runs one
    * workgroup per thread, so kernels size their grids by it there.
@@ -102,6 +107,8 @@ export async function openDevice(options: DeviceOptions = {}): Promise<GpuContex
   const requiredFeatures: GPUFeatureName[] = [];
   if (hasTimestamps) requiredFeatures.push('timestamp-query');
   if (subgroupSize) requiredFeatures.push('subgroups' as GPUFeatureName);
+  const hasF16 = adapter.features.has('shader-f16');
+  if (hasF16) requiredFeatures.push('shader-f16');
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   return {
     device,
@@ -115,6 +122,7 @@ export async function openDevice(options: DeviceOptions = {}): Promise<GpuContex
     hasTimestamps,
     cpuAdapter,
     subgroupSize,
+    hasF16,
     isNode,
     hostCores: await hostCores(),
   };

@@ -8,7 +8,10 @@ export { defineKernel, Kernel, type KernelSpec, type BindingSpec, type KernelDis
 export { uniformLayout, packUniforms, type UniformLayout, type UniformField, type UniformType } from './uniform-layout.js';
 export { BufferPool, sizeClass, type PoolStats } from './pool.js';
 export type { KernelTime } from './profiler.js';
-export { Tensor, Storage, tensor, empty, zeros, ones, full, parameter, shapeSize, shapeString, type DType, type Shape } from './tensor.js';
+export { Tensor, Storage, tensor, empty, zeros, ones, full, parameter, shapeSize, shapeString, dtypeBytes, type DType, type Shape } from './tensor.js';
+export { resolvePrecision, halfPrecisionAvailable, PRECISION_SETTINGS, type Precision, type PrecisionSetting, type PrecisionChoice } from './precision.js';
+export { cast } from './ops/cast.js';
+export { numberToF16Bits, roundToHalf, toHalfBits, fromHalfBits } from '../util/half.js';
 export { tidy, keep } from './scope.js';
 export { backward, grad, noGrad, record, clearTape, tapeLength, isGradEnabled, type BackwardRule, type BackwardOptions } from './tape.js';
 export * from './ops/elementwise.js';

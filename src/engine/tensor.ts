@@ -6,10 +6,20 @@
  */
 import { runtime, type Runtime } from './runtime.js';
 import { trackInScope } from './scope.js';
+import { toHalfBits, fromHalfBits } from '../util/half.js';
 
-export type DType = 'f32' | 'i32' | 'u32';
+/**
+ * Element types. 'f16' is half-precision storage (inference on devices with `shader-f16`): the
+ * host reads and writes it as float32, converted on the way.
+ */
+export type DType = 'f32' | 'f16' | 'i32' | 'u32';
+
+/** Bytes per element of a dtype. */
+export function dtypeBytes(dtype: DType): number {
+  return dtype === 'f16' ? 2 : 4;
+}
 export type Shape = readonly number[];
-export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+export type TypedArrayFor<D extends DType> = D extends 'f32' | 'f16' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
 
 /** A GPU buffer shared by the tensors that view it, reference-counted. */
 export class Storage {
@@ -136,12 +146,17 @@ export class Tensor {
     }
     const rt = runtime();
     rt.flush();
+    if (this.dtype === 'f16') {
+      rt.device.queue.writeBuffer(this.buffer, 0, padTo4Bytes(toHalfBits(data)));
+      return;
+    }
     rt.device.queue.writeBuffer(this.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Copies the values to the CPU (waits for the GPU). */
   async toArray(): Promise<Float32Array | Int32Array | Uint32Array> {
-    const bytes = await runtime().read(this.buffer, this.size * 4);
+    const bytes = await runtime().read(this.buffer, this.size * dtypeBytes(this.dtype));
+    if (this.dtype === 'f16') return fromHalfBits(new Uint16Array(bytes, 0, this.size));
     if (this.dtype === 'i32') return new Int32Array(bytes);
     if (this.dtype === 'u32') return new Uint32Array(bytes);
     return new Float32Array(bytes);
@@ -158,16 +173,25 @@ export class Tensor {
   }
 }
 
+/** `bits` as a whole number of 4-byte words (writeBuffer's unit), zero-padded. */
+function padTo4Bytes(bits: Uint16Array<ArrayBuffer>): Uint16Array<ArrayBuffer> {
+  if (bits.length % 2 === 0) return bits;
+  const padded = new Uint16Array(bits.length + 1);
+  padded.set(bits);
+  return padded;
+}
+
 /** An uninitialized tensor (kernel output). */
 export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   checkShape(shape, 'empty');
-  const bytes = checkBindable(shape);
+  const bytes = checkBindable(shape, dtype);
   return new Tensor(new Storage(runtime().pool.acquire(bytes, false), bytes), [...shape], dtype);
 }
 
 /** The bytes of a tensor of `shape`, refused when a kernel could not bind them. */
-function checkBindable(shape: Shape): number {
-  const bytes = Math.max(shapeSize(shape), 1) * 4;
+function checkBindable(shape: Shape, dtype: DType = 'f32'): number {
+  // f16 tensors round up to whole words: WebGPU writes and copies in multiples of 4 bytes
+  const bytes = Math.ceil((Math.max(shapeSize(shape), 1) * dtypeBytes(dtype)) / 4) * 4;
   const max = runtime().gpu.limits.maxStorageBufferBindingSize;
   if (bytes > max) {
     throw new Error(
@@ -188,21 +212,23 @@ export function tensor(data: HostData, shape?: Shape, dtype: DType = 'f32'): Ten
   if (shapeSize(dims) !== data.length) {
     throw new Error(`tensor: ${data.length} values do not fill shape ${shapeString(dims)} (${shapeSize(dims)} elements)`);
   }
-  checkBindable(dims);
+  checkBindable(dims, dtype);
   // A typed array of the tensor's type goes to writeBuffer as it is (it copies at the call):
   // a batch of images is tens of MB, and a host copy of it costs as much as the upload.
   const own = ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer;
-  const typed = dtype === 'f32' ? (own && data instanceof Float32Array ? data : Float32Array.from(data))
+  const float = dtype === 'f32' || dtype === 'f16';
+  const typed = float ? (own && data instanceof Float32Array ? data : Float32Array.from(data))
     : dtype === 'i32' ? (own && data instanceof Int32Array ? data : Int32Array.from(data))
     : (own && data instanceof Uint32Array ? data : Uint32Array.from(data));
-  if (dtype === 'f32') {
+  if (float) {
     for (let i = 0; i < typed.length; i++) {
       if (!Number.isFinite(typed[i])) throw new Error(`tensor: value ${data[i]} at index ${i} is not finite`);
     }
   }
   const rt = runtime();
-  const bytes = Math.max(typed.byteLength, 4);
-  return new Tensor(new Storage(rt.upload(typed as ArrayBufferView<ArrayBuffer>), bytes), dims, dtype);
+  const stored = dtype === 'f16' ? toHalfBits(typed) : typed;
+  const bytes = Math.max(Math.ceil(stored.byteLength / 4) * 4, 4);
+  return new Tensor(new Storage(rt.upload(stored as ArrayBufferView<ArrayBuffer>), bytes), dims, dtype);
 }
 
 /** A tensor filled with one value. */
@@ -222,10 +248,10 @@ function filled(op: string, shape: Shape, value: number, dtype: DType): Tensor {
   // checked before the host array is allocated: a bad shape would otherwise surface as
   // "Invalid typed array length" (or a huge allocation) with no shape in sight
   checkShape(shape, op);
-  checkBindable(shape);
-  if (dtype === 'f32' && !Number.isFinite(value)) throw new Error(`${op}: value ${value} is not finite`);
+  checkBindable(shape, dtype);
+  if ((dtype === 'f32' || dtype === 'f16') && !Number.isFinite(value)) throw new Error(`${op}: value ${value} is not finite`);
   const n = shapeSize(shape);
-  const data = dtype === 'f32' ? new Float32Array(n) : dtype === 'i32' ? new Int32Array(n) : new Uint32Array(n);
+  const data = dtype === 'f32' || dtype === 'f16' ? new Float32Array(n) : dtype === 'i32' ? new Int32Array(n) : new Uint32Array(n);
   data.fill(value);
   return tensor(data, shape, dtype);
 }

@@ -33,6 +33,11 @@ export interface Tuning {
   matmulSubgroups: boolean;
   /** Depthwise convolutions (groups = Cin) on the depthwise kernels; false: the implicit GEMM (comparisons). */
   convDepthwise: boolean;
+  /**
+   * Half-precision inference where the device has `shader-f16`; false acts as if it had not
+   * (precision 'auto' then resolves to f32, 'f16' falls back to f32 saying why).
+   */
+  halfPrecision: boolean;
 }
 
 export const DEFAULT_TUNING: Readonly<Tuning> = {
@@ -44,6 +49,7 @@ export const DEFAULT_TUNING: Readonly<Tuning> = {
   convSubgroups: true,
   matmulSubgroups: true,
   convDepthwise: true,
+  halfPrecision: true,
 };
 
 let current: Tuning = { ...DEFAULT_TUNING };

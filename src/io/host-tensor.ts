@@ -6,6 +6,7 @@
  * every platform this project targets). Half-precision types keep their raw 16-bit patterns in a
  * Uint16Array; `hostTensorToFloat32` converts them.
  */
+import { f16BitsToNumber } from '../util/half.js';
 
 /** Element types a HostTensor can hold. */
 export type HostDType = 'f64' | 'f32' | 'f16' | 'bf16' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool';
@@ -88,15 +89,8 @@ export function isHostTensor(v: unknown): v is HostTensor {
   return typeof t.dtype === 'string' && t.dtype in HOST_DTYPE_INFO && Array.isArray(t.shape) && ArrayBuffer.isView(t.data);
 }
 
-/** Decodes one IEEE half-precision bit pattern. */
-export function f16BitsToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
+/** Decodes one IEEE half-precision bit pattern (one copy, in src/util/half.ts). */
+export { f16BitsToNumber };
 
 /**
  * Converts any HostTensor to a new Float32Array (f64 rounds, i64 goes through Number, f16/bf16

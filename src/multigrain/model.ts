@@ -12,9 +12,10 @@
  * 2049-d vector (the pooled vector plus a constant-1 bias channel).
  */
 import {
-  type Tensor, tensor, full, gem, l2normalize, concat, sub, mul, matmul, fullLike, slice, shapeString,
+  type Tensor, type PrecisionSetting, type PrecisionChoice, type Precision, tensor, full, gem, l2normalize, concat, sub, mul, matmul, fullLike, slice, shapeString,
+  resolvePrecision,
 } from '../engine/index.js';
-import { Module, Linear, type Trunk, type TrunkOptions } from '../nn/index.js';
+import { Module, Linear, ResNet, type Trunk, type TrunkOptions } from '../nn/index.js';
 import { DataRng } from '../util/rng.js';
 import { buildFeatures, preClassifierDropout, type Backbone } from './backbone.js';
 
@@ -135,6 +136,27 @@ export class MultiGrain extends Module {
     this.classifier = new Linear(dim, this.options.numClasses, true);
     this.replaceModule('classifier', this.classifier);
     old.parameters().forEach((t) => t.dispose());
+  }
+
+  /**
+   * The precision of inference (eval mode, autograd off): 'auto' is f16 where the device has
+   * `shader-f16`, else f32. f16 runs the trunk with f16 weights and activations and f32
+   * accumulation; pooling, whitening and the classifier stay f32. Returns the precision used
+   * and why, for the run's log. The f16 weights are a snapshot: set it after loading weights.
+   */
+  setPrecision(setting: PrecisionSetting): PrecisionChoice {
+    const choice = resolvePrecision(setting);
+    if (!(this.features instanceof ResNet)) {
+      // only the ResNet trunks have f16 kernels for every layer (the NAS cells' depthwise and pooling ops are f32)
+      return choice.precision === 'f16' ? { precision: 'f32', reason: `f32: f16 runs the ResNet trunks only, not ${this.options.backbone}` } : choice;
+    }
+    this.features.setPrecision(choice.precision);
+    return choice;
+  }
+
+  /** The storage precision of the trunk's inference (f16 only on ResNet trunks, after setPrecision). */
+  get precision(): Precision {
+    return this.features instanceof ResNet ? this.features.precision : 'f32';
   }
 
   /** Pooled vector, with the constant-1 bias channel once whitened. */

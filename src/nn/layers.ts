@@ -1,7 +1,7 @@
 /** The layers a ResNet is made of: Conv2d, BatchNorm2d, Linear. */
 import {
   type Tensor, type ConvOptions, parameter, tensor, full, conv2d, conv2dRaw, batchnorm2d, linear, foldBatchNorm, scaleShift,
-  isGradEnabled,
+  isGradEnabled, cast, noGrad,
 } from '../engine/index.js';
 import { DataRng } from '../util/rng.js';
 import { Module } from './module.js';
@@ -41,6 +41,30 @@ export class Conv2d extends Module {
 
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, this.convOptions);
+  }
+
+  private half: Tensor | null = null;
+
+  /**
+   * The weight in half precision, for f16 inference: a copy made on first use (or with
+   * `refresh`) and kept, so it is a snapshot: `refresh` after changing the weights. Training
+   * mode drops it.
+   */
+  halfWeight(refresh = false): Tensor {
+    if (refresh) this.dropHalfWeight();
+    this.half ??= noGrad(() => cast(this.weight, 'f16'));
+    return this.half;
+  }
+
+  /** Frees the half-precision copy of the weight. */
+  dropHalfWeight(): void {
+    this.half?.dispose();
+    this.half = null;
+  }
+
+  override train(mode = true): this {
+    if (mode) this.dropHalfWeight();
+    return super.train(mode);
   }
 }
 
@@ -90,7 +114,8 @@ export interface BatchNormTail {
 /**
  * bn(conv(x)) (+ residual) (then ReLU). For inference (eval mode, autograd off) the
  * batchnorm is folded into the convolution's epilogue: one kernel writes the block's output
- * and the convolution's raw output never exists. Otherwise conv, then `forwardFused`.
+ * and the convolution's raw output never exists; an f16 x runs in half precision (f16 output).
+ * Otherwise conv, then `forwardFused`.
  */
 export function convBatchNorm(conv: Conv2d, bn: BatchNorm2d, x: Tensor, tail: BatchNormTail = {}): Tensor {
   if (bn.training || isGradEnabled()) {
@@ -100,7 +125,9 @@ export function convBatchNorm(conv: Conv2d, bn: BatchNorm2d, x: Tensor, tail: Ba
     return out;
   }
   const { scale, shift } = foldBatchNorm(bn.weight, bn.bias, bn.runningMean, bn.runningVar, bn.eps);
-  const out = conv2dRaw(x, conv.weight, conv.bias, conv.convOptions, { scale, shift, ...tail });
+  // an f16 input (half-precision inference) runs the f16 kernels on the f16 copy of the weight
+  const weight = x.dtype === 'f16' ? conv.halfWeight() : conv.weight;
+  const out = conv2dRaw(x, weight, conv.bias, conv.convOptions, { scale, shift, ...tail });
   scale.dispose();
   shift.dispose();
   return out;

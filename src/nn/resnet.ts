@@ -4,7 +4,7 @@
  * MultiGrain weights load by name. Bottleneck blocks stride in their 3x3 conv (ResNet v1.5,
  * as torchvision). Any input size >= 32 and any batch size.
  */
-import { type Tensor, maxPool2d, globalAvgPool, shapeString } from '../engine/index.js';
+import { type Tensor, type Precision, maxPool2d, globalAvgPool, shapeString, cast, isGradEnabled, halfPrecisionAvailable } from '../engine/index.js';
 import { DataRng } from '../util/rng.js';
 import { Module } from './module.js';
 import { Conv2d, BatchNorm2d, Linear, convBatchNorm } from './layers.js';
@@ -165,10 +165,58 @@ export class ResNet extends Module {
     this.fc = options.head === false ? null : this.addModule('fc', new Linear(inC, options.numClasses ?? 1000, true, rng));
   }
 
-  /** The trunk: conv1 ... layer4, giving [N, featureDim, H/32, W/32]. */
+  private inferencePrecision: Precision = 'f32';
+
+  /** The storage precision of inference (eval mode, autograd off); training is always f32. */
+  get precision(): Precision {
+    return this.inferencePrecision;
+  }
+
+  /**
+   * Sets the precision of inference. 'f16' (devices with `shader-f16`, see `resolvePrecision`)
+   * runs the trunk with f16 weights and activations and f32 accumulation, on f16 copies of the
+   * convolution weights made now: call it again after loading or changing weights. 'f32' frees
+   * the copies.
+   */
+  setPrecision(precision: Precision): this {
+    if (precision !== 'f32' && precision !== 'f16') throw new Error(`ResNet.setPrecision: precision must be 'f32' or 'f16', got ${JSON.stringify(precision)}`);
+    if (precision === 'f16') {
+      const { available, why } = halfPrecisionAvailable();
+      if (!available) throw new Error(`ResNet.setPrecision: f16 needs a device with 'shader-f16' and halfPrecision tuning on: ${why} (use resolvePrecision('auto'))`);
+    }
+    this.inferencePrecision = precision;
+    for (const conv of this.convolutions()) {
+      if (precision === 'f16') conv.halfWeight(true);
+      else conv.dropHalfWeight();
+    }
+    return this;
+  }
+
+  /** Every convolution of the trunk. */
+  private convolutions(): Conv2d[] {
+    const found: Conv2d[] = [];
+    const visit = (m: Module): void => {
+      if (m instanceof Conv2d) found.push(m);
+      for (const [, child] of m.namedChildren()) visit(child);
+    };
+    visit(this);
+    return found;
+  }
+
+  /**
+   * The trunk: conv1 ... layer4, giving [N, featureDim, H/32, W/32] (f32). With precision f16
+   * in inference, x is converted to f16 on entry and the features back to f32 on exit.
+   */
   features(x: Tensor): Tensor {
     if (x.rank !== 4 || x.shape[1] !== 3) throw new Error(`ResNet: input must be [N, 3, H, W], got ${shapeString(x.shape)}`);
     if (x.shape[2] < 32 || x.shape[3] < 32) throw new Error(`ResNet: input ${shapeString(x.shape)} is smaller than 32x32`);
+    if (this.inferencePrecision === 'f16' && !this.training && !isGradEnabled()) {
+      return chain(x, (t) => cast(t, 'f16'), (t) => this.trunk(t), (t) => cast(t, 'f32'));
+    }
+    return this.trunk(x);
+  }
+
+  private trunk(x: Tensor): Tensor {
     return chain(
       x,
       convBnRelu(this.conv1, this.bn1),

@@ -11,7 +11,7 @@
  */
 import { empty, type Tensor, type Shape, shapeString } from '../tensor.js';
 import { record } from '../tape.js';
-import { checkFloat } from '../checks.js';
+import { checkDtype, checkFloat } from '../checks.js';
 import { tuning, withTuning, type Tuning } from '../tuning.js';
 import { reduceSum } from '../kernels/reduce/sum.js';
 import { conv2dGeometry, type Conv2dGeometry, type ConvOptions } from '../kernels/conv2d/geometry.js';
@@ -70,6 +70,8 @@ function checkChannelVector(op: string, t: Tensor, C: number, what: string): voi
 /**
  * Forward convolution without autograd: x [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw],
  * optional bias [Cout] and fused epilogue (see `ConvEpilogue`). Returns [N, Cout, OH, OW].
+ * x, weight and the residual may all be f16 (half-precision inference, on devices with
+ * `shader-f16`): the output is then f16, accumulated in f32; bias, scale and shift stay f32.
  */
 export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOptions = {}, epilogue: ConvEpilogue = {}, strategy?: ConvStrategy): Tensor {
   return forward(x, weight, bias, opts, epilogue, { schedule: strategy });
@@ -77,7 +79,11 @@ export function conv2dRaw(x: Tensor, weight: Tensor, bias?: Tensor | null, opts:
 
 function forward(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: ConvOptions, epilogue: ConvEpilogue, choose: ChooseOptions): Tensor {
   const op = 'conv2d';
-  checkFloat(op, x, weight);
+  // f16 (half-precision inference, conv2dRaw only): input, weight and residual all f16
+  const half = !choose.autograd && x.dtype === 'f16';
+  const act = half ? 'f16' : 'f32';
+  checkDtype(op, x, [act]);
+  checkDtype(op, weight, [act]);
   const g = conv2dGeometry(x.shape, weight.shape, opts, op);
   if (bias) checkChannelVector(op, bias, g.Cout, 'bias');
   if (!!epilogue.scale !== !!epilogue.shift) throw new Error(`${op}: the epilogue needs both scale and shift, or neither`);
@@ -85,15 +91,15 @@ function forward(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opt
   if (epilogue.shift) checkChannelVector(op, epilogue.shift, g.Cout, 'epilogue shift');
   const outShape = [g.N, g.Cout, g.OH, g.OW];
   if (epilogue.residual) {
-    checkFloat(op, epilogue.residual);
+    checkDtype(op, epilogue.residual, [act]);
     if (epilogue.residual.shape.join() !== outShape.join()) {
       throw new Error(`${op}: epilogue residual ${shapeString(epilogue.residual.shape)} must have the output shape ${shapeString(outShape)}`);
     }
   }
   const epi = { bias, ...epilogue };
-  const { algorithm, schedule, winograd } = chooseConvAlgorithm(g, 'forward', choose);
+  const { algorithm, schedule, winograd } = chooseConvAlgorithm(g, 'forward', { ...choose, half });
   if (algorithm === 'matmul') return pointwiseForward(x, weight, g, epi);
-  const out = empty(outShape);
+  const out = empty(outShape, act);
   if (algorithm === 'depthwise') depthwiseForward(x, weight, out, g, epi);
   else if (winograd) winogradConv(x, weight, out, winograd, epi, winogradTileOf(algorithm));
   else gemmForward(x, weight, out, g, schedule, epi);

@@ -12,7 +12,7 @@
  */
 import { empty, type Tensor, shapeString } from '../tensor.js';
 import { record, isGradEnabled } from '../tape.js';
-import { checkFloat, checkRank } from '../checks.js';
+import { checkDtype, checkFloat, checkRank } from '../checks.js';
 import { rowPool } from '../kernels/pooling/gem.js';
 import { rowPoolBackward } from '../kernels/pooling/gem_backward.js';
 import { maxPoolForward, type PoolGeometry } from '../kernels/pooling/max_pool.js';
@@ -83,7 +83,7 @@ function windowOf(op: string, o: { kernel: number | readonly [number, number]; s
 /** 2-D max pooling of x [N, C, H, W]; `{ kernel: 3, stride: 2, padding: 1 }` is ResNet's stem. */
 export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
   const op = 'maxPool2d';
-  checkFloat(op, x);
+  checkDtype(op, x, ['f32', 'f16']);
   checkRank(op, x, 4);
   const { kh, kw, sh, sw, ph, pw } = windowOf(op, options);
   const [dh, dw] = pair(op, 'dilation', options.dilation ?? 1, 1);
@@ -96,7 +96,7 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
   if (h * w >= 1 << 22 || oh * ow >= 1 << 22) {
     throw new Error(`${op}: planes of ${h}x${w} are above the supported 2^22 values per plane`);
   }
-  const out = empty([n, c, oh, ow]);
+  const out = empty([n, c, oh, ow], x.dtype);
   const needIndex = isGradEnabled() && x.requiresGrad;
   const index = needIndex ? empty([n, c, oh, ow], 'i32') : null;
   const geo: PoolGeometry = { planes: n * c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw };

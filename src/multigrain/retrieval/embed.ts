@@ -37,6 +37,11 @@ export interface EmbedArgs {
   whitened: boolean;
   /** Number of images listed (rows plus skipped). */
   images: number;
+  /**
+   * 'f16' when the trunk ran in half precision (absent for f32, as in folders written before
+   * the option existed): a resumed run must not mix precisions.
+   */
+  precision?: 'f16';
   /** FNV-1a hash of the image paths in order: a rerun over another list is not the same job. */
   pathsHash: string;
   /** Images per chunk (the chunk boundaries of a resumed run must not move). */
@@ -159,6 +164,7 @@ export async function embedImages(
     embeddingDim: dim,
     whitened: model.whitening !== null,
     images: total,
+    ...(model.precision === 'f16' ? { precision: 'f16' as const } : {}),
     pathsHash: pathsHash(paths),
     chunkSize,
     ...options.extraArgs,

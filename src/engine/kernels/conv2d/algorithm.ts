@@ -39,11 +39,17 @@ export interface ChooseOptions {
    * matmul for the forward pass on the direct schedule only.
    */
   autograd?: boolean;
+  /**
+   * Half-precision (f16) operands: only the implicit GEMM has f16 variants, so every forward
+   * convolution runs as 'gemm' (its direct schedule has the pointwise and batch-1 forms).
+   */
+  half?: boolean;
 }
 
 /** The algorithm and schedule of one pass of the convolution `g`. */
 export function chooseConvAlgorithm(g: Conv2dGeometry, pass: ConvPass, options: ChooseOptions = {}): ConvChoice {
   const schedule = resolveSchedule(options.schedule ?? tuning().convSchedule);
+  if (options.half) return { algorithm: 'gemm', schedule };
   // a GEMM tile would use one row of its 64 (K = kh·kw per channel)
   if (isDepthwise(g) && tuning().convDepthwise) return { algorithm: 'depthwise', schedule };
   // the GEMM's tiles are mostly idle on Cout/g x Cin/g·kh·kw weight blocks this small

@@ -22,10 +22,18 @@ export function epilogueBindings(epi: Epi): { bias: Tensor; scale: Tensor; shift
   return { bias: epi.bias ?? none, scale: epi.scale ?? none, shift: epi.shift ?? none, residual: epi.residual ?? none };
 }
 
-/** The binding declarations of the epilogue operands. */
-export const EPILOGUE_BINDINGS = [
-  { name: 'bias', type: 'f32', access: 'read' },
-  { name: 'scale', type: 'f32', access: 'read' },
-  { name: 'shift', type: 'f32', access: 'read' },
-  { name: 'residual', type: 'f32', access: 'read' },
-] as const;
+/**
+ * The binding declarations of the epilogue operands; the residual, an activation, is stored as
+ * `residual` (a WGSL type or a `${NAME}` define: f16 in half-precision inference).
+ */
+export function epilogueBindingSpecs(residual: string) {
+  return [
+    { name: 'bias', type: 'f32', access: 'read' },
+    { name: 'scale', type: 'f32', access: 'read' },
+    { name: 'shift', type: 'f32', access: 'read' },
+    { name: 'residual', type: residual, access: 'read' },
+  ] as const;
+}
+
+/** The epilogue bindings of the f32-only kernels. */
+export const EPILOGUE_BINDINGS = epilogueBindingSpecs('f32');

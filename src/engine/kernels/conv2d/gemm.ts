@@ -19,12 +19,15 @@
  * The direct kernel also has a swapped form (pixels on the per-thread scalar side, channels on
  * the vec4 side) whose pixel tile can be any multiple of 64/colt, for the small maps of batch-1
  * inference (14x14); `directTile` picks the form and shape.
+ *
+ * Half precision (inference): source, weight, output and residual all f16 (HALF), loads
+ * converted to f32, f32 accumulation; the bias and folded batchnorm stay f32.
  */
 import source from '../../../../shaders/conv2d/gemm.wgsl';
 import { defineKernel } from '../../kernel.js';
 import type { Tensor } from '../../tensor.js';
 import type { Conv2dGeometry } from './geometry.js';
-import { EPILOGUE_BINDINGS, epilogueBindings, epilogueBits, type Epi } from './epilogue.js';
+import { epilogueBindingSpecs, epilogueBindings, epilogueBits, type Epi } from './epilogue.js';
 import { directTile, tileDims, TILED_DEFAULTS, shareWeights, broadcastFmas, unrollTiles, checkGrid, type ConvSchedule } from './schedule.js';
 import { phaseWeights } from './wphase.js';
 
@@ -42,16 +45,25 @@ export const gemmKernel = defineKernel({
     outBase: 'u32', outGroup: 'u32', tk: 'u32', epi: 'u32',
   },
   bindings: [
-    { name: 'X', type: 'vec4f', access: 'read', when: 'POINTWISE' },
-    { name: 'X', type: 'f32', access: 'read', unless: 'POINTWISE' },
-    { name: 'Wt', type: 'f32', access: 'read' },
-    { name: 'Y', type: 'f32', access: 'read_write' },
-    ...EPILOGUE_BINDINGS,
+    { name: 'X', type: '${ACT4}', access: 'read', when: 'POINTWISE' },
+    { name: 'X', type: '${ACT}', access: 'read', unless: 'POINTWISE' },
+    { name: 'Wt', type: '${ACT}', access: 'read' },
+    { name: 'Y', type: '${ACT}', access: 'read_write' },
+    ...epilogueBindingSpecs('${ACT}'),
   ],
   workgroupSize: (d) => (d.TILED ? 256 : 64),
   snippets: ['convEpilogue'],
-  enables: { SUBGROUP: 'subgroups' },
+  enables: { SUBGROUP: 'subgroups', HALF: 'f16' },
 });
+
+/** The storage defines of the operands: all f32, or all f16 (half-precision inference). */
+function activationDefines(src: Tensor, weight: Tensor, out: Tensor): { HALF: boolean; ACT: string; ACT4: string } {
+  const half = src.dtype === 'f16';
+  if (weight.dtype !== src.dtype || out.dtype !== src.dtype) {
+    throw new Error(`conv2d: input, weight and output must have one dtype, got ${src.dtype}, ${weight.dtype} and ${out.dtype}`);
+  }
+  return { HALF: half, ACT: half ? 'f16' : 'f32', ACT4: half ? 'vec4<f16>' : 'vec4f' };
+}
 
 /** One GEMM of the kernel: sizes, the source gather, the weight (A) and output addressing (see gemm.wgsl). */
 export interface GemmDesc {
@@ -78,6 +90,7 @@ export function gemm(d: GemmDesc, src: Tensor, weight: Tensor, out: Tensor, sche
     TILED: !direct, ROWS: tile.rows, CGROUPS: tile.cgroups, COLT: tile.colt, POINTWISE: pointwise, SWAP: swap,
     NGATHER: swap ? tile.rows : 4 * tile.cgroups, NWEIGHT: swap ? 4 * tile.cgroups : tile.rows,
     KLOOP: unrollTiles() ? 'TK' : 'params.tk', SUBGROUP: subgroup, BROADCAST_FMAS: subgroup ? broadcastFmas(tile.rows) : '',
+    ...activationDefines(src, weight, out),
   };
   const { rowsPerWg, colsPerWg } = tileDims(direct, tile);
   const workgroups: [number, number, number] = [Math.ceil(d.NCOL / colsPerWg), Math.ceil(d.M / rowsPerWg), d.groups];
@@ -88,7 +101,7 @@ export function gemm(d: GemmDesc, src: Tensor, weight: Tensor, out: Tensor, sche
     uniforms: { ...uniforms, tk: 16, epi: epilogueBits(epi) },
     bindings: { X: src, Wt: weight, Y: out, ...epilogueBindings(epi) },
     workgroups,
-    shape: () => `${d.M}x${d.NCOL}x${d.KCH}·${d.TH}x${d.TW}${d.strideH > 1 || d.strideW > 1 ? ` s${d.strideH}` : ''}${d.groups > 1 ? ` g${d.groups}` : ''}`,
+    shape: () => `${d.M}x${d.NCOL}x${d.KCH}·${d.TH}x${d.TW}${d.strideH > 1 || d.strideW > 1 ? ` s${d.strideH}` : ''}${d.groups > 1 ? ` g${d.groups}` : ''}${defines.HALF ? ' f16' : ''}`,
   });
 }
 

@@ -87,6 +87,7 @@ function perRow(layout: Layout, shape: Shape): boolean {
 
 /** Dispatches one strided elementwise map into `args.out`. */
 export function mapStrided(args: MapArgs): void {
+  for (const t of [args.a, args.b, args.out]) if (t?.dtype === 'f16') refuseHalf('elementwise op', t);
   const n = shapeSize(args.shape);
   if (n === 0) return;
   const binary = !!args.b;
@@ -132,9 +133,18 @@ export function binaryMap(op: string, a: Tensor, b: Tensor, alpha = 0, beta = 0,
   return out;
 }
 
-/** The WGSL element type used to move a tensor's bits. */
+/** The WGSL element type used to move a tensor's bits (4-byte elements: not f16). */
 export function bitType(dtype: DType): 'f32' | 'u32' {
+  if (dtype === 'f16') refuseHalf('gather / shape op');
   return dtype === 'f32' ? 'f32' : 'u32';
+}
+
+/**
+ * f16 tensors exist for half-precision inference only: the ops that take them are conv2dRaw,
+ * maxPool2d and cast; the rest refuse them by name rather than read 2-byte elements as 4.
+ */
+function refuseHalf(op: string, t?: Tensor): never {
+  throw new Error(`${op}: f16 tensor${t ? ` ${t}` : ''} given: f16 is for the inference trunk only (conv2dRaw, maxPool2d); cast(x, 'f32') first`);
 }
 
 /** A copy of `x` read through `layout` into a new dense tensor of `shape` (expand, permute, slice). */

@@ -2,7 +2,7 @@
  * Kernel `pooling/max_pool`: 2-D max pooling of [planes = N*C, H, W] -> [planes, OH, OW], one
  * thread per output, grid [blocks of 256 within a plane, plane] (in-plane coordinates by exact
  * float-reciprocal division: no integer division per value); with SAVE_INDEX the argmax
- * (in-plane index, i32) is written for the backward. Raw (no autograd): `maxPool2d` builds on it.
+ * (in-plane index, i32) is written for the backward. f16 tensors (inference) compare in f32. Raw (no autograd): `maxPool2d` builds on it.
  */
 import source from '../../../../shaders/pooling/max_pool.wgsl';
 import { defineKernel } from '../../kernel.js';
@@ -19,12 +19,13 @@ export const maxPoolKernel = defineKernel({
     sh: 'u32', sw: 'u32', ph: 'u32', pw: 'u32', dh: 'u32', dw: 'u32', invOw: 'f32',
   },
   bindings: [
-    { name: 'x', type: 'f32', access: 'read' },
-    { name: 'out', type: 'f32', access: 'read_write' },
+    { name: 'x', type: '${T}', access: 'read' },
+    { name: 'out', type: '${T}', access: 'read_write' },
     { name: 'index', type: 'i32', access: 'read_write', when: 'SAVE_INDEX' },
   ],
   workgroupSize: WORKGROUP,
   snippets: ['divmod'],
+  enables: { HALF: 'f16' },
 });
 
 /** The geometry of a 2-D pooling window sweep over [planes, h, w] -> [planes, oh, ow]. */
@@ -55,7 +56,7 @@ export function planeGrid(items: number, planes: number): [number, number, numbe
 export function maxPoolForward(x: Tensor, out: Tensor, index: Tensor | null, geo: PoolGeometry): void {
   if (out.size === 0) return;
   maxPoolKernel.dispatch({
-    defines: { SAVE_INDEX: index !== null },
+    defines: { SAVE_INDEX: index !== null, T: x.dtype, HALF: x.dtype === 'f16' },
     uniforms: { ...geo, invOw: 1 / geo.ow },
     bindings: index ? { x, out, index } : { x, out },
     workgroups: planeGrid(geo.oh * geo.ow, geo.planes),
