@@ -36,6 +36,11 @@ const libraryEntry = resolve('dist/node/index.js');
 const publicApiIsExternal = {
   name: 'public-api-is-external',
   setup(b) {
+    // src/web's modules, bundled into their tests, import the library as '../index.js'.
+    b.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) => {
+      if (resolve(args.resolveDir, args.path) === resolve('src/index.js')) return { path: libraryEntry, external: true };
+      return undefined;
+    });
     b.onResolve({ filter: /src\/(index|engine\/)/ }, (args) => {
       const target = resolve(args.resolveDir, args.path);
       if (/src\/index(\.ts|\.js)?$/.test(target)) return { path: libraryEntry, external: true };

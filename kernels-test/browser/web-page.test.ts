@@ -1,0 +1,217 @@
+// The web page (dist/web, served by `multigrain serve`'s server) end to end in headless
+// Chromium on SwiftShader, driven through its test contract (`window.multigrain`,
+// `window.multigrainReady`): decoding parity with the Node path, a checkpoint made here in Node
+// classified and embedded in the page as in Node, near-duplicate search with a crop, GPU memory
+// flat over 100 queries, and the message of a page without WebGPU. Every await has a time
+// limit; Chromium and the server are closed whatever happens.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
+import {
+  init, MultiGrain, NodeImageDecoder, saveCheckpointFile, validationSquare, type PoolStats,
+} from '../../src/index.js';
+import { startStaticServer, type StaticServer } from '../../src/cli/static-server.js';
+import { openCheckpointBytes } from '../../src/web/loaded-model.js';
+import { runModel, topClasses } from '../../src/web/inference.js';
+import { CHROMIUM_ARGS, CHROMIUM_BASE_ARGS, launchChromium, pageLog, withTimeout } from './chromium.js';
+import { scratchDir } from '../scratch-dir.js';
+
+const test = suite('web page');
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const WEB = join(ROOT, 'dist/web');
+const PHOTOS = join(ROOT, 'kernels-test/fixtures/images');
+const PHOTO_NAMES = ['chelsea.jpg', 'rocket.jpg', 'astronaut.png', 'coffee.webp'];
+const CLASSES = ['cat', 'rocket', 'astronaut', 'coffee', 'tree', 'car', 'boat'];
+const INPUT_SIZE = 64;
+/**
+ * Largest difference, in 8-bit levels, between the browser's and sharp's decode of the same
+ * photo after the evaluation resize (shorter side 256, center crop 224). Measured: 0 for the PNG
+ * and the WebP, 1 for the two JPEGs (libjpeg-turbo in both; rounding of the chroma upsampling).
+ * The bound allows those few levels and fails on a wrong orientation, channel order or crop.
+ */
+const DECODE_MAX_LEVELS = 3;
+
+let server: StaticServer | null = null;
+let browser: Browser | null = null;
+let page: Page | null = null;
+let logTail: () => string = () => '';
+let checkpointPath = '';
+const extraFiles = new Map<string, Buffer>();
+
+test.before(async () => {
+  if (!existsSync(join(WEB, 'index.html'))) throw new Error(`${WEB}/index.html is missing: run \`node tools/build.mjs\``);
+  await init();
+  // A tiny MultiGrain with class names and its input size in the checkpoint's metadata.
+  const dir = scratchDir('web');
+  checkpointPath = join(dir, 'tiny.safetensors');
+  const model = new MultiGrain({ backbone: 18, baseWidth: 8, numClasses: CLASSES.length, poolingExponent: 3, seed: 5 });
+  await saveCheckpointFile(checkpointPath, { groups: { model: await model.exportStateDict() }, meta: { classes: CLASSES, options: { inputSize: INPUT_SIZE } } });
+  for (const t of model.stateTensors().values()) t.dispose();
+  // The query of the search test: the central part of the cat photo, re-encoded as PNG.
+  const meta = await sharp(join(PHOTOS, 'chelsea.jpg')).metadata();
+  extraFiles.set('chelsea-crop.png', await sharp(join(PHOTOS, 'chelsea.jpg'))
+    .extract({ left: Math.round(meta.width! * 0.15), top: Math.round(meta.height! * 0.1), width: Math.round(meta.width! * 0.7), height: Math.round(meta.height! * 0.8) })
+    .png().toBuffer());
+  server = await startStaticServer({ webRoot: WEB, checkpoint: checkpointPath, port: 0, host: '127.0.0.1' });
+  browser = await launchChromium(CHROMIUM_ARGS);
+  page = await withTimeout(browser.newPage(), 10_000, 'opening a page');
+  logTail = pageLog(page);
+  // The photos, at /fixtures/<name>, as any file the page would fetch.
+  await page.route('**/fixtures/*', (route) => {
+    const name = decodeURIComponent(new URL(route.request().url()).pathname.split('/').pop()!);
+    const body = extraFiles.get(name) ?? (PHOTO_NAMES.includes(name) ? readFileSync(join(PHOTOS, name)) : null);
+    return body ? route.fulfill({ body, status: 200 }) : route.fulfill({ status: 404, body: 'not found' });
+  });
+  await withTimeout(page.goto(server.url, { timeout: 15_000 }), 20_000, 'loading the page');
+  await withTimeout(page.waitForFunction(() => window.multigrainReady === true, undefined, { timeout: 30_000 }), 35_000, 'waiting for multigrainReady');
+  const error = await page.evaluate(() => window.multigrainError);
+  if (error) throw new Error(`the page reports: ${error}${logTail()}`);
+});
+
+test.after(async () => {
+  if (browser) await withTimeout(browser.close(), 10_000, 'closing Chromium').catch((e: Error) => console.error(e.message));
+  if (server) await server.close();
+});
+
+function thePage(): Page {
+  if (!page) assert.unreachable('the page did not start');
+  return page!;
+}
+
+/** Runs `fn` in the page with a time limit, the page's log in the error. */
+async function inPage<T, A>(what: string, ms: number, fn: (arg: A) => Promise<T> | T, arg: A): Promise<T> {
+  try {
+    return await withTimeout(thePage().evaluate(fn as never, arg as never) as Promise<T>, ms, what);
+  } catch (err) {
+    throw new Error(`${(err as Error).message.split('\n')[0]}${logTail()}`);
+  }
+}
+
+test('the test contract: window.multigrain, the adapter on the Status tab', async () => {
+  const info = await inPage('reading the status', 5_000, () => ({
+    hasLibrary: typeof window.multigrain?.init === 'function' && typeof window.multigrain?.MultiGrain === 'function',
+    adapter: window.multigrain!.page.status?.name,
+    limits: window.multigrain!.page.status?.limits,
+    text: document.getElementById('status-message')!.textContent,
+  }), null);
+  assert.ok(info.hasLibrary, 'window.multigrain exposes the library');
+  assert.match(info.adapter ?? '', /swiftshader/i);
+  assert.is(info.limits?.maxComputeInvocationsPerWorkgroup, 256, 'SwiftShader limits shown');
+  assert.match(info.text ?? '', /WebGPU is running on .*swiftshader/i);
+});
+
+test('decoding: the browser path matches sharp after the evaluation resize', async () => {
+  const fromPage = await inPage('decoding the photos in the page', 30_000, async (names: string[]) => {
+    const mg = window.multigrain!;
+    const decoder = new mg.BrowserImageDecoder();
+    const out = [];
+    for (const name of names) {
+      const img = await decoder.decode(`fixtures/${name}`);
+      const sq = mg.validationSquare(img, 224);
+      let bin = '';
+      for (let i = 0; i < sq.data.length; i++) bin += String.fromCharCode(sq.data[i]!);
+      out.push({ width: img.width, height: img.height, pixels: btoa(bin) });
+    }
+    return out;
+  }, PHOTO_NAMES);
+  const node = new NodeImageDecoder();
+  const report: string[] = [];
+  for (const [i, name] of PHOTO_NAMES.entries()) {
+    const img = await node.decode(join(PHOTOS, name));
+    assert.equal([fromPage[i]!.width, fromPage[i]!.height], [img.width, img.height], `${name}: decoded size`);
+    const ref = validationSquare(img, 224).data;
+    const got = Buffer.from(fromPage[i]!.pixels, 'base64');
+    assert.is(got.length, ref.length, `${name}: 224x224x3 values`);
+    let max = 0;
+    let sum = 0;
+    for (let k = 0; k < ref.length; k++) {
+      const d = Math.abs(got[k]! - ref[k]!);
+      max = Math.max(max, d);
+      sum += d;
+    }
+    report.push(`${name} max ${max} mean ${(sum / ref.length).toFixed(4)}`);
+    assert.ok(max <= DECODE_MAX_LEVELS, `${name}: browser vs sharp differ by up to ${max} levels after the resize (bound ${DECODE_MAX_LEVELS})`);
+  }
+  console.log(`\n  decode parity (browser vs sharp, 8-bit levels after resize 256 + crop 224): ${report.join('; ')}`);
+});
+
+test('a checkpoint made in Node gives the same top-5 and embedding in the page', async () => {
+  const opened = await inPage('opening the served checkpoint', 30_000, async () => {
+    const api = window.multigrain!.page;
+    return api.openCheckpoint(api.served!.checkpoint!.replace(/^\//, ''));
+  }, null);
+  assert.equal(opened.classes, CLASSES, 'class names from the metadata');
+  assert.is(opened.inputSize, INPUT_SIZE);
+  const photo = 'astronaut.png'; // lossless: both paths decode the same pixels
+  const inBrowser = await inPage('classifying in the page', 30_000, async (name: string) => {
+    const api = window.multigrain!.page;
+    const [top] = await api.classify([`fixtures/${name}`]);
+    const out = await api.embed([`fixtures/${name}`]);
+    return { top: top!, embedding: Array.from(out.embeddings) };
+  }, photo);
+  const m = await openCheckpointBytes(new Uint8Array(readFileSync(checkpointPath)), 'tiny.safetensors');
+  const out = await runModel(m, [join(PHOTOS, photo)], { decoder: new NodeImageDecoder() });
+  const top = topClasses(out, 0, m.classes, 5);
+  for (const t of m.model.stateTensors().values()) t.dispose();
+  const gaps = top.slice(1).map((c, r) => top[r]!.probability - c.probability);
+  assert.ok(Math.min(...gaps) > 1e-4, `the Node top-5 is unambiguous (gaps ${gaps.map((g) => g.toExponential(1)).join(', ')})`);
+  assert.equal(inBrowser.top.map((c) => c.name), top.map((c) => c.name), 'same top-5 classes, same order');
+  inBrowser.top.forEach((c, r) => assert.ok(Math.abs(c.probability - top[r]!.probability) < 1e-4, `probability of ${c.name}`));
+  let diff = 0;
+  let norm = 0;
+  out.embeddings.forEach((v, i) => { diff += (v - inBrowser.embedding[i]!) ** 2; norm += v * v; });
+  const rel = Math.sqrt(diff / norm);
+  console.log(`  page vs Node: top-5 ${top.map((c) => `${c.name} ${(100 * c.probability).toFixed(2)}%`).join(', ')}; embedding relative difference ${rel.toExponential(2)}`);
+  assert.ok(rel < 1e-4, `embedding relative difference ${rel} (bound 1e-4)`);
+});
+
+test('search: a crop of a gallery photo finds that photo first; memory flat over 100 queries', async () => {
+  const result = await inPage('searching in the page', 120_000, async (names: string[]) => {
+    const api = window.multigrain!.page;
+    await api.buildGallery(names.map((n) => `fixtures/${n}`), names);
+    const hits = await api.search('fixtures/chelsea-crop.png', 4);
+    const npy = api.galleryNpy();
+    const stats: PoolStats[] = [];
+    for (let q = 0; q < 100; q++) {
+      await api.search(`fixtures/${names[q % names.length]}`, 1);
+      if (q === 9 || q === 99) stats.push(api.poolStats());
+    }
+    return { hits, npyBytes: npy.length, stats };
+  }, PHOTO_NAMES);
+  assert.is(result.hits[0]!.name, 'chelsea.jpg', `ranking: ${result.hits.map((h) => `${h.name} ${h.score.toFixed(4)}`).join(', ')}`);
+  assert.ok(result.hits[0]!.score > result.hits[1]!.score, 'strictly first');
+  assert.is(result.npyBytes, 128 + PHOTO_NAMES.length * 256 * 4, '.npy: header + 4 x 256 float32 (ResNet-18 width 8: 256-d)');
+  const [after10, after100] = result.stats as [PoolStats, PoolStats];
+  console.log(`  pool after 10 / 100 queries: ${after10.bytesAllocated} / ${after100.bytesAllocated} bytes, ${after10.buffersCreated} / ${after100.buffersCreated} buffers created`);
+  assert.is(after100.bytesAllocated, after10.bytesAllocated, 'no growth of the pool between query 10 and 100');
+  assert.is(after100.buffersCreated, after10.buffersCreated, 'no buffer created between query 10 and 100');
+  assert.is(after100.bytesInUse, after10.bytesInUse, 'nothing leaked');
+});
+
+test('without WebGPU the page says so and what to do', async () => {
+  const plain = await launchChromium(CHROMIUM_BASE_ARGS);
+  try {
+    const p = await withTimeout(plain.newPage(), 10_000, 'opening a page');
+    await withTimeout(p.goto(server!.url, { timeout: 15_000 }), 20_000, 'loading the page');
+    await withTimeout(p.waitForFunction(() => window.multigrainReady === true, undefined, { timeout: 20_000 }), 25_000, 'waiting for multigrainReady');
+    const seen = await withTimeout(p.evaluate(() => ({
+      error: window.multigrainError,
+      text: document.getElementById('status-message')!.textContent,
+      className: document.getElementById('status-message')!.className,
+      expected: window.multigrain!.NO_WEBGPU_MESSAGE,
+    })), 5_000, 'reading the message');
+    assert.ok(seen.error?.startsWith(seen.expected), `multigrainError: ${seen.error}`);
+    assert.is(seen.text, seen.error, 'the Status tab shows it');
+    assert.is(seen.className, 'error');
+    assert.match(seen.text ?? '', /Chrome or Edge 113/);
+  } finally {
+    await withTimeout(plain.close(), 10_000, 'closing Chromium').catch((e: Error) => console.error(e.message));
+  }
+});
+
+test.run();
