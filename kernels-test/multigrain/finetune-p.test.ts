@@ -9,6 +9,7 @@ import {
   shuffledImagesPerClass,
   init, tensor, noGrad, crossEntropy, MultiGrain, DataLoader, RecordDataset, createRgbImage, finetuneP, firstImagesPerClass,
   polyLr, checkFinetunedP, type HostBatch, type Shape,
+  Module, Linear, GeMPool, DataRng, type Tensor, type Dataset,
 } from '../../src/index.js';
 import { rng } from '../helpers.js';
 
@@ -147,6 +148,49 @@ test('a learning rate far too large: finetuneP stops at the readback where p lef
   assert.ok(!model.pool.p.requiresGrad, 'p fixed again');
   await loader.close();
   model.parameters().forEach((t) => t.dispose());
+});
+
+/** Not MultiGrain: GeM over the raw pixels and a linear classifier, no trunk/head split. */
+class PooledPixels extends Module {
+  readonly pool: GeMPool;
+  readonly classifier: Linear;
+  constructor() {
+    super();
+    this.pool = this.addModule('pool', new GeMPool(3, false));
+    this.classifier = this.addModule('classifier', new Linear(3, 3, true, new DataRng(8)));
+  }
+  forward(x: Tensor): { logits: Tensor } {
+    return { logits: this.classifier.forward(this.pool.forward(x)) };
+  }
+}
+
+test('any model with a GeM pool, on any Dataset (get() only, CHW images): the first step follows the finite difference', async () => {
+  const rand = rng(5);
+  const samples = Array.from({ length: 4 }, (_, i) => ({
+    image: { channels: 3, width: 6, height: 5, data: Float32Array.from({ length: 90 }, () => 0.05 + rand()) },
+    label: i % 3,
+  }));
+  const data: Dataset = { length: samples.length, get: (i) => samples[i]! };
+  const model = new PooledPixels();
+  const x = tensor(Float32Array.from(samples.flatMap((s) => [...s.image.data])), [4, 3, 5, 6]);
+  const labels = tensor(Int32Array.from(samples, (s) => s.label), [4], 'i32');
+  const lossAt = async (p: number): Promise<number> => {
+    model.pool.p.assign(Float32Array.of(p));
+    const loss = noGrad(() => crossEntropy(model.forward(x).logits, labels));
+    const v = (await loss.item()) as number;
+    loss.dispose();
+    return v;
+  };
+  const h = 1e-2;
+  const grad = ((await lossAt(3 + h)) - (await lossAt(3 - h))) / (2 * h);
+  const lr = 0.5;
+  const result = await finetuneP(model, data, { learningRate: lr, batchSize: 4, initialP: 3 });
+  assert.is(result.steps, 1);
+  const step = (3 - result.p) / lr;
+  assert.ok(Math.abs(step - grad) <= 2e-3 * Math.abs(grad) + 1e-5, `dL/dp: SGD step ${step} vs finite difference ${grad}`);
+  assert.ok(!model.pool.p.requiresGrad, 'p fixed again');
+  x.dispose();
+  labels.dispose();
 });
 
 test.run();

@@ -3,7 +3,7 @@
  * checkpoint file), the settings of the run that wrote it, and writing a derived model
  * (p-finetuned, whitened) as a new experiment folder that the next command can read.
  */
-import { checkInputFits, openMultiGrain, readCheckpointClasses, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture, type KnownClasses } from '../multigrain/index.js';
+import { checkInputFits, openMultiGrain, resolveResume, checkpointName, type MultiGrain, type MultiGrainArchitecture, type KnownClasses } from '../multigrain/index.js';
 import {
   joinPath, nodeFileStore, readTextFile, encodeCheckpoint, lockFolder, removeOrphanedTemps, type FileStore, type FolderLock,
 } from '../io/index.js';
@@ -118,8 +118,7 @@ export async function openSource(from: string | undefined, epoch: number, files:
   const file = isDir ? await resolveResume(from, epoch, files) : from;
   if (!file) throw new Error(`--resume-from ${from}: no checkpoint found there`);
   const settings = isDir ? await runSettings(from, files) : {};
-  const { model, architecture } = await openMultiGrain(file);
-  const classes = await readCheckpointClasses(file, architecture.numClasses);
+  const { model, architecture, classes } = await openMultiGrain(file);
   return { file, settings, model, architecture, ...(classes ? { classes } : {}) };
 }
 

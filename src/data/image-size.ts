@@ -51,7 +51,7 @@ export interface SizeBucketOptions {
  * (one output size) keeps the given order.
  */
 export async function sizeBucketOrder(
-  dataset: ImageDataset, indices: ArrayLike<number>, mode: ValidationMode, size: number, options: SizeBucketOptions = {},
+  dataset: Pick<ImageDataset, 'record'>, indices: ArrayLike<number>, mode: ValidationMode, size: number, options: SizeBucketOptions = {},
 ): Promise<Int32Array> {
   const n = indices.length;
   const identity = Int32Array.from({ length: n }, (_, k) => k);

@@ -14,9 +14,10 @@
 import type { ImageDecoder } from './decode.js';
 import { ImageDecodeError } from './decode.js';
 import { defaultImageDecoder, isNodeRuntime } from './decode-default.js';
-import type { ImageDataset, ImageRecord } from './datasets/common.js';
+import type { ImageRecord } from './datasets/common.js';
+import { checkDatasetSample, hasRecords, isChwImage, type Dataset } from './datasets/dataset.js';
 import type { SampleResult, SampleTask } from './sample-task.js';
-import { runSampleTask } from './sample-task.js';
+import { runSampleTask, sampleRng, sampleFailure } from './sample-task.js';
 import type { RASampler } from './sampler.js';
 import type { ImageTransform, TransformSpec } from './transforms/pipelines.js';
 import { makeTransform } from './transforms/pipelines.js';
@@ -41,9 +42,16 @@ export interface HostBatch {
 
 /** Options of {@link DataLoader}. */
 export interface DataLoaderOptions {
-  dataset: ImageDataset;
-  /** The pipeline (plain data, so workers can rebuild it). */
-  transform: TransformSpec;
+  /**
+   * Any {@link Dataset}. One without `record()` is loaded through `get()` in the calling
+   * thread (worker threads cannot call a user's object); its CHW float images skip the transform.
+   */
+  dataset: Dataset;
+  /**
+   * The pipeline: a spec (plain data, so workers can rebuild it) or a function (run in the
+   * calling thread only).
+   */
+  transform: TransformSpec | ImageTransform;
   /** Seed of the per-sample augmentation streams. Default 0. */
   seed?: number;
   /**
@@ -95,8 +103,8 @@ interface StreamItem {
 
 /** Parallel, prefetching, deterministic batch producer. */
 export class DataLoader {
-  readonly dataset: ImageDataset;
-  readonly transform: TransformSpec;
+  readonly dataset: Dataset;
+  readonly transform: TransformSpec | ImageTransform;
   readonly seed: number;
   readonly workers: number;
   /** The `prefetch` option (undefined: one batch + 4 per worker). */
@@ -117,7 +125,7 @@ export class DataLoader {
   constructor(options: DataLoaderOptions) {
     this.dataset = options.dataset;
     this.transform = options.transform;
-    makeTransform(options.transform); // validate now
+    if (typeof options.transform !== 'function') makeTransform(options.transform); // validate now
     this.seed = options.seed ?? 0;
     let workers = options.workers;
     if (workers === undefined) workers = isNodeRuntime() ? defaultWorkerCount() : 0;
@@ -128,6 +136,12 @@ export class DataLoader {
       if (!notedCaps.has(workers)) (options.onNote ?? ((m: string) => console.warn(m)))(`DataLoader: ${workers} workers requested, using ${cores} (the number of CPU cores)`);
       notedCaps.add(workers);
       workers = cores;
+    }
+    if (!isNodeRuntime()) workers = 0; // worker threads are Node's; a page loads in its own thread
+    if (workers > 0 && !(hasRecords(options.dataset) && typeof options.transform !== 'function')) {
+      const why = hasRecords(options.dataset) ? 'the transform is a function' : 'the dataset has no record()';
+      (options.onNote ?? ((m: string) => console.warn(m)))(`DataLoader: ${why}, so images are loaded in the calling thread (${workers} worker(s) requested, none used)`);
+      workers = 0;
     }
     this.workers = workers;
     if (options.prefetch !== undefined && !(options.prefetch >= 1)) throw new Error(`DataLoader: prefetch must be >= 1, got ${options.prefetch}`);
@@ -175,7 +189,7 @@ export class DataLoader {
 
   /** The record of dataset item `index`, with the loader's EXIF choice where the record makes none. */
   private taskRecord(index: number): ImageRecord {
-    const record = this.dataset.record(index);
+    const record = this.dataset.record!(index);
     return this.exifOrientation && record.autoOrient === undefined && record.path !== undefined ? { ...record, autoOrient: true } : record;
   }
 
@@ -187,17 +201,41 @@ export class DataLoader {
     if (pool) await (await pool).close();
   }
 
+  /** Produces dataset item `index` at stream position `position`: from its record (workers or here), else through `get`. */
+  private produce(id: number, index: number, epoch: number, position: number): Promise<SampleResult> {
+    if (!hasRecords(this.dataset)) return this.fromGet(id, index, epoch, position);
+    return this.execute({ id, record: this.taskRecord(index), seed: this.seed, epoch, position });
+  }
+
   private async execute(task: SampleTask): Promise<SampleResult> {
     if (this.closed) throw new Error('DataLoader: closed');
     if (this.workers > 0) {
-      this.pool ??= SampleWorkerPool.create(this.workers, this.transform);
+      this.pool ??= SampleWorkerPool.create(this.workers, this.transform as TransformSpec);
       return (await this.pool).run(task);
     }
+    const local = this.localPipeline();
+    return runSampleTask(task, local.transform, await local.decoder);
+  }
+
+  private localPipeline(): { transform: ImageTransform; decoder: Promise<ImageDecoder> } {
     if (!this.local) {
       const decoder = Promise.resolve(this.decoderOption ?? defaultImageDecoder());
-      this.local = { transform: makeTransform(this.transform), decoder };
+      this.local = { transform: typeof this.transform === 'function' ? this.transform : makeTransform(this.transform), decoder };
     }
-    return runSampleTask(task, this.local.transform, await this.local.decoder);
+    return this.local;
+  }
+
+  /** A user dataset's item through `get` (calling thread): RGB images are transformed, CHW images used as they are. */
+  private async fromGet(id: number, index: number, epoch: number, position: number): Promise<SampleResult> {
+    if (this.closed) throw new Error('DataLoader: closed');
+    try {
+      const sample = await this.dataset.get(index);
+      checkDatasetSample(sample, index);
+      const out = isChwImage(sample.image) ? sample.image : this.localPipeline().transform(sample.image, sampleRng(this.seed, epoch, position));
+      return { id, ok: true, data: out.data, width: out.width, height: out.height, label: sample.label };
+    } catch (e) {
+      return sampleFailure(id, e, undefined);
+    }
   }
 
   /** `greedy` > 0: group consecutive same-size samples up to that count (evaluation); 0: sampler batches. */
@@ -208,13 +246,12 @@ export class DataLoader {
     const dispatch = (upTo: number): void => {
       for (; dispatched < Math.min(items.length, upTo); dispatched++) {
         const it = items.at(dispatched);
-        const task: SampleTask = { id: this.nextId++, record: this.taskRecord(it.index), seed: this.seed, epoch, position: it.position };
-        const p = this.execute(task);
+        const p = this.produce(this.nextId++, it.index, epoch, it.position);
         p.catch(() => undefined); // handled when consumed
         pending.set(dispatched, p);
       }
     };
-    let group: { results: { data: Float32Array; item: StreamItem }[]; width: number; height: number; batch: number } | null = null;
+    let group: { results: Sampled[]; width: number; height: number; batch: number } | null = null;
     let emitted = 0;
     const emit = (): HostBatch | null => {
       const g = group;
@@ -250,7 +287,7 @@ export class DataLoader {
           if (group.width !== r.width || group.height !== r.height) {
             throw new Error(`DataLoader: samples of one batch differ in size (${group.width}x${group.height} vs ${r.width}x${r.height}); use evaluation() for rect mode`);
           }
-          group.results.push({ data: r.data, item });
+          group.results.push({ data: r.data, item, label: r.label });
         }
         if (item.last) {
           const b = emit();
@@ -266,7 +303,15 @@ export class DataLoader {
   }
 }
 
-function assemble(results: { data: Float32Array; item: StreamItem }[], width: number, height: number, epoch: number, batch: number, labels: Int32Array): HostBatch {
+/** A produced sample in its batch; `label` where the dataset gave it through `get`. */
+interface Sampled {
+  data: Float32Array;
+  item: StreamItem;
+  label: number | undefined;
+}
+
+/** `labels`: the dataset's label list; without it, each sample's own label (from `get`). */
+function assemble(results: Sampled[], width: number, height: number, epoch: number, batch: number, labels: Int32Array | undefined): HostBatch {
   const n = results.length;
   const per = 3 * width * height;
   const images = new Float32Array(n * per);
@@ -276,7 +321,7 @@ function assemble(results: { data: Float32Array; item: StreamItem }[], width: nu
   results.forEach((r, i) => {
     images.set(r.data, i * per);
     instanceIds[i] = r.item.index;
-    lab[i] = labels[r.item.index]!;
+    lab[i] = labels ? labels[r.item.index]! : (r.label ?? -1);
     positions[i] = r.item.position;
   });
   return { images, shape: [n, 3, height, width], labels: lab, instanceIds, positions, epoch, index: batch };

@@ -22,7 +22,7 @@ export interface SampleTask {
 
 /** The produced sample, or why it could not be read. */
 export type SampleResult =
-  | { id: number; ok: true; data: Float32Array; width: number; height: number }
+  | { id: number; ok: true; data: Float32Array; width: number; height: number; /** Set for items read through a dataset's `get`. */ label?: number }
   | { id: number; ok: false; decodeError: boolean; /** The reason (decode errors) or the error text. */ message: string; file?: string };
 
 /** The per-sample generator of the loader. */
@@ -37,14 +37,19 @@ export async function runSampleTask(task: SampleTask, transform: ImageTransform,
     const out = transform(img, sampleRng(task.seed, task.epoch, task.position));
     return { id: task.id, ok: true, data: out.data, width: out.width, height: out.height };
   } catch (e) {
-    const err = e as Error;
-    const result: SampleResult = { id: task.id, ok: false, decodeError: e instanceof ImageDecodeError, message: err.message };
-    if (e instanceof ImageDecodeError) {
-      result.file = e.file;
-      result.message = e.reason;
-    }
-    else if (task.record.path !== undefined) result.file = task.record.path;
-    if (!(e instanceof ImageDecodeError) && err.stack) result.message = err.stack;
-    return result;
+    return sampleFailure(task.id, e, task.record.path);
   }
+}
+
+/** Why sample `id` could not be produced: a decode error (naming its file), or another error with its stack. */
+export function sampleFailure(id: number, e: unknown, path: string | undefined): SampleResult {
+  const err = e as Error;
+  const result: SampleResult = { id, ok: false, decodeError: e instanceof ImageDecodeError, message: err.message };
+  if (e instanceof ImageDecodeError) {
+    result.file = e.file;
+    result.message = e.reason;
+  }
+  else if (path !== undefined) result.file = path;
+  if (!(e instanceof ImageDecodeError) && err.stack) result.message = err.stack;
+  return result;
 }

@@ -10,6 +10,7 @@ export * from './checkpoint.js';
 export * from './atomic-write.js';
 export * from './file-store.js';
 export * from './node-files.js';
+export * from './byte-source.js';
 export * from './folder-lock.js';
 export * from './npy.js';
 export * from './hnsw.js';

@@ -9,6 +9,7 @@ import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from './check
 import type { HostTensor, StateDict } from './host-tensor.js';
 import { readSafetensors, writeSafetensors, type SafetensorsContents } from './safetensors.js';
 import { loadTorchCheckpoint, type TorchCheckpoint, type TorchLoadOptions } from './torch-load.js';
+import { byteSourceName, readByteSource, type ByteSource } from './byte-source.js';
 
 function nodeFs(what: string): Promise<typeof import('node:fs/promises')> {
   if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') {
@@ -113,26 +114,25 @@ async function isZombie(pid: number): Promise<boolean> {
   }
 }
 
-/** Reads a `.pth`/`.pt` file written by `torch.save` (either format). */
-export async function loadTorchCheckpointFile(path: string, options?: TorchLoadOptions): Promise<TorchCheckpoint> {
-  const bytes = await readFileBytes(path);
+/** Runs a reader on a source's bytes, its errors naming the source. */
+async function readNamed<T>(source: ByteSource, read: (bytes: Uint8Array) => T | Promise<T>): Promise<T> {
+  const bytes = await readByteSource(source);
   try {
-    return await loadTorchCheckpoint(bytes, options);
+    return await read(bytes);
   } catch (e) {
-    (e as Error).message = `${path}: ${(e as Error).message}`;
+    (e as Error).message = `${byteSourceName(source)}: ${(e as Error).message}`;
     throw e;
   }
 }
 
-/** Reads a `.safetensors` file. */
-export async function readSafetensorsFile(path: string): Promise<SafetensorsContents> {
-  const bytes = await readFileBytes(path);
-  try {
-    return readSafetensors(bytes);
-  } catch (e) {
-    (e as Error).message = `${path}: ${(e as Error).message}`;
-    throw e;
-  }
+/** Reads a `.pth`/`.pt` file written by `torch.save` (either format), from a path, URL, Blob/File or bytes. */
+export function loadTorchCheckpointFile(source: ByteSource, options?: TorchLoadOptions): Promise<TorchCheckpoint> {
+  return readNamed(source, (bytes) => loadTorchCheckpoint(bytes, options));
+}
+
+/** Reads a `.safetensors` file, from a path, URL, Blob/File or bytes. */
+export function readSafetensorsFile(source: ByteSource): Promise<SafetensorsContents> {
+  return readNamed(source, readSafetensors);
 }
 
 /** Writes a `.safetensors` file atomically. */
@@ -149,13 +149,7 @@ export async function saveCheckpointFile(path: string, data: CheckpointData): Pr
   await writeFileAtomic(path, encodeCheckpoint(data));
 }
 
-/** Reads one of our checkpoints. */
-export async function loadCheckpointFile(path: string): Promise<CheckpointData> {
-  const bytes = await readFileBytes(path);
-  try {
-    return decodeCheckpoint(bytes);
-  } catch (e) {
-    (e as Error).message = `${path}: ${(e as Error).message}`;
-    throw e;
-  }
+/** Reads one of our checkpoints, from a path, URL, Blob/File or bytes. */
+export function loadCheckpointFile(source: ByteSource): Promise<CheckpointData> {
+  return readNamed(source, decodeCheckpoint);
 }

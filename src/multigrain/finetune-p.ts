@@ -7,8 +7,7 @@
  * one inference pass.
  */
 import { tensor, crossEntropy, mulScalar, add, backward, noGrad, tidy, keep, concat, reshape, SGD, type Tensor, type Shape } from '../engine/index.js';
-import type { DataLoader, HostBatch } from '../data/index.js';
-import type { MultiGrain } from './model.js';
+import { DataLoader, type Dataset, type HostBatch, type ImageTransform, type TransformSpec } from '../data/index.js';
 import { polyLr } from './training/schedule.js';
 import { ProgressBar } from './training/progress.js';
 import { validateOptions, type OptionTable } from '../util/options.js';
@@ -77,6 +76,42 @@ export interface FinetunePOptions {
   progress?: string;
   /** Where a warning goes (p below 1); default console.warn. */
   warn?: (message: string) => void;
+  /**
+   * The pipeline when a Dataset (not a DataLoader) is given; it sets the test scale
+   * (default: the square evaluation transform at 224).
+   */
+  transform?: TransformSpec | ImageTransform;
+}
+
+/**
+ * A model whose GeM exponent can be tuned: MultiGrain, or any model with a `pool` that has a
+ * [1] tensor `p` and `setLearnable`, and a forward giving logits. With `features.features(x)`
+ * and `head(f)` (as MultiGrain) the trunk runs without autograd; else the whole forward is
+ * recorded (more memory, same gradient).
+ */
+export interface PTunableModel {
+  pool: { p: Tensor; setLearnable(learn: boolean): void };
+  eval(): unknown;
+  forward(x: Tensor): { logits: Tensor };
+  features?: { features(x: Tensor): Tensor };
+  head?(f: Tensor): { logits: Tensor };
+}
+
+/** The model's logits, with the trunk (when it can be told apart, as in MultiGrain) run without autograd. */
+function tuningLogits(model: PTunableModel, x: Tensor): Tensor {
+  if (model.features && typeof model.features.features === 'function' && model.head) {
+    const f = noGrad(() => model.features!.features(x));
+    return model.head(f).logits;
+  }
+  return model.forward(x).logits;
+}
+
+/** The loader to tune on: the one given, or one over a Dataset (calling thread, `transform`). */
+function tuningLoader(source: DataLoader | Dataset, options: FinetunePOptions): { loader: DataLoader; owned: boolean } {
+  if (source instanceof DataLoader) return { loader: source, owned: false };
+  if (!source || typeof source.get !== 'function') throw new Error('finetuneP: give a DataLoader or a dataset (length and get(i) giving { image, label })');
+  const transform = options.transform ?? { kind: 'val', mode: 'square', size: 224 };
+  return { loader: new DataLoader({ dataset: source, transform, workers: 0 }), owned: true };
 }
 
 export interface FinetunePRecord {
@@ -95,13 +130,22 @@ export interface FinetunePResult {
 }
 
 /**
- * Tunes `model.pool.p` on the loader's images (their transform sets the test scale; no
- * augmentation). Leaves the model in eval mode with p fixed again (a buffer). Stops with an
- * error when p leaves (0, inf) (checked where p is read back: every `logEvery` steps and at the
- * end), restoring p to its value before tuning; warns once when p goes below 1.
+ * Tunes `model.pool.p` on the images of a loader or of any Dataset (their transform sets the
+ * test scale; no augmentation). Leaves the model in eval mode with p fixed again (a buffer).
+ * Stops with an error when p leaves (0, inf) (checked where p is read back: every `logEvery`
+ * steps and at the end), restoring p to its value before tuning; warns once when p goes below 1.
  */
-export async function finetuneP(model: MultiGrain, loader: DataLoader, options: FinetunePOptions = {}): Promise<FinetunePResult> {
+export async function finetuneP(model: PTunableModel, source: DataLoader | Dataset, options: FinetunePOptions = {}): Promise<FinetunePResult> {
   validateFinetunePOptions(options);
+  const { loader, owned } = tuningLoader(source, options);
+  try {
+    return await tuneP(model, loader, options);
+  } finally {
+    if (owned) await loader.close();
+  }
+}
+
+async function tuneP(model: PTunableModel, loader: DataLoader, options: FinetunePOptions): Promise<FinetunePResult> {
   const B = options.batchSize ?? D.batchSize;
   const lr = options.learningRate ?? D.learningRate;
   const power = options.decayPower ?? D.decayPower;
@@ -138,12 +182,12 @@ export async function finetuneP(model: MultiGrain, loader: DataLoader, options: 
     const batches = loader.evaluation({ batchSize: B, ...(options.indices ? { indices: options.indices } : {}) });
     for await (const piece of piecesByStep(batches, B)) {
       const inStep = Math.min(B, total - piece.step * B);
-      const bad = piece.labels.find((l) => !(l >= 0 && l < model.options.numClasses));
-      if (bad !== undefined) throw new Error(`finetuneP: label ${bad} is not a class of the model (0..${model.options.numClasses - 1}); p-finetuning needs a labelled set`);
       // this piece's share of the step's mean loss: the pieces of a step (size changes) add up to it
       const stepLoss = tidy(() => {
-        const f = noGrad(() => model.features.features(tensor(piece.images, piece.shape)));
-        const { logits } = model.head(f);
+        const logits = tuningLogits(model, tensor(piece.images, piece.shape));
+        const classes = logits.shape[1]!;
+        const bad = piece.labels.find((l) => !(l >= 0 && l < classes));
+        if (bad !== undefined) throw new Error(`finetuneP: label ${bad} is not a class of the model (0..${classes - 1}); p-finetuning needs a labelled set`);
         const loss = mulScalar(crossEntropy(logits, tensor(piece.labels, [piece.labels.length], 'i32')), piece.labels.length / inStep);
         backward(loss, { targets: [p] });
         return keep(noGrad(() => reshape(loss, [1])));

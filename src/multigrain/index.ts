@@ -1,18 +1,22 @@
 // MultiGrain: the model, losses, weights and the training program.
 export { MultiGrain, GeMPool, PcaWhitening, type MultiGrainOptions, type MultiGrainOutput } from './model.js';
 export * from './losses/index.js';
-export { readStateDict, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses, type MultiGrainArchitecture } from './weights.js';
+export {
+  readStateDict, readWeightsFile, loadPretrainedTrunk, loadMultiGrainWeights, inferArchitecture, openMultiGrain, readCheckpointClasses,
+  type MultiGrainArchitecture, type OpenedMultiGrain, type WeightsFile,
+} from './weights.js';
 export {
   openClassificationData, openValidationData, SubsetDataset, ClassMappedDataset, shortList, firstImagesPerClass, shuffledImagesPerClass, type ClassificationData, type KnownClasses,
 } from './data-source.js';
 export { train, validate, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
+export { trainingOutputs, type TrainInputs, type TrainData, type TrainableModel, type TrainOutput, type CheckpointEvent } from './training/inputs.js';
 export { TRAIN_OPTIONS, TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
 export { GpuMetrics, STEP_METRICS, type NonFiniteTensor } from './training/metrics.js';
 export { ProgressBar } from './training/progress.js';
 export { stepLrFactor, polyLr, scaledLr, warmupFactor } from './training/schedule.js';
 export { lineChartSvg, type Series } from './training/plot.js';
 export { listCheckpoints, resolveResume, checkpointName } from './training/checkpoints.js';
-export { finetuneP, FINETUNE_P_DEFAULTS, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, checkFinetunedP, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';
+export { finetuneP, FINETUNE_P_DEFAULTS, FINETUNE_P_OPTION_SPECS, validateFinetunePOptions, checkFinetunedP, type PTunableModel, type FinetunePOptions, type FinetunePResult, type FinetunePRecord } from './finetune-p.js';
 export { symmetricEigen, type SymmetricEigen } from './whitening/eigen.js';
 export { fitPcaWhitening, applyPcaWhitening, EIGENVALUE_FLOOR, type PcaWhiteningFit } from './whitening/pca.js';
 export { whiten, WHITEN_OPTION_SPECS, applyWhitening, normalizedWithBias, whitenedClassifier, paddedWhitening, type WhitenOptions, type WhitenResult } from './whitening/whiten.js';

@@ -7,9 +7,9 @@
  * wrongly shaped key is named in the error with both shapes, and the model is left as it was.
  */
 import {
-  loadTorchCheckpointFile, extractStateDict, matchStateDict, resnetKeyRemap, TORCHVISION_RESNET_LAYOUT,
-  MULTIGRAIN_RESNET_LAYOUT, loadCheckpointFile, hostTensorToFloat32, checkFiniteTensors, describeResNetStateDict, StateDictMismatchError,
-  type StateDict, type MatchStateDictOptions,
+  loadTorchCheckpoint, extractStateDict, matchStateDict, resnetKeyRemap, TORCHVISION_RESNET_LAYOUT, torchFileFormat, decodeCheckpoint,
+  MULTIGRAIN_RESNET_LAYOUT, hostTensorToFloat32, checkFiniteTensors, describeResNetStateDict, StateDictMismatchError,
+  readByteSource, byteSourceName, type ByteSource, type StateDict, type MatchStateDictOptions,
 } from '../io/index.js';
 import { resnetDepthOf, type ResNetDepth } from '../nn/index.js';
 import { MultiGrain } from './model.js';
@@ -17,23 +17,52 @@ import { MultiGrain } from './model.js';
 const NUM_BATCHES = /(^|\.)num_batches_tracked$/;
 const TRUNK = MULTIGRAIN_RESNET_LAYOUT.trunk;
 
+/** A weights file read: its model state dict, and our checkpoint's metadata (null for a .pth). */
+export interface WeightsFile {
+  dict: StateDict;
+  meta: unknown;
+  /** How the source is named in messages. */
+  name: string;
+}
+
 /**
- * Reads a state dict from a PyTorch .pth file or one of our checkpoints; a tensor holding NaN or
- * infinite values is refused, named with the file.
+ * Reads a weights file from a path, URL, Blob/File or bytes: a PyTorch .pth (told by its first
+ * bytes, or a .pth/.pt name) or one of our checkpoints. A tensor holding NaN or infinite
+ * values is refused; errors name the source.
  */
-export async function readStateDict(path: string): Promise<StateDict> {
+export async function readWeightsFile(source: ByteSource): Promise<WeightsFile> {
+  const name = byteSourceName(source);
+  const bytes = await readByteSource(source);
+  const named = (e: unknown): Error => {
+    (e as Error).message = `${name}: ${(e as Error).message}`;
+    return e as Error;
+  };
   let dict: StateDict;
-  if (path.endsWith('.safetensors')) {
-    const ckpt = await loadCheckpointFile(path);
-    const model = ckpt.groups.model;
-    if (!model) throw new Error(`${path}: checkpoint has no 'model' tensors`);
-    dict = model;
-  } else {
-    const { value } = await loadTorchCheckpointFile(path);
+  let meta: unknown = null;
+  if (torchFileFormat(bytes) || /\.(pth|pt)(\.tar)?$/i.test(name)) {
+    const { value } = await loadTorchCheckpoint(bytes).catch((e: unknown) => { throw named(e); });
     dict = extractStateDict(value, { prefer: ['model_state', 'state_dict', 'model'], stripModulePrefix: true });
+  } else {
+    let ckpt;
+    try {
+      ckpt = decodeCheckpoint(bytes);
+    } catch (e) {
+      throw named(e);
+    }
+    if (!ckpt.groups.model) throw new Error(`${name}: checkpoint has no 'model' tensors`);
+    dict = ckpt.groups.model;
+    meta = ckpt.meta ?? null;
   }
-  checkFiniteTensors(dict, path);
-  return dict;
+  checkFiniteTensors(dict, name);
+  return { dict, meta, name };
+}
+
+/**
+ * Reads a state dict from a PyTorch .pth file or one of our checkpoints (a path, URL,
+ * Blob/File or bytes); a tensor holding NaN or infinite values is refused, named with the source.
+ */
+export async function readStateDict(source: ByteSource): Promise<StateDict> {
+  return (await readWeightsFile(source)).dict;
 }
 
 /** True where the keys follow the MultiGrain layout (`features.*`), false for torchvision's (`conv1.*`, `fc.*`). */
@@ -82,8 +111,8 @@ function match(path: string, model: MultiGrain, dict: StateDict, expected: Reado
  * the torchvision `fc` head (or the checkpoint's `classifier`, `pool.p`, `whitening.*`) is ignored,
  * so the classes of the file need not match the model's.
  */
-export async function loadPretrainedTrunk(model: MultiGrain, path: string): Promise<void> {
-  const dict = await readStateDict(path);
+export async function loadPretrainedTrunk(model: MultiGrain, source: ByteSource): Promise<void> {
+  const { dict, name: path } = await readWeightsFile(source);
   const expected = new Map([...model.stateShapes()].filter(([k]) => k.startsWith(TRUNK)));
   const tensors = isMultiGrainLayout(dict)
     ? match(path, model, dict, expected, { ignoreUnexpected: [NUM_BATCHES, /^classifier\./, /^pool\./, /^whitening\./] })
@@ -102,8 +131,9 @@ export async function loadPretrainedTrunk(model: MultiGrain, path: string): Prom
  * (`fc.*` -> `classifier.*`; the model keeps its own GeM exponent). `dict`: the file's state
  * dict when the caller has read it already.
  */
-export async function loadMultiGrainWeights(model: MultiGrain, path: string, dict?: StateDict): Promise<void> {
-  dict ??= await readStateDict(path);
+export async function loadMultiGrainWeights(model: MultiGrain, source: ByteSource, dict?: StateDict): Promise<void> {
+  const path = byteSourceName(source);
+  dict ??= await readStateDict(source);
   const whitened = [...dict.keys()].some((k) => /(^|\.)pca_(P|m)$/.test(k));
   const expected = model.stateShapes();
   if (whitened && !model.whitening) {
@@ -162,17 +192,36 @@ export function inferArchitecture(dict: StateDict, path = 'state dict'): MultiGr
   };
 }
 
+/** A model opened by {@link openMultiGrain}. */
+export interface OpenedMultiGrain {
+  model: MultiGrain;
+  architecture: MultiGrainArchitecture;
+  /** The class names the checkpoint records (ours; absent for a .pth). */
+  classes?: readonly string[];
+  /** Our checkpoint's metadata (epoch, options, history), or null for a .pth. */
+  meta: unknown;
+}
+
 /**
  * Opens any MultiGrain checkpoint (ours, the original release's .pth, or a torchvision ResNet
- * state dict) as a model of the architecture the file describes, its weights loaded.
+ * state dict) as a model of the architecture the file describes, its weights loaded. The
+ * source is a path, a URL (fetched; `file:` read from disk), a Blob/File or the bytes.
  */
-export async function openMultiGrain(path: string): Promise<{ model: MultiGrain; architecture: MultiGrainArchitecture }> {
-  const dict = await readStateDict(path);
-  const architecture = inferArchitecture(dict, path);
+export async function openMultiGrain(source: ByteSource): Promise<OpenedMultiGrain> {
+  const { dict, meta, name } = await readWeightsFile(source);
+  const architecture = inferArchitecture(dict, name);
   const { backbone, baseWidth, numClasses, poolingExponent } = architecture;
   const model = new MultiGrain({ backbone, baseWidth, numClasses, ...(poolingExponent !== undefined ? { poolingExponent } : {}) });
-  await loadMultiGrainWeights(model, path, dict);
-  return { model, architecture };
+  await loadMultiGrainWeights(model, name, dict);
+  const classes = metaClasses(meta, numClasses);
+  return { model, architecture, meta, ...(classes ? { classes } : {}) };
+}
+
+/** `meta.classes` when it is a list of `numClasses` names, else undefined. */
+function metaClasses(meta: unknown, numClasses: number): readonly string[] | undefined {
+  const classes = (meta as { classes?: unknown } | null)?.classes;
+  if (!Array.isArray(classes) || classes.length !== numClasses || !classes.every((c) => typeof c === 'string')) return undefined;
+  return classes as string[];
 }
 
 /**
@@ -180,9 +229,7 @@ export async function openMultiGrain(path: string): Promise<{ model: MultiGrain;
  * order; train writes them so that evaluation folders are matched to the model by name), or
  * undefined: a .pth file, an older checkpoint, or a list that does not fit `numClasses`.
  */
-export async function readCheckpointClasses(path: string, numClasses: number): Promise<readonly string[] | undefined> {
-  if (!path.endsWith('.safetensors')) return undefined;
-  const classes = ((await loadCheckpointFile(path)).meta as { classes?: unknown } | null)?.classes;
-  if (!Array.isArray(classes) || classes.length !== numClasses || !classes.every((c) => typeof c === 'string')) return undefined;
-  return classes as string[];
+export async function readCheckpointClasses(source: ByteSource, numClasses: number): Promise<readonly string[] | undefined> {
+  if (typeof source === 'string' && !source.endsWith('.safetensors')) return undefined;
+  return metaClasses((await readWeightsFile(source)).meta, numClasses);
 }

@@ -1,6 +1,6 @@
 /** Feature extraction: one embedding per image of a dataset, in eval mode, back on the host. */
 import { tensor, noGrad, tidy, keep, type Tensor, type Shape } from '../../engine/index.js';
-import { sizeBucketOrder, type DataLoader } from '../../data/index.js';
+import { hasRecords, sizeBucketOrder, type DataLoader } from '../../data/index.js';
 import type { MultiGrain } from '../model.js';
 import { ProgressBar } from '../training/progress.js';
 
@@ -56,8 +56,9 @@ export async function extractEmbeddings(model: MultiGrain, loader: DataLoader, o
   const filled = new Uint8Array(rows);
   // The loader visits `order` (positions of `requested`); batch position p is row order[p].
   const spec = loader.transform;
-  const order = spec.kind === 'val' && (options.bucketBySize ?? true)
-    ? await sizeBucketOrder(loader.dataset, requested, spec.mode, spec.size, { exifOrientation: loader.exifOrientation })
+  const dataset = loader.dataset;
+  const order = typeof spec !== 'function' && spec.kind === 'val' && (options.bucketBySize ?? true) && hasRecords(dataset)
+    ? await sizeBucketOrder(dataset, requested, spec.mode, spec.size, { exifOrientation: loader.exifOrientation })
     : Int32Array.from({ length: rows }, (_, k) => k);
   const bar = options.progress ? new ProgressBar(options.progress, rows, 'img') : null;
   model.eval();

@@ -12,13 +12,14 @@ import {
   type Tensor, type Shape, init, tensor, tidy, backward, noGrad, keep, crossEntropy, topkCorrect, addScalar, mulScalar,
   add, concat, reshape, SGD, parameter,
 } from '../../engine/index.js';
-import { DataLoader, RASampler, type HostBatch } from '../../data/index.js';
+import { DataLoader, RASampler, type HostBatch, type TransformSpec, type ImageTransform } from '../../data/index.js';
 import {
   joinPath, lockFolder, nodeFileStore, readTextFile, removeOrphanedTemps, torchFileFormat, type FileStore,
 } from '../../io/index.js';
 import { MultiGrain } from '../model.js';
 import { sampledMarginLoss } from '../losses/index.js';
-import { openClassificationData, type ClassificationData } from '../data-source.js';
+import { openClassificationData } from '../data-source.js';
+import { checkTrainData, splitTrainInputs, stopRequested, trainingOutputs, type TrainData, type TrainInputs, type TrainableModel } from './inputs.js';
 import { loadPretrainedTrunk } from '../weights.js';
 import { checkInputFits } from '../input-size.js';
 import { TRAIN_DEFAULTS, changedTrainOptions, validateTrainOptions, type TrainOptions } from './options.js';
@@ -48,15 +49,17 @@ export interface StepRecord {
   lr: number;
 }
 
-export interface TrainResult {
-  model: MultiGrain;
+export interface TrainResult<M extends TrainableModel = MultiGrain> {
+  model: M;
   history: EpochRecord[];
   /** Path of the last checkpoint written. */
   checkpoint: string | null;
+  /** True when a stop (signal or shouldStop) ended the run before its last epoch. */
+  stopped: boolean;
 }
 
-interface TrainState {
-  model: MultiGrain;
+interface TrainState<M extends TrainableModel = TrainableModel> {
+  model: M;
   beta: Tensor;
   /** One optimizer, two parameter groups: `backbone` (the network, with weight decay) and `margin_beta`. */
   opt: SGD;
@@ -64,21 +67,27 @@ interface TrainState {
   history: EpochRecord[];
   steps: StepRecord[];
   startEpoch: number;
+  /** The library inputs (callbacks, stop signal); empty for the CLI. */
+  inputs: TrainInputs<TrainableModel>;
 }
 
 /**
- * Trains a MultiGrain network; see TrainOptions for every setting. The experiment folder's
- * files (arguments, checkpoints, metrics, curves) go through `files` (default: the local disk).
+ * Trains a MultiGrain network (or your own model); see TrainOptions for every setting and
+ * TrainInputs for your own data, transforms, model, callbacks and stop signal. The experiment
+ * folder's files (arguments, checkpoints, metrics, curves) go through `files` (default: the
+ * local disk; in a page, a `MemoryFileStore`).
  */
-export async function train(
-  partial: Partial<TrainOptions>,
+export async function train<M extends TrainableModel = MultiGrain>(
+  partial: Partial<TrainOptions> & TrainInputs<M>,
   log: (line: string) => void = (l) => console.log(l),
   files: FileStore = nodeFileStore,
-): Promise<TrainResult> {
-  const o: TrainOptions = { ...TRAIN_DEFAULTS, ...partial };
+): Promise<TrainResult<M>> {
+  const { options, inputs } = splitTrainInputs(partial);
+  const o: TrainOptions = { ...TRAIN_DEFAULTS, ...options };
   validateTrainOptions(o);
+  if (inputs.data) checkTrainData(inputs.data);
   await init();
-  checkInputFits(o.batchSize, o.inputSize, o.baseWidth, `--batch-size ${o.batchSize} and --input-size ${o.inputSize}`, 'lower one of them, or use --gradient-accum');
+  if (!inputs.model) checkInputFits(o.batchSize, o.inputSize, o.baseWidth, `--batch-size ${o.batchSize} and --input-size ${o.inputSize}`, 'lower one of them, or use --gradient-accum');
   // One run per folder: a second run on it fails here, before it overwrites anything.
   const lock = await lockFolder(files, o.expdir, 'train', log);
   try {
@@ -86,7 +95,7 @@ export async function train(
     await checkSavedArgs(o, log, files);
     const { forceArgs: _, ...saved } = o; // how this run was resumed is no setting of the run
     await files.writeFileAtomic(joinPath(o.expdir, 'train_args.json'), JSON.stringify(saved, null, 2) + '\n');
-    return await trainInFolder(o, log, files);
+    return (await trainInFolder(o, inputs as TrainInputs<TrainableModel>, log, files)) as TrainResult<M>;
   } finally {
     await lock.release();
   }
@@ -123,10 +132,10 @@ async function checkSavedArgs(o: TrainOptions, log: (line: string) => void, file
 }
 
 /** The run itself, with the folder locked and train_args.json written. */
-async function trainInFolder(o: TrainOptions, log: (line: string) => void, files: FileStore): Promise<TrainResult> {
+async function trainInFolder(o: TrainOptions, inputs: TrainInputs<TrainableModel>, log: (line: string) => void, files: FileStore): Promise<TrainResult<TrainableModel>> {
   await init();
-  const data = await openClassificationData(o.dataset, o.dataPath, o.trainSubset, o.valSubset);
-  const state = await buildState(o, data, log, files);
+  const data: TrainData = inputs.data ?? await openClassificationData(o.dataset, o.dataPath, o.trainSubset, o.valSubset);
+  const state = await buildState(o, data, inputs, log, files);
   // A last batch of one image is dropped: batchnorm cannot train on it (PyTorch raises there
   // too; the original's loader keeps drop_last=False and so fails on such an epoch).
   const sampler = new RASampler(data.train.length, {
@@ -138,13 +147,16 @@ async function trainInFolder(o: TrainOptions, log: (line: string) => void, files
         `holds no training batch: batchnorm needs at least ${MIN_TRAIN_BATCH} images per batch`,
     );
   }
-  const trainLoader = new DataLoader({ dataset: data.train, transform: { kind: 'train', recipe: o.augmentation, size: o.inputSize, cropScale: o.cropScale }, seed: o.seed, workers: o.workers, skipUnreadable: o.skipUnreadable });
-  const valLoader = new DataLoader({ dataset: data.val, transform: { kind: 'val', mode: o.valMode, size: o.inputSize }, workers: o.workers, skipUnreadable: o.skipUnreadable });
+  const loaderOptions = { workers: o.workers, skipUnreadable: o.skipUnreadable, onNote: log };
+  const trainLoader = new DataLoader({ dataset: data.train, transform: trainTransform(o, inputs), seed: o.seed, ...loaderOptions });
+  const valLoader = data.val ? new DataLoader({ dataset: data.val, transform: valTransform(o, inputs), ...loaderOptions }) : null;
+  const runValidation = () => (valLoader ? validate(state.model, valLoader, o.batchSize, o.progress ? 'validation' : undefined) : Promise.resolve(undefined));
   const baseLr = scaledLr(o.learningRate, o.batchSize * o.gradientAccum);
   let lastCheckpoint: string | null = null;
+  let stopped = false;
   try {
-    if (o.validateFirst && state.startEpoch === 0 && state.history.length === 0) {
-      const val = await validate(state.model, valLoader, o.batchSize, o.progress ? 'validation' : undefined);
+    if (o.validateFirst && valLoader && state.startEpoch === 0 && state.history.length === 0) {
+      const val = (await runValidation())!;
       state.history.push({ epoch: 0, lr: baseLr, val, seconds: 0 });
       log(`epoch 0 (before training): val top-1 ${val.top1.toFixed(2)}% top-5 ${val.top5.toFixed(2)}% CE ${val.cross_entropy.toFixed(4)}`);
     }
@@ -152,24 +164,26 @@ async function trainInFolder(o: TrainOptions, log: (line: string) => void, files
       const started = Date.now();
       const lr = baseLr * stepLrFactor(epoch, o.lrDropsEpochs, o.lrDropsFactors);
       setLr(state, lr, o.betaLr);
-      const trainMetrics = await trainEpoch(state, o, sampler, trainLoader, epoch, lr, log);
-      const val = await validate(state.model, valLoader, o.batchSize, o.progress ? 'validation' : undefined);
-      const record: EpochRecord = { epoch: epoch + 1, lr, train: trainMetrics, val, seconds: (Date.now() - started) / 1000 };
+      const trainMetrics = stopRequested(inputs) ? null : await trainEpoch(state, o, sampler, trainLoader, epoch, lr, log);
+      if (!trainMetrics || stopRequested(inputs)) {
+        stopped = true;
+        log(`stopped in epoch ${epoch + 1}: it is not saved; training resumes from ${lastCheckpoint ?? (state.startEpoch > 0 ? `epoch ${state.startEpoch}'s checkpoint` : 'the start')}`);
+        break;
+      }
+      const val = await runValidation();
+      const record: EpochRecord = { epoch: epoch + 1, lr, train: trainMetrics, ...(val ? { val } : {}), seconds: (Date.now() - started) / 1000 };
       state.history.push(record);
       log(
         `epoch ${epoch + 1}/${o.epochs}: train loss ${trainMetrics.loss.toFixed(4)} top-1 ${trainMetrics.top1.toFixed(2)}% | ` +
-          `val top-1 ${val.top1.toFixed(2)}% top-5 ${val.top5.toFixed(2)}% | ${trainMetrics.images_per_s.toFixed(1)} img/s`,
+          (val ? `val top-1 ${val.top1.toFixed(2)}% top-5 ${val.top5.toFixed(2)}% | ` : '') + `${trainMetrics.images_per_s.toFixed(1)} img/s`,
       );
-      lastCheckpoint = joinPath(o.expdir, checkpointName(epoch + 1));
-      await saveCheckpoint(lastCheckpoint, await checkpointGroups(state), { epoch: epoch + 1, options: o, classes: data.classes, history: state.history, steps: state.steps }, files);
-      await pruneCheckpoints(o.expdir, epoch + 1, o.saveEvery, files);
-      await files.writeFileAtomic(joinPath(o.expdir, 'metrics.json'), JSON.stringify(state.history, null, 2) + '\n');
-      await files.writeFileAtomic(joinPath(o.expdir, 'steps.json'), JSON.stringify(state.steps) + '\n');
-      await writeCurves(o.expdir, state.history, state.steps, files);
+      await inputs.onEpoch?.(record);
+      lastCheckpoint = await saveEpoch(state, o, epoch + 1, data.classes, files);
+      await inputs.onCheckpoint?.({ path: lastCheckpoint, epoch: epoch + 1, files });
     }
   } finally {
     await trainLoader.close();
-    await valLoader.close();
+    await valLoader?.close();
     state.opt.dispose();
   }
   if (lastCheckpoint === null) {
@@ -177,15 +191,46 @@ async function trainInFolder(o: TrainOptions, log: (line: string) => void, files
     const reached = state.startEpoch > 0 ? `; the run in ${o.expdir} already reached epoch ${state.startEpoch}` : '';
     log(`no epoch trained (--epochs ${o.epochs}${reached}): wrote train_args.json only, no checkpoint, metrics.json or curves`);
   }
-  return { model: state.model, history: state.history, checkpoint: lastCheckpoint };
+  return { model: state.model, history: state.history, checkpoint: lastCheckpoint, stopped };
 }
 
-async function buildState(o: TrainOptions, data: ClassificationData, log: (line: string) => void, files: FileStore): Promise<TrainState> {
-  const model = new MultiGrain({ backbone: o.backbone, numClasses: data.classes.length, poolingExponent: o.poolingExponent, baseWidth: o.baseWidth, seed: o.seed });
+/** The training pipeline: the caller's, or the options' augmentation recipe. */
+function trainTransform(o: TrainOptions, inputs: TrainInputs<TrainableModel>): TransformSpec | ImageTransform {
+  return inputs.transforms?.train ?? { kind: 'train', recipe: o.augmentation, size: o.inputSize, cropScale: o.cropScale };
+}
+
+/** The validation pipeline: the caller's, or the options' evaluation transform. */
+function valTransform(o: TrainOptions, inputs: TrainInputs<TrainableModel>): TransformSpec | ImageTransform {
+  return inputs.transforms?.val ?? { kind: 'val', mode: o.valMode, size: o.inputSize };
+}
+
+/** Writes epoch `epoch`'s checkpoint (atomically), prunes the older ones and rewrites the metrics files; returns its path. */
+async function saveEpoch(state: TrainState, o: TrainOptions, epoch: number, classes: readonly string[], files: FileStore): Promise<string> {
+  const path = joinPath(o.expdir, checkpointName(epoch));
+  await saveCheckpoint(path, await checkpointGroups(state), { epoch, options: o, classes, history: state.history, steps: state.steps }, files);
+  await pruneCheckpoints(o.expdir, epoch, o.saveEvery, files);
+  await files.writeFileAtomic(joinPath(o.expdir, 'metrics.json'), JSON.stringify(state.history, null, 2) + '\n');
+  await files.writeFileAtomic(joinPath(o.expdir, 'steps.json'), JSON.stringify(state.steps) + '\n');
+  await writeCurves(o.expdir, state.history, state.steps, files);
+  return path;
+}
+
+/** The caller's model, or MultiGrain built from the options (its trunk loaded from --pretrained-backbone). */
+async function buildModel(o: TrainOptions, classes: number, inputs: TrainInputs<TrainableModel>, log: (line: string) => void): Promise<TrainableModel> {
+  if (inputs.model) {
+    if (o.pretrainedBackbone) throw new Error('train: pretrainedBackbone loads a MultiGrain trunk; with your own model, load its weights into it before train()');
+    return inputs.model;
+  }
+  const model = new MultiGrain({ backbone: o.backbone, numClasses: classes, poolingExponent: o.poolingExponent, baseWidth: o.baseWidth, seed: o.seed });
   if (o.pretrainedBackbone) {
     await loadPretrainedTrunk(model, o.pretrainedBackbone);
     log(`loaded the trunk from ${o.pretrainedBackbone}`);
   }
+  return model;
+}
+
+async function buildState(o: TrainOptions, data: TrainData, inputs: TrainInputs<TrainableModel>, log: (line: string) => void, files: FileStore): Promise<TrainState> {
+  const model = await buildModel(o, data.classes.length, inputs, log);
   const beta = keep(parameter([o.betaInit], [1], 'beta'));
   const params = model.namedParameters();
   const paramNames = new Map(params.map(([n, t]) => [t, n] as [Tensor, string]));
@@ -195,7 +240,7 @@ async function buildState(o: TrainOptions, data: ClassificationData, log: (line:
     { name: 'margin_beta', params: [beta], lr: o.learningRate * o.betaLr, momentum: o.momentum, weightDecay: 0 },
   ]);
   paramNames.set(beta, 'beta');
-  const state: TrainState = { model, beta, opt, paramNames, history: [], steps: [], startEpoch: 0 };
+  const state: TrainState = { model, beta, opt, paramNames, history: [], steps: [], startEpoch: 0, inputs };
   const resumeFile = o.resumeEpoch === 0 ? null : await resolveResume(o.resumeFrom ?? o.expdir, o.resumeEpoch, files);
   if (o.resumeFrom && o.resumeEpoch !== 0 && !resumeFile) throw new Error(`--resume-from ${o.resumeFrom}: no checkpoint found there`);
   if (resumeFile) {
@@ -281,7 +326,9 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
     if (n === 0) return;
     for (const [k, v] of Object.entries(m)) totals[k] = (totals[k] ?? 0) + (k === 'samples' ? v : v * n);
     windows += n;
-    state.steps.push({ epoch: epoch + done / steps, loss: m.loss, cross_entropy: m.cross_entropy, margin: m.margin, beta: m.beta, top1: m.top1, lr: state.opt.groups[0].lr });
+    const record: StepRecord = { epoch: epoch + done / steps, loss: m.loss, cross_entropy: m.cross_entropy, margin: m.margin, beta: m.beta, top1: m.top1, lr: state.opt.groups[0].lr };
+    state.steps.push(record);
+    await state.inputs.onStep?.(record);
     const rate = images / ((Date.now() - started) / 1000);
     bar.update(done, `loss ${m.loss.toFixed(3)} ce ${m.cross_entropy.toFixed(3)} margin ${m.margin.toFixed(3)} beta ${m.beta.toFixed(3)} top-1 ${m.top1.toFixed(1)}% | ${rate.toFixed(1)} img/s, data ${(dataMs / Math.max(done, 1)).toFixed(0)} ms/step`, true);
   };
@@ -305,6 +352,7 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
         accumulated = 0;
       }
       if (done % o.logEvery === 0) await flushMetrics();
+      if (stopRequested(state.inputs)) break; // the epoch is dropped: trainInFolder sees the stop too
       waitStart = Date.now();
     }
     if (accumulated > 0) {
@@ -339,7 +387,7 @@ function trainStep(state: TrainState, o: TrainOptions, batch: HostBatch, metrics
   tidy(() => {
     const x = tensor(batch.images, batch.shape as Shape);
     const labels = tensor(batch.labels, [batch.labels.length], 'i32');
-    const out = state.model.forward(x);
+    const out = trainingOutputs(state.model, x, lambda < 1);
     const ce = crossEntropy(out.logits, labels);
     let margin: Tensor;
     let loss: Tensor;
@@ -366,7 +414,7 @@ function hashSeed(seed: number, step: number): number {
 }
 
 /** Top-1/top-5 and mean CE on a validation loader (eval mode, no autograd); `progress`: a progress bar label. */
-export async function validate(model: MultiGrain, loader: DataLoader, batchSize: number, progress?: string): Promise<{ cross_entropy: number; top1: number; top5: number }> {
+export async function validate(model: Pick<TrainableModel, 'forward' | 'eval' | 'train'>, loader: DataLoader, batchSize: number, progress?: string): Promise<{ cross_entropy: number; top1: number; top5: number }> {
   model.eval();
   let totals: Tensor | null = null; // [CE sum, top-1 hits, top-5 hits], on the GPU
   let n = 0;
