@@ -14,17 +14,17 @@ export function setupClassifyTab(api: PageApi): void {
   api.onModelChange(() => { byId('model-line').textContent = describeModel(api); });
   const say = (text: string, error = false): void => { out.replaceChildren(h('p', error ? { class: 'error' } : {}, text)); };
 
-  const load = async (input: Blob | string, name?: string): Promise<void> => {
-    say(`loading ${name ?? String(input)}…`);
+  const load = async (source: File | string): Promise<void> => {
+    say(`loading ${typeof source === 'string' ? source : source.name}…`);
     try {
-      await api.openCheckpoint(input, name);
+      await api.openCheckpoint(source);
       say(describeModel(api));
     } catch (err) {
       say(`could not open the checkpoint: ${errorText(err)}`, true);
     }
   };
   const file = byId<HTMLInputElement>('ckpt-file');
-  file.addEventListener('change', () => { const f = file.files?.[0]; if (f) void load(f, f.name); });
+  file.addEventListener('change', () => { const f = file.files?.[0]; if (f) void load(f); });
   const served = byId<HTMLButtonElement>('ckpt-served');
   if (api.served?.checkpoint) {
     served.hidden = false;

@@ -3,8 +3,8 @@
  * gallery, and the pool's size. The tabs call these, and so do automated tests (through
  * `window.multigrain.page`), so that a test drives the same code a person does.
  */
-import { runtime, type PoolStats } from '../index.js';
-import { openCheckpointBytes, openCheckpointUrl, disposeModel, type LoadedModel } from './loaded-model.js';
+import { runtime, type ByteSource, type PoolStats } from '../index.js';
+import { openCheckpoint, disposeModel, type LoadedModel } from './loaded-model.js';
 import { runModel, topClasses, type ImageInput, type ModelOutputs } from './inference.js';
 import { Gallery, type GalleryHit } from './gallery.js';
 import type { GpuStatus } from './status.js';
@@ -32,7 +32,7 @@ export interface PageApi {
   setModel(m: LoadedModel): void;
   onModelChange(listener: (m: LoadedModel) => void): void;
   /** Opens a checkpoint from bytes, a File/Blob, or a URL, and makes it the current model. */
-  openCheckpoint(input: Uint8Array | Blob | string, name?: string): Promise<{ classes: readonly string[]; inputSize: number; source: string }>;
+  openCheckpoint(source: ByteSource): Promise<{ classes: readonly string[]; inputSize: number; source: string }>;
   /** The current model's outputs for these images. */
   embed(images: readonly ImageInput[]): Promise<ModelOutputs>;
   /** Top-k classes of each image with the current model. */
@@ -70,11 +70,8 @@ export function createPageApi(): PageApi {
     onModelChange(listener) {
       listeners.push(listener);
     },
-    async openCheckpoint(input, name) {
-      let m: LoadedModel;
-      if (typeof input === 'string') m = await openCheckpointUrl(input);
-      else if (input instanceof Uint8Array) m = await openCheckpointBytes(input, name ?? 'checkpoint.safetensors');
-      else m = await openCheckpointBytes(new Uint8Array(await input.arrayBuffer()), name ?? (input as File).name ?? 'checkpoint.safetensors');
+    async openCheckpoint(source) {
+      const m = await openCheckpoint(source);
       api.setModel(m);
       return { classes: m.classes, inputSize: m.inputSize, source: m.source };
     },
