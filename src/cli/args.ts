@@ -142,3 +142,29 @@ export function optionsHelp(
   }
   return helpText(command, summary, specs);
 }
+
+/**
+ * Splits a command line into its flags and its positional arguments (e.g. the images of
+ * `classify`): an argument is positional unless it is a flag or the value of a flag that takes
+ * one (`--top 5`; `--top=5` is one argument).
+ */
+export function splitPositionals(argv: readonly string[], table: OptionTable): { flags: string[]; positionals: string[] } {
+  const specs = optionFlags(table);
+  const flags: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    flags.push(arg);
+    const spec = specs[arg.replace(/^--?/, '')];
+    if (spec && spec.type !== 'boolean' && !arg.includes('=') && i + 1 < argv.length) flags.push(argv[++i]!);
+  }
+  return { flags, positionals };
+}

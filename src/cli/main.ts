@@ -8,6 +8,7 @@ import { whitenCommand } from './whiten-command.js';
 import { embedCommand } from './embed-command.js';
 import { indexCommand } from './index-command.js';
 import { searchCommand } from './search-command.js';
+import { classifyCommand } from './classify-command.js';
 import { serveCommand } from './serve-command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   embed: embedCommand,
   index: indexCommand,
   search: searchCommand,
+  classify: classifyCommand,
   serve: serveCommand,
 };
 
@@ -31,6 +33,7 @@ Commands:
   embed        embed a folder or list of images into embeddings.npy + paths.txt (resumable)
   index        index build OUT (--embeddings DIR | --data-path DIR --checkpoint C) [--kind exact|hnsw]: a search index
   search       the images of an index most similar to a query image
+  classify     the top classes of images with their probabilities (IMAGE... --checkpoint C)
   serve        serve the web page (train, classify, search in a browser tab) [--port 8080] [--checkpoint C]
 
 Run 'multigrain <command> --help' for its flags.`;

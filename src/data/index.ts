@@ -19,6 +19,7 @@ export * from './autoaugment.js';
 export { IMAGE_EXTENSIONS, RecordDataset, loadRecord, walkImages } from './datasets/common.js';
 export type { ImageDataset, ImageRecord, ImageSample, RetrievalDataset, RetrievalTruth } from './datasets/common.js';
 export * from './datasets/dataset.js';
+export * from './datasets/file-list.js';
 export * from './datasets/image-folder.js';
 export * from './datasets/list-dataset.js';
 export * from './datasets/fashion-mnist.js';

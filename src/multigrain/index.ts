@@ -29,3 +29,4 @@ export { RetrievalIndex, RETRIEVAL_INDEX_FORMAT, type IndexId, type SearchHits, 
 export { HnswIndex, HNSW_DEFAULTS, openRetrievalIndex, type HnswParameters, type HnswIndexOptions, type AnyRetrievalIndex } from './retrieval/hnsw-index.js';
 export { checkInputFits } from './input-size.js';
 export { embedImages, datasetPaths, pathsHash, EMBED_FILES, type EmbedArgs, type EmbedOptions, type EmbedProgress, type EmbedResult } from './retrieval/embed.js';
+export { classifyImages, classificationScale, softmax, topClasses, type ClassifyInput, type ClassifyOptions, type ClassScore, type ImageClassification, type ClassifyingModel } from './classify.js';
