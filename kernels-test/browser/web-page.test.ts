@@ -7,6 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -16,7 +17,7 @@ import {
 } from '../../src/index.js';
 import { startStaticServer, type StaticServer } from '../../src/cli/static-server.js';
 import { openCheckpoint } from '../../src/web/loaded-model.js';
-import { runModel, topClasses } from '../../src/web/inference.js';
+import { embedInputs } from '../../src/web/inference.js';
 import { CHROMIUM_ARGS, CHROMIUM_BASE_ARGS, launchChromium, pageLog, withTimeout } from './chromium.js';
 import { scratchDir } from '../scratch-dir.js';
 
@@ -156,7 +157,7 @@ test('decoding: the browser path matches sharp after the evaluation resize', asy
   console.log(`\n  decode parity (browser vs sharp, 8-bit levels after resize 256 + crop 224): ${report.join('; ')}`);
 });
 
-test('a checkpoint made in Node gives the same top-5 and embedding in the page', async () => {
+test('a checkpoint made in Node: the page gives the top-5 of `multigrain classify` and the same embedding', async () => {
   const opened = await inPage('opening the served checkpoint', 30_000, async () => {
     const api = window.multigrain!.page;
     return api.openCheckpoint(api.served!.checkpoint!.replace(/^\//, ''));
@@ -168,11 +169,15 @@ test('a checkpoint made in Node gives the same top-5 and embedding in the page',
     const api = window.multigrain!.page;
     const [top] = await api.classify([`fixtures/${name}`]);
     const out = await api.embed([`fixtures/${name}`]);
-    return { top: top!, embedding: Array.from(out.embeddings) };
+    return { top: top!, embedding: Array.from(out.data) };
   }, photo);
+  // Node: the CLI's answer (multigrain classify --json) and the library's embedding
+  const cli = spawnSync(process.execPath, [join(ROOT, 'dist/node/cli.js'), 'classify', join(PHOTOS, photo), '--checkpoint', checkpointPath, '--json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.is(cli.status, 0, cli.stderr);
+  const top = (JSON.parse(cli.stdout) as { top: { name: string; probability: number }[] }[])[0]!.top;
+  assert.is(top.length, 5);
   const m = await openCheckpoint(checkpointPath);
-  const out = await runModel(m, [join(PHOTOS, photo)], { decoder: new NodeImageDecoder() });
-  const top = topClasses(out, 0, m.classes, 5);
+  const out = await embedInputs(m, [join(PHOTOS, photo)], { decoder: new NodeImageDecoder() });
   for (const t of m.model.stateTensors().values()) t.dispose();
   // the order is decided by the logits: their gaps (log-probability ratios) must exceed f32 noise
   const gaps = top.slice(1).map((c, r) => Math.log(top[r]!.probability / c.probability));
@@ -181,7 +186,7 @@ test('a checkpoint made in Node gives the same top-5 and embedding in the page',
   inBrowser.top.forEach((c, r) => assert.ok(Math.abs(c.probability - top[r]!.probability) < 1e-4, `probability of ${c.name}`));
   let diff = 0;
   let norm = 0;
-  out.embeddings.forEach((v, i) => { diff += (v - inBrowser.embedding[i]!) ** 2; norm += v * v; });
+  out.data.forEach((v, i) => { diff += (v - inBrowser.embedding[i]!) ** 2; norm += v * v; });
   const rel = Math.sqrt(diff / norm);
   console.log(`  page vs Node: top-5 ${top.map((c) => `${c.name} ${(100 * c.probability).toFixed(2)}%`).join(', ')}; embedding relative difference ${rel.toExponential(2)}`);
   assert.ok(rel < 1e-4, `embedding relative difference ${rel} (bound 1e-4)`);
@@ -209,6 +214,61 @@ test('search: a crop of a gallery photo finds that photo first; memory flat over
   assert.is(after100.bytesAllocated, after10.bytesAllocated, 'no growth of the pool between query 10 and 100');
   assert.is(after100.buffersCreated, after10.buffersCreated, 'no buffer created between query 10 and 100');
   assert.is(after100.bytesInUse, after10.bytesInUse, 'nothing leaked');
+});
+
+test('training in the page lowers the loss; stop and resume; the checkpoint keeps the class names', async () => {
+  const r = await inPage('training in the page', 150_000, async (names: string[]) => {
+    const mg = window.multigrain!;
+    const api = mg.page;
+    // a picked folder as the directory picker gives it: photos/train/<class>/<file> (4 copies of
+    // each photo) and photos/val/<class>/<file> (the photo)
+    const files = [];
+    for (const name of names) {
+      const bytes = await (await fetch(`fixtures/${name}`)).arrayBuffer();
+      const cls = name.split('.')[0];
+      for (let k = 0; k < 4; k++) files.push({ name: `${k}-${name}`, relativePath: `photos/train/${cls}/${k}-${name}`, arrayBuffer: async () => bytes });
+      files.push({ name, relativePath: `photos/val/${cls}/${name}`, arrayBuffer: async () => bytes });
+    }
+    const data = api.folderData(files);
+    let stopAsked = false;
+    const run = api.newTraining(data, { backbone: 18, baseWidth: 4, inputSize: 32, epochs: 3, batchSize: 8, learningRate: 3.2 }, { // for batch 512: 0.05 at batch 8
+      // stop in the second epoch: its steps are lost, the first epoch's checkpoint stays
+      onStep: (s) => { if (!stopAsked && s.epoch > 1) { stopAsked = true; run.stop(); } },
+    });
+    const first = await run.run();
+    const stepsAtStop = run.steps.length;
+    const epochsAtStop = run.epochs.length;
+    mg.page.setModel(first.model);
+    const second = await run.run();
+    api.setModel(second.model);
+    const bytes = (await run.checkpointBytes())!;
+    const ckpt = mg.decodeCheckpoint(bytes);
+    const top = await api.classify([`fixtures/${names[0]}`], 2);
+    return {
+      classes: data.classes, stoppedFirst: first.stopped, stoppedSecond: second.stopped, stepsAtStop, epochsAtStop,
+      steps: run.steps.map((s) => [s.epoch, s.loss]), epochs: run.epochs.map((e) => e.epoch), trainSize: data.train.length, valSize: data.val?.length,
+      valLoss: run.history.map((e) => [e.epoch, e.val!.cross_entropy]),
+      metaClasses: (ckpt.meta as { classes: string[] }).classes, topNames: top[0]!.map((c) => c.name),
+    };
+  }, PHOTO_NAMES);
+  assert.equal(r.classes, ['astronaut', 'chelsea', 'coffee', 'rocket'], 'classes from the folder names');
+  assert.ok(r.stoppedFirst, 'Stop ended the first run');
+  assert.is(r.epochsAtStop, 1, 'one epoch finished before the stop');
+  assert.not.ok(r.stoppedSecond, 'Resume ran to the end');
+  assert.equal(r.epochs, [1, 2, 3], 'Resume went on from epoch 1\'s checkpoint: epochs 2 and 3 trained once each');
+  assert.equal([r.trainSize, r.valSize], [16, 4], 'train/ and val/ subfolders');
+  // Each step's loss is noisy (random crops and colour jitter, batches of 8), so the means of the
+  // first and the last epoch's steps are compared. (The validation loss is no use here: after 12
+  // steps batchnorm's running statistics are far from the batches' own, as in PyTorch.)
+  const losses = r.steps.map(([, loss]) => loss!);
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const first = mean(r.steps.filter(([e]) => e! <= 1).map(([, l]) => l!));
+  const last = mean(r.steps.filter(([e]) => e! > 2).map(([, l]) => l!));
+  console.log(`  training in the page: ${losses.length} steps, loss ${losses.map((l) => l.toFixed(3)).join(' ')}; mean of epoch 1 ${first.toFixed(3)}, epoch 3 ${last.toFixed(3)}`);
+  assert.equal(r.valLoss.map(([e]) => e), [1, 2, 3], 'validated after each epoch');
+  assert.ok(last < 0.85 * first, `the loss went down: mean of epoch 1's steps ${first.toFixed(4)}, of epoch 3's ${last.toFixed(4)}`);
+  assert.equal(r.metaClasses, r.classes, 'the downloadable checkpoint records the class names');
+  assert.is(r.topNames.length, 2);
 });
 
 test('without WebGPU the page says so and what to do', async () => {

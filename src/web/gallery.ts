@@ -4,7 +4,7 @@
  * gallery is hundreds of images, not millions), exported as .npy.
  */
 import { encodeNpy } from '../index.js';
-import { runModel, type ImageInput, type RunOptions } from './inference.js';
+import { embedInputs, type ImageInput, type EmbedOptions } from './inference.js';
 import type { LoadedModel } from './loaded-model.js';
 
 /** One neighbour: the gallery position, its name and cosine similarity. */
@@ -23,11 +23,11 @@ export class Gallery {
   }
 
   /** Embeds the images with the model; `names` label them (file names). */
-  static async build(m: LoadedModel, images: readonly ImageInput[], names: readonly string[], options: RunOptions = {}): Promise<Gallery> {
+  static async build(m: LoadedModel, images: readonly ImageInput[], names: readonly string[], options: EmbedOptions = {}): Promise<Gallery> {
     if (names.length !== images.length) throw new Error(`Gallery: ${images.length} images but ${names.length} names`);
     if (images.length === 0) throw new Error('Gallery: no images (drop image files or pick a folder)');
-    const out = await runModel(m, images, options);
-    return new Gallery(names, out.embeddings, out.dim);
+    const out = await embedInputs(m, images, options);
+    return new Gallery(names, out.data, out.dim);
   }
 
   get size(): number {

@@ -3,38 +3,37 @@
  * (a file the user picked, or the one `multigrain serve --checkpoint` offers), with the class
  * names and input size its metadata records.
  */
-import { MultiGrain, openMultiGrain, encodeCheckpoint, byteSourceName, type ByteSource } from '../index.js';
+import { MultiGrain, openMultiGrain, encodeCheckpoint, byteSourceName, classificationScale, type ByteSource, type ValidationMode } from '../index.js';
 
 /** A model with what the page needs to show its answers. */
 export interface LoadedModel {
   model: MultiGrain;
   /** Class names in label order (`class 0`, ... where the file records none). */
   classes: readonly string[];
-  /** Side of the square the images are resized and cropped to. */
+  /** Evaluation size: square = shorter side size·256/224 then a center crop; rect = longest side. */
   inputSize: number;
+  /** Evaluation crop, as the run that trained it validated. */
+  crop: ValidationMode;
   /** Where it came from (file name, URL or 'trained in this page'). */
   source: string;
 }
 
-/** Input size used where a checkpoint records none (the ImageNet models' 224). */
-export const DEFAULT_INPUT_SIZE = 224;
-
 /**
- * Opens a checkpoint (ours or a .pth) from bytes, a File/Blob or a URL; a relative URL is taken
- * relative to the page (a bare string would otherwise be read as a local path).
+ * A source as the library's readers should see it in a page: a relative URL made absolute
+ * (a bare string would otherwise be read as a local path); anything else unchanged.
  */
+export function absoluteSource<T extends ByteSource>(source: T): T | URL {
+  return typeof source === 'string' && typeof location !== 'undefined' && !/^[a-z][a-z0-9+.-]*:/i.test(source) ? new URL(source, location.href) : source;
+}
+
+/** Opens a checkpoint (ours or a .pth) from bytes, a File/Blob or a URL, with its evaluation scale. */
 export async function openCheckpoint(source: ByteSource): Promise<LoadedModel> {
-  const src = typeof source === 'string' && typeof location !== 'undefined' && !/^[a-z]+:/i.test(source) ? new URL(source, location.href) : source;
+  const src = absoluteSource(source);
   const { model, classes, meta } = await openMultiGrain(src);
   model.eval();
   const n = model.options.numClasses;
-  const size = (meta as { options?: { inputSize?: unknown } } | null)?.options?.inputSize;
-  return {
-    model,
-    classes: classes ?? Array.from({ length: n }, (_, i) => `class ${i}`),
-    inputSize: typeof size === 'number' && size > 0 ? size : DEFAULT_INPUT_SIZE,
-    source: byteSourceName(src),
-  };
+  const { inputSize, crop } = classificationScale(meta);
+  return { model, classes: classes ?? Array.from({ length: n }, (_, i) => `class ${i}`), inputSize, crop, source: byteSourceName(src) };
 }
 
 /** The model as one of our safetensors checkpoints, class names and input size in its metadata. */
@@ -42,7 +41,7 @@ export async function checkpointBytes(m: LoadedModel): Promise<Uint8Array> {
   const o = m.model.options;
   const meta = {
     command: 'web', classes: m.classes,
-    options: { backbone: o.backbone, baseWidth: o.baseWidth, poolingExponent: o.poolingExponent, inputSize: m.inputSize },
+    options: { backbone: o.backbone, baseWidth: o.baseWidth, poolingExponent: o.poolingExponent, inputSize: m.inputSize, valMode: m.crop },
   };
   return encodeCheckpoint({ groups: { model: await m.model.exportStateDict() }, meta });
 }

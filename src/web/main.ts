@@ -12,6 +12,7 @@ import { createPageApi, type PageApi } from './page-api.js';
 import { setupStatusTab } from './status-tab.js';
 import { setupClassifyTab } from './classify-tab.js';
 import { setupSearchTab } from './search-tab.js';
+import { setupTrainTab } from './train-tab.js';
 
 /** `window.multigrain`: the library, the benchmark, and the page's own operations. */
 export type MultiGrainGlobal = typeof lib & { benchmark: typeof benchmark; page: PageApi; NO_WEBGPU_MESSAGE: string };
@@ -68,6 +69,7 @@ async function start(): Promise<void> {
   setupStatusTab(status);
   setupClassifyTab(api);
   setupSearchTab(api);
+  setupTrainTab(api);
   ready();
 }
 

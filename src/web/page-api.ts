@@ -3,23 +3,17 @@
  * gallery, and the pool's size. The tabs call these, and so do automated tests (through
  * `window.multigrain.page`), so that a test drives the same code a person does.
  */
-import { runtime, type ByteSource, type PoolStats } from '../index.js';
-import { openCheckpoint, disposeModel, type LoadedModel } from './loaded-model.js';
-import { runModel, topClasses, type ImageInput, type ModelOutputs } from './inference.js';
+import { BrowserImageDecoder, classifyImages, runtime, type ByteSource, type ClassScore, type Embeddings, type PoolStats } from '../index.js';
+import { absoluteSource, openCheckpoint, disposeModel, type LoadedModel } from './loaded-model.js';
+import { embedInputs, type ImageInput } from './inference.js';
 import { Gallery, type GalleryHit } from './gallery.js';
 import type { GpuStatus } from './status.js';
+import { PageTraining, PAGE_TRAIN_DEFAULTS, fashionMnistData, folderData, type PageTrainData, type PageTrainOptions, type PageTrainingEvents } from './page-training.js';
 
 /** What `multigrain serve` offers at /config.json (absent on a plain static host). */
 export interface ServedConfig {
   checkpoint: string | null;
   fashionMnist: string | null;
-}
-
-/** One class of a top-k answer. */
-export interface ClassScore {
-  name: string;
-  index: number;
-  probability: number;
 }
 
 export interface PageApi {
@@ -28,13 +22,21 @@ export interface PageApi {
   gallery: Gallery | null;
   /** What the server offers, or null on a static host. */
   served: ServedConfig | null;
+  /** The training run of the Train tab (or of `newTraining`), if any. */
+  training: PageTraining | null;
+  /** A new training run (not started: call its `run()`); it replaces the current one, which must not be running. */
+  newTraining(data: PageTrainData, options?: Partial<PageTrainOptions>, events?: PageTrainingEvents): PageTraining;
+  /** Training data from a picked folder's files (class subfolders). */
+  folderData: typeof folderData;
+  /** Fashion-MNIST from a URL folder. */
+  fashionMnistData: typeof fashionMnistData;
   /** Makes `m` the current model (the previous one's GPU memory is freed) and tells the listeners. */
   setModel(m: LoadedModel): void;
   onModelChange(listener: (m: LoadedModel) => void): void;
   /** Opens a checkpoint from bytes, a File/Blob, or a URL, and makes it the current model. */
   openCheckpoint(source: ByteSource): Promise<{ classes: readonly string[]; inputSize: number; source: string }>;
-  /** The current model's outputs for these images. */
-  embed(images: readonly ImageInput[]): Promise<ModelOutputs>;
+  /** The current model's l2-normalized embeddings of these images. */
+  embed(images: readonly ImageInput[]): Promise<Embeddings>;
   /** Top-k classes of each image with the current model. */
   classify(images: readonly ImageInput[], k?: number): Promise<ClassScore[][]>;
   /** Embeds a gallery (replacing the previous one); returns its size. */
@@ -61,6 +63,14 @@ export function createPageApi(): PageApi {
     model: null,
     gallery: null,
     served: null,
+    training: null,
+    newTraining(data, options = {}, events = {}) {
+      if (api.training?.running) throw new Error('a training run is going on: stop it first');
+      api.training = new PageTraining(data, { ...PAGE_TRAIN_DEFAULTS, ...options }, events);
+      return api.training;
+    },
+    folderData,
+    fashionMnistData,
     setModel(m) {
       if (api.model && api.model !== m) disposeModel(api.model);
       api.model = m;
@@ -76,12 +86,14 @@ export function createPageApi(): PageApi {
       return { classes: m.classes, inputSize: m.inputSize, source: m.source };
     },
     async embed(images) {
-      return runModel(requireModel(api), images);
+      return embedInputs(requireModel(api), images);
     },
     async classify(images, k = 5) {
       const m = requireModel(api);
-      const out = await runModel(m, images);
-      return Array.from({ length: out.rows }, (_, r) => topClasses(out, r, m.classes, k));
+      const answers = await classifyImages(m.model, images.map((i) => absoluteSource(i)), {
+        classes: m.classes, top: Math.min(k, m.classes.length), inputSize: m.inputSize, crop: m.crop, decoder: new BrowserImageDecoder(),
+      });
+      return answers.map((a) => a.top);
     },
     async buildGallery(images, names, onProgress) {
       api.gallery = null;
@@ -92,8 +104,8 @@ export function createPageApi(): PageApi {
       const g = api.gallery;
       if (!g) throw new Error('no gallery yet: drop images or pick a folder first');
       if (typeof query === 'number') return g.search(g.embedding(query), k);
-      const out = await runModel(requireModel(api), [query]);
-      return g.search(out.embeddings, k);
+      const out = await embedInputs(requireModel(api), [query]);
+      return g.search(out.data, k);
     },
     galleryNpy() {
       if (!api.gallery) throw new Error('no gallery yet');
