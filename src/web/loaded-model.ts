@@ -3,7 +3,7 @@
  * (a file the user picked, or the one `multigrain serve --checkpoint` offers), with the class
  * names and input size its metadata records.
  */
-import { MultiGrain, openMultiGrain, encodeCheckpoint, byteSourceName, classificationScale, type ByteSource, type ValidationMode } from '../index.js';
+import { MultiGrain, openMultiGrain, byteSourceName, classificationScale, type ByteSource, type ValidationMode } from '../index.js';
 
 /** A model with what the page needs to show its answers. */
 export interface LoadedModel {
@@ -34,16 +34,6 @@ export async function openCheckpoint(source: ByteSource): Promise<LoadedModel> {
   const n = model.options.numClasses;
   const { inputSize, crop } = classificationScale(meta);
   return { model, classes: classes ?? Array.from({ length: n }, (_, i) => `class ${i}`), inputSize, crop, source: byteSourceName(src) };
-}
-
-/** The model as one of our safetensors checkpoints, class names and input size in its metadata. */
-export async function checkpointBytes(m: LoadedModel): Promise<Uint8Array> {
-  const o = m.model.options;
-  const meta = {
-    command: 'web', classes: m.classes,
-    options: { backbone: o.backbone, baseWidth: o.baseWidth, poolingExponent: o.poolingExponent, inputSize: m.inputSize, valMode: m.crop },
-  };
-  return encodeCheckpoint({ groups: { model: await m.model.exportStateDict() }, meta });
 }
 
 /** Frees the model's GPU memory. */
