@@ -7,6 +7,8 @@ import { request } from 'node:http';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { FashionMnistDataset } from '../../src/index.js';
 import { startStaticServer, resolveInside, type StaticServer } from '../../src/cli/static-server.js';
 import { scratchDir } from '../scratch-dir.js';
 
@@ -132,6 +134,44 @@ test('a taken port is a clear error; the command prints its URL', async () => {
     assert.equal(config, { checkpoint: null, fashionMnist: '/data/fashion-mnist/' });
   } finally {
     child.kill('SIGTERM');
+  }
+});
+
+/** An IDX file: big-endian magic and dimensions, then the bytes. */
+function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head.writeUInt32BE(magic, 0);
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, Buffer.from(data)]);
+}
+
+test('FashionMnistDataset.fetch reads what the server offers (gzipped or not) as open() reads the folder', async () => {
+  const dir = scratchDir('fmnist');
+  const n = 5;
+  const images = Uint8Array.from({ length: n * 784 }, (_, i) => (i * 37) % 256);
+  const labels = Uint8Array.from({ length: n }, (_, i) => (i * 3) % 10);
+  writeFileSync(join(dir, 't10k-images-idx3-ubyte.gz'), gzipSync(idx(0x803, [n, 28, 28], images)));
+  writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), idx(0x801, [n], labels));
+  writeFileSync(join(dir, 'train-images-idx3-ubyte'), idx(0x803, [n, 28, 28], images));
+  writeFileSync(join(dir, 'train-labels-idx1-ubyte.gz'), gzipSync(idx(0x801, [n - 1], labels.subarray(0, n - 1))));
+  const f = fixture();
+  const server = await startStaticServer({ webRoot: f.web, fashionMnistRoot: dir, port: 0, host: '127.0.0.1' });
+  try {
+    const base = new URL('data/fashion-mnist/', server.url).href;
+    const fetched = await FashionMnistDataset.fetch(base, 'test');
+    const opened = await FashionMnistDataset.open({ root: dir, split: 'test' });
+    assert.is(fetched.length, n);
+    assert.equal(Array.from(fetched.labels), Array.from(labels));
+    assert.equal(Array.from(fetched.images), Array.from(opened.images));
+    assert.equal((await fetched.get(2)).image.data, (await opened.get(2)).image.data);
+    let message = '';
+    await FashionMnistDataset.fetch(base, 'train').catch((e: Error) => { message = e.message; });
+    assert.match(message, /train-images-idx3-ubyte holds 5 images but .*train-labels-idx1-ubyte\.gz holds 4 labels/);
+    message = '';
+    await FashionMnistDataset.fetch(new URL('nothing/', server.url).href, 'test').catch((e: Error) => { message = e.message; });
+    assert.match(message, /Fashion-MNIST file not found at .*nothing\/t10k-images-idx3-ubyte\.gz/);
+  } finally {
+    await server.close();
   }
 });
 
