@@ -140,7 +140,8 @@ export class DataLoader {
     if (!isNodeRuntime()) workers = 0; // worker threads are Node's; a page loads in its own thread
     if (workers > 0 && !(hasRecords(options.dataset) && typeof options.transform !== 'function')) {
       const why = hasRecords(options.dataset) ? 'the transform is a function' : 'the dataset has no record()';
-      (options.onNote ?? ((m: string) => console.warn(m)))(`DataLoader: ${why}, so images are loaded in the calling thread (${workers} worker(s) requested, none used)`);
+      // said only to a caller who asked for workers; the default count falls back silently
+      if (options.workers !== undefined) (options.onNote ?? ((m: string) => console.warn(m)))(`DataLoader: ${why}, so images are loaded in the calling thread (${workers} worker(s) requested, none used)`);
       workers = 0;
     }
     this.workers = workers;
