@@ -9,27 +9,27 @@ import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { basename, extname, resolve, sep } from 'node:path';
 
-/** Content types by file extension; wasm needs its own for streaming compilation. */
+/** Content types by file extension (without the dot); wasm needs its own for streaming compilation. */
 export const MIME_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.wgsl': 'text/wgsl; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8',
-  '.gz': 'application/gzip',
-  '.safetensors': 'application/octet-stream',
-  '.pth': 'application/octet-stream',
-  '.npy': 'application/octet-stream',
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  mjs: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  map: 'application/json; charset=utf-8',
+  wasm: 'application/wasm',
+  wgsl: 'text/wgsl; charset=utf-8',
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  ico: 'image/x-icon',
+  txt: 'text/plain; charset=utf-8',
+  gz: 'application/gzip',
+  safetensors: 'application/octet-stream',
+  pth: 'application/octet-stream',
+  npy: 'application/octet-stream',
 };
 
 /** The four Fashion-MNIST files the page may fetch (gzipped or not, as the folder holds them). */
@@ -83,7 +83,7 @@ export function resolveInside(root: string, urlPath: string): string | null {
 }
 
 function contentType(path: string): string {
-  return MIME_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+  return MIME_TYPES[extname(path).slice(1).toLowerCase()] ?? 'application/octet-stream';
 }
 
 async function sendFile(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -109,7 +109,7 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed');
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path === '/config.json') return sendText(res, 200, JSON.stringify(config), MIME_TYPES['.json']);
+    if (path === '/config.json') return sendText(res, 200, JSON.stringify(config), MIME_TYPES.json);
     if (path.startsWith('/checkpoint/')) {
       const name = decodeURIComponentSafe(path.slice('/checkpoint/'.length));
       return name !== null && name === checkpointName ? sendFile(req, res, options.checkpoint!) : sendText(res, 404, 'not found');
