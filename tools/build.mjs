@@ -1,8 +1,9 @@
 // Bundles the library for Node and for the browser, the CLI, the benchmarks' library entry,
-// every test file and the examples, with the WGSL shaders inlined as text (one code path for
+// the web page (dist/web: a static folder for any host, or `multigrain serve`), every test
+// file and the examples, with the WGSL shaders inlined as text (one code path for
 // both targets).
 import { build } from 'esbuild';
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { readdirSync, statSync, rmSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const common = {
@@ -35,6 +36,11 @@ const libraryEntry = resolve('dist/node/index.js');
 const publicApiIsExternal = {
   name: 'public-api-is-external',
   setup(b) {
+    // src/web's modules, bundled into their tests, import the library as '../index.js'.
+    b.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) => {
+      if (resolve(args.resolveDir, args.path) === resolve('src/index.js')) return { path: libraryEntry, external: true };
+      return undefined;
+    });
     b.onResolve({ filter: /src\/(index|engine\/)/ }, (args) => {
       const target = resolve(args.resolveDir, args.path);
       if (/src\/index(\.ts|\.js)?$/.test(target)) return { path: libraryEntry, external: true };
@@ -47,11 +53,19 @@ const publicApiIsExternal = {
 // to dist/node/index.js through package.json's own name and "exports" (a self-reference).
 const examples = readdirSync('examples').filter((n) => n.endsWith('.ts')).map((n) => join('examples', n));
 
+// The page: src/web/main.ts bundled with the library into app.js; its HTML and CSS copied.
+// Node-only modules stay behind dynamic imports in the library and are never reached there.
+const WEB_STATIC = ['index.html', 'style.css'];
 rmSync('build', { recursive: true, force: true });
+rmSync('dist/web', { recursive: true, force: true });
+mkdirSync('dist/web', { recursive: true });
+for (const name of WEB_STATIC) copyFileSync(join('src/web', name), join('dist/web', name));
 await Promise.all([
   build({ ...common, platform: 'node', packages: 'external', entryPoints: nodeEntries, outdir: 'dist/node',
     banner: { js: "import { createRequire as __mgCreateRequire } from 'node:module'; const require = __mgCreateRequire(import.meta.url);" } }),
   build({ ...common, platform: 'browser', entryPoints: { index: 'src/index.ts' }, outdir: 'dist/browser',
+    external: ['webgpu', 'node:*', 'sharp', 'hnswlib-node'] }),
+  build({ ...common, platform: 'browser', entryPoints: { app: 'src/web/main.ts' }, outdir: 'dist/web',
     external: ['webgpu', 'node:*', 'sharp', 'hnswlib-node'] }),
   build({ ...common, platform: 'node', packages: 'external', entryPoints: listTests('kernels-test'),
     outdir: 'build/test', outbase: 'kernels-test', plugins: [publicApiIsExternal] }),

@@ -20,15 +20,11 @@ import { join } from 'node:path';
 import { transform } from 'esbuild';
 import { randn, rng, prod, assertClose, numericGrad, broadcastMap } from '../helpers.js';
 import type { SmokeInput, SmokeResult, CaseResult } from './page.js';
+import { CHROMIUM, CHROMIUM_ARGS, withTimeout } from './chromium.js';
 import { geom, convForward, convGradInput, convGradWeight, convGradBias, type ConvCase } from '../conv/reference.js';
 
 const test = suite('browser');
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 // Built to build/test/browser/browser.test.js: the repository root is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BUNDLE = join(ROOT, 'dist/browser/index.js');
@@ -40,18 +36,6 @@ const FWD = { atol: 1e-5, rtol: 1e-5 };
 const MATMUL = { atol: 1e-4, rtol: 1e-4 };
 const BWD = { atol: 2e-5, rtol: 1e-4 };
 
-/** Rejects after `ms` with a message naming the step, so that nothing can hang the runner. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`browser test: ${what} took longer than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 // ---------------------------------------------------------------- inputs and references
 

@@ -66,6 +66,21 @@ test('layers import only downwards', () => {
   assert.equal(bad, []);
 });
 
+// The page (src/web) stands beside the CLI on top of the library: it imports the public API
+// (src/index.ts) and its own files only, and nothing from Node, so it runs on any static host.
+test('the page imports the public API only, and no node: module', () => {
+  const bad: string[] = [];
+  for (const file of SOURCES.filter((f) => f.startsWith('src/web/'))) {
+    for (const spec of imports(file)) {
+      if (!spec.startsWith('.')) { bad.push(`${file} imports package ${spec}`); continue; }
+      const rel = relative(resolve('src'), resolve(dirname(file), spec));
+      if (rel !== 'index.js' && !rel.startsWith('web/')) bad.push(`${file} imports ${spec} (only ../index.js and src/web/*)`);
+    }
+  }
+  assert.equal(bad, []);
+  assert.ok(SOURCES.some((f) => f.startsWith('src/web/')), 'src/web holds the page');
+});
+
 test('only the engine holds WGSL and dispatches kernels', () => {
   const bad = SOURCES.filter((f) => !f.startsWith('src/engine/'))
     .filter((f) => /\.wgsl'|defineKernel|\.dispatch\(|binaryMap|unaryMap|mapStrided/.test(readFileSync(f, 'utf8')));

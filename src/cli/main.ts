@@ -9,6 +9,7 @@ import { embedCommand } from './embed-command.js';
 import { indexCommand } from './index-command.js';
 import { searchCommand } from './search-command.js';
 import { classifyCommand } from './classify-command.js';
+import { serveCommand } from './serve-command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   index: indexCommand,
   search: searchCommand,
   classify: classifyCommand,
+  serve: serveCommand,
 };
 
 const USAGE = `Usage: multigrain <command> [flags]
@@ -32,6 +34,7 @@ Commands:
   index        index build OUT (--embeddings DIR | --data-path DIR --checkpoint C) [--kind exact|hnsw]: a search index
   search       the images of an index most similar to a query image
   classify     the top classes of images with their probabilities (IMAGE... --checkpoint C)
+  serve        serve the web page (train, classify, search in a browser tab) [--port 8080] [--checkpoint C]
 
 Run 'multigrain <command> --help' for its flags.`;
 

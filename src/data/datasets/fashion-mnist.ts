@@ -73,15 +73,32 @@ async function readMaybeGzipped(root: string, name: string): Promise<{ file: str
       `or \`sudo apt-get install dataset-fashion-mnist\` (it installs ${FASHION_MNIST_DEFAULT_ROOT}), or pass the folder holding the IDX files as \`root\`.`,
     );
   }
-  const raw = await readFileBytes(file);
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      return { file, bytes: await gunzip(raw) };
-    } catch (e) {
-      throw new Error(`Fashion-MNIST file ${file} is a corrupt gzip stream: ${(e as Error).message}`);
-    }
+  return { file, bytes: await readFileBytes(file) };
+}
+
+/** The IDX bytes of a file as stored: inflated when gzipped (told by its first two bytes). */
+async function inflateIdx(file: string, raw: Uint8Array): Promise<Uint8Array> {
+  if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+  try {
+    return await gunzip(raw);
+  } catch (e) {
+    throw new Error(`Fashion-MNIST file ${file} is a corrupt gzip stream: ${(e as Error).message}`);
   }
-  return { file, bytes: raw };
+}
+
+/** Fetches `<base><name>.gz` (or, missing, `<base><name>`): the files as a server offers them. */
+async function fetchMaybeGzipped(base: string, name: string): Promise<{ file: string; bytes: Uint8Array }> {
+  for (const file of [`${base}${name}.gz`, `${base}${name}`]) {
+    const res = await fetch(file);
+    if (res.ok) return { file, bytes: new Uint8Array(await res.arrayBuffer()) };
+    if (res.status !== 404) throw new Error(`Fashion-MNIST file ${file}: HTTP ${res.status} ${res.statusText}`);
+  }
+  throw new Error(`Fashion-MNIST file not found at ${base}${name}.gz (nor without .gz)`);
+}
+
+function checkSplit(split: unknown = 'train'): 'train' | 'test' {
+  if (split !== 'train' && split !== 'test') throw new Error(`Fashion-MNIST: split must be 'train' or 'test', got ${String(split)}`);
+  return split;
 }
 
 /** Options of {@link FashionMnistDataset.open}. */
@@ -111,13 +128,27 @@ export class FashionMnistDataset implements ImageDataset {
   /** Reads and checks the split's two IDX files. */
   static async open(options: FashionMnistOptions = {}): Promise<FashionMnistDataset> {
     const root = options.root ?? FASHION_MNIST_DEFAULT_ROOT;
-    const split = options.split ?? 'train';
-    if (split !== 'train' && split !== 'test') throw new Error(`Fashion-MNIST: split must be 'train' or 'test', got ${String(split)}`);
+    const split = checkSplit(options.split);
     const prefix = split === 'train' ? 'train' : 't10k';
-    const img = await readMaybeGzipped(root, `${prefix}-images-idx3-ubyte`);
-    const lab = await readMaybeGzipped(root, `${prefix}-labels-idx1-ubyte`);
-    const images = parseIdx(img.bytes, img.file, IDX_MAGIC_IMAGES);
-    const labels = parseIdx(lab.bytes, lab.file, IDX_MAGIC_LABELS);
+    return FashionMnistDataset.fromIdxFiles(await readMaybeGzipped(root, `${prefix}-images-idx3-ubyte`), await readMaybeGzipped(root, `${prefix}-labels-idx1-ubyte`), split);
+  }
+
+  /**
+   * Fetches the split's two IDX files from a URL folder (`base` ends with '/'; a page gets them
+   * from `multigrain serve` at /data/fashion-mnist/), gzipped or not.
+   */
+  static async fetch(base: string, split: 'train' | 'test' = 'train'): Promise<FashionMnistDataset> {
+    const prefix = checkSplit(split) === 'train' ? 'train' : 't10k';
+    const [img, lab] = await Promise.all([fetchMaybeGzipped(base, `${prefix}-images-idx3-ubyte`), fetchMaybeGzipped(base, `${prefix}-labels-idx1-ubyte`)]);
+    return FashionMnistDataset.fromIdxFiles(img, lab, split);
+  }
+
+  /** The dataset of an images and a labels IDX file (bytes as stored, gzipped or not), checked. */
+  static async fromIdxFiles(imageFile: { file: string; bytes: Uint8Array }, labelFile: { file: string; bytes: Uint8Array }, split: 'train' | 'test'): Promise<FashionMnistDataset> {
+    const images = parseIdx(await inflateIdx(imageFile.file, imageFile.bytes), imageFile.file, IDX_MAGIC_IMAGES);
+    const labels = parseIdx(await inflateIdx(labelFile.file, labelFile.bytes), labelFile.file, IDX_MAGIC_LABELS);
+    const img = imageFile;
+    const lab = labelFile;
     if (images.shape[1] !== 28 || images.shape[2] !== 28) {
       throw new Error(`Fashion-MNIST file ${img.file}: images are ${images.shape.slice(1).join('x')}, expected 28x28`);
     }

@@ -1,0 +1,295 @@
+// The web page (dist/web, served by `multigrain serve`'s server) end to end in headless
+// Chromium on SwiftShader, driven through its test contract (`window.multigrain`,
+// `window.multigrainReady`): decoding parity with the Node path, a checkpoint made here in Node
+// classified and embedded in the page as in Node, near-duplicate search with a crop, GPU memory
+// flat over 100 queries, and the message of a page without WebGPU. Every await has a time
+// limit; Chromium and the server are closed whatever happens.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
+import {
+  init, train, MemoryFileStore, NodeImageDecoder, validationSquare, type PoolStats, type DatasetSample,
+} from '../../src/index.js';
+import { startStaticServer, type StaticServer } from '../../src/cli/static-server.js';
+import { openCheckpoint } from '../../src/web/loaded-model.js';
+import { embedInputs } from '../../src/web/inference.js';
+import { CHROMIUM_ARGS, CHROMIUM_BASE_ARGS, launchChromium, pageLog, withTimeout } from './chromium.js';
+import { scratchDir } from '../scratch-dir.js';
+
+const test = suite('web page');
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const WEB = join(ROOT, 'dist/web');
+const PHOTOS = join(ROOT, 'kernels-test/fixtures/images');
+const PHOTO_NAMES = ['chelsea.jpg', 'rocket.jpg', 'astronaut.png', 'coffee.webp'];
+const CLASSES = ['cat', 'rocket', 'astronaut', 'coffee', 'tree', 'car', 'boat'];
+const INPUT_SIZE = 64;
+/** Epochs of 48 random crops (3 steps each) that the search model trains for. */
+const TRAIN_EPOCHS = 4;
+/**
+ * Largest difference allowed, in 8-bit levels, between the browser's and sharp's decode of the
+ * same photo after the evaluation resize (shorter side 256, center crop 224). Measured on this
+ * machine (Chromium 156, sharp 0.34.5): 0 for all four photos, the JPEGs included (both
+ * use libjpeg-turbo with the same upsampling). Other builds may round JPEG chroma upsampling or
+ * IDCT differently by a level or two; 3 allows that and still fails on a wrong orientation,
+ * channel order, alpha handling or crop.
+ */
+const DECODE_MAX_LEVELS = 3;
+
+let server: StaticServer | null = null;
+let browser: Browser | null = null;
+let page: Page | null = null;
+let logTail: () => string = () => '';
+let checkpointPath = '';
+const extraFiles = new Map<string, Buffer>();
+
+test.before(async () => {
+  if (!existsSync(join(WEB, 'index.html'))) throw new Error(`${WEB}/index.html is missing: run \`node tools/build.mjs\``);
+  await init();
+  // A tiny MultiGrain trained here to tell the four photos apart (random crops of each are its
+  // class): its checkpoint records the class names and input size. Untrained, every photo's
+  // embedding is alike (cosine 0.96-0.98) and a search proves nothing.
+  const dir = scratchDir('web');
+  checkpointPath = join(dir, 'tiny.safetensors');
+  const decoder = new NodeImageDecoder();
+  const photos: DatasetSample[] = [];
+  for (const [label, name] of PHOTO_NAMES.entries()) photos.push({ image: await decoder.decode(join(PHOTOS, name)), label });
+  const files = new MemoryFileStore();
+  let written = '';
+  await train({
+    expdir: 'run', backbone: 18, baseWidth: 8, inputSize: INPUT_SIZE, poolingExponent: 3, epochs: TRAIN_EPOCHS, batchSize: 16,
+    repeatedAugmentations: 1, epochLenFactor: 1, learningRate: 0.4, lrDropsEpochs: [], lrDropsFactors: [], classifWeight: 1,
+    validateFirst: false, progress: false, workers: 0, seed: 3,
+    data: { train: { length: 48, get: (i: number) => photos[i % photos.length]! }, classes: CLASSES },
+    onCheckpoint: (e) => { written = e.path; },
+  }, () => undefined, files);
+  writeFileSync(checkpointPath, await files.readFile(written));
+  // The query of the search test: the central part of the cat photo, re-encoded as PNG.
+  const meta = await sharp(join(PHOTOS, 'chelsea.jpg')).metadata();
+  extraFiles.set('chelsea-crop.png', await sharp(join(PHOTOS, 'chelsea.jpg'))
+    .extract({ left: Math.round(meta.width! * 0.15), top: Math.round(meta.height! * 0.1), width: Math.round(meta.width! * 0.7), height: Math.round(meta.height! * 0.8) })
+    .png().toBuffer());
+  server = await startStaticServer({ webRoot: WEB, checkpoint: checkpointPath, port: 0, host: '127.0.0.1' });
+  browser = await launchChromium(CHROMIUM_ARGS);
+  page = await withTimeout(browser.newPage(), 10_000, 'opening a page');
+  logTail = pageLog(page);
+  // The photos, at /fixtures/<name>, as any file the page would fetch.
+  await page.route('**/fixtures/*', (route) => {
+    const name = decodeURIComponent(new URL(route.request().url()).pathname.split('/').pop()!);
+    const body = extraFiles.get(name) ?? (PHOTO_NAMES.includes(name) ? readFileSync(join(PHOTOS, name)) : null);
+    return body ? route.fulfill({ body, status: 200 }) : route.fulfill({ status: 404, body: 'not found' });
+  });
+  await withTimeout(page.goto(server.url, { timeout: 15_000 }), 20_000, 'loading the page');
+  await withTimeout(page.waitForFunction(() => window.multigrainReady === true, undefined, { timeout: 30_000 }), 35_000, 'waiting for multigrainReady');
+  const error = await page.evaluate(() => window.multigrainError);
+  if (error) throw new Error(`the page reports: ${error}${logTail()}`);
+});
+
+test.after(async () => {
+  if (browser) await withTimeout(browser.close(), 10_000, 'closing Chromium').catch((e: Error) => console.error(e.message));
+  if (server) await server.close();
+});
+
+function thePage(): Page {
+  if (!page) assert.unreachable('the page did not start');
+  return page!;
+}
+
+/** Runs `fn` in the page with a time limit, the page's log in the error. */
+async function inPage<T, A>(what: string, ms: number, fn: (arg: A) => Promise<T> | T, arg: A): Promise<T> {
+  try {
+    return await withTimeout(thePage().evaluate(fn as never, arg as never) as Promise<T>, ms, what);
+  } catch (err) {
+    throw new Error(`${(err as Error).message.split('\n')[0]}${logTail()}`);
+  }
+}
+
+test('the test contract: window.multigrain, the adapter on the Status tab', async () => {
+  const info = await inPage('reading the status', 5_000, () => ({
+    hasLibrary: typeof window.multigrain?.init === 'function' && typeof window.multigrain?.MultiGrain === 'function',
+    adapter: window.multigrain!.page.status?.name,
+    limits: window.multigrain!.page.status?.limits,
+    text: document.getElementById('status-message')!.textContent,
+  }), null);
+  assert.ok(info.hasLibrary, 'window.multigrain exposes the library');
+  assert.match(info.adapter ?? '', /swiftshader/i);
+  assert.is(info.limits?.maxComputeInvocationsPerWorkgroup, 256, 'SwiftShader limits shown');
+  assert.match(info.text ?? '', /WebGPU is running on .*swiftshader/i);
+});
+
+test('decoding: the browser path matches sharp after the evaluation resize', async () => {
+  const fromPage = await inPage('decoding the photos in the page', 30_000, async (names: string[]) => {
+    const mg = window.multigrain!;
+    const decoder = new mg.BrowserImageDecoder();
+    const out = [];
+    for (const name of names) {
+      const img = await decoder.decode(`fixtures/${name}`);
+      const sq = mg.validationSquare(img, 224);
+      let bin = '';
+      for (let i = 0; i < sq.data.length; i++) bin += String.fromCharCode(sq.data[i]!);
+      out.push({ width: img.width, height: img.height, pixels: btoa(bin) });
+    }
+    return out;
+  }, PHOTO_NAMES);
+  const node = new NodeImageDecoder();
+  const report: string[] = [];
+  for (const [i, name] of PHOTO_NAMES.entries()) {
+    const img = await node.decode(join(PHOTOS, name));
+    assert.equal([fromPage[i]!.width, fromPage[i]!.height], [img.width, img.height], `${name}: decoded size`);
+    const ref = validationSquare(img, 224).data;
+    const got = Buffer.from(fromPage[i]!.pixels, 'base64');
+    assert.is(got.length, ref.length, `${name}: 224x224x3 values`);
+    let max = 0;
+    let sum = 0;
+    for (let k = 0; k < ref.length; k++) {
+      const d = Math.abs(got[k]! - ref[k]!);
+      max = Math.max(max, d);
+      sum += d;
+    }
+    report.push(`${name} max ${max} mean ${(sum / ref.length).toFixed(4)}`);
+    assert.ok(max <= DECODE_MAX_LEVELS, `${name}: browser vs sharp differ by up to ${max} levels after the resize (bound ${DECODE_MAX_LEVELS})`);
+  }
+  console.log(`\n  decode parity (browser vs sharp, 8-bit levels after resize 256 + crop 224): ${report.join('; ')}`);
+});
+
+test('a checkpoint made in Node: the page gives the top-5 of `multigrain classify` and the same embedding', async () => {
+  const opened = await inPage('opening the served checkpoint', 30_000, async () => {
+    const api = window.multigrain!.page;
+    return api.openCheckpoint(api.served!.checkpoint!.replace(/^\//, ''));
+  }, null);
+  assert.equal(opened.classes, CLASSES, 'class names from the metadata');
+  assert.is(opened.inputSize, INPUT_SIZE);
+  const photo = 'astronaut.png'; // lossless: both paths decode the same pixels
+  const inBrowser = await inPage('classifying in the page', 30_000, async (name: string) => {
+    const api = window.multigrain!.page;
+    const [top] = await api.classify([`fixtures/${name}`]);
+    const out = await api.embed([`fixtures/${name}`]);
+    return { top: top!, embedding: Array.from(out.data) };
+  }, photo);
+  // Node: the CLI's answer (multigrain classify --json) and the library's embedding
+  const cli = spawnSync(process.execPath, [join(ROOT, 'dist/node/cli.js'), 'classify', join(PHOTOS, photo), '--checkpoint', checkpointPath, '--json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.is(cli.status, 0, cli.stderr);
+  const top = (JSON.parse(cli.stdout) as { top: { name: string; probability: number }[] }[])[0]!.top;
+  assert.is(top.length, 5);
+  const m = await openCheckpoint(checkpointPath);
+  const out = await embedInputs(m, [join(PHOTOS, photo)], { decoder: new NodeImageDecoder() });
+  for (const t of m.model.stateTensors().values()) t.dispose();
+  // the order is decided by the logits: their gaps (log-probability ratios) must exceed f32 noise
+  const gaps = top.slice(1).map((c, r) => Math.log(top[r]!.probability / c.probability));
+  assert.ok(Math.min(...gaps) > 1e-3, `the Node top-5 is unambiguous (logit gaps ${gaps.map((g) => g.toFixed(4)).join(', ')})`);
+  assert.equal(inBrowser.top.map((c) => c.name), top.map((c) => c.name), 'same top-5 classes, same order');
+  inBrowser.top.forEach((c, r) => assert.ok(Math.abs(c.probability - top[r]!.probability) < 1e-4, `probability of ${c.name}`));
+  let diff = 0;
+  let norm = 0;
+  out.data.forEach((v, i) => { diff += (v - inBrowser.embedding[i]!) ** 2; norm += v * v; });
+  const rel = Math.sqrt(diff / norm);
+  console.log(`  page vs Node: top-5 ${top.map((c) => `${c.name} ${(100 * c.probability).toFixed(2)}%`).join(', ')}; embedding relative difference ${rel.toExponential(2)}`);
+  assert.ok(rel < 1e-4, `embedding relative difference ${rel} (bound 1e-4)`);
+});
+
+test('search: a crop of a gallery photo finds that photo first; memory flat over 100 queries', async () => {
+  const result = await inPage('searching in the page', 120_000, async (names: string[]) => {
+    const api = window.multigrain!.page;
+    await api.buildGallery(names.map((n) => `fixtures/${n}`), names);
+    const hits = await api.search('fixtures/chelsea-crop.png', 4);
+    const npy = api.galleryNpy();
+    const stats: PoolStats[] = [];
+    for (let q = 0; q < 100; q++) {
+      await api.search(`fixtures/${names[q % names.length]}`, 1);
+      if (q === 9 || q === 99) stats.push(api.poolStats());
+    }
+    return { hits, npyBytes: npy.length, dim: api.gallery!.dim, stats };
+  }, PHOTO_NAMES);
+  assert.is(result.hits[0]!.name, 'chelsea.jpg', `ranking: ${result.hits.map((h) => `${h.name} ${h.score.toFixed(4)}`).join(', ')}`);
+  assert.ok(result.hits[0]!.score > result.hits[1]!.score, 'strictly first');
+  assert.is(result.dim, 64, 'ResNet-18 of width 8 embeds in 8 x 8 = 64-d');
+  assert.is(result.npyBytes, 128 + PHOTO_NAMES.length * result.dim * 4, '.npy: a 128-byte header + 4 x 64 float32');
+  const [after10, after100] = result.stats as [PoolStats, PoolStats];
+  console.log(`  pool after 10 / 100 queries: ${after10.bytesAllocated} / ${after100.bytesAllocated} bytes, ${after10.buffersCreated} / ${after100.buffersCreated} buffers created`);
+  assert.is(after100.bytesAllocated, after10.bytesAllocated, 'no growth of the pool between query 10 and 100');
+  assert.is(after100.buffersCreated, after10.buffersCreated, 'no buffer created between query 10 and 100');
+  assert.is(after100.bytesInUse, after10.bytesInUse, 'nothing leaked');
+});
+
+test('training in the page lowers the loss; stop and resume; the checkpoint keeps the class names', async () => {
+  const r = await inPage('training in the page', 150_000, async (names: string[]) => {
+    const mg = window.multigrain!;
+    const api = mg.page;
+    // a picked folder as the directory picker gives it: photos/train/<class>/<file> (4 copies of
+    // each photo) and photos/val/<class>/<file> (the photo)
+    const files = [];
+    for (const name of names) {
+      const bytes = await (await fetch(`fixtures/${name}`)).arrayBuffer();
+      const cls = name.split('.')[0];
+      for (let k = 0; k < 4; k++) files.push({ name: `${k}-${name}`, relativePath: `photos/train/${cls}/${k}-${name}`, arrayBuffer: async () => bytes });
+      files.push({ name, relativePath: `photos/val/${cls}/${name}`, arrayBuffer: async () => bytes });
+    }
+    const data = api.folderData(files);
+    let stopAsked = false;
+    const run = api.newTraining(data, { backbone: 18, baseWidth: 4, inputSize: 32, epochs: 3, batchSize: 8, learningRate: 3.2 }, { // for batch 512: 0.05 at batch 8
+      // stop in the second epoch: its steps are lost, the first epoch's checkpoint stays
+      onStep: (s) => { if (!stopAsked && s.epoch > 1) { stopAsked = true; run.stop(); } },
+    });
+    const first = await run.run();
+    const stepsAtStop = run.steps.length;
+    const epochsAtStop = run.epochs.length;
+    mg.page.setModel(first.model);
+    const second = await run.run();
+    api.setModel(second.model);
+    const bytes = (await run.checkpointBytes())!;
+    const ckpt = mg.decodeCheckpoint(bytes);
+    const top = await api.classify([`fixtures/${names[0]}`], 2);
+    return {
+      classes: data.classes, stoppedFirst: first.stopped, stoppedSecond: second.stopped, stepsAtStop, epochsAtStop,
+      steps: run.steps.map((s) => [s.epoch, s.loss]), epochs: run.epochs.map((e) => e.epoch), trainSize: data.train.length, valSize: data.val?.length,
+      valLoss: run.history.map((e) => [e.epoch, e.val!.cross_entropy]),
+      metaClasses: (ckpt.meta as { classes: string[] }).classes, topNames: top[0]!.map((c) => c.name),
+    };
+  }, PHOTO_NAMES);
+  assert.equal(r.classes, ['astronaut', 'chelsea', 'coffee', 'rocket'], 'classes from the folder names');
+  assert.ok(r.stoppedFirst, 'Stop ended the first run');
+  assert.is(r.epochsAtStop, 1, 'one epoch finished before the stop');
+  assert.not.ok(r.stoppedSecond, 'Resume ran to the end');
+  assert.equal(r.epochs, [1, 2, 3], 'Resume went on from epoch 1\'s checkpoint: epochs 2 and 3 trained once each');
+  assert.equal([r.trainSize, r.valSize], [16, 4], 'train/ and val/ subfolders');
+  // Each step's loss is noisy (random crops and colour jitter, batches of 8), so the means of the
+  // first and the last epoch's steps are compared. (The validation loss is no use here: after 12
+  // steps batchnorm's running statistics are far from the batches' own, as in PyTorch.)
+  const losses = r.steps.map(([, loss]) => loss!);
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const first = mean(r.steps.filter(([e]) => e! <= 1).map(([, l]) => l!));
+  const last = mean(r.steps.filter(([e]) => e! > 2).map(([, l]) => l!));
+  console.log(`  training in the page: ${losses.length} steps, loss ${losses.map((l) => l.toFixed(3)).join(' ')}; mean of epoch 1 ${first.toFixed(3)}, epoch 3 ${last.toFixed(3)}`);
+  assert.equal(r.valLoss.map(([e]) => e), [1, 2, 3], 'validated after each epoch');
+  assert.ok(last < 0.85 * first, `the loss went down: mean of epoch 1's steps ${first.toFixed(4)}, of epoch 3's ${last.toFixed(4)}`);
+  assert.equal(r.metaClasses, r.classes, 'the downloadable checkpoint records the class names');
+  assert.is(r.topNames.length, 2);
+});
+
+test('without WebGPU the page says so and what to do', async () => {
+  const plain = await launchChromium(CHROMIUM_BASE_ARGS);
+  try {
+    const p = await withTimeout(plain.newPage(), 10_000, 'opening a page');
+    await withTimeout(p.goto(server!.url, { timeout: 15_000 }), 20_000, 'loading the page');
+    await withTimeout(p.waitForFunction(() => window.multigrainReady === true, undefined, { timeout: 20_000 }), 25_000, 'waiting for multigrainReady');
+    const seen = await withTimeout(p.evaluate(() => ({
+      error: window.multigrainError,
+      text: document.getElementById('status-message')!.textContent,
+      className: document.getElementById('status-message')!.className,
+      expected: window.multigrain!.NO_WEBGPU_MESSAGE,
+    })), 5_000, 'reading the message');
+    assert.ok(seen.error?.startsWith(seen.expected), `multigrainError: ${seen.error}`);
+    assert.is(seen.text, seen.error, 'the Status tab shows it');
+    assert.is(seen.className, 'error');
+    assert.match(seen.text ?? '', /Chrome or Edge 113/);
+  } finally {
+    await withTimeout(plain.close(), 10_000, 'closing Chromium').catch((e: Error) => console.error(e.message));
+  }
+});
+
+test.run();
