@@ -63,7 +63,7 @@ test.before(async () => {
   let written = '';
   await train({
     expdir: 'run', backbone: 18, baseWidth: 8, inputSize: INPUT_SIZE, poolingExponent: 3, epochs: TRAIN_EPOCHS, batchSize: 16,
-    repeatedAugmentations: 1, epochLenFactor: 1, learningRate: 0.4, lrDropsEpochs: [], lrDropsFactors: [], classifWeight: 1,
+    repeatedAugmentations: 1, epochLenFactor: 1, learningRate: 0.0125, lrDropsEpochs: [], lrDropsFactors: [], classifWeight: 1,
     validateFirst: false, progress: false, workers: 0, seed: 3,
     data: { train: { length: 48, get: (i: number) => photos[i % photos.length]! }, classes: CLASSES },
     onCheckpoint: (e) => { written = e.path; },
@@ -231,7 +231,7 @@ test('training in the page lowers the loss; stop and resume; the checkpoint keep
     }
     const data = api.folderData(files);
     let stopAsked = false;
-    const run = api.newTraining(data, { backbone: 18, baseWidth: 4, inputSize: 32, epochs: 3, batchSize: 8, learningRate: 3.2 }, { // for batch 512: 0.05 at batch 8
+    const run = api.newTraining(data, { backbone: 18, baseWidth: 4, inputSize: 32, epochs: 3, batchSize: 8, learningRate: 0.05 }, {
       // stop in the second epoch: its steps are lost, the first epoch's checkpoint stays
       onStep: (s) => { if (!stopAsked && s.epoch > 1) { stopAsked = true; run.stop(); } },
     });

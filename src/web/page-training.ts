@@ -28,7 +28,7 @@ export interface PageTrainOptions {
 }
 
 export const PAGE_TRAIN_DEFAULTS: PageTrainOptions = {
-  backbone: 18, baseWidth: 8, inputSize: 32, epochs: 1, batchSize: 32, learningRate: 3.2, trainSubset: 2048, valSubset: 512, validateFirst: false,
+  backbone: 18, baseWidth: 8, inputSize: 32, epochs: 1, batchSize: 32, learningRate: 0.2, trainSubset: 2048, valSubset: 512, validateFirst: false,
 };
 
 /** Training and validation data with class names. */
