@@ -5,8 +5,10 @@
  *   'winograd-4x4'  Winograd F(4x4, 3x3)
  *   'depthwise'     one input channel per group (groups = Cin): depthwise.ts, depthwise_dgrad.ts,
  *                   depthwise_wgrad.ts, on every schedule
- *   'grouped'       the weight gradient of grouped convolutions with few channels per group as
- *                   the depthwise weight-gradient kernel (a reduction per weight row)
+ *   'grouped'       grouped convolutions with narrow groups: the forward pass and the stride-1
+ *                   input gradient on grouped.ts (channel-blocked, several outputs per thread),
+ *                   the weight gradient as the depthwise weight-gradient kernel (a reduction
+ *                   per weight row)
  *   'gemm'          the implicit GEMM (gemm.ts, wgrad.ts), on the tiled or direct schedule
  * from the geometry, the pass and the tuning (`convSchedule`, `winograd`, `winogradTile`).
  */
@@ -50,6 +52,7 @@ export function chooseConvAlgorithm(g: Conv2dGeometry, pass: ConvPass, options: 
   if (pass === 'gradWeight' && g.groups > 1 && (g.Cin / g.groups) * (g.Cout / g.groups) <= GROUPED_WGRAD_MAX && tuning().convDepthwise) {
     return { algorithm: 'grouped', schedule };
   }
+  if (pass !== 'gradWeight' && groupedFits(g, pass) && tuning().convDepthwise) return { algorithm: 'grouped', schedule };
   const pointwise = g.KH === 1 && g.KW === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
   if (pointwise && ((options.autograd && g.sh === 1 && g.sw === 1) || (pass === 'forward' && schedule === 'direct'))) {
     return { algorithm: 'matmul', schedule };
@@ -83,6 +86,20 @@ function winogradProblem(g: Conv2dGeometry, gradInput: boolean): WinogradProblem
  * layer 1 (2·4 = 8) 2.2x less CPU time than the GEMM on lavapipe, its layer 2 (4·8 = 32) 1.7x more.
  */
 const GROUPED_WGRAD_MAX = 16;
+
+/**
+ * Whether the forward pass or input gradient of `g` runs on the grouped kernel: more than one
+ * group, at most GROUPED_MAX_OUT output channels per group on the side the pass writes, and
+ * stride 1 for the input gradient (the transposed kernel; strided ones stay on the GEMM).
+ */
+function groupedFits(g: Conv2dGeometry, pass: ConvPass): boolean {
+  if (g.groups === 1) return false;
+  if (pass === 'forward') return g.Cout / g.groups <= GROUPED_MAX_OUT;
+  return g.sh === 1 && g.sw === 1 && g.Cin / g.groups <= GROUPED_MAX_OUT;
+}
+
+/** The widest groups (output channels per group) the grouped kernel takes from the GEMM. */
+const GROUPED_MAX_OUT = 32;
 
 const WINOGRAD_MIN_TILES = 32;
 const WINOGRAD_MIN_CHANNELS = 64;
