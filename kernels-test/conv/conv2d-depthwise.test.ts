@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dAlgorithm, tune, type ConvOptions, type Tuning,
+  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dAlgorithm, tune, withTuning, type ConvOptions, type Tuning,
 } from '../../src/index.js';
 import { randn, assertClose } from '../helpers.js';
 import { type ConvCase, geom, convForward, convGradInput, convGradWeight, convGradBias } from './reference.js';
@@ -143,8 +143,8 @@ for (const [i, c] of grouped.entries()) {
 // The grouped kernel (forward and stride-1 input gradient): odd widths (strips of 4..8 overhang
 // the row), 1, 2, 4 and 8 output channels per thread (Cout/g = 3, 6, 4, 32), the transposed
 // input gradient with Cin/g from 1 to 16, padding 0 and above (k - 1) / 2 (the transposed sweep
-// pads negatively), dilation, rectangular kernels, stride 2 forward (the input gradient then
-// takes the GEMM).
+// pads negatively), dilation, rectangular kernels; strided ones take the GEMM (the kernel's
+// strided forward is checked directly below).
 const narrow: ConvCase[] = [
   { N: 2, Cin: 6, H: 9, W: 13, Cout: 9, KH: 3, KW: 3, padding: 1, groups: 3, bias: true },
   { N: 1, Cin: 8, H: 11, W: 7, Cout: 12, KH: 3, KW: 3, groups: 2 },
@@ -159,9 +159,9 @@ for (const [i, c] of narrow.entries()) {
   test(`grouped kernel ${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} g${c.groups} k${c.KH}x${c.KW} ${JSON.stringify(options(c))}: forward, dx, dw`, async () => {
     const xShape = [c.N, c.Cin, c.H, c.W];
     const wShape = [c.Cout, c.Cin / c.groups!, c.KH, c.KW];
-    const stride1 = c.stride === undefined || c.stride === 1;
-    assert.is(conv2dAlgorithm(xShape, wShape, options(c), 'forward', undefined, true), 'grouped', 'forward');
-    assert.is(conv2dAlgorithm(xShape, wShape, options(c), 'gradInput', undefined, true), stride1 ? 'grouped' : 'gemm', 'gradInput');
+    const expected = c.stride === undefined || c.stride === 1 ? 'grouped' : 'gemm';
+    assert.is(conv2dAlgorithm(xShape, wShape, options(c), 'forward', undefined, true), expected, 'forward');
+    assert.is(conv2dAlgorithm(xShape, wShape, options(c), 'gradInput', undefined, true), expected, 'gradInput');
     await checkCase(c, 900 + 10 * i, 'grouped kernel');
   });
 }
@@ -180,12 +180,30 @@ test('grouped forward with the fused epilogue (bias, scale/shift, residual, ReLU
     const P = g.OH * g.OW;
     const ch = (i: number) => Math.floor(i / P) % 16;
     const expected = convForward(g, x, w, b).map((v, i) => Math.max(v * scale[ch(i)] + shift[ch(i)] + res[i], 0));
-    assert.is(conv2dAlgorithm([2, 8, 9, 11], [16, 2, 3, 3], options(c)), 'grouped');
-    const out = conv2dRaw(tensor(x, [2, 8, 9, 11]), tensor(w, [16, 2, 3, 3]), tensor(b, [16]), options(c),
-      { scale: tensor(scale, [16]), shift: tensor(shift, [16]), residual: tensor(res, shape), relu: true });
+    const epi = { bias: tensor(b, [16]), scale: tensor(scale, [16]), shift: tensor(shift, [16]), residual: tensor(res, shape), relu: true };
+    // strided: chosen only when forced (slower than the GEMM on lavapipe)
+    const out = withTuning({ convGrouped: 'always' }, () => {
+      assert.is(conv2dAlgorithm([2, 8, 9, 11], [16, 2, 3, 3], options(c)), 'grouped');
+      return conv2dRaw(tensor(x, [2, 8, 9, 11]), tensor(w, [16, 2, 3, 3]), epi.bias, options(c), epi);
+    });
     assertClose(await out.toArray(), expected, tol(expected), `epilogue, stride ${stride}`);
   }
 });
+
+for (const [i, c] of narrow.filter((q) => q.stride !== undefined).entries()) {
+  test(`grouped kernel forced (convGrouped 'always') ${JSON.stringify(options(c))}: strided forward, dx on the GEMM`, async () => {
+    tune({ convGrouped: 'always' });
+    const xShape = [c.N, c.Cin, c.H, c.W];
+    const wShape = [c.Cout, c.Cin / c.groups!, c.KH, c.KW];
+    assert.is(conv2dAlgorithm(xShape, wShape, options(c), 'forward', undefined, true), 'grouped', 'forward');
+    assert.is(conv2dAlgorithm(xShape, wShape, options(c), 'gradInput', undefined, true), 'gemm', 'gradInput');
+    try {
+      await checkCase(c, 950 + 10 * i, 'grouped kernel, strided');
+    } finally {
+      tune({ convGrouped: 'auto' });
+    }
+  });
+}
 
 test('grouped raw input gradient (conv2dGradInput) against the reference', async () => {
   const c: ConvCase = { N: 2, Cin: 24, H: 7, W: 10, Cout: 48, KH: 3, KW: 3, padding: 1, groups: 8 };
@@ -204,9 +222,9 @@ test('grouped convolutions wider than 32 output channels per group, or one group
   assert.is(algo(128, 4096, 64, 'forward'), 'gemm');
   assert.is(algo(4096, 128, 64, 'gradInput'), 'gemm');
   assert.is(algo(16, 16, 1, 'forward'), 'gemm');
-  tune({ convDepthwise: false });
-  assert.is(algo(128, 256, 64, 'forward'), 'gemm');
-  tune({ convDepthwise: true });
+  assert.is(withTuning({ convDepthwise: false }, () => algo(128, 256, 64, 'forward')), 'gemm');
+  assert.is(withTuning({ convGrouped: 'never' }, () => algo(128, 256, 64, 'forward')), 'gemm');
+  assert.is(algo(128, 256, 64, 'forward'), 'grouped');
 });
 
 test.run();

@@ -89,13 +89,16 @@ const GROUPED_WGRAD_MAX = 16;
 
 /**
  * Whether the forward pass or input gradient of `g` runs on the grouped kernel: more than one
- * group, at most GROUPED_MAX_OUT output channels per group on the side the pass writes, and
- * stride 1 for the input gradient (the transposed kernel; strided ones stay on the GEMM).
+ * group, at most GROUPED_MAX_OUT channels per group on the side the pass writes, and stride 1
+ * (the input gradient is the transposed stride-1 sweep; strided forward passes measured slower
+ * than the GEMM on lavapipe, so they take the kernel only with `convGrouped: 'always'`).
  */
 function groupedFits(g: Conv2dGeometry, pass: ConvPass): boolean {
-  if (g.groups === 1) return false;
-  if (pass === 'forward') return g.Cout / g.groups <= GROUPED_MAX_OUT;
-  return g.sh === 1 && g.sw === 1 && g.Cin / g.groups <= GROUPED_MAX_OUT;
+  const mode = tuning().convGrouped;
+  if (g.groups === 1 || mode === 'never') return false;
+  const strided = g.sh !== 1 || g.sw !== 1;
+  if (strided && (pass === 'gradInput' || mode === 'auto')) return false;
+  return (pass === 'forward' ? g.Cout : g.Cin) / g.groups <= GROUPED_MAX_OUT;
 }
 
 /** The widest groups (output channels per group) the grouped kernel takes from the GEMM. */
