@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dAlgorithm, tune, withTuning, type ConvOptions, type Tuning,
+  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dAlgorithm, tune, withTuning, type ConvOptions, type ConvAlgorithm, type ConvPass, type Tuning,
 } from '../../src/index.js';
 import { randn, assertClose } from '../helpers.js';
 import { type ConvCase, geom, convForward, convGradInput, convGradWeight, convGradBias } from './reference.js';
@@ -143,26 +143,35 @@ for (const [i, c] of grouped.entries()) {
 // The grouped kernel (forward and stride-1 input gradient): odd widths (strips of 4..8 overhang
 // the row), 1, 2, 4 and 8 output channels per thread (Cout/g = 3, 6, 4, 32), the transposed
 // input gradient with Cin/g from 1 to 16, padding 0 and above (k - 1) / 2 (the transposed sweep
-// pads negatively), dilation, rectangular kernels; strided ones take the GEMM (the kernel's
-// strided forward is checked directly below).
-const narrow: ConvCase[] = [
-  { N: 2, Cin: 6, H: 9, W: 13, Cout: 9, KH: 3, KW: 3, padding: 1, groups: 3, bias: true },
-  { N: 1, Cin: 8, H: 11, W: 7, Cout: 12, KH: 3, KW: 3, groups: 2 },
-  { N: 1, Cin: 32, H: 6, W: 5, Cout: 64, KH: 3, KW: 3, padding: 3, groups: 16 },
-  { N: 2, Cin: 32, H: 5, W: 9, Cout: 64, KH: 3, KW: 3, padding: 1, groups: 2 },
-  { N: 1, Cin: 12, H: 10, W: 11, Cout: 8, KH: 3, KW: 5, padding: [2, 4], dilation: 2, groups: 4, bias: true },
-  { N: 2, Cin: 16, H: 13, W: 15, Cout: 32, KH: 3, KW: 3, stride: 2, padding: 1, groups: 4 },
-  { N: 1, Cin: 8, H: 12, W: 9, Cout: 8, KH: 5, KW: 3, stride: [2, 1], padding: [2, 1], groups: 4 },
+// pads negatively), dilation, rectangular kernels, strides. Each case runs with the automatic
+// choice (the algorithms listed: forward, input gradient) and with the kernel forced wherever it
+// applies (convGrouped 'always': strided and wide forward passes too).
+const narrow: [ConvCase, ConvAlgorithm, ConvAlgorithm][] = [
+  [{ N: 2, Cin: 6, H: 9, W: 13, Cout: 9, KH: 3, KW: 3, padding: 1, groups: 3, bias: true }, 'grouped', 'grouped'],
+  [{ N: 1, Cin: 8, H: 11, W: 7, Cout: 12, KH: 3, KW: 3, groups: 2 }, 'grouped', 'grouped'],
+  [{ N: 1, Cin: 32, H: 6, W: 5, Cout: 64, KH: 3, KW: 3, padding: 3, groups: 16 }, 'grouped', 'grouped'],
+  [{ N: 2, Cin: 32, H: 5, W: 9, Cout: 64, KH: 3, KW: 3, padding: 1, groups: 2 }, 'gemm', 'grouped'],
+  [{ N: 1, Cin: 12, H: 10, W: 11, Cout: 8, KH: 3, KW: 5, padding: [2, 4], dilation: 2, groups: 4, bias: true }, 'grouped', 'grouped'],
+  [{ N: 2, Cin: 16, H: 13, W: 15, Cout: 32, KH: 3, KW: 3, stride: 2, padding: 1, groups: 4 }, 'gemm', 'gemm'],
+  [{ N: 1, Cin: 8, H: 12, W: 9, Cout: 8, KH: 5, KW: 3, stride: [2, 1], padding: [2, 1], groups: 4 }, 'gemm', 'gemm'],
 ];
 
-for (const [i, c] of narrow.entries()) {
-  test(`grouped kernel ${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} g${c.groups} k${c.KH}x${c.KW} ${JSON.stringify(options(c))}: forward, dx, dw`, async () => {
+for (const [i, [c, forward, gradInput]] of narrow.entries()) {
+  test(`grouped kernel ${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} g${c.groups} k${c.KH}x${c.KW} ${JSON.stringify(options(c))}: forward, dx, dw, chosen and forced`, async () => {
     const xShape = [c.N, c.Cin, c.H, c.W];
     const wShape = [c.Cout, c.Cin / c.groups!, c.KH, c.KW];
-    const expected = c.stride === undefined || c.stride === 1 ? 'grouped' : 'gemm';
-    assert.is(conv2dAlgorithm(xShape, wShape, options(c), 'forward', undefined, true), expected, 'forward');
-    assert.is(conv2dAlgorithm(xShape, wShape, options(c), 'gradInput', undefined, true), expected, 'gradInput');
-    await checkCase(c, 900 + 10 * i, 'grouped kernel');
+    const algo = (pass: ConvPass) => conv2dAlgorithm(xShape, wShape, options(c), pass, undefined, true);
+    const stride1 = c.stride === undefined || c.stride === 1;
+    try {
+      for (const mode of ['auto', 'always'] as const) {
+        tune({ convGrouped: mode });
+        assert.is(algo('forward'), mode === 'auto' ? forward : 'grouped', `${mode} forward`);
+        assert.is(algo('gradInput'), mode === 'auto' ? gradInput : stride1 ? 'grouped' : 'gemm', `${mode} gradInput`);
+        await checkCase(c, 900 + 10 * i, `grouped kernel ${mode}`);
+      }
+    } finally {
+      tune({ convGrouped: 'auto' });
+    }
   });
 }
 
@@ -190,21 +199,6 @@ test('grouped forward with the fused epilogue (bias, scale/shift, residual, ReLU
   }
 });
 
-for (const [i, c] of narrow.filter((q) => q.stride !== undefined).entries()) {
-  test(`grouped kernel forced (convGrouped 'always') ${JSON.stringify(options(c))}: strided forward, dx on the GEMM`, async () => {
-    tune({ convGrouped: 'always' });
-    const xShape = [c.N, c.Cin, c.H, c.W];
-    const wShape = [c.Cout, c.Cin / c.groups!, c.KH, c.KW];
-    assert.is(conv2dAlgorithm(xShape, wShape, options(c), 'forward', undefined, true), 'grouped', 'forward');
-    assert.is(conv2dAlgorithm(xShape, wShape, options(c), 'gradInput', undefined, true), 'gemm', 'gradInput');
-    try {
-      await checkCase(c, 950 + 10 * i, 'grouped kernel, strided');
-    } finally {
-      tune({ convGrouped: 'auto' });
-    }
-  });
-}
-
 test('grouped raw input gradient (conv2dGradInput) against the reference', async () => {
   const c: ConvCase = { N: 2, Cin: 24, H: 7, W: 10, Cout: 48, KH: 3, KW: 3, padding: 1, groups: 8 };
   const g = geom(c);
@@ -216,11 +210,15 @@ test('grouped raw input gradient (conv2dGradInput) against the reference', async
   assertClose(await dx.toArray(), expected, tol(expected), 'dx');
 });
 
-test('grouped convolutions wider than 32 output channels per group, or one group, stay on the GEMM', () => {
+test('grouped convolutions wider than 8 (forward) or 16 (input gradient) channels per group, or one group, stay on the GEMM', () => {
   const algo = (cin: number, cout: number, groups: number, pass: 'forward' | 'gradInput') =>
     conv2dAlgorithm([1, cin, 7, 7], [cout, cin / groups, 3, 3], { padding: 1, groups }, pass, undefined, true);
+  assert.is(algo(128, 1024, 64, 'forward'), 'gemm');
+  assert.is(algo(2048, 1024, 64, 'gradInput'), 'gemm');
   assert.is(algo(128, 4096, 64, 'forward'), 'gemm');
-  assert.is(algo(4096, 128, 64, 'gradInput'), 'gemm');
+  assert.is(withTuning({ convGrouped: 'always' }, () => algo(128, 4096, 64, 'forward')), 'gemm');
+  assert.is(algo(128, 512, 64, 'forward'), 'grouped');
+  assert.is(algo(1024, 256, 64, 'gradInput'), 'grouped');
   assert.is(algo(16, 16, 1, 'forward'), 'gemm');
   assert.is(withTuning({ convDepthwise: false }, () => algo(128, 256, 64, 'forward')), 'gemm');
   assert.is(withTuning({ convGrouped: 'never' }, () => algo(128, 256, 64, 'forward')), 'gemm');

@@ -38,7 +38,8 @@ export interface Tuning {
   convDepthwise: boolean;
   /**
    * The grouped kernel for the forward pass and input gradient of narrow groups: 'auto' (stride
-   * 1), 'always' (strided forward passes too: tests, comparisons), 'never' (the GEMM).
+   * 1, where it measured faster than the GEMM), 'always' (every pass it computes, strided
+   * forward passes too: tests, comparisons), 'never' (the GEMM).
    */
   convGrouped: 'auto' | 'always' | 'never';
 }

@@ -89,20 +89,30 @@ const GROUPED_WGRAD_MAX = 16;
 
 /**
  * Whether the forward pass or input gradient of `g` runs on the grouped kernel: more than one
- * group, at most GROUPED_MAX_OUT channels per group on the side the pass writes, and stride 1
- * (the input gradient is the transposed stride-1 sweep; strided forward passes measured slower
- * than the GEMM on lavapipe, so they take the kernel only with `convGrouped: 'always'`).
+ * group, stride 1 (the input gradient is the transposed stride-1 sweep; strided forward passes
+ * measured slower than the GEMM on lavapipe), and channels per group, on the side the pass
+ * writes, up to GROUPED_MAX_FORWARD or GROUPED_MAX_GRAD_INPUT. `convGrouped: 'always'` takes
+ * every pass the kernel computes (up to GROUPED_MAX_OUT, strided forward passes too).
  */
 function groupedFits(g: Conv2dGeometry, pass: ConvPass): boolean {
   const mode = tuning().convGrouped;
   if (g.groups === 1 || mode === 'never') return false;
   const strided = g.sh !== 1 || g.sw !== 1;
   if (strided && (pass === 'gradInput' || mode === 'auto')) return false;
-  return (pass === 'forward' ? g.Cout : g.Cin) / g.groups <= GROUPED_MAX_OUT;
+  const written = (pass === 'forward' ? g.Cout : g.Cin) / g.groups;
+  const max = mode === 'always' ? GROUPED_MAX_OUT : pass === 'forward' ? GROUPED_MAX_FORWARD : GROUPED_MAX_GRAD_INPUT;
+  return written <= max;
 }
 
-/** The widest groups (output channels per group) the grouped kernel takes from the GEMM. */
+/** The widest groups (channels per group written) the grouped kernel computes. */
 const GROUPED_MAX_OUT = 32;
+/**
+ * The widest groups chosen automatically. CPU-time ratios GEMM / grouped on SENet154's
+ * stride-1 layers at batch 4 (contended lavapipe): forward 1.24 (Cout/g 4), 1.0 (8), 0.79 (16),
+ * 0.82 (32); input gradient 2.9 (Cin/g 2), 1.9 (4), 1.08 (8), 1.45 (16).
+ */
+const GROUPED_MAX_FORWARD = 8;
+const GROUPED_MAX_GRAD_INPUT = 16;
 
 const WINOGRAD_MIN_TILES = 32;
 const WINOGRAD_MIN_CHANNELS = 64;
