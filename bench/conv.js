@@ -4,6 +4,7 @@
 //   node tools/build.mjs && node bench/conv.js [--set r50|r18|se154|all] [--ops fwd,dgrad,wgrad]
 //        [--runs 5] [--strategy auto|direct|tiled|both] [--filter text] [--batch N] [--quick]
 //        [--tile rows,cgroups,colt[,swap]] [--winograd auto|always|never|both]
+//        [--dedicated on|off|both]
 //
 // --batch replaces every case's batch size (e.g. --set r50 --batch 1: inference latency shapes).
 // --tile forces the direct schedule's tile (tune({ convDirectTile }); `swap` = pixels on the
@@ -11,6 +12,9 @@
 // --winograd sets tune({ winograd }) for the 3x3 stride-1 convolutions (`both`: each
 // such case with 'never' and 'always', side by side); `algo` says what ran. GFLOP/s always
 // counts the direct convolution's 2·N·Cout·OH·OW·Cin·k² (Winograd's is an effective rate).
+// --dedicated sets tune({ convDepthwise }): the depthwise and grouped kernels ('on', default) or
+// the implicit GEMM everywhere ('off'); `both`: each pass that has a dedicated kernel with the
+// GEMM and with it, side by side (totals once each way).
 //
 // Prints one JSON object per line (name, shape, op, strategy, median_ms, gflops, ...), then a
 // table. Each case runs once to warm up (pipeline compile), then `runs` times; the time of
@@ -33,6 +37,10 @@ const batchOverride = flag('batch', null);
 const tileArg = flag('tile', null);
 const winogradArg = flag('winograd', 'auto');
 const winogradModes = winogradArg === 'both' ? ['never', 'always'] : [winogradArg];
+const dedicatedArg = flag('dedicated', 'on');
+if (!['on', 'off', 'both'].includes(dedicatedArg)) throw new Error(`--dedicated must be on, off or both, got ${dedicatedArg}`);
+const dedicatedModes = dedicatedArg === 'both' ? [false, true] : [dedicatedArg === 'on'];
+const isDedicated = (algo) => algo === 'depthwise' || algo === 'grouped';
 
 // [name, N, Cin, H, Cout, k, stride, pad]; square images and kernels.
 const r50 = [
@@ -155,13 +163,16 @@ for (const [name, N, Cin, H, Cout, k, stride, pad, groups = 1] of cases) {
     for (const op of ops) {
       if (op === 'dgrad' && Cin === 3) continue; // the image needs no gradient
       for (const mode of winogradModes) {
-        mg.tune({ winograd: mode });
-        const pass = { fwd: 'forward', dgrad: 'gradInput', wgrad: 'gradWeight' }[op];
-        const algo = mg.conv2dAlgorithm(x.shape, w.shape, opts, pass, strategy);
-        if (mode === 'always' && winogradModes.length > 1 && !algo.startsWith('winograd')) continue; // same run as 'never'
-        const row = { name, shape, op, strategy, algo, ...(await measure(op, strategy, x, w, dy, opts, flops)) };
-        rows.push(row);
-        console.log(JSON.stringify(row));
+        for (const dedicated of dedicatedModes) {
+          mg.tune({ winograd: mode, convDepthwise: dedicated });
+          const pass = { fwd: 'forward', dgrad: 'gradInput', wgrad: 'gradWeight' }[op];
+          const algo = mg.conv2dAlgorithm(x.shape, w.shape, opts, pass, strategy);
+          if (mode === 'always' && winogradModes.length > 1 && !algo.startsWith('winograd')) continue; // same run as 'never'
+          if (dedicated && dedicatedModes.length > 1 && !isDedicated(algo)) continue; // same run as 'off'
+          const row = { name, shape, op, strategy, algo, ...(await measure(op, strategy, x, w, dy, opts, flops)) };
+          rows.push(row);
+          console.log(JSON.stringify(row));
+        }
       }
     }
   }
@@ -180,15 +191,18 @@ for (const r of rows) console.log(`${pad(r.name, 14)} ${pad(r.shape, 40)} ${pad(
 const isWinograd = (r) => r.algo.startsWith('winograd');
 const hasWinogradRow = (r) => rows.some((q) => q.name === r.name && q.op === r.op && q.strategy === r.strategy && isWinograd(q));
 const inTotal = (r, mode) => (mode === 'never' ? !isWinograd(r) : isWinograd(r) || !hasWinogradRow(r));
+const hasDedicatedRow = (r) => rows.some((q) => q.name === r.name && q.op === r.op && q.strategy === r.strategy && isDedicated(q.algo));
+const inDedicatedTotal = (r, on) => (on ? isDedicated(r.algo) || !hasDedicatedRow(r) : !isDedicated(r.algo));
 for (const strategy of strategies) {
   for (const op of ops) {
-    for (const mode of winogradModes) {
-      const sel = rows.filter((r) => r.op === op && r.strategy === strategy && inTotal(r, mode));
+    for (const mode of winogradModes) for (const dedicated of dedicatedModes) {
+      const sel = rows.filter((r) => r.op === op && r.strategy === strategy && inTotal(r, mode) && (dedicatedModes.length === 1 || inDedicatedTotal(r, dedicated)));
       if (!sel.length || (mode !== 'never' && winogradModes.length > 1 && !sel.some(isWinograd))) continue;
+      if (dedicated && dedicatedModes.length > 1 && !sel.some((r) => isDedicated(r.algo))) continue;
       const ms = sel.reduce((a, r) => a + r.median_ms, 0);
       const cpu = sel.reduce((a, r) => a + r.cpu_ms, 0);
       const gf = sel.reduce((a, r) => a + r.gflop, 0);
-      const label = winogradModes.length > 1 ? `${strategy}, winograd ${mode}` : strategy;
+      const label = [strategy, ...(winogradModes.length > 1 ? [`winograd ${mode}`] : []), ...(dedicatedModes.length > 1 ? [dedicated ? 'dedicated kernels' : 'GEMM only'] : [])].join(', ');
       console.log(`total ${op} (${label}): ${ms.toFixed(0)} ms for ${gf.toFixed(1)} GFLOP = ${(gf / ms * 1e3).toFixed(2)} GFLOP/s (${(gf / cpu * 1e3).toFixed(2)} GFLOP per CPU-second)`);
     }
   }

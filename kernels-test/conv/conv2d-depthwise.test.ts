@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dAlgorithm, tune, type ConvOptions, type Tuning,
+  init, tensor, parameter, backward, conv2d, conv2dRaw, conv2dGradInput, conv2dAlgorithm, tune, withTuning, type ConvOptions, type ConvAlgorithm, type ConvPass, type Tuning,
 } from '../../src/index.js';
 import { randn, assertClose } from '../helpers.js';
 import { type ConvCase, geom, convForward, convGradInput, convGradWeight, convGradBias } from './reference.js';
@@ -116,7 +116,7 @@ const grouped: ConvCase[] = [
   { N: 1, Cin: 64, H: 6, W: 5, Cout: 96, KH: 3, KW: 3, padding: 1, groups: 32, bias: true },
   // chunked per-row reductions (2·40·40 positions), 2 x 3 channels per group, stride 2, dilation
   { N: 2, Cin: 8, H: 79, W: 80, Cout: 12, KH: 3, KW: 3, stride: 2, padding: 2, dilation: 2, groups: 4 },
-  // wide groups (8·12 channels): the GEMM in every pass
+  // wide groups (8·12 channels): the weight gradient on the GEMM
   { N: 1, Cin: 16, H: 7, W: 7, Cout: 24, KH: 3, KW: 3, padding: 1, groups: 2 },
 ];
 
@@ -139,5 +139,90 @@ for (const [i, c] of grouped.entries()) {
     tune({ convSchedule: before.convSchedule, convDepthwise: true });
   });
 }
+
+// The grouped kernel (forward and stride-1 input gradient): odd widths (strips of 4..8 overhang
+// the row), 1, 2, 4 and 8 output channels per thread (Cout/g = 3, 6, 4, 32), the transposed
+// input gradient with Cin/g from 1 to 16, padding 0 and above (k - 1) / 2 (the transposed sweep
+// pads negatively), dilation, rectangular kernels, strides. Each case runs with the automatic
+// choice (the algorithms listed: forward, input gradient) and with the kernel forced wherever it
+// applies (convGrouped 'always': strided and wide forward passes too).
+const narrow: [ConvCase, ConvAlgorithm, ConvAlgorithm][] = [
+  [{ N: 2, Cin: 6, H: 9, W: 13, Cout: 9, KH: 3, KW: 3, padding: 1, groups: 3, bias: true }, 'grouped', 'grouped'],
+  [{ N: 1, Cin: 8, H: 11, W: 7, Cout: 12, KH: 3, KW: 3, groups: 2 }, 'grouped', 'grouped'],
+  [{ N: 1, Cin: 32, H: 6, W: 5, Cout: 64, KH: 3, KW: 3, padding: 3, groups: 16 }, 'grouped', 'grouped'],
+  [{ N: 2, Cin: 32, H: 5, W: 9, Cout: 64, KH: 3, KW: 3, padding: 1, groups: 2 }, 'gemm', 'grouped'],
+  [{ N: 1, Cin: 12, H: 10, W: 11, Cout: 8, KH: 3, KW: 5, padding: [2, 4], dilation: 2, groups: 4, bias: true }, 'grouped', 'grouped'],
+  [{ N: 2, Cin: 16, H: 13, W: 15, Cout: 32, KH: 3, KW: 3, stride: 2, padding: 1, groups: 4 }, 'gemm', 'gemm'],
+  [{ N: 1, Cin: 8, H: 12, W: 9, Cout: 8, KH: 5, KW: 3, stride: [2, 1], padding: [2, 1], groups: 4 }, 'gemm', 'gemm'],
+];
+
+for (const [i, [c, forward, gradInput]] of narrow.entries()) {
+  test(`grouped kernel ${c.N}x${c.Cin}x${c.H}x${c.W} -> ${c.Cout} g${c.groups} k${c.KH}x${c.KW} ${JSON.stringify(options(c))}: forward, dx, dw, chosen and forced`, async () => {
+    const xShape = [c.N, c.Cin, c.H, c.W];
+    const wShape = [c.Cout, c.Cin / c.groups!, c.KH, c.KW];
+    const algo = (pass: ConvPass) => conv2dAlgorithm(xShape, wShape, options(c), pass, undefined, true);
+    const stride1 = c.stride === undefined || c.stride === 1;
+    try {
+      for (const mode of ['auto', 'always'] as const) {
+        tune({ convGrouped: mode });
+        assert.is(algo('forward'), mode === 'auto' ? forward : 'grouped', `${mode} forward`);
+        assert.is(algo('gradInput'), mode === 'auto' ? gradInput : stride1 ? 'grouped' : 'gemm', `${mode} gradInput`);
+        await checkCase(c, 900 + 10 * i, `grouped kernel ${mode}`);
+      }
+    } finally {
+      tune({ convGrouped: 'auto' });
+    }
+  });
+}
+
+test('grouped forward with the fused epilogue (bias, scale/shift, residual, ReLU)', async () => {
+  for (const stride of [1, 2]) {
+    const c: ConvCase = { N: 2, Cin: 8, H: 9, W: 11, Cout: 16, KH: 3, KW: 3, stride, padding: 1, groups: 4 };
+    const g = geom(c);
+    const x = randn(2 * 8 * 99, 71);
+    const w = randn(16 * 2 * 9, 72);
+    const b = randn(16, 73);
+    const scale = randn(16, 74);
+    const shift = randn(16, 75);
+    const shape = [g.N, g.Cout, g.OH, g.OW];
+    const res = randn(g.N * g.Cout * g.OH * g.OW, 76);
+    const P = g.OH * g.OW;
+    const ch = (i: number) => Math.floor(i / P) % 16;
+    const expected = convForward(g, x, w, b).map((v, i) => Math.max(v * scale[ch(i)] + shift[ch(i)] + res[i], 0));
+    const epi = { bias: tensor(b, [16]), scale: tensor(scale, [16]), shift: tensor(shift, [16]), residual: tensor(res, shape), relu: true };
+    // strided: chosen only when forced (slower than the GEMM on lavapipe)
+    const out = withTuning({ convGrouped: 'always' }, () => {
+      assert.is(conv2dAlgorithm([2, 8, 9, 11], [16, 2, 3, 3], options(c)), 'grouped');
+      return conv2dRaw(tensor(x, [2, 8, 9, 11]), tensor(w, [16, 2, 3, 3]), epi.bias, options(c), epi);
+    });
+    assertClose(await out.toArray(), expected, tol(expected), `epilogue, stride ${stride}`);
+  }
+});
+
+test('grouped raw input gradient (conv2dGradInput) against the reference', async () => {
+  const c: ConvCase = { N: 2, Cin: 24, H: 7, W: 10, Cout: 48, KH: 3, KW: 3, padding: 1, groups: 8 };
+  const g = geom(c);
+  const w = randn(48 * 3 * 9, 81);
+  const gy = randn(g.N * g.Cout * g.OH * g.OW, 82);
+  assert.is(conv2dAlgorithm([2, 24, 7, 10], [48, 3, 3, 3], options(c), 'gradInput'), 'grouped');
+  const dx = conv2dGradInput(tensor(gy, [g.N, g.Cout, g.OH, g.OW]), tensor(w, [48, 3, 3, 3]), [2, 24, 7, 10], options(c));
+  const expected = convGradInput(g, gy, w);
+  assertClose(await dx.toArray(), expected, tol(expected), 'dx');
+});
+
+test('grouped convolutions wider than 8 (forward) or 16 (input gradient) channels per group, or one group, stay on the GEMM', () => {
+  const algo = (cin: number, cout: number, groups: number, pass: 'forward' | 'gradInput') =>
+    conv2dAlgorithm([1, cin, 7, 7], [cout, cin / groups, 3, 3], { padding: 1, groups }, pass, undefined, true);
+  assert.is(algo(128, 1024, 64, 'forward'), 'gemm');
+  assert.is(algo(2048, 1024, 64, 'gradInput'), 'gemm');
+  assert.is(algo(128, 4096, 64, 'forward'), 'gemm');
+  assert.is(withTuning({ convGrouped: 'always' }, () => algo(128, 4096, 64, 'forward')), 'gemm');
+  assert.is(algo(128, 512, 64, 'forward'), 'grouped');
+  assert.is(algo(1024, 256, 64, 'gradInput'), 'grouped');
+  assert.is(algo(16, 16, 1, 'forward'), 'gemm');
+  assert.is(withTuning({ convDepthwise: false }, () => algo(128, 256, 64, 'forward')), 'gemm');
+  assert.is(withTuning({ convGrouped: 'never' }, () => algo(128, 256, 64, 'forward')), 'gemm');
+  assert.is(algo(128, 256, 64, 'forward'), 'grouped');
+});
 
 test.run();

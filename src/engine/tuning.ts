@@ -31,13 +31,22 @@ export interface Tuning {
   convSubgroups: boolean;
   /** Matmul's subgroup kernel where the device allows (CPU adapters with 8-lane subgroups). */
   matmulSubgroups: boolean;
-  /** Depthwise convolutions (groups = Cin) on the depthwise kernels; false: the implicit GEMM (comparisons). */
+  /**
+   * Depthwise and grouped convolutions on their dedicated kernels (depthwise*, grouped, the
+   * per-row weight gradient); false: the implicit GEMM everywhere (comparisons).
+   */
   convDepthwise: boolean;
   /**
    * Half-precision inference where the device has `shader-f16`; false acts as if it had not
    * (precision 'auto' then resolves to f32, 'f16' falls back to f32 saying why).
    */
   halfPrecision: boolean;
+  /**
+   * The grouped kernel for the forward pass and input gradient of narrow groups: 'auto' (stride
+   * 1, where it measured faster than the GEMM), 'always' (every pass it computes, strided
+   * forward passes too: tests, comparisons), 'never' (the GEMM).
+   */
+  convGrouped: 'auto' | 'always' | 'never';
 }
 
 export const DEFAULT_TUNING: Readonly<Tuning> = {
@@ -50,6 +59,7 @@ export const DEFAULT_TUNING: Readonly<Tuning> = {
   matmulSubgroups: true,
   convDepthwise: true,
   halfPrecision: true,
+  convGrouped: 'auto',
 };
 
 let current: Tuning = { ...DEFAULT_TUNING };
@@ -86,6 +96,7 @@ function checkConvChoices(changes: Partial<Tuning>): void {
   const allowed: [keyof Tuning, readonly unknown[]][] = [
     ['convSchedule', ['auto', 'tiled', 'direct']], ['winograd', ['auto', 'always', 'never']],
     ['winogradTile', [2, 4, null]], ['winogradLayout', ['auto', 'channel-major', 'tile-major']],
+    ['convGrouped', ['auto', 'always', 'never']],
   ];
   for (const [key, values] of allowed) {
     if (key in changes && !values.includes(changes[key])) {

@@ -6,7 +6,8 @@
  * Each pass runs as one of five algorithms, chosen in one place (kernels/conv2d/algorithm.ts;
  * `conv2dAlgorithm` tells which, docs/conv2d.md says why): the implicit GEMM (no im2col buffer)
  * on the 'tiled' (GPU) or 'direct' (CPU adapter) schedule, Winograd F(2x2, 3x3) or F(4x4, 3x3),
- * the matmul kernel for 1x1 convolutions, or the depthwise kernels (groups = Cin). The knobs are `tuning()`'s convSchedule, winograd,
+ * the matmul kernel for 1x1 convolutions, the depthwise kernels (groups = Cin) or the grouped
+ * kernel (narrow groups). The knobs are `tuning()`'s convSchedule, winograd,
  * winogradTile, winogradLayout, convDirectTile, convSubgroups and convDepthwise (`tune({...})` changes them).
  */
 import { empty, type Tensor, type Shape, shapeString } from '../tensor.js';
@@ -22,6 +23,7 @@ import { gemmGradWeight } from '../kernels/conv2d/wgrad.js';
 import { winogradConv, winogradGradWeight } from '../kernels/conv2d/winograd.js';
 import { pointwiseForward, pointwiseGradInput, pointwiseGradWeight } from '../kernels/conv2d/pointwise.js';
 import { depthwiseForward } from '../kernels/conv2d/depthwise.js';
+import { groupedForward, groupedGradInput } from '../kernels/conv2d/grouped.js';
 import { depthwiseGradInput } from '../kernels/conv2d/depthwise_dgrad.js';
 import { depthwiseGradWeight } from '../kernels/conv2d/depthwise_wgrad.js';
 
@@ -53,7 +55,8 @@ export function conv2dResolvedStrategy(strategy?: ConvStrategy): 'tiled' | 'dire
 
 /**
  * The algorithm a convolution pass runs with: 'winograd-2x2' / 'winograd-4x4' (F(m x m, 3x3)),
- * 'matmul' (1x1 convolutions as the matmul kernel), 'depthwise' (groups = Cin) or 'gemm' (the
+ * 'matmul' (1x1 convolutions as the matmul kernel), 'depthwise' (groups = Cin), 'grouped'
+ * (narrow groups) or 'gemm' (the
  * implicit GEMM). By default
  * that of the raw entries (conv2dRaw, conv2dGradInput, conv2dGradWeight); `autograd`: that of
  * the differentiable `conv2d`.
@@ -101,6 +104,7 @@ function forward(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opt
   if (algorithm === 'matmul') return pointwiseForward(x, weight, g, epi);
   const out = empty(outShape, act);
   if (algorithm === 'depthwise') depthwiseForward(x, weight, out, g, epi);
+  else if (algorithm === 'grouped') groupedForward(x, weight, out, g, epi);
   else if (winograd) winogradConv(x, weight, out, winograd, epi, winogradTileOf(algorithm));
   else gemmForward(x, weight, out, g, schedule, epi);
   return out;
@@ -128,6 +132,7 @@ function gradInput(dy: Tensor, weight: Tensor, inputShape: Shape, opts: ConvOpti
   if (algorithm === 'matmul') return pointwiseGradInput(dy, weight, g);
   const dx = empty([g.N, g.Cin, g.H, g.W]);
   if (algorithm === 'depthwise') depthwiseGradInput(dy, weight, dx, g);
+  else if (algorithm === 'grouped') groupedGradInput(dy, weight, dx, g);
   else if (winograd) winogradConv(dy, weight, dx, winograd, {}, winogradTileOf(algorithm));
   else gemmGradInput(dy, weight, dx, g, schedule);
   return dx;

@@ -5,8 +5,10 @@
  *   'winograd-4x4'  Winograd F(4x4, 3x3)
  *   'depthwise'     one input channel per group (groups = Cin): depthwise.ts, depthwise_dgrad.ts,
  *                   depthwise_wgrad.ts, on every schedule
- *   'grouped'       the weight gradient of grouped convolutions with few channels per group as
- *                   the depthwise weight-gradient kernel (a reduction per weight row)
+ *   'grouped'       grouped convolutions with narrow groups: the forward pass and the stride-1
+ *                   input gradient on grouped.ts (channel-blocked, several outputs per thread),
+ *                   the weight gradient as the depthwise weight-gradient kernel (a reduction
+ *                   per weight row)
  *   'gemm'          the implicit GEMM (gemm.ts, wgrad.ts), on the tiled or direct schedule
  * from the geometry, the pass and the tuning (`convSchedule`, `winograd`, `winogradTile`).
  */
@@ -56,6 +58,7 @@ export function chooseConvAlgorithm(g: Conv2dGeometry, pass: ConvPass, options: 
   if (pass === 'gradWeight' && g.groups > 1 && (g.Cin / g.groups) * (g.Cout / g.groups) <= GROUPED_WGRAD_MAX && tuning().convDepthwise) {
     return { algorithm: 'grouped', schedule };
   }
+  if (pass !== 'gradWeight' && groupedFits(g, pass) && tuning().convDepthwise) return { algorithm: 'grouped', schedule };
   const pointwise = g.KH === 1 && g.KW === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
   if (pointwise && ((options.autograd && g.sh === 1 && g.sw === 1) || (pass === 'forward' && schedule === 'direct'))) {
     return { algorithm: 'matmul', schedule };
@@ -89,6 +92,33 @@ function winogradProblem(g: Conv2dGeometry, gradInput: boolean): WinogradProblem
  * layer 1 (2·4 = 8) 2.2x less CPU time than the GEMM on lavapipe, its layer 2 (4·8 = 32) 1.7x more.
  */
 const GROUPED_WGRAD_MAX = 16;
+
+/**
+ * Whether the forward pass or input gradient of `g` runs on the grouped kernel: more than one
+ * group, stride 1 (the input gradient is the transposed stride-1 sweep; strided forward passes
+ * measured slower than the GEMM on lavapipe), and channels per group, on the side the pass
+ * writes, up to GROUPED_MAX_FORWARD or GROUPED_MAX_GRAD_INPUT. `convGrouped: 'always'` takes
+ * every pass the kernel computes (up to GROUPED_MAX_OUT, strided forward passes too).
+ */
+function groupedFits(g: Conv2dGeometry, pass: ConvPass): boolean {
+  const mode = tuning().convGrouped;
+  if (g.groups === 1 || mode === 'never') return false;
+  const strided = g.sh !== 1 || g.sw !== 1;
+  if (strided && (pass === 'gradInput' || mode === 'auto')) return false;
+  const written = (pass === 'forward' ? g.Cout : g.Cin) / g.groups;
+  const max = mode === 'always' ? GROUPED_MAX_OUT : pass === 'forward' ? GROUPED_MAX_FORWARD : GROUPED_MAX_GRAD_INPUT;
+  return written <= max;
+}
+
+/** The widest groups (channels per group written) the grouped kernel computes. */
+const GROUPED_MAX_OUT = 32;
+/**
+ * The widest groups chosen automatically. CPU-time ratios GEMM / grouped on SENet154's
+ * stride-1 layers at batch 4 (contended lavapipe): forward 1.24 (Cout/g 4), 1.0 (8), 0.79 (16),
+ * 0.82 (32); input gradient 2.9 (Cin/g 2), 1.9 (4), 1.08 (8), 1.45 (16).
+ */
+const GROUPED_MAX_FORWARD = 8;
+const GROUPED_MAX_GRAD_INPUT = 16;
 
 const WINOGRAD_MIN_TILES = 32;
 const WINOGRAD_MIN_CHANNELS = 64;
