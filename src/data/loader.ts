@@ -375,6 +375,11 @@ function assemble(results: Sampled[], width: number, height: number, epoch: numb
   return { images, ...gpu, shape: [n, 3, height, width], labels: lab, instanceIds, positions, epoch, index: batch };
 }
 
+/** Whether a loader of this dataset and transform can take `gpuAugment` (a train spec, a dataset with `record()`). */
+export function gpuAugmentApplies(dataset: Dataset, transform: TransformSpec | ImageTransform): boolean {
+  return typeof transform !== 'function' && transform.kind === 'train' && hasRecords(dataset);
+}
+
 /** Worker counts already capped (and noted) in this process. */
 const notedCaps = new Set<number>();
 
