@@ -3,7 +3,9 @@
 // Training path: decode + the "full" recipe (RandomResizedCrop 224, flip, ColorJitter,
 // lighting, clamp, normalize) + NCHW batch assembly + upload of each batch (images and labels)
 // as engine tensors (--no-upload: host batches only), batch 32, over 500x375 JPEGs made in a
-// temp folder from the committed test photos. The peer (tools/torchvision_data_peer.py, run
+// temp folder from the committed test photos; with upload, a second row per worker count with
+// gpuAugment (the workers stop at the uint8 crop, the colour stages run in the data/augment
+// kernel: its upload and kernel timed). The peer (tools/torchvision_data_peer.py, run
 // with /usr/bin/python3 where torchvision imports) runs PIL decode, RandomResizedCrop(224),
 // RandomHorizontalFlip, ColorJitter(0.4, 0.4, 0.4), ToTensor, Normalize in a DataLoader, batch
 // 32, over the same files, each of its rows right before ours (the host's load drifts);
@@ -24,7 +26,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import {
   DataLoader, DataRng, ImageListDataset, NodeImageDecoder, RASampler, applyColorJitter, colorJitterParams, flipImageHorizontal, init,
-  jitterToNormalizedChw, lightingOffset, randomResizedCropBox, resizeImageBilinear, rgbToNormalizedChw, runtime, shutdown, tensor,
+  jitterToNormalizedChw, lightingOffset, randomResizedCropBox, resizeImageBilinear, rgbToNormalizedChw, runtime, shutdown, tensor, batchImages,
 } from '../dist/node/index.js';
 
 const args = process.argv.slice(2);
@@ -67,9 +69,9 @@ async function rate(batches, doUpload) {
     count += batch.shape[0];
     if (doUpload) {
       const u0 = performance.now();
-      const images = tensor(batch.images, batch.shape);
+      const images = batchImages(batch); // the float upload, or the uint8 upload + the augmentation kernel
       const labels = tensor(batch.labels, [batch.shape[0]], 'i32');
-      await runtime().sync(); // the copy has reached the GPU
+      await runtime().sync(); // the copy (and the kernel) reached the GPU
       uploadMs += performance.now() - u0;
       images.dispose();
       labels.dispose();
@@ -82,6 +84,15 @@ async function rate(batches, doUpload) {
     cpu_ms_per_image: +((cpu.user + cpu.system) / 1000 / count).toFixed(2),
     ...(doUpload ? { upload_ms_per_image: +(uploadMs / count).toFixed(2) } : {}),
   };
+}
+
+/** {@link rate} of one training epoch of `loader` (with upload where asked), then the loader closed. */
+async function epochRate(loader, sampler) {
+  try {
+    return await rate(loader.trainEpoch(sampler, 0), upload);
+  } finally {
+    await loader.close();
+  }
 }
 
 /** CPU ms per image of each stage, one image at a time in this thread. */
@@ -157,12 +168,16 @@ try {
   for (const workers of workerCounts) {
     const p = withPeer ? runPeer(trainDir, evalDir, { workers: String(workers) }).train[0] : undefined;
     const sampler = new RASampler(dataset.length, { batchSize, repetitions: 1, lengthFactor: (images + batchSize) / dataset.length, seed: 0 });
-    const loader = new DataLoader({ dataset, transform: { kind: 'train', recipe, size: 224 }, workers, seed: 0 });
-    const r = await rate(loader.trainEpoch(sampler, 0), upload);
-    await loader.close();
-    const row = { name: `loader_${recipe}_224_jpeg500x375${upload ? '_upload' : ''}`, workers, ...r, ...(p ? { torchvision_images_per_s: p.images_per_s, torchvision_cpu_ms_per_image: p.cpu_ms_per_image, ratio: +(r.images_per_s / p.images_per_s).toFixed(2) } : {}), load_avg_1m: +loadavg()[0].toFixed(2) };
-    rows.push(row);
-    console.log(JSON.stringify(row));
+    // gpuAugment first (the training default, right after the peer), then the CPU path: the
+    // workers stop at the uint8 crop and the colour stages run in the data/augment kernel.
+    const spec = { kind: 'train', recipe, size: 224 };
+    const g = upload ? await epochRate(new DataLoader({ dataset, transform: spec, workers, seed: 0, gpuAugment: true }), sampler) : null;
+    const r = await epochRate(new DataLoader({ dataset, transform: spec, workers, seed: 0 }), sampler);
+    const peerCols = (x) => (p ? { torchvision_images_per_s: p.images_per_s, torchvision_cpu_ms_per_image: p.cpu_ms_per_image, ratio: +(x.images_per_s / p.images_per_s).toFixed(2) } : {});
+    const load = () => ({ load_avg_1m: +loadavg()[0].toFixed(2) });
+    if (g) rows.push({ name: `loader_${recipe}_224_jpeg500x375_gpu_augment_upload`, workers, ...g, vs_cpu_path: +(g.images_per_s / r.images_per_s).toFixed(2), ...peerCols(g), ...load() });
+    rows.push({ name: `loader_${recipe}_224_jpeg500x375${upload ? '_upload' : ''}`, workers, ...r, ...peerCols(r), ...load() });
+    for (const row of rows.slice(g ? -2 : -1)) console.log(JSON.stringify(row));
   }
   const evalRows = [];
   for (const workers of workerCounts) {
@@ -181,10 +196,10 @@ try {
   console.log(JSON.stringify({ name: 'stage_cpu_ms_per_image', crop_on_decode: ours, whole_image: whole, ...(peerStages ? { torchvision: peerStages } : {}) }));
 
   const table = (title, list) => {
-    console.log(`\n${title}\nworkers | ours img/s | torchvision img/s | ratio | CPU ms/image ours | torchvision | load avg`);
-    console.log('--------|------------|-------------------|-------|-------------------|-------------|---------');
+    console.log(`\n${title}\npath        | workers | ours img/s | torchvision img/s | ratio | CPU ms/image ours | torchvision | load avg`);
+    console.log('------------|---------|------------|-------------------|-------|-------------------|-------------|---------');
     for (const r of list) {
-      console.log(`${String(r.workers).padStart(7)} | ${String(r.images_per_s).padStart(10)} | ${String(r.torchvision_images_per_s ?? '-').padStart(17)} | ${String(r.ratio ?? '-').padStart(5)} | ${String(r.cpu_ms_per_image).padStart(17)} | ${String(r.torchvision_cpu_ms_per_image ?? '-').padStart(11)} | ${String(r.load_avg_1m).padStart(8)}`);
+      console.log(`${(r.name.includes('gpu_augment') ? 'gpu augment' : 'cpu').padEnd(11)} | ${String(r.workers).padStart(7)} | ${String(r.images_per_s).padStart(10)} | ${String(r.torchvision_images_per_s ?? '-').padStart(17)} | ${String(r.ratio ?? '-').padStart(5)} | ${String(r.cpu_ms_per_image).padStart(17)} | ${String(r.torchvision_cpu_ms_per_image ?? '-').padStart(11)} | ${String(r.load_avg_1m).padStart(8)}`);
     }
   };
   table(`training (${recipe} recipe, 224, batch ${batchSize}${upload ? ', upload included' : ''})`, rows);
@@ -196,7 +211,7 @@ try {
   stageRow('ours, crop on decode', ours);
   stageRow('ours, whole image', whole);
   if (peerStages) stageRow('torchvision + PIL', peerStages);
-  if (upload) console.log(`upload (ms per image, in the loader runs): ${rows.map((r) => `${r.workers} workers ${r.upload_ms_per_image}`).join(', ')}`);
+  if (upload) console.log(`upload (ms per image, in the loader runs; gpu augment: uint8 upload + kernel): ${rows.map((r) => `${r.name.includes('gpu_augment') ? 'gpu augment' : 'cpu'} ${r.workers} workers ${r.upload_ms_per_image}`).join(', ')}`);
   console.log('(crop on decode: "decode" includes the crop and resize, "augment" the jitter, lighting and to-tensor pass.)');
   console.log('(CPU ms/image counts every thread; the machine has other load when "load avg" exceeds the core count.)');
 } finally {

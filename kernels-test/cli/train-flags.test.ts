@@ -94,7 +94,7 @@ test('each flag yields its typed option', () => {
     lrDropsEpochs: [['--lr-drops-epochs', '5,8'], [5, 8]], lrDropsFactors: [['--lr-drops-factors', '0.5,0.2'], [0.5, 0.2]],
     warmupEpochs: [['--warmup-epochs', '0.5'], 0.5], poolingExponent: [['--pooling-exponent', '3'], 3], betaInit: [['--beta-init', '1'], 1],
     betaLr: [['--beta-lr', '2'], 2], classifWeight: [['--classif-weight', '0.5'], 0.5], saveEvery: [['--save-every', '4'], 4],
-    validateFirst: [['--no-validate-first'], false], seed: [['--seed', '9'], 9], workers: [['--workers', '0'], 0],
+    validateFirst: [['--no-validate-first'], false], seed: [['--seed', '9'], 9], workers: [['--workers', '0'], 0], gpuAugment: [['--no-gpu-augment'], false],
     dataset: [['--dataset', 'fashion-mnist'], 'fashion-mnist'], dataPath: [['--data-path', '/d'], '/d'], logEvery: [['--log-every', '5'], 5],
     trainSubset: [['--train-subset', '10'], 10], valSubset: [['--val-subset', '11'], 11], valMode: [['--val-mode', 'rect'], 'rect'],
     skipUnreadable: [['--skip-unreadable'], true], forceArgs: [['--force-args'], true],

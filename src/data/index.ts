@@ -2,6 +2,7 @@
 export * from './image.js';
 // The seedable generator lives in src/util (weight init uses it too); re-exported here as before.
 export * from '../util/rng.js';
+export * from '../util/augment-params.js';
 export * from './sampler.js';
 export { ImageDecodeError } from './decode.js';
 export type { DecodeOptions, ImageDecoder } from './decode.js';

@@ -20,13 +20,29 @@ import type { SamplePipeline, SampleResult, SampleTask } from './sample-task.js'
 import { makeSamplePipeline, runSampleTask, sampleRng, sampleFailure } from './sample-task.js';
 import type { RASampler } from './sampler.js';
 import type { ImageTransform, TransformSpec } from './transforms/pipelines.js';
-import { makeTransform } from './transforms/pipelines.js';
+import { makeTrainPlan, makeTransform, type TrainColourConstants } from './transforms/pipelines.js';
+import { AUGMENT_PARAMS_PER_IMAGE } from '../util/augment-params.js';
 import { SampleWorkerPool } from './worker-pool.js';
+
+/**
+ * A `gpuAugment` batch: the uint8 crops and each image's colour draws, for the engine's
+ * `augmentImages(tensor(pixels, undefined, 'u32'), tensor(params, [N, 8]), H, W, colour)`.
+ */
+export interface GpuAugmentBatch {
+  /** The bytes of the [N, H, W, 3] uint8 RGB crops, packed 4 to a u32 (little-endian, zero-padded). */
+  pixels: Uint32Array;
+  /** [N, AUGMENT_PARAMS_PER_IMAGE] f32: jitter order and factors, lighting offset (util/augment-params.ts). */
+  params: Float32Array;
+  /** The recipe's normalisation, scale and clamp. */
+  colour: TrainColourConstants;
+}
 
 /** A batch on the host, ready to become engine tensors. */
 export interface HostBatch {
-  /** NCHW float32 pixels. */
+  /** NCHW float32 pixels; empty when `gpu` holds the batch's uint8 crops instead. */
   images: Float32Array;
+  /** Set (and `images` empty) for training batches of a `gpuAugment` loader. */
+  gpu?: GpuAugmentBatch;
   /** [N, 3, H, W]. */
   shape: [number, number, number, number];
   /** Class label per sample (-1 = none). */
@@ -77,6 +93,13 @@ export interface DataLoaderOptions {
   exifOrientation?: boolean;
   /** Decoder for in-thread work (default: sharp in Node, the browser codecs in a browser). */
   decoder?: ImageDecoder;
+  /**
+   * Training batches carry the uint8 crops and each image's colour draws (`HostBatch.gpu`,
+   * a quarter of the float upload) for the engine's `augmentImages`, instead of the float
+   * pixels: the same draws from the same streams. Needs a train spec and a dataset with
+   * `record()` (otherwise refused). Default false.
+   */
+  gpuAugment?: boolean;
 }
 
 /** Options of {@link DataLoader.evaluation}. */
@@ -111,6 +134,8 @@ export class DataLoader {
   readonly prefetch: number | undefined;
   readonly skipUnreadable: boolean;
   readonly exifOrientation: boolean;
+  /** The constants of the GPU colour stages where the loader's training batches are uint8 (`gpuAugment`), else null. */
+  readonly gpuColour: TrainColourConstants | null;
   /** Number of images skipped so far. */
   skipped = 0;
   /** Files skipped so far. */
@@ -151,6 +176,13 @@ export class DataLoader {
     this.exifOrientation = options.exifOrientation ?? false;
     this.onSkip = options.onSkip ?? ((file, message) => console.warn(`DataLoader: skipping unreadable image ${file}: ${message}`));
     this.decoderOption = options.decoder;
+    this.gpuColour = null;
+    if (options.gpuAugment) {
+      const t = options.transform;
+      if (typeof t === 'function' || t.kind !== 'train') throw new Error('DataLoader: gpuAugment needs a training transform spec (kind "train"), not a function or a validation spec');
+      if (!hasRecords(options.dataset)) throw new Error('DataLoader: gpuAugment needs a dataset with record() (images read through get() are augmented on the CPU)');
+      this.gpuColour = makeTrainPlan(t.recipe, t.size, t.mean, t.std, t.cropScale).colour;
+    }
   }
 
   /**
@@ -172,7 +204,7 @@ export class DataLoader {
         return { index: all[p]!, position: p, batch: Math.floor(p / B), last: (p + 1) % B === 0 || p === end - 1 };
       },
     };
-    return this.run(items, epoch, 0, B);
+    return this.run(items, epoch, 0, B, this.gpuColour !== null);
   }
 
   /**
@@ -185,7 +217,7 @@ export class DataLoader {
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`DataLoader: bad batch size ${batchSize}`);
     const indices = options.indices ?? Int32Array.from({ length: this.dataset.length }, (_, i) => i);
     const items: StreamSource = { length: indices.length, at: (k) => ({ index: indices[k]!, position: k, batch: 0, last: false }) };
-    return this.run(items, 0, batchSize, batchSize);
+    return this.run(items, 0, batchSize, batchSize, false);
   }
 
   /** The record of dataset item `index`, with the loader's EXIF choice where the record makes none. */
@@ -203,9 +235,9 @@ export class DataLoader {
   }
 
   /** Produces dataset item `index` at stream position `position`: from its record (workers or here), else through `get`. */
-  private produce(id: number, index: number, epoch: number, position: number): Promise<SampleResult> {
+  private produce(id: number, index: number, epoch: number, position: number, uint8: boolean): Promise<SampleResult> {
     if (!hasRecords(this.dataset)) return this.fromGet(id, index, epoch, position);
-    return this.execute({ id, record: this.taskRecord(index), seed: this.seed, epoch, position });
+    return this.execute({ id, record: this.taskRecord(index), seed: this.seed, epoch, position, uint8 });
   }
 
   private async execute(task: SampleTask): Promise<SampleResult> {
@@ -221,7 +253,7 @@ export class DataLoader {
   private localPipeline(): { pipeline: SamplePipeline; decoder: Promise<ImageDecoder> } {
     if (!this.local) {
       const decoder = Promise.resolve(this.decoderOption ?? defaultImageDecoder());
-      const pipeline = typeof this.transform === 'function' ? { transform: this.transform, cropOnDecode: null } : makeSamplePipeline(this.transform);
+      const pipeline = typeof this.transform === 'function' ? { transform: this.transform, cropOnDecode: null, train: null } : makeSamplePipeline(this.transform);
       this.local = { pipeline, decoder };
     }
     return this.local;
@@ -241,14 +273,14 @@ export class DataLoader {
   }
 
   /** `greedy` > 0: group consecutive same-size samples up to that count (evaluation); 0: sampler batches. */
-  private async *run(items: StreamSource, epoch: number, greedy: number, batchSize: number): AsyncGenerator<HostBatch> {
+  private async *run(items: StreamSource, epoch: number, greedy: number, batchSize: number, uint8: boolean): AsyncGenerator<HostBatch> {
     const ahead = this.prefetch ?? batchSize + 4 * Math.max(1, this.workers);
     const pending = new Map<number, Promise<SampleResult>>();
     let dispatched = 0;
     const dispatch = (upTo: number): void => {
       for (; dispatched < Math.min(items.length, upTo); dispatched++) {
         const it = items.at(dispatched);
-        const p = this.produce(this.nextId++, it.index, epoch, it.position);
+        const p = this.produce(this.nextId++, it.index, epoch, it.position, uint8);
         p.catch(() => undefined); // handled when consumed
         pending.set(dispatched, p);
       }
@@ -260,7 +292,7 @@ export class DataLoader {
       group = null;
       if (!g || g.results.length === 0) return null;
       emitted++;
-      return assemble(g.results, g.width, g.height, epoch, g.batch, this.dataset.labels);
+      return assemble(g.results, g.width, g.height, epoch, g.batch, this.dataset.labels, this.gpuColour);
     };
     try {
       for (let k = 0; k < items.length; k++) {
@@ -289,7 +321,7 @@ export class DataLoader {
           if (group.width !== r.width || group.height !== r.height) {
             throw new Error(`DataLoader: samples of one batch differ in size (${group.width}x${group.height} vs ${r.width}x${r.height}); use evaluation() for rect mode`);
           }
-          group.results.push({ data: r.data, item, label: r.label });
+          group.results.push({ data: r.data, params: r.params, item, label: r.label });
         }
         if (item.last) {
           const b = emit();
@@ -307,26 +339,45 @@ export class DataLoader {
 
 /** A produced sample in its batch; `label` where the dataset gave it through `get`. */
 interface Sampled {
-  data: Float32Array;
+  /** CHW float pixels, or the HWC uint8 crop with its colour draws in `params`. */
+  data: Float32Array | Uint8Array;
+  params: Float32Array | undefined;
   item: StreamItem;
   label: number | undefined;
 }
 
-/** `labels`: the dataset's label list; without it, each sample's own label (from `get`). */
-function assemble(results: Sampled[], width: number, height: number, epoch: number, batch: number, labels: Int32Array | undefined): HostBatch {
+/**
+ * `labels`: the dataset's label list; without it, each sample's own label (from `get`).
+ * `colour`: set where the samples are uint8 crops (gpuAugment), which go to `gpu`.
+ */
+function assemble(results: Sampled[], width: number, height: number, epoch: number, batch: number, labels: Int32Array | undefined, colour: TrainColourConstants | null): HostBatch {
   const n = results.length;
   const per = 3 * width * height;
-  const images = new Float32Array(n * per);
+  const uint8 = colour !== null;
+  const images = new Float32Array(uint8 ? 0 : n * per);
+  const pixels = new Uint32Array(uint8 ? Math.ceil((n * per) / 4) : 0);
+  const bytes = new Uint8Array(pixels.buffer);
+  const params = new Float32Array(uint8 ? n * AUGMENT_PARAMS_PER_IMAGE : 0);
   const instanceIds = new Int32Array(n);
   const lab = new Int32Array(n);
   const positions = new Int32Array(n);
   results.forEach((r, i) => {
-    images.set(r.data, i * per);
+    if (uint8 !== (r.data instanceof Uint8Array)) throw new Error(`DataLoader: sample ${r.item.index} came back as ${r.data.constructor.name}, the batch expects ${uint8 ? 'uint8 crops' : 'float pixels'}`);
+    if (uint8) {
+      bytes.set(r.data, i * per);
+      params.set(r.params!, i * AUGMENT_PARAMS_PER_IMAGE);
+    } else images.set(r.data, i * per);
     instanceIds[i] = r.item.index;
     lab[i] = labels ? labels[r.item.index]! : (r.label ?? -1);
     positions[i] = r.item.position;
   });
-  return { images, shape: [n, 3, height, width], labels: lab, instanceIds, positions, epoch, index: batch };
+  const gpu = uint8 ? { gpu: { pixels, params, colour } } : {};
+  return { images, ...gpu, shape: [n, 3, height, width], labels: lab, instanceIds, positions, epoch, index: batch };
+}
+
+/** Whether a loader of this dataset and transform can take `gpuAugment` (a train spec, a dataset with `record()`). */
+export function gpuAugmentApplies(dataset: Dataset, transform: TransformSpec | ImageTransform): boolean {
+  return typeof transform !== 'function' && transform.kind === 'train' && hasRecords(dataset);
 }
 
 /** Worker counts already capped (and noted) in this process. */

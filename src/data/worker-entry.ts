@@ -1,7 +1,7 @@
 /**
  * Entry of the loader's worker threads, bundled to dist/node/data-worker.js. It receives
  * its {@link TransformSpec} in `workerData`, then {@link SampleTask} messages, and answers
- * each with a {@link SampleResult} (pixel buffer transferred, not copied).
+ * each with a {@link SampleResult} (pixel and parameter buffers transferred, not copied).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { NodeImageDecoder } from './decode-node.js';
@@ -17,7 +17,18 @@ const pipeline = makeSamplePipeline(spec);
 const decoder = new NodeImageDecoder({ concurrency: 1 });
 port.on('message', (task: SampleTask) => {
   void runSampleTask(task, pipeline, decoder).then((result) => {
-    if (result.ok) port.postMessage(result, [result.data.buffer as ArrayBuffer]);
-    else port.postMessage(result);
+    if (!result.ok) {
+      port.postMessage(result);
+      return;
+    }
+    // A view into a larger buffer (a decoder's) would send all of it: send its own copy then.
+    const whole = (a: Float32Array | Uint8Array) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice());
+    const sent = { ...result, data: whole(result.data), params: result.params };
+    const transfer = [sent.data.buffer as ArrayBuffer, ...(sent.params ? [sent.params.buffer as ArrayBuffer] : [])];
+    try {
+      port.postMessage(sent, transfer);
+    } catch {
+      port.postMessage(sent); // a buffer that cannot be detached (external memory) is copied
+    }
   });
 });

@@ -37,4 +37,5 @@ export * from './ops/margin-loss.js';
 export * from './ops/distance-weighted-sampling.js';
 export { firstNonFiniteStep } from './ops/first-non-finite.js';
 export { nonFiniteCounts } from './ops/non-finite-counts.js';
+export { augmentImages, packBytes, type AugmentImagesOptions } from './ops/augment.js';
 export { knnSearch, KNN_MAX_K, KNN_NO_ID, type DatabaseChunk, type KnnResult } from './ops/knn.js';

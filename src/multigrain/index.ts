@@ -13,7 +13,7 @@ export {
 export {
   openClassificationData, openValidationData, SubsetDataset, ClassMappedDataset, shortList, firstImagesPerClass, imagesPerClassAfter, shuffledImagesPerClass, type ClassificationData, type KnownClasses,
 } from './data-source.js';
-export { train, validate, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
+export { train, validate, batchImages, type TrainResult, type EpochRecord, type StepRecord } from './training/trainer.js';
 export { trainingOutputs, type TrainInputs, type TrainData, type TrainableModel, type TrainOutput, type CheckpointEvent } from './training/inputs.js';
 export { TRAIN_OPTIONS, TRAIN_DEFAULTS, validateTrainOptions, type TrainOptions, type DatasetName } from './training/options.js';
 export { GpuMetrics, STEP_METRICS, type NonFiniteTensor } from './training/metrics.js';

@@ -19,6 +19,7 @@ import { centerCropImage, flipImageHorizontal, resizeImageBilinear } from './geo
 import { jitterToNormalizedChw } from './jitter-to-tensor.js';
 import { randomResizedCropBox } from './random-resized-crop.js';
 import { IMAGENET_MEAN, IMAGENET_STD, lightingOffset, rgbToNormalizedChw } from './tensor.js';
+import type { AugmentImageParams } from '../../util/augment-params.js';
 
 /** Training augmentation recipes. */
 export type TrainRecipe = 'torch' | 'full' | 'senet' | 'AA';
@@ -84,6 +85,23 @@ export interface TrainPlan {
   size: number;
   cropBox(width: number, height: number, rng: DataRng): CropBox;
   finish(crop: RgbImage, rng: DataRng): ChwImage;
+  /**
+   * `finish` up to the colour stages, for the GPU augmentation: the same draws in the same
+   * order, the flipped (and AutoAugmented) uint8 crop and the jitter and lighting drawn for it.
+   */
+  finishUint8(crop: RgbImage, rng: DataRng): { image: RgbImage; params: AugmentImageParams };
+  /** The batch-wide constants of the colour stages (the GPU augmentation's options). */
+  colour: TrainColourConstants;
+}
+
+/** What every image of a recipe shares in its colour stages. */
+export interface TrainColourConstants {
+  mean: readonly number[];
+  std: readonly number[];
+  /** Multiplier after the lighting offset. */
+  scale: number;
+  /** Clamp to [0, 1] before normalising. */
+  clamp: boolean;
 }
 
 /** Builds the two halves of a training pipeline (see {@link TrainPlan}). */
@@ -97,17 +115,25 @@ export function makeTrainPlan(
   }
   const scale: [number, number] = [cropScale[0], cropScale[1]];
   const jitter = recipe === 'full' ? 0.3 : recipe === 'senet' ? 0.2 : 0;
+  const colour: TrainColourConstants = jitter === 0 ? { mean, std, scale: 1, clamp: false } : { mean, std, scale: 1 / 1.1, clamp: true };
+  const finishUint8 = (crop: RgbImage, rng: DataRng): { image: RgbImage; params: AugmentImageParams } => {
+    let image = randomHorizontalFlip(crop, rng);
+    if (recipe === 'AA') image = autoAugmentImageNet(image, rng);
+    if (jitter === 0) return { image, params: { order: [], factors: {} } };
+    const { order, factors } = colorJitterParams(rng, { brightness: jitter, contrast: jitter, saturation: jitter });
+    // Lighting: alpha ~ N(0, 0.1), its offset, then / 1.1 and the clamp (the colour constants).
+    const alpha = [rng.normal(0, 0.1), rng.normal(0, 0.1), rng.normal(0, 0.1)];
+    return { image, params: { order, factors, offset: lightingOffset(alpha) } };
+  };
   return {
     size,
+    colour,
     cropBox: (width, height, rng) => randomResizedCropBox(width, height, rng, { scale }),
+    finishUint8,
     finish: (crop, rng) => {
-      let x = randomHorizontalFlip(crop, rng);
-      if (recipe === 'AA') x = autoAugmentImageNet(x, rng);
-      if (jitter === 0) return rgbToNormalizedChw(x, { mean, std });
-      const params = colorJitterParams(rng, { brightness: jitter, contrast: jitter, saturation: jitter });
-      // ToTensor, lighting (alpha ~ N(0, 0.1), offset, / 1.1), clamp, normalize: one pass with the jitter.
-      const alpha = [rng.normal(0, 0.1), rng.normal(0, 0.1), rng.normal(0, 0.1)];
-      return jitterToNormalizedChw(x, params, { offset: lightingOffset(alpha), scale: 1 / 1.1, clamp: true, mean, std });
+      const { image, params } = finishUint8(crop, rng);
+      // ToTensor, lighting, clamp, normalize: one pass with the jitter.
+      return jitterToNormalizedChw(image, { order: [...params.order], factors: params.factors }, { ...colour, offset: params.offset });
     },
   };
 }

@@ -95,6 +95,12 @@ export const TRAIN_OPTIONS = {
   validateFirst: { flag: 'no-validate-first', negated: true, type: 'boolean', default: true, help: 'skip the validation before the first epoch' },
   seed: { flag: 'seed', type: 'int', default: 0, help: 'seed of sampling, augmentation and initialization' },
   workers: { flag: 'workers', type: 'int', default: 2, help: 'data loader worker threads' },
+  /**
+   * Colour jitter, lighting and normalisation of training batches on the GPU (the loader's
+   * gpuAugment: uint8 crops, a quarter of the upload, same draws as the CPU path). Off: the
+   * CPU path (used anyway where the dataset or transform cannot go through the loader's workers).
+   */
+  gpuAugment: { flag: 'no-gpu-augment', negated: true, type: 'boolean', default: true, help: 'colour-augment training batches on the CPU, not the GPU' },
   dataset: { flag: 'dataset', type: 'string', default: 'imagefolder', choices: ['fashion-mnist', 'imagefolder'], help: 'training data' },
   /** Dataset root (imagefolder: folder with train/ and val/; fashion-mnist: IDX folder). */
   dataPath: { flag: 'data-path', type: 'string', help: 'dataset root (imagefolder: a folder with train/ and val/)' },
@@ -138,12 +144,12 @@ void check;
  * Options that may differ between a folder's saved train_args.json and a run resuming it:
  * where and how to resume, where the folder is, how long to train (extending a finished run
  * is what resuming is for), and what changes neither the trained weights nor the recorded
- * metrics (display, read-back frequency, worker threads, which checkpoints are kept, the
+ * metrics (display, read-back frequency, worker threads, where the colour augmentation runs, which checkpoints are kept, the
  * validation before epoch 1 of a fresh start, skipping unreadable images instead of stopping).
  * Every other option shapes the run and must match unless --force-args is given.
  */
 export const RESUME_FREE_OPTIONS: readonly (keyof TrainOptions)[] = [
-  'expdir', 'resumeFrom', 'resumeEpoch', 'epochs', 'progress', 'workers', 'logEvery', 'saveEvery', 'validateFirst', 'skipUnreadable', 'forceArgs',
+  'expdir', 'resumeFrom', 'resumeEpoch', 'epochs', 'progress', 'workers', 'gpuAugment', 'logEvery', 'saveEvery', 'validateFirst', 'skipUnreadable', 'forceArgs',
 ];
 
 /** One option whose value differs between a saved run and a new one. */

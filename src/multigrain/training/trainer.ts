@@ -10,9 +10,9 @@
  */
 import {
   type Tensor, type Shape, init, tensor, tidy, backward, noGrad, keep, crossEntropy, topkCorrect, addScalar, mulScalar,
-  add, concat, reshape, SGD, parameter,
+  add, concat, reshape, SGD, parameter, augmentImages,
 } from '../../engine/index.js';
-import { DataLoader, RASampler, type HostBatch, type TransformSpec, type ImageTransform } from '../../data/index.js';
+import { DataLoader, RASampler, gpuAugmentApplies, AUGMENT_PARAMS_PER_IMAGE, type HostBatch, type TransformSpec, type ImageTransform } from '../../data/index.js';
 import {
   joinPath, lockFolder, nodeFileStore, readTextFile, removeOrphanedTemps, torchFileFormat, type FileStore,
 } from '../../io/index.js';
@@ -154,7 +154,10 @@ async function trainInFolder(o: TrainOptions, inputs: TrainInputs<TrainableModel
     );
   }
   const loaderOptions = { workers: o.workers, skipUnreadable: o.skipUnreadable, onNote: log };
-  const trainLoader = new DataLoader({ dataset: data.train, transform: trainTransform(o, inputs), seed: o.seed, ...loaderOptions });
+  const transform = trainTransform(o, inputs);
+  const gpuAugment = o.gpuAugment && gpuAugmentApplies(data.train, transform);
+  const trainLoader = new DataLoader({ dataset: data.train, transform, seed: o.seed, gpuAugment, ...loaderOptions });
+  if (gpuAugment) log('training batches: uint8 crops, colour augmentation and normalisation on the GPU (--no-gpu-augment: on the CPU)');
   const valLoader = data.val ? new DataLoader({ dataset: data.val, transform: valTransform(o, inputs), ...loaderOptions }) : null;
   const runValidation = () => (valLoader ? validate(state.model, valLoader, o.batchSize, o.progress ? 'validation' : undefined) : Promise.resolve(undefined));
   const baseLr = baseLearningRate(o.learningRate, o.lrScaling, o.batchSize * o.gradientAccum);
@@ -404,7 +407,7 @@ async function trainEpoch(state: TrainState, o: TrainOptions, sampler: RASampler
 function trainStep(state: TrainState, o: TrainOptions, batch: HostBatch, metrics: GpuMetrics, globalStep: number): void {
   const lambda = o.classifWeight;
   tidy(() => {
-    const x = tensor(batch.images, batch.shape as Shape);
+    const x = batchImages(batch);
     const labels = tensor(batch.labels, [batch.labels.length], 'i32');
     const out = trainingOutputs(state.model, x, lambda < 1);
     const ce = crossEntropy(out.logits, labels);
@@ -422,6 +425,14 @@ function trainStep(state: TrainState, o: TrainOptions, batch: HostBatch, metrics
     const hits = topkCorrect(out.logits, labels, [1, 5]);
     metrics.add({ ce, margin, loss, beta: noGrad(() => addScalar(state.beta, 0)), hits, samples: batch.labels.length }, globalStep);
   });
+}
+
+/** A host batch's NCHW f32 images: its float pixels uploaded, or its uint8 crops (a quarter of the upload) colour-augmented on the GPU. */
+export function batchImages(batch: HostBatch): Tensor {
+  const g = batch.gpu;
+  if (!g) return tensor(batch.images, batch.shape as Shape);
+  const [n, , h, w] = batch.shape;
+  return augmentImages(tensor(g.pixels, [g.pixels.length], 'u32'), tensor(g.params, [n, AUGMENT_PARAMS_PER_IMAGE]), h, w, g.colour);
 }
 
 /** A 32-bit seed for the triplet sampling of one step. */
