@@ -5,10 +5,11 @@
  * batch and its feature maps are pooled at every p of the grid (the cost of one evaluation,
  * not one per p).
  */
-import { tensor, crossEntropy, mulScalar, add, noGrad, tidy, keep, concat, reshape, topkCorrect, type Tensor, type Shape } from '../engine/index.js';
+import { tensor, add, noGrad, tidy, keep, concat, type Tensor, type Shape } from '../engine/index.js';
 import type { DataLoader } from '../data/index.js';
 import type { MultiGrain } from './model.js';
 import { ProgressBar } from './training/progress.js';
+import { classificationSums } from './training/metrics.js';
 
 /** The most values a grid may hold: each p costs a pooling and a classifier pass per batch. */
 export const P_GRID_MAX = 200;
@@ -94,10 +95,7 @@ export async function crossValidateP(model: MultiGrain, loader: DataLoader, opti
       const next: Tensor = tidy(() => noGrad(() => {
         const labels = tensor(batch.labels, [batch.labels.length], 'i32');
         const f = model.features.features(tensor(batch.images, batch.shape as Shape));
-        const rows = ps.map((p) => {
-          const { logits } = model.head(f, p);
-          return concat([reshape(mulScalar(crossEntropy(logits, labels), batch.labels.length), [1]), topkCorrect(logits, labels, [1, 5])], 0);
-        });
+        const rows = ps.map((p) => classificationSums(model.head(f, p).logits, labels));
         const all = concat(rows, 0);
         return totals ? add(totals, all) : all;
       }));

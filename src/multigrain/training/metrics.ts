@@ -4,9 +4,17 @@
  * first step with a non-finite loss, and how many NaN / infinite values each watched tensor
  * (the model's weights) holds at the time of the read.
  */
-import { type Tensor, concat, add, keep, tensor, tidy, zeros, firstNonFiniteStep, nonFiniteCounts, noGrad, reshape } from '../../engine/index.js';
+import { type Tensor, concat, add, keep, tensor, tidy, zeros, firstNonFiniteStep, nonFiniteCounts, noGrad, reshape, crossEntropy, mulScalar, topkCorrect } from '../../engine/index.js';
 
 /** Names of the accumulated values, in order. */
+/**
+ * One evaluation batch's [cross-entropy sum, top-1 hits, top-5 hits], on the GPU: evaluations add
+ * these up over the batches and read them back once at the end.
+ */
+export function classificationSums(logits: Tensor, labels: Tensor): Tensor {
+  return concat([reshape(mulScalar(crossEntropy(logits, labels), labels.shape[0]!), [1]), topkCorrect(logits, labels, [1, 5])], 0);
+}
+
 export const STEP_METRICS = ['cross_entropy', 'margin', 'loss', 'beta', 'top1', 'top5', 'samples'] as const;
 export type StepMetric = (typeof STEP_METRICS)[number];
 

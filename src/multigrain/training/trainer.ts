@@ -24,7 +24,7 @@ import { loadPretrainedTrunk, pretrainedTrunkOptions } from '../weights.js';
 import { inputNormalization } from '../backbone.js';
 import { checkInputFits } from '../input-size.js';
 import { TRAIN_DEFAULTS, changedTrainOptions, validateTrainOptions, type TrainOptions } from './options.js';
-import { GpuMetrics, type StepMetric } from './metrics.js';
+import { GpuMetrics, classificationSums, type StepMetric } from './metrics.js';
 import { ProgressBar } from './progress.js';
 import { baseLearningRate, stepLrFactor, warmupFactor } from './schedule.js';
 import { samplingLine, samplingReplicas } from './sampling.js';
@@ -455,9 +455,7 @@ export async function validate(model: Pick<TrainableModel, 'forward' | 'eval' | 
       const next: Tensor = tidy(() => noGrad(() => {
         const x = tensor(batch.images, batch.shape as Shape);
         const labels = tensor(batch.labels, [batch.labels.length], 'i32');
-        const { logits } = model.forward(x);
-        const ceSum = reshape(mulScalar(crossEntropy(logits, labels), batch.labels.length), [1]);
-        const row = concat([ceSum, topkCorrect(logits, labels, [1, 5])], 0);
+        const row = classificationSums(model.forward(x).logits, labels);
         return totals ? add(totals, row) : row;
       }));
       totals?.dispose();
