@@ -8,6 +8,8 @@
 //   node bench/resnet.js --no-tfjs                         without the TensorFlow.js comparison
 //   node bench/resnet.js --winograd never                  3x3 convolutions without Winograd (auto|always|never)
 //   node bench/resnet.js --no-subgroup                      matmuls and direct convs without subgroup sharing (lavapipe)
+//   node bench/resnet.js --no-dedicated                    grouped and depthwise convolutions on the GEMM (their
+//                                                          kernels off: tune({ convDepthwise: false }))
 //   node bench/resnet.js --by-shape ...                    the breakdown per kernel and problem shape (top 40)
 //   node bench/resnet.js --precision f32                   inference in f32 only (default 'both': f32, and f16
 //                                                          where the adapter has shader-f16; 'f16': f16 only)
@@ -35,7 +37,7 @@ const { values: flags } = parseArgs({
     model: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' },
     mode: { type: 'string' }, steps: { type: 'string' }, width: { type: 'string' },
     quick: { type: 'boolean' }, breakdown: { type: 'boolean' }, 'no-tfjs': { type: 'boolean' },
-    winograd: { type: 'string' }, 'by-shape': { type: 'boolean' }, 'no-subgroup': { type: 'boolean' },
+    winograd: { type: 'string' }, 'by-shape': { type: 'boolean' }, 'no-subgroup': { type: 'boolean' }, 'no-dedicated': { type: 'boolean' },
     precision: { type: 'string', default: 'both' }, json: { type: 'string' },
   },
 });
@@ -140,6 +142,7 @@ async function runCase(c) {
 
 await mg.init();
 if (flags.winograd) mg.tune({ winograd: flags.winograd });
+if (flags['no-dedicated']) mg.tune({ convDepthwise: false });
 if (flags['no-subgroup']) {
   mg.tune({ matmulSubgroups: false, convSubgroups: false });
 }

@@ -140,10 +140,11 @@ for (const [i, c] of grouped.entries()) {
   });
 }
 
-// The grouped kernel (forward and stride-1 input gradient): odd widths (strips of 4..8 overhang
-// the row), 1, 2, 4 and 8 output channels per thread (Cout/g = 3, 6, 4, 32), the transposed
-// input gradient with Cin/g from 1 to 16, padding 0 and above (k - 1) / 2 (the transposed sweep
-// pads negatively), dilation, rectangular kernels, strides. Each case runs with the automatic
+// The grouped kernels (forward, the stride-1 transposed sweep, the strided input gradient by
+// stride phase): odd widths (strips of 4..8 overhang the row), 1, 2, 4 and 8 output channels
+// per thread (Cout/g = 3, 6, 4, 32), the input gradient with Cin/g from 1 to 16, padding 0 and
+// above (k - 1) / 2 (the transposed sweep pads negatively), dilation, rectangular kernels,
+// strides 2 and 3, mixed, and kernels larger than the stride in one phase and not the other. Each case runs with the automatic
 // choice (the algorithms listed: forward, input gradient) and with the kernel forced wherever it
 // applies (convGrouped 'always': strided and wide forward passes too).
 const narrow: [ConvCase, ConvAlgorithm, ConvAlgorithm][] = [
@@ -152,8 +153,11 @@ const narrow: [ConvCase, ConvAlgorithm, ConvAlgorithm][] = [
   [{ N: 1, Cin: 32, H: 6, W: 5, Cout: 64, KH: 3, KW: 3, padding: 3, groups: 16 }, 'grouped', 'grouped'],
   [{ N: 2, Cin: 32, H: 5, W: 9, Cout: 64, KH: 3, KW: 3, padding: 1, groups: 2 }, 'gemm', 'grouped'],
   [{ N: 1, Cin: 12, H: 10, W: 11, Cout: 8, KH: 3, KW: 5, padding: [2, 4], dilation: 2, groups: 4, bias: true }, 'grouped', 'grouped'],
-  [{ N: 2, Cin: 16, H: 13, W: 15, Cout: 32, KH: 3, KW: 3, stride: 2, padding: 1, groups: 4 }, 'gemm', 'gemm'],
-  [{ N: 1, Cin: 8, H: 12, W: 9, Cout: 8, KH: 5, KW: 3, stride: [2, 1], padding: [2, 1], groups: 4 }, 'gemm', 'gemm'],
+  [{ N: 2, Cin: 16, H: 13, W: 15, Cout: 32, KH: 3, KW: 3, stride: 2, padding: 1, groups: 4 }, 'gemm', 'grouped'],
+  [{ N: 1, Cin: 8, H: 12, W: 9, Cout: 8, KH: 5, KW: 3, stride: [2, 1], padding: [2, 1], groups: 4 }, 'gemm', 'grouped'],
+  [{ N: 2, Cin: 12, H: 11, W: 14, Cout: 24, KH: 3, KW: 3, stride: 2, padding: 1, groups: 3 }, 'gemm', 'grouped'],
+  [{ N: 1, Cin: 64, H: 9, W: 17, Cout: 32, KH: 3, KW: 5, stride: [1, 3], padding: [1, 3], dilation: [1, 2], groups: 4 }, 'gemm', 'gemm'],
+  [{ N: 1, Cin: 6, H: 10, W: 10, Cout: 6, KH: 4, KW: 4, stride: 2, groups: 2 }, 'gemm', 'grouped'],
 ];
 
 for (const [i, [c, forward, gradInput]] of narrow.entries()) {
@@ -161,12 +165,11 @@ for (const [i, [c, forward, gradInput]] of narrow.entries()) {
     const xShape = [c.N, c.Cin, c.H, c.W];
     const wShape = [c.Cout, c.Cin / c.groups!, c.KH, c.KW];
     const algo = (pass: ConvPass) => conv2dAlgorithm(xShape, wShape, options(c), pass, undefined, true);
-    const stride1 = c.stride === undefined || c.stride === 1;
     try {
       for (const mode of ['auto', 'always'] as const) {
         tune({ convGrouped: mode });
         assert.is(algo('forward'), mode === 'auto' ? forward : 'grouped', `${mode} forward`);
-        assert.is(algo('gradInput'), mode === 'auto' ? gradInput : stride1 ? 'grouped' : 'gemm', `${mode} gradInput`);
+        assert.is(algo('gradInput'), mode === 'auto' ? gradInput : 'grouped', `${mode} gradInput`);
         await checkCase(c, 900 + 10 * i, `grouped kernel ${mode}`);
       }
     } finally {
@@ -210,7 +213,7 @@ test('grouped raw input gradient (conv2dGradInput) against the reference', async
   assertClose(await dx.toArray(), expected, tol(expected), 'dx');
 });
 
-test('grouped convolutions wider than 8 (forward) or 16 (input gradient) channels per group, or one group, stay on the GEMM', () => {
+test('grouped convolutions wider than 8 (forward), 16 (input gradient) or 4 (strided input gradient) channels per group, or one group, stay on the GEMM', () => {
   const algo = (cin: number, cout: number, groups: number, pass: 'forward' | 'gradInput') =>
     conv2dAlgorithm([1, cin, 7, 7], [cout, cin / groups, 3, 3], { padding: 1, groups }, pass, undefined, true);
   assert.is(algo(128, 1024, 64, 'forward'), 'gemm');
@@ -220,6 +223,12 @@ test('grouped convolutions wider than 8 (forward) or 16 (input gradient) channel
   assert.is(algo(128, 512, 64, 'forward'), 'grouped');
   assert.is(algo(1024, 256, 64, 'gradInput'), 'grouped');
   assert.is(algo(16, 16, 1, 'forward'), 'gemm');
+  const strided = (cin: number, pass: 'forward' | 'gradInput') =>
+    conv2dAlgorithm([1, cin, 14, 14], [2 * cin, cin / 64, 3, 3], { stride: 2, padding: 1, groups: 64 }, pass, undefined, true);
+  assert.is(strided(256, 'gradInput'), 'grouped');
+  assert.is(strided(512, 'gradInput'), 'gemm');
+  assert.is(strided(256, 'forward'), 'gemm');
+  assert.is(withTuning({ convGrouped: 'always' }, () => strided(512, 'gradInput')), 'grouped');
   assert.is(withTuning({ convDepthwise: false }, () => algo(128, 256, 64, 'forward')), 'gemm');
   assert.is(withTuning({ convGrouped: 'never' }, () => algo(128, 256, 64, 'forward')), 'gemm');
   assert.is(algo(128, 256, 64, 'forward'), 'grouped');

@@ -7,7 +7,7 @@
  * `width` 64; smaller values give test-sized nets with the same modules.
  */
 import {
-  type Tensor, add, mul, relu, clamp, exp, mulScalar, addScalar, pow, reshape, globalAvgPool, maxPool2d, shapeString,
+  type Tensor, add, mul, relu, sigmoid, reshape, globalAvgPool, maxPool2d, shapeString,
 } from '../engine/index.js';
 import { DataRng } from '../util/rng.js';
 import { Module } from './module.js';
@@ -29,20 +29,6 @@ export interface SENetOptions {
   /** Build `last_linear` (MultiGrain keeps it as its classifier instead). */
   head?: boolean;
   seed?: number;
-}
-
-/** 1 / (1 + exp(-x)); the input is clamped to +-30, where the sigmoid is 0 or 1 in float32 anyway, so exp cannot overflow. */
-function sigmoid(x: Tensor): Tensor {
-  const c = clamp(x, -30, 30);
-  const m = mulScalar(c, -1);
-  c.dispose();
-  const e = exp(m);
-  m.dispose();
-  const u = addScalar(e, 1);
-  e.dispose();
-  const out = pow(u, -1);
-  u.dispose();
-  return out;
 }
 
 /** Squeeze-excitation: x * sigmoid(fc2(relu(fc1(avgpool(x))))), `fc1` / `fc2` 1x1 convolutions with bias. */

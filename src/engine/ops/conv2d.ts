@@ -24,6 +24,7 @@ import { winogradConv, winogradGradWeight } from '../kernels/conv2d/winograd.js'
 import { pointwiseForward, pointwiseGradInput, pointwiseGradWeight } from '../kernels/conv2d/pointwise.js';
 import { depthwiseForward } from '../kernels/conv2d/depthwise.js';
 import { groupedForward, groupedGradInput } from '../kernels/conv2d/grouped.js';
+import { groupedStridedGradInput } from '../kernels/conv2d/grouped_dgrad.js';
 import { depthwiseGradInput } from '../kernels/conv2d/depthwise_dgrad.js';
 import { depthwiseGradWeight } from '../kernels/conv2d/depthwise_wgrad.js';
 
@@ -132,7 +133,7 @@ function gradInput(dy: Tensor, weight: Tensor, inputShape: Shape, opts: ConvOpti
   if (algorithm === 'matmul') return pointwiseGradInput(dy, weight, g);
   const dx = empty([g.N, g.Cin, g.H, g.W]);
   if (algorithm === 'depthwise') depthwiseGradInput(dy, weight, dx, g);
-  else if (algorithm === 'grouped') groupedGradInput(dy, weight, dx, g);
+  else if (algorithm === 'grouped') (g.sh === 1 && g.sw === 1 ? groupedGradInput : groupedStridedGradInput)(dy, weight, dx, g);
   else if (winograd) winogradConv(dy, weight, dx, winograd, {}, winogradTileOf(algorithm));
   else gemmGradInput(dy, weight, dx, g, schedule);
   return dx;

@@ -60,6 +60,12 @@ export const UNARY_OPS = {
       return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x));
     },
   },
+  sigmoid: {
+    // From t = exp(-|x|), which never overflows: 1 / (1 + t) for x >= 0, t / (1 + t) below.
+    wgsl: 'select(exp(-abs(x)) / (1.0 + exp(-abs(x))), 1.0 / (1.0 + exp(-abs(x))), x >= 0.0)',
+    cpu: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    dx: 'g * y * (1.0 - y)', dxCpu: (g, _x, y) => g * y * (1 - y), test: { domain: [-8, 8] },
+  },
   addScalar: { wgsl: 'x + alpha', cpu: (x, s) => x + s, dx: 'g', dxCpu: (g) => g, test: { alpha: 0.5 } },
   mulScalar: { wgsl: 'x * alpha', cpu: (x, s) => x * s, dx: 'g * alpha', dxCpu: (g, _x, _y, s) => g * s, test: { alpha: -1.5 } },
 } satisfies Record<string, UnaryOp>;
@@ -111,6 +117,8 @@ export const clamp = (x: Tensor, lo = -Infinity, hi = Infinity): Tensor =>
   unary('clamp', x, Math.max(lo, -F32_MAX), Math.min(hi, F32_MAX));
 /** GELU, tanh approximation (PyTorch's `gelu(x, approximate='tanh')`). */
 export const gelu = (x: Tensor): Tensor => unary('gelu', x);
+/** Logistic sigmoid 1 / (1 + exp(-x)), exact in both tails (no overflow for large |x|). */
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
 export const addScalar = (x: Tensor, s: number): Tensor => unary('addScalar', x, s);
 export const mulScalar = (x: Tensor, s: number): Tensor => unary('mulScalar', x, s);
 export const neg = (x: Tensor): Tensor => mulScalar(x, -1);

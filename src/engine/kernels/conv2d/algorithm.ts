@@ -7,6 +7,7 @@
  *                   depthwise_wgrad.ts, on every schedule
  *   'grouped'       grouped convolutions with narrow groups: the forward pass and the stride-1
  *                   input gradient on grouped.ts (channel-blocked, several outputs per thread),
+ *                   the strided input gradient on grouped_dgrad.ts (by stride phase),
  *                   the weight gradient as the depthwise weight-gradient kernel (a reduction
  *                   per weight row)
  *   'gemm'          the implicit GEMM (gemm.ts, wgrad.ts), on the tiled or direct schedule
@@ -94,19 +95,21 @@ function winogradProblem(g: Conv2dGeometry, gradInput: boolean): WinogradProblem
 const GROUPED_WGRAD_MAX = 16;
 
 /**
- * Whether the forward pass or input gradient of `g` runs on the grouped kernel: more than one
- * group, stride 1 (the input gradient is the transposed stride-1 sweep; strided forward passes
- * measured slower than the GEMM on lavapipe), and channels per group, on the side the pass
- * writes, up to GROUPED_MAX_FORWARD or GROUPED_MAX_GRAD_INPUT. `convGrouped: 'always'` takes
- * every pass the kernel computes (up to GROUPED_MAX_OUT, strided forward passes too).
+ * Whether the forward pass or input gradient of `g` runs on the grouped kernels: more than one
+ * group, a forward pass at stride 1 (strided ones measured slower than the GEMM on lavapipe),
+ * and channels per group, on the side the pass writes, up to GROUPED_MAX_FORWARD,
+ * GROUPED_MAX_GRAD_INPUT (stride 1) or GROUPED_MAX_STRIDED_GRAD_INPUT. `convGrouped: 'always'`
+ * takes every pass the kernels compute (up to GROUPED_MAX_OUT, strided forward passes too).
  */
 function groupedFits(g: Conv2dGeometry, pass: ConvPass): boolean {
   const mode = tuning().convGrouped;
   if (g.groups === 1 || mode === 'never') return false;
   const strided = g.sh !== 1 || g.sw !== 1;
-  if (strided && (pass === 'gradInput' || mode === 'auto')) return false;
+  if (strided && mode === 'auto' && pass === 'forward') return false;
   const written = (pass === 'forward' ? g.Cout : g.Cin) / g.groups;
-  const max = mode === 'always' ? GROUPED_MAX_OUT : pass === 'forward' ? GROUPED_MAX_FORWARD : GROUPED_MAX_GRAD_INPUT;
+  const max = mode === 'always' ? GROUPED_MAX_OUT
+    : pass === 'forward' ? GROUPED_MAX_FORWARD
+    : strided ? GROUPED_MAX_STRIDED_GRAD_INPUT : GROUPED_MAX_GRAD_INPUT;
   return written <= max;
 }
 
@@ -119,6 +122,11 @@ const GROUPED_MAX_OUT = 32;
  */
 const GROUPED_MAX_FORWARD = 8;
 const GROUPED_MAX_GRAD_INPUT = 16;
+/**
+ * The widest groups whose strided input gradient (grouped_dgrad.wgsl, by stride phase) is
+ * chosen automatically: at batch 4-8 wider groups ran no faster than the GEMM (docs/conv2d.md).
+ */
+const GROUPED_MAX_STRIDED_GRAD_INPUT = 4;
 
 const WINOGRAD_MIN_TILES = 32;
 const WINOGRAD_MIN_CHANNELS = 64;
