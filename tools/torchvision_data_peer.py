@@ -137,7 +137,7 @@ def main():
         out['train'].append(loader_rate(files, train_transform(), args.images, args.batch, w))
     if args.stage_images > 0:
         out['stages_ms'] = stage_ms(files, args.stage_images)
-    if args.eval_dir:
+    if args.eval_dir and args.eval_images > 0:  # --eval-images 0: the training rows only
         efiles = sorted(os.path.join(args.eval_dir, f) for f in os.listdir(args.eval_dir) if f.endswith('.jpg'))
         for w in (int(s) for s in args.eval_workers.split(',') if s):
             out['eval'].append(loader_rate(efiles, eval_transform(), args.eval_images, 1, w))

@@ -102,6 +102,19 @@ test('truncated, corrupt and missing images give errors naming the file', async 
   await rejectsWith(decoder.decode(join(tmp.dir, 'nope.jpg')), /nope\.jpg/, /not found/);
 });
 
+test('syncRead (file reading of the loader workers) gives the same pixels, crops and errors', async () => {
+  const sync = new NodeImageDecoder({ syncRead: true });
+  const file = join(fixtures, 'chelsea.jpg');
+  assert.equal((await sync.decode(file)).data, (await decoder.decode(file)).data);
+  const box = () => ({ left: 31, top: 17, width: 200, height: 150 });
+  const a = await sync.decodeCropResized!(file, box, 64, 48, { autoOrient: false });
+  const b = await decoder.decodeCropResized!(file, box, 64, 48, { autoOrient: false });
+  assert.equal(a.data, b.data);
+  const e = await rejectsWith(sync.decode(join(tmp.dir, 'nope.jpg')), /nope\.jpg/, /not found/);
+  assert.instance(e, ImageDecodeError);
+  await rejectsWith(sync.decodeCropResized!(join(tmp.dir, 'gone.jpg'), box, 8, 8), /gone\.jpg/, /not found/);
+});
+
 test('default decoder: sharp under Node; the browser decoder exists (runs only in browsers)', () => {
   assert.ok(isNodeRuntime());
   assert.instance(defaultImageDecoder(), NodeImageDecoder);

@@ -4,6 +4,9 @@
 // normalisation, written as f32 NCHW. One workgroup per image, because contrast blends with
 // the mean luma of the image as it stands before contrast: a first loop sums the lumas (a tree
 // sum of u32, exact), a second writes the pixels.
+// QUAD (when H·W % 4 == 0): each invocation takes 4 neighbouring pixels, three u32 words of src,
+// and writes vec4f; V is vec4f there (U vec4u, W 4u), else f32 (U u32, W 1u). A pixel is its
+// three channels of V.
 // Bindings: src (u32: the bytes of [N, H, W, 3] uint8 RGB, little-endian), prm (f32, 8 per
 // image: order code op0 + 4 op1 + 16 op2 with 0 none / 1 brightness / 2 contrast / 3
 // saturation, the three factors, the three lighting offsets, unused), out (f32 [N, 3, H, W]).
@@ -11,36 +14,58 @@
 var<workgroup> partial: array<u32, WORKGROUP_SIZE>;
 var<workgroup> meanLuma: f32;
 
-fn byteAt(i: u32) -> f32 {
-  return f32((src[i >> 2u] >> ((i & 3u) * 8u)) & 255u);
-}
+struct Px { r: ${V}, g: ${V}, b: ${V} }
 
 // PIL's clip-and-truncate to 8 bits.
-fn clip8(v: f32) -> f32 {
-  return clamp(floor(v), 0.0, 255.0);
+fn clip8(v: ${V}) -> ${V} {
+  return clamp(floor(v), ${V}(0.0), ${V}(255.0));
 }
 
 // PIL's convert("L") of a pixel of 8-bit values.
-fn luma(c: vec3f) -> f32 {
-  let u = vec3u(c);
-  return f32((u.x * 19595u + u.y * 38470u + u.z * 7471u + 0x8000u) >> 16u);
+fn luma(c: Px) -> ${V} {
+  return ${V}((${U}(c.r) * 19595u + ${U}(c.g) * 38470u + ${U}(c.b) * 7471u + 0x8000u) >> ${U}(16u));
 }
 
 // Jitter step `op` with factor `f` on pixel `c`; `m` is the contrast's mean luma.
-fn jitterStep(op: u32, f: f32, c: vec3f, m: f32) -> vec3f {
-  if (op == 1u) { return vec3f(clip8(f * c.x), clip8(f * c.y), clip8(f * c.z)); }
-  if (op == 2u) { return vec3f(clip8(m + f * (c.x - m)), clip8(m + f * (c.y - m)), clip8(m + f * (c.z - m))); }
+fn jitterStep(op: u32, f: f32, c: Px, m: f32) -> Px {
+  if (op == 1u) { return Px(clip8(f * c.r), clip8(f * c.g), clip8(f * c.b)); }
+  if (op == 2u) { return Px(clip8(m + f * (c.r - m)), clip8(m + f * (c.g - m)), clip8(m + f * (c.b - m))); }
   if (op == 3u) {
     let l = luma(c);
-    return vec3f(clip8(l + f * (c.x - l)), clip8(l + f * (c.y - l)), clip8(l + f * (c.z - l)));
+    return Px(clip8(l + f * (c.r - l)), clip8(l + f * (c.g - l)), clip8(l + f * (c.b - l)));
   }
   return c;
 }
 
-fn pixel(n: u32, p: u32) -> vec3f {
-  let b = (n * params.plane + p) * 3u;
-  return vec3f(byteAt(b), byteAt(b + 1u), byteAt(b + 2u));
+#if ${QUAD}
+// Pixels 4p .. 4p + 3 of image n: 12 bytes, three whole words (the image starts on a word).
+fn pixel(n: u32, p: u32) -> Px {
+  let i = 3u * (n * (params.plane / 4u) + p);
+  let a = src[i];
+  let b = src[i + 1u];
+  let c = src[i + 2u];
+  let m = vec4u(255u);
+  return Px(vec4f(vec4u(a, a >> 24u, b >> 16u, c >> 8u) & m), vec4f(vec4u(a >> 8u, b, b >> 24u, c >> 16u) & m),
+            vec4f(vec4u(a >> 16u, b >> 8u, c, c >> 24u) & m));
 }
+
+fn total(l: vec4f) -> u32 {
+  return dot(vec4u(l), vec4u(1u));
+}
+#else
+fn byteAt(i: u32) -> f32 {
+  return f32((src[i >> 2u] >> ((i & 3u) * 8u)) & 255u);
+}
+
+fn pixel(n: u32, p: u32) -> Px {
+  let b = (n * params.plane + p) * 3u;
+  return Px(byteAt(b), byteAt(b + 1u), byteAt(b + 2u));
+}
+
+fn total(l: f32) -> u32 {
+  return u32(l);
+}
+#endif
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
@@ -52,6 +77,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   for (var k = 0u; k < 3u; k++) {
     if (ops[k] != 0u) { factor[k] = prm[q + ops[k]]; }
   }
+  // Units of V per plane: pixels, or quads of pixels.
+  let units = params.plane / ${W};
   // The steps before contrast, if contrast is drawn at all, decide the mean it blends with.
   var before = 3u;
   for (var k = 0u; k < 3u; k++) {
@@ -59,10 +86,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   }
   if (before < 3u) {
     var sum = 0u;
-    for (var p = lid; p < params.plane; p += WORKGROUP_SIZE) {
+    for (var p = lid; p < units; p += WORKGROUP_SIZE) {
       var c = pixel(n, p);
       for (var k = 0u; k < before; k++) { c = jitterStep(ops[k], factor[k], c, 0.0); }
-      sum += u32(luma(c));
+      sum += total(luma(c));
     }
     partial[lid] = sum;
     workgroupBarrier();
@@ -75,18 +102,20 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   }
   workgroupBarrier();
   let m = meanLuma;
-  let offset = vec3f(prm[q + 4u], prm[q + 5u], prm[q + 6u]);
-  let mean = vec3f(params.mean0, params.mean1, params.mean2);
-  let invStd = vec3f(params.invStd0, params.invStd1, params.invStd2);
-  let base = n * 3u * params.plane;
-  for (var p = lid; p < params.plane; p += WORKGROUP_SIZE) {
+  let base = n * 3u * units;
+  for (var p = lid; p < units; p += WORKGROUP_SIZE) {
     var c = pixel(n, p);
     for (var k = 0u; k < 3u; k++) { c = jitterStep(ops[k], factor[k], c, m); }
-    var x = (c / 255.0 + offset) * params.scale;
-    if (params.clampUnit != 0u) { x = clamp(x, vec3f(0.0), vec3f(1.0)); }
-    let y = (x - mean) * invStd;
-    out[base + p] = y.x;
-    out[base + params.plane + p] = y.y;
-    out[base + 2u * params.plane + p] = y.z;
+    var r = (c.r / 255.0 + prm[q + 4u]) * params.scale;
+    var g = (c.g / 255.0 + prm[q + 5u]) * params.scale;
+    var b = (c.b / 255.0 + prm[q + 6u]) * params.scale;
+    if (params.clampUnit != 0u) {
+      r = clamp(r, ${V}(0.0), ${V}(1.0));
+      g = clamp(g, ${V}(0.0), ${V}(1.0));
+      b = clamp(b, ${V}(0.0), ${V}(1.0));
+    }
+    out[base + p] = (r - params.mean0) * params.invStd0;
+    out[base + units + p] = (g - params.mean1) * params.invStd1;
+    out[base + 2u * units + p] = (b - params.mean2) * params.invStd2;
   }
 }

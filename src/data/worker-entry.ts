@@ -13,8 +13,9 @@ const port = parentPort;
 if (!port) throw new Error('data-worker.js must run in a worker thread');
 const spec = (workerData as { transform: TransformSpec }).transform;
 const pipeline = makeSamplePipeline(spec);
-// One libvips thread per image: the workers already decode in parallel, one image each.
-const decoder = new NodeImageDecoder({ concurrency: 1 });
+// One libvips thread per image: the workers already decode in parallel, one image each. Files
+// are read with one blocking call: a small file from the page cache costs less than the pool trips.
+const decoder = new NodeImageDecoder({ concurrency: 1, syncRead: true });
 port.on('message', (task: SampleTask) => {
   void runSampleTask(task, pipeline, decoder).then((result) => {
     if (!result.ok) {

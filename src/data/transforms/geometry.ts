@@ -182,6 +182,13 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
       const n = xCount[x]!;
       let p = srow + xStart[x]! * 3;
       let wo = x * xTaps;
+      if (n === 2) { // an upscale's taps, unrolled (same sums in the same order)
+        const w0 = xW[wo]!, w1 = xW[wo + 1]!;
+        tmp[d] = w0 * src[p]! + w1 * src[p + 3]!;
+        tmp[d + 1] = w0 * src[p + 1]! + w1 * src[p + 4]!;
+        tmp[d + 2] = w0 * src[p + 2]! + w1 * src[p + 5]!;
+        continue;
+      }
       let r = 0, g = 0, bl = 0;
       for (let t = 0; t < n; t++, p += 3, wo++) {
         const w = xW[wo]!;
@@ -198,6 +205,18 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
     const s0 = yStart[y]! - b.top;
     const n = yCount[y]!;
     const wo = y * yTaps;
+    const orow = y * rowLen;
+    if (n === 2) {
+      // The common tap count (every row of an upscale) in one loop, with the generic path's
+      // roundings: each product and sum rounded to f32 as its Float32Array accumulator does.
+      const w0 = yW[wo]!, w1 = yW[wo + 1]!;
+      const b0 = s0 * rowLen, b1 = b0 + rowLen;
+      for (let i = 0; i < rowLen; i++) {
+        const v = Math.fround(Math.fround(w0 * tmp[b0 + i]!) + w1 * tmp[b1 + i]!) + 0.5;
+        out[orow + i] = v <= 0 ? 0 : v >= 255 ? 255 : v | 0;
+      }
+      continue;
+    }
     let w = yW[wo]!;
     let base = s0 * rowLen;
     for (let i = 0; i < rowLen; i++) acc[i] = w * tmp[base + i]!;
@@ -206,7 +225,6 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
       base = (s0 + t) * rowLen;
       for (let i = 0; i < rowLen; i++) acc[i]! += w * tmp[base + i]!;
     }
-    const orow = y * rowLen;
     for (let i = 0; i < rowLen; i++) {
       const v = acc[i]! + 0.5;
       out[orow + i] = v <= 0 ? 0 : v >= 255 ? 255 : v | 0;
