@@ -11,9 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, FileChooser, Page } from 'playwright-core';
 import {
-  init, train, MemoryFileStore, NodeImageDecoder, validationSquare, openMultiGrain, FASHION_MNIST_CLASSES, TRAIN_DEFAULTS, FASHION_MNIST_DEFAULT_ROOT,
+  init, train, MemoryFileStore, NodeImageDecoder, validationSquare, openMultiGrain, writeSafetensors, FASHION_MNIST_CLASSES, TRAIN_DEFAULTS, FASHION_MNIST_DEFAULT_ROOT,
   type PoolStats, type DatasetSample,
 } from '../../src/index.js';
 import { startStaticServer, type StaticServer } from '../../src/cli/static-server.js';
@@ -398,6 +398,70 @@ test('Train tab on Fashion-MNIST from the server: progress, curves, Download giv
   assert.equal(opened.classes, FASHION_MNIST_CLASSES, 'the class names in the metadata');
   assert.equal([opened.architecture.backbone, opened.architecture.baseWidth, opened.architecture.numClasses], [18, 4, 10], 'the architecture trained');
   console.log(`  Fashion-MNIST in the page: ${seen.progress}; download ${bytes.length} bytes`);
+});
+
+test('keyboard: arrow keys, Home and End move between the tabs; Enter on a drop zone opens its picker', async () => {
+  const p = thePage();
+  const selected = (): Promise<{ tab: string; focused: string; visible: string[]; tabbable: string[] }> => p.evaluate(() => ({
+    tab: document.querySelector('#tabs [aria-selected=true]')!.id,
+    focused: document.activeElement?.id ?? '',
+    visible: Array.from(document.querySelectorAll<HTMLElement>('[role=tabpanel]')).filter((s) => s.offsetParent !== null).map((s) => s.id),
+    tabbable: Array.from(document.querySelectorAll<HTMLElement>('#tabs [role=tab]')).filter((b) => b.tabIndex === 0).map((b) => b.id),
+  }));
+  await p.click('#tab-status');
+  const steps: [string, string][] = [['ArrowRight', 'train'], ['ArrowRight', 'classify'], ['Home', 'status'], ['ArrowLeft', 'search'], ['End', 'search'], ['ArrowLeft', 'classify']];
+  for (const [key, tab] of steps) {
+    await p.keyboard.press(key);
+    assert.equal(await selected(), { tab: `tab-${tab}`, focused: `tab-${tab}`, visible: [tab], tabbable: [`tab-${tab}`] }, `after ${key}`);
+  }
+  // one listener for the whole test: a waitForEvent per press turns the interception on too late at times
+  const chosen: string[] = [];
+  const onChooser = (c: FileChooser): void => { void c.element().getAttribute('id').then((id) => chosen.push(id ?? '?')); };
+  p.on('filechooser', onChooser);
+  try {
+    await p.evaluate(() => 0);
+    for (const [zone, input] of [['classify-drop', 'classify-files'], ['gallery-drop', 'gallery-files'], ['query-drop', 'query-file']] as const) {
+      if (zone === 'gallery-drop') await p.click('#tab-search');
+      await p.focus(`#${zone}`);
+      const before = chosen.length;
+      await p.keyboard.press('Enter');
+      for (let t = 0; t < 100 && chosen.length === before; t++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(chosen.slice(before), [input], `Enter on #${zone} opens #${input}`);
+    }
+  } finally {
+    p.off('filechooser', onChooser);
+  }
+});
+
+test('bad files: an image that is not one, and checkpoints that are not MultiGrain, get a message naming them', async () => {
+  const p = thePage();
+  await p.click('#tab-classify');
+  const modelBefore = await p.textContent('#model-line');
+  const message = async (what: string): Promise<string> => {
+    await withTimeout(p.waitForFunction(() => document.querySelector('#classify-out .error') !== null, undefined, { timeout: 20_000 }), 25_000, what);
+    return (await p.textContent('#classify-out .error'))!;
+  };
+  await p.setInputFiles('#classify-files', { name: 'holiday.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are notes, not a JPEG') });
+  const notImage = await message('classifying a text file named .jpg');
+  const notCheckpoints: Record<string, Buffer> = {
+    'notes.safetensors': Buffer.from('plain text, not safetensors'),
+    'other-model.safetensors': Buffer.from(writeSafetensors([['encoder.weight', { dtype: 'f32', shape: [2, 2], data: new Float32Array(4) }]])),
+    'notes.pth': Buffer.from('plain text, not a PyTorch zip'),
+  };
+  const seen: Record<string, string> = {};
+  for (const [name, buffer] of Object.entries(notCheckpoints)) {
+    await p.evaluate(() => document.getElementById('classify-out')!.replaceChildren());
+    await p.setInputFiles('#ckpt-file', { name, mimeType: 'application/octet-stream', buffer });
+    seen[name] = await message(`opening ${name}`);
+  }
+  console.log(`  bad files: ${notImage} | ${Object.values(seen).join(' | ')}`);
+  assert.match(notImage, /holiday\.jpg/);
+  assert.match(notImage, /not .*image|corrupt or unsupported image/i);
+  for (const [name, text] of Object.entries(seen)) {
+    assert.match(text, /^could not open the checkpoint: /, name);
+    assert.ok(text.includes(name), `${name}: the message names the file: ${text}`);
+  }
+  assert.is(await p.textContent('#model-line'), modelBefore, 'the current model stays');
 });
 
 test('without WebGPU the page says so and what to do', async () => {

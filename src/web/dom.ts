@@ -44,9 +44,19 @@ export function relativePath(f: File): string {
 /**
  * Makes `zone` accept dropped files and folders (folders are walked: `onFiles` gets every file
  * below them, each with its `relativePath`), and highlights it while dragging. A failed walk
- * goes to `onError`.
+ * goes to `onError`. Where the zone holds a file input, Enter or Space on the zone opens it.
  */
 export function dropZone(zone: HTMLElement, onFiles: (files: File[]) => void, onError: (err: unknown) => void = console.error): void {
+  // keyboard users cannot drop: the zone takes focus, and Enter or Space opens its file picker
+  const picker = zone.querySelector<HTMLInputElement>('input[type=file]');
+  if (picker) {
+    zone.tabIndex = 0;
+    zone.addEventListener('keydown', (e) => {
+      if (e.target !== zone || (e.key !== 'Enter' && e.key !== ' ')) return;
+      e.preventDefault();
+      picker.click();
+    });
+  }
   zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
   zone.addEventListener('drop', (e) => {
