@@ -298,20 +298,23 @@ test('a dropped folder: its entries are walked (every readEntries batch) into tr
         return { readEntries: (ok: (e: Entry[]) => void) => { reads++; const batch = children.slice(at, at + 2); at += batch.length; setTimeout(() => ok(batch), 0); } };
       },
     } as Entry);
-    const train: Entry[] = [];
-    const val: Entry[] = [];
-    for (const name of names) {
-      const bytes = await (await fetch(`fixtures/${name}`)).arrayBuffer();
-      const cls = name.split('.')[0]!;
-      train.push(dirEntry(`photos/train/${cls}`, [0, 1, 2].map((k) => fileEntry(`photos/train/${cls}/${k}-${name}`, bytes))));
-      val.push(dirEntry(`photos/val/${cls}`, [fileEntry(`photos/val/${cls}/${name}`, bytes)]));
-    }
+    const photos = new Map<string, ArrayBuffer>();
+    for (const name of names) photos.set(name, await (await fetch(`fixtures/${name}`)).arrayBuffer());
+    // an entry's fullPath starts at the drop: `base` is 'photos/' when the photos folder is dropped
+    const splits = (base: string): { train: Entry[]; val: Entry[] } => ({
+      train: names.map((name) => dirEntry(`${base}train/${name.split('.')[0]}`, [0, 1, 2].map((k) => fileEntry(`${base}train/${name.split('.')[0]}/${k}-${name}`, photos.get(name)!)))),
+      val: names.map((name) => dirEntry(`${base}val/${name.split('.')[0]}`, [fileEntry(`${base}val/${name.split('.')[0]}/${name}`, photos.get(name)!)])),
+    });
+    const { train, val } = splits('photos/');
     const readme = fileEntry('photos/README.txt', new TextEncoder().encode('not an image').buffer as ArrayBuffer);
     const root = dirEntry('photos', [dirEntry('photos/train', train), dirEntry('photos/val', val), readme]);
     const files = await api.filesOfEntries([root as never]);
     const readsOfWalk = reads;
     const data = api.folderData(files);
     const sample = await data.train.get(data.train.length - 1);
+    // train/ and val/ selected and dropped side by side: the contents of one folder
+    const loose = splits('');
+    const sideBySide = api.folderData(await api.filesOfEntries([dirEntry('train', loose.train), dirEntry('val', loose.val)] as never[]));
     // the same tree dropped on the Train tab's zone, as a drop event gives it
     const drop = new Event('drop', { bubbles: true, cancelable: true });
     Object.defineProperty(drop, 'dataTransfer', { value: { items: [{ kind: 'file', webkitGetAsEntry: () => root }], files: [] } });
@@ -321,6 +324,7 @@ test('a dropped folder: its entries are walked (every readEntries batch) into tr
     await api.filesOfEntries([broken as never]).catch((e: Error) => { failure = e.message; });
     return {
       paths: files.map((f) => f.relativePath), reads: readsOfWalk, classes: data.classes, sizes: [data.train.length, data.val?.length],
+      sideBySide: { classes: sideBySide.classes, sizes: [sideBySide.train.length, sideBySide.val?.length] },
       sample: { path: (sample as { path?: string }).path, label: sample.label, size: [sample.image.width, sample.image.height] }, failure,
     };
   }, PHOTO_NAMES);
@@ -332,6 +336,7 @@ test('a dropped folder: its entries are walked (every readEntries batch) into tr
   assert.is(r.reads, expectedReads, 'readEntries called until it gives nothing');
   assert.equal(r.classes, classes, 'classes from the folder names');
   assert.equal(r.sizes, [PHOTO_NAMES.length * 3, PHOTO_NAMES.length], 'train/ and val/ split, README.txt left out');
+  assert.equal(r.sideBySide, { classes, sizes: r.sizes }, 'train/ and val/ dropped together read as one folder');
   const node = await new NodeImageDecoder().decode(join(PHOTOS, 'rocket.jpg'));
   assert.equal(r.sample, { path: 'rocket/2-rocket.jpg', label: classes.indexOf('rocket'), size: [node.width, node.height] }, 'the last training item decodes as its photo');
   assert.match(r.failure, /\/photos\/x\.jpg/, `a file that can't be read is named: ${r.failure}`);

@@ -44,18 +44,27 @@ async function childrenOf(dir: DropDirectoryEntry): Promise<DropEntry[]> {
 }
 
 /** Marks `file` with its path below the drop (a File's own properties are read-only, so it is defined on the object). */
-function withPath(file: File, fullPath: string): DroppedFile {
-  Object.defineProperty(file, 'relativePath', { value: fullPath.replace(/^\/+/, ''), enumerable: true });
+function withPath(file: File, path: string): DroppedFile {
+  Object.defineProperty(file, 'relativePath', { value: path.replace(/^\/+/, ''), enumerable: true });
   return file as DroppedFile;
 }
 
-/** Every file below these entries (folders walked recursively), each with its `relativePath`. */
+async function walk(entries: readonly DropEntry[], root: string, out: DroppedFile[]): Promise<void> {
+  for (const entry of entries) {
+    if (entry.isFile) out.push(withPath(await fileOf(entry as DropFileEntry), root + entry.fullPath));
+    else if (entry.isDirectory) await walk(await childrenOf(entry as DropDirectoryEntry), root, out);
+  }
+}
+
+/**
+ * Every file below these entries (folders walked recursively), each with its `relativePath`.
+ * One dropped folder is the picked folder (`photos/cat/1.jpg`); several entries dropped together
+ * are the contents of one (`dropped/cat/1.jpg`), so that class folders (or `train/` and `val/`)
+ * dropped side by side label their images as that folder would.
+ */
 export async function filesOfEntries(entries: readonly DropEntry[]): Promise<DroppedFile[]> {
   const out: DroppedFile[] = [];
-  for (const entry of entries) {
-    if (entry.isFile) out.push(withPath(await fileOf(entry as DropFileEntry), entry.fullPath));
-    else if (entry.isDirectory) out.push(...await filesOfEntries(await childrenOf(entry as DropDirectoryEntry)));
-  }
+  await walk(entries, entries.length > 1 ? 'dropped' : '', out);
   return out;
 }
 
