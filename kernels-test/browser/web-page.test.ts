@@ -6,14 +6,15 @@
 // limit; Chromium and the server are closed whatever happens.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, FileChooser, Page } from 'playwright-core';
 import {
-  init, train, MemoryFileStore, NodeImageDecoder, validationSquare, type PoolStats, type DatasetSample,
+  init, train, MemoryFileStore, NodeImageDecoder, validationSquare, openMultiGrain, writeSafetensors, FASHION_MNIST_CLASSES, TRAIN_DEFAULTS, FASHION_MNIST_DEFAULT_ROOT,
+  type PoolStats, type DatasetSample,
 } from '../../src/index.js';
 import { startStaticServer, type StaticServer } from '../../src/cli/static-server.js';
 import { openCheckpoint } from '../../src/web/loaded-model.js';
@@ -50,6 +51,7 @@ const extraFiles = new Map<string, Buffer>();
 
 test.before(async () => {
   if (!existsSync(join(WEB, 'index.html'))) throw new Error(`${WEB}/index.html is missing: run \`node tools/build.mjs\``);
+  if (!existsSync(FASHION_MNIST_DEFAULT_ROOT)) throw new Error(`${FASHION_MNIST_DEFAULT_ROOT} is missing: \`bash tools/setup.sh\` installs Debian's dataset-fashion-mnist`);
   await init();
   // A tiny MultiGrain trained here to tell the four photos apart (random crops of each are its
   // class): its checkpoint records the class names and input size. Untrained, every photo's
@@ -74,7 +76,7 @@ test.before(async () => {
   extraFiles.set('chelsea-crop.png', await sharp(join(PHOTOS, 'chelsea.jpg'))
     .extract({ left: Math.round(meta.width! * 0.15), top: Math.round(meta.height! * 0.1), width: Math.round(meta.width! * 0.7), height: Math.round(meta.height! * 0.8) })
     .png().toBuffer());
-  server = await startStaticServer({ webRoot: WEB, checkpoint: checkpointPath, port: 0, host: '127.0.0.1' });
+  server = await startStaticServer({ webRoot: WEB, checkpoint: checkpointPath, fashionMnistRoot: FASHION_MNIST_DEFAULT_ROOT, port: 0, host: '127.0.0.1' });
   browser = await launchChromium(CHROMIUM_ARGS);
   page = await withTimeout(browser.newPage(), 10_000, 'opening a page');
   logTail = pageLog(page);
@@ -269,6 +271,202 @@ test('training in the page lowers the loss; stop and resume; the checkpoint keep
   assert.ok(last < 0.85 * first, `the loss went down: mean of epoch 1's steps ${first.toFixed(4)}, of epoch 3's ${last.toFixed(4)}`);
   assert.equal(r.metaClasses, r.classes, 'the downloadable checkpoint records the class names');
   assert.is(r.topNames.length, 2);
+});
+
+/** The Train tab's note on the picked data, once it names the classes (or says what is wrong). */
+async function trainDataNote(): Promise<{ text: string; className: string }> {
+  const p = thePage();
+  await withTimeout(p.waitForFunction(() => /classes|error/.test(document.getElementById('train-data-note')!.textContent + document.getElementById('train-data-note')!.className), undefined, { timeout: 20_000 }), 25_000, 'waiting for the picked data note');
+  return p.evaluate(() => ({ text: document.getElementById('train-data-note')!.textContent ?? '', className: document.getElementById('train-data-note')!.className }));
+}
+
+test('a dropped folder: its entries are walked (every readEntries batch) into train/ and val/ classes', async () => {
+  const r = await inPage('walking a dropped folder', 30_000, async (names: string[]) => {
+    const api = window.multigrain!.page;
+    let reads = 0;
+    type Entry = { isFile: boolean; isDirectory: boolean; name: string; fullPath: string };
+    // a fake FileSystemEntry tree, its callbacks asynchronous as the browser's, and its readers
+    // giving 2 entries per call (Chrome gives 100) so that a walk reading only once misses files
+    const fileEntry = (path: string, bytes: ArrayBuffer): Entry => ({
+      isFile: true, isDirectory: false, name: path.split('/').pop()!, fullPath: `/${path}`,
+      file: (ok: (f: File) => void) => setTimeout(() => ok(new File([bytes], path.split('/').pop()!)), 0),
+    } as Entry);
+    const dirEntry = (path: string, children: Entry[]): Entry => ({
+      isFile: false, isDirectory: true, name: path.split('/').pop()!, fullPath: `/${path}`,
+      createReader: () => {
+        let at = 0;
+        return { readEntries: (ok: (e: Entry[]) => void) => { reads++; const batch = children.slice(at, at + 2); at += batch.length; setTimeout(() => ok(batch), 0); } };
+      },
+    } as Entry);
+    const photos = new Map<string, ArrayBuffer>();
+    for (const name of names) photos.set(name, await (await fetch(`fixtures/${name}`)).arrayBuffer());
+    // an entry's fullPath starts at the drop: `base` is 'photos/' when the photos folder is dropped
+    const splits = (base: string): { train: Entry[]; val: Entry[] } => ({
+      train: names.map((name) => dirEntry(`${base}train/${name.split('.')[0]}`, [0, 1, 2].map((k) => fileEntry(`${base}train/${name.split('.')[0]}/${k}-${name}`, photos.get(name)!)))),
+      val: names.map((name) => dirEntry(`${base}val/${name.split('.')[0]}`, [fileEntry(`${base}val/${name.split('.')[0]}/${name}`, photos.get(name)!)])),
+    });
+    const { train, val } = splits('photos/');
+    const readme = fileEntry('photos/README.txt', new TextEncoder().encode('not an image').buffer as ArrayBuffer);
+    const root = dirEntry('photos', [dirEntry('photos/train', train), dirEntry('photos/val', val), readme]);
+    const files = await api.filesOfEntries([root as never]);
+    const readsOfWalk = reads;
+    const data = api.folderData(files);
+    const sample = await data.train.get(data.train.length - 1);
+    // train/ and val/ selected and dropped side by side: the contents of one folder
+    const loose = splits('');
+    const sideBySide = api.folderData(await api.filesOfEntries([dirEntry('train', loose.train), dirEntry('val', loose.val)] as never[]));
+    // the same tree dropped on the Train tab's zone, as a drop event gives it
+    const drop = new Event('drop', { bubbles: true, cancelable: true });
+    Object.defineProperty(drop, 'dataTransfer', { value: { items: [{ kind: 'file', webkitGetAsEntry: () => root }], files: [] } });
+    document.getElementById('train-drop')!.dispatchEvent(drop);
+    let failure = '';
+    const broken = { isFile: true, isDirectory: false, name: 'x.jpg', fullPath: '/photos/x.jpg', file: (_ok: unknown, fail: (e: unknown) => void) => fail(new DOMException('gone', 'NotFoundError')) };
+    await api.filesOfEntries([broken as never]).catch((e: Error) => { failure = e.message; });
+    return {
+      paths: files.map((f) => f.relativePath), reads: readsOfWalk, classes: data.classes, sizes: [data.train.length, data.val?.length],
+      sideBySide: { classes: sideBySide.classes, sizes: [sideBySide.train.length, sideBySide.val?.length] },
+      sample: { path: (sample as { path?: string }).path, label: sample.label, size: [sample.image.width, sample.image.height] }, failure,
+    };
+  }, PHOTO_NAMES);
+  const classes = PHOTO_NAMES.map((n) => n.split('.')[0]!).sort();
+  assert.is(r.paths.length, PHOTO_NAMES.length * 4 + 1, `every file below the folder: ${r.paths.join(', ')}`);
+  assert.ok(r.paths.includes('photos/train/rocket/2-rocket.jpg') && r.paths.includes('photos/val/coffee/coffee.webp') && r.paths.includes('photos/README.txt'), 'paths from the drop\'s root');
+  // each folder is read until an empty batch: ceil(n / 2) + 1 calls
+  const expectedReads = (2 + 1) + (2 + 1) + (2 + 1) + PHOTO_NAMES.length * ((2 + 1) + (1 + 1));
+  assert.is(r.reads, expectedReads, 'readEntries called until it gives nothing');
+  assert.equal(r.classes, classes, 'classes from the folder names');
+  assert.equal(r.sizes, [PHOTO_NAMES.length * 3, PHOTO_NAMES.length], 'train/ and val/ split, README.txt left out');
+  assert.equal(r.sideBySide, { classes, sizes: r.sizes }, 'train/ and val/ dropped together read as one folder');
+  const node = await new NodeImageDecoder().decode(join(PHOTOS, 'rocket.jpg'));
+  assert.equal(r.sample, { path: 'rocket/2-rocket.jpg', label: classes.indexOf('rocket'), size: [node.width, node.height] }, 'the last training item decodes as its photo');
+  assert.match(r.failure, /\/photos\/x\.jpg/, `a file that can't be read is named: ${r.failure}`);
+  const note = await trainDataNote();
+  const folderChosen = await thePage().evaluate(() => (document.querySelector('input[name=train-data][value=folder]') as HTMLInputElement).checked);
+  assert.ok(folderChosen, 'a drop chooses the folder as the data');
+  assert.match(note.text, new RegExp(`^${PHOTO_NAMES.length * 4} image files picked: 4 classes \\(${classes.join(', ')}\\), 12 training, 4 validation images$`));
+});
+
+test('a folder picked with the directory picker, and one without class folders', async () => {
+  const dir = scratchDir('web-pick');
+  for (const name of PHOTO_NAMES) {
+    const cls = name.split('.')[0]!;
+    for (const split of ['train', 'val']) mkdirSync(join(dir, 'photos', split, cls), { recursive: true });
+    for (const k of [0, 1]) copyFileSync(join(PHOTOS, name), join(dir, 'photos', 'train', cls, `${k}-${name}`));
+    copyFileSync(join(PHOTOS, name), join(dir, 'photos', 'val', cls, name));
+  }
+  const p = thePage();
+  await p.evaluate(() => { document.getElementById('train-data-note')!.textContent = ''; });
+  await withTimeout(p.setInputFiles('#train-folder', join(dir, 'photos')), 15_000, 'picking the folder');
+  const note = await trainDataNote();
+  assert.is(note.className, '', note.text);
+  assert.is(note.text, `${PHOTO_NAMES.length * 3} image files picked: 4 classes (astronaut, chelsea, coffee, rocket), 8 training, 4 validation images`);
+  // loose images: no class to train on, said at once
+  const flat = join(dir, 'flat');
+  mkdirSync(flat);
+  for (const name of PHOTO_NAMES) copyFileSync(join(PHOTOS, name), join(flat, name));
+  await p.evaluate(() => { document.getElementById('train-data-note')!.textContent = ''; });
+  await withTimeout(p.setInputFiles('#train-folder', flat), 15_000, 'picking the flat folder');
+  const bad = await trainDataNote();
+  assert.is(bad.className, 'error');
+  assert.match(bad.text, /holds 0 class folder\(s\): training needs class subfolders/);
+});
+
+test('Train tab on Fashion-MNIST from the server: progress, curves, Download gives a checkpoint Node opens', async () => {
+  const p = thePage();
+  await p.click('#tabs button[data-tab=train]');
+  await p.check('input[name=train-data][value=fashion-mnist]');
+  for (const [id, value] of [['opt-width', '4'], ['opt-size', '32'], ['opt-epochs', '1'], ['opt-batch', '16'], ['opt-subset', '64']] as const) await p.fill(`#${id}`, value);
+  await p.click('#train-start');
+  try {
+    await withTimeout(p.waitForFunction(() => /done|failed/.test(document.getElementById('train-progress')!.textContent ?? ''), undefined, { timeout: 120_000 }), 125_000, 'training on Fashion-MNIST');
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; progress: ${await p.textContent('#train-progress')}${logTail()}`);
+  }
+  const seen = await p.evaluate(() => ({
+    progress: document.getElementById('train-progress')!.textContent ?? '',
+    charts: Array.from(document.querySelectorAll('#train-curves svg'), (svg) => ({ lines: svg.querySelectorAll('polyline').length, points: Array.from(svg.querySelectorAll('polyline'), (l) => l.getAttribute('points')!.split(' ').length) })),
+    steps: window.multigrain!.page.training!.steps.length,
+    saveEnabled: !(document.getElementById('train-save') as HTMLButtonElement).disabled,
+  }));
+  assert.match(seen.progress, /^Fashion-MNIST: epoch 1\.00 \/ 1, loss [\d.]+, train top-1 [\d.]+%, val top-1 [\d.]+% — done/);
+  const steps = (64 * TRAIN_DEFAULTS.epochLenFactor) / 16;
+  assert.is(seen.steps, steps, `64 images x the epoch length factor ${TRAIN_DEFAULTS.epochLenFactor}, in batches of 16`);
+  assert.is(seen.charts.length, 2, 'loss and accuracy charts');
+  assert.equal(seen.charts[0], { lines: 1, points: [steps] }, 'the loss curve: one point per step');
+  assert.equal(seen.charts[1]!.points, [steps, 2], 'train top-1 per step, val top-1 before and after the epoch');
+  assert.ok(seen.saveEnabled, 'Download enabled');
+  const [dl] = await withTimeout(Promise.all([p.waitForEvent('download', { timeout: 15_000 }), p.click('#train-save')]), 20_000, 'downloading the checkpoint');
+  assert.is(dl.suggestedFilename(), 'multigrain_web.safetensors');
+  const bytes = readFileSync((await withTimeout(dl.path(), 15_000, 'saving the download'))!);
+  const opened = await openMultiGrain(new Uint8Array(bytes));
+  for (const t of opened.model.stateTensors().values()) t.dispose();
+  assert.equal(opened.classes, FASHION_MNIST_CLASSES, 'the class names in the metadata');
+  assert.equal([opened.architecture.backbone, opened.architecture.baseWidth, opened.architecture.numClasses], [18, 4, 10], 'the architecture trained');
+  console.log(`  Fashion-MNIST in the page: ${seen.progress}; download ${bytes.length} bytes`);
+});
+
+test('keyboard: arrow keys, Home and End move between the tabs; Enter on a drop zone opens its picker', async () => {
+  const p = thePage();
+  const selected = (): Promise<{ tab: string; focused: string; visible: string[]; tabbable: string[] }> => p.evaluate(() => ({
+    tab: document.querySelector('#tabs [aria-selected=true]')!.id,
+    focused: document.activeElement?.id ?? '',
+    visible: Array.from(document.querySelectorAll<HTMLElement>('[role=tabpanel]')).filter((s) => s.offsetParent !== null).map((s) => s.id),
+    tabbable: Array.from(document.querySelectorAll<HTMLElement>('#tabs [role=tab]')).filter((b) => b.tabIndex === 0).map((b) => b.id),
+  }));
+  await p.click('#tab-status');
+  const steps: [string, string][] = [['ArrowRight', 'train'], ['ArrowRight', 'classify'], ['Home', 'status'], ['ArrowLeft', 'search'], ['End', 'search'], ['ArrowLeft', 'classify']];
+  for (const [key, tab] of steps) {
+    await p.keyboard.press(key);
+    assert.equal(await selected(), { tab: `tab-${tab}`, focused: `tab-${tab}`, visible: [tab], tabbable: [`tab-${tab}`] }, `after ${key}`);
+  }
+  // one listener for the whole test: a waitForEvent per press turns the interception on too late at times
+  const chosen: string[] = [];
+  const onChooser = (c: FileChooser): void => { void c.element().getAttribute('id').then((id) => chosen.push(id ?? '?')); };
+  p.on('filechooser', onChooser);
+  try {
+    await p.evaluate(() => 0);
+    for (const [zone, input] of [['classify-drop', 'classify-files'], ['gallery-drop', 'gallery-files'], ['query-drop', 'query-file']] as const) {
+      if (zone === 'gallery-drop') await p.click('#tab-search');
+      await p.focus(`#${zone}`);
+      const before = chosen.length;
+      await p.keyboard.press('Enter');
+      for (let t = 0; t < 100 && chosen.length === before; t++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(chosen.slice(before), [input], `Enter on #${zone} opens #${input}`);
+    }
+  } finally {
+    p.off('filechooser', onChooser);
+  }
+});
+
+test('bad files: an image that is not one, and checkpoints that are not MultiGrain, get a message naming them', async () => {
+  const p = thePage();
+  await p.click('#tab-classify');
+  const modelBefore = await p.textContent('#model-line');
+  const message = async (what: string): Promise<string> => {
+    await withTimeout(p.waitForFunction(() => document.querySelector('#classify-out .error') !== null, undefined, { timeout: 20_000 }), 25_000, what);
+    return (await p.textContent('#classify-out .error'))!;
+  };
+  await p.setInputFiles('#classify-files', { name: 'holiday.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are notes, not a JPEG') });
+  const notImage = await message('classifying a text file named .jpg');
+  const notCheckpoints: Record<string, Buffer> = {
+    'notes.safetensors': Buffer.from('plain text, not safetensors'),
+    'other-model.safetensors': Buffer.from(writeSafetensors([['encoder.weight', { dtype: 'f32', shape: [2, 2], data: new Float32Array(4) }]])),
+    'notes.pth': Buffer.from('plain text, not a PyTorch zip'),
+  };
+  const seen: Record<string, string> = {};
+  for (const [name, buffer] of Object.entries(notCheckpoints)) {
+    await p.evaluate(() => document.getElementById('classify-out')!.replaceChildren());
+    await p.setInputFiles('#ckpt-file', { name, mimeType: 'application/octet-stream', buffer });
+    seen[name] = await message(`opening ${name}`);
+  }
+  console.log(`  bad files: ${notImage} | ${Object.values(seen).join(' | ')}`);
+  assert.match(notImage, /holiday\.jpg/);
+  assert.match(notImage, /not .*image|corrupt or unsupported image/i);
+  for (const [name, text] of Object.entries(seen)) {
+    assert.match(text, /^could not open the checkpoint: /, name);
+    assert.ok(text.includes(name), `${name}: the message names the file: ${text}`);
+  }
+  assert.is(await p.textContent('#model-line'), modelBefore, 'the current model stays');
 });
 
 test('without WebGPU the page says so and what to do', async () => {

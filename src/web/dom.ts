@@ -1,4 +1,5 @@
 /** Small DOM helpers of the page (no framework: the page is a static folder). */
+import { dropEntries, filesOfEntries } from './dropped-files.js';
 
 /** Creates an element with attributes and children. */
 export function h<K extends keyof HTMLElementTagNameMap>(
@@ -34,19 +35,36 @@ export function imageFiles(files: Iterable<File>): File[] {
   return [...files].filter((f) => IMAGE_FILE.test(f.name) || f.type.startsWith('image/'));
 }
 
-/** The relative path of a picked file (`class/name.jpg` from a folder picker), else its name. */
+/** The relative path of a picked or dropped file (`root/class/name.jpg` from a folder), else its name. */
 export function relativePath(f: File): string {
-  return (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
+  const g = f as File & { relativePath?: string };
+  return g.webkitRelativePath || g.relativePath || f.name;
 }
 
-/** Makes `zone` accept dropped files (calls `onFiles`) and highlights it while dragging. */
-export function dropZone(zone: HTMLElement, onFiles: (files: File[]) => void): void {
+/**
+ * Makes `zone` accept dropped files and folders (folders are walked: `onFiles` gets every file
+ * below them, each with its `relativePath`), and highlights it while dragging. A failed walk
+ * goes to `onError`. Where the zone holds a file input, Enter or Space on the zone opens it.
+ */
+export function dropZone(zone: HTMLElement, onFiles: (files: File[]) => void, onError: (err: unknown) => void = console.error): void {
+  // keyboard users cannot drop: the zone takes focus, and Enter or Space opens its file picker
+  const picker = zone.querySelector<HTMLInputElement>('input[type=file]');
+  if (picker) {
+    zone.tabIndex = 0;
+    zone.addEventListener('keydown', (e) => {
+      if (e.target !== zone || (e.key !== 'Enter' && e.key !== ' ')) return;
+      e.preventDefault();
+      picker.click();
+    });
+  }
   zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
   zone.addEventListener('drop', (e) => {
     e.preventDefault();
     zone.classList.remove('over');
-    onFiles(Array.from(e.dataTransfer?.files ?? []));
+    const entries = e.dataTransfer ? dropEntries(e.dataTransfer) : null;
+    if (entries) filesOfEntries(entries).then(onFiles, onError);
+    else onFiles(Array.from(e.dataTransfer?.files ?? []));
   });
 }
 

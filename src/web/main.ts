@@ -25,12 +25,35 @@ declare global {
   }
 }
 
+/**
+ * The tabs, as the WAI-ARIA tabs pattern: one tab in the Tab order (the selected one), arrow
+ * keys, Home and End move between tabs and show them.
+ */
 function setupTabs(): void {
-  const buttons = Array.from(document.querySelectorAll<HTMLButtonElement>('#tabs button'));
-  for (const b of buttons) {
-    b.addEventListener('click', () => {
-      buttons.forEach((x) => x.classList.toggle('active', x === b));
-      document.querySelectorAll('.tab').forEach((s) => s.classList.toggle('active', s.id === b.dataset.tab));
+  const buttons = Array.from(document.querySelectorAll<HTMLButtonElement>('#tabs [role=tab]'));
+  const select = (b: HTMLButtonElement): void => {
+    for (const x of buttons) {
+      x.classList.toggle('active', x === b);
+      x.setAttribute('aria-selected', String(x === b));
+      x.tabIndex = x === b ? 0 : -1;
+    }
+    document.querySelectorAll('.tab').forEach((s) => s.classList.toggle('active', s.id === b.dataset.tab));
+  };
+  const moves: Record<string, (i: number) => number> = {
+    ArrowRight: (i) => (i + 1) % buttons.length,
+    ArrowLeft: (i) => (i - 1 + buttons.length) % buttons.length,
+    Home: () => 0,
+    End: () => buttons.length - 1,
+  };
+  for (const [i, b] of buttons.entries()) {
+    b.addEventListener('click', () => select(b));
+    b.addEventListener('keydown', (e) => {
+      const move = moves[e.key];
+      if (!move) return;
+      e.preventDefault();
+      const next = buttons[move(i)]!;
+      select(next);
+      next.focus();
     });
   }
 }

@@ -8,6 +8,7 @@ import { absoluteSource, openCheckpoint, disposeModel, type LoadedModel } from '
 import { embedInputs, type ImageInput } from './inference.js';
 import { Gallery, type GalleryHit } from './gallery.js';
 import type { GpuStatus } from './status.js';
+import { filesOfEntries } from './dropped-files.js';
 import { PageTraining, PAGE_TRAIN_DEFAULTS, fashionMnistData, folderData, type PageTrainData, type PageTrainOptions, type PageTrainingEvents } from './page-training.js';
 
 /** What `multigrain serve` offers at /config.json (absent on a plain static host). */
@@ -28,6 +29,8 @@ export interface PageApi {
   newTraining(data: PageTrainData, options?: Partial<PageTrainOptions>, events?: PageTrainingEvents): PageTraining;
   /** Training data from a picked folder's files (class subfolders). */
   folderData: typeof folderData;
+  /** The files below dropped entries (folders walked), each with its `relativePath`: what a drop zone gives. */
+  filesOfEntries: typeof filesOfEntries;
   /** Fashion-MNIST from a URL folder. */
   fashionMnistData: typeof fashionMnistData;
   /** Makes `m` the current model (the previous one's GPU memory is freed) and tells the listeners. */
@@ -70,6 +73,7 @@ export function createPageApi(): PageApi {
       return api.training;
     },
     folderData,
+    filesOfEntries,
     fashionMnistData,
     setModel(m) {
       if (api.model && api.model !== m) disposeModel(api.model);

@@ -50,13 +50,13 @@ export function setupSearchTab(api: PageApi): void {
     const input = byId<HTMLInputElement>(id);
     input.addEventListener('change', () => void build(Array.from(input.files ?? [])));
   }
-  dropZone(byId('gallery-drop'), (files) => void build(files));
+  dropZone(byId('gallery-drop'), (files) => void build(files), (err) => { note.textContent = errorText(err); });
   const query = (files: File[]): void => {
     const f = imageFiles(files)[0];
     if (f) void run(f.name, () => api.search(f));
   };
   const qf = byId<HTMLInputElement>('query-file');
   qf.addEventListener('change', () => query(Array.from(qf.files ?? [])));
-  dropZone(byId('query-drop'), query);
+  dropZone(byId('query-drop'), query, (err) => out.replaceChildren(h('p', { class: 'error' }, errorText(err))));
   npy.addEventListener('click', () => download(api.galleryNpy(), 'gallery_embeddings.npy'));
 }

@@ -17,7 +17,10 @@ function readOptions(): PageTrainOptions {
 function drawCurves(run: PageTraining): void {
   const loss = run.steps.map((s): [number, number] => [s.epoch, s.loss]);
   const top1 = run.steps.map((s): [number, number] => [s.epoch, s.top1]);
-  const val = run.epochs.filter((e) => e.val).map((e): [number, number] => [e.epoch, e.val!.top1]);
+  // the validation before training (epoch 0) is not an epoch event: it reaches the curves
+  // through the run's history, which each run() leaves (a resumed run's history has the earlier epochs)
+  const validated = new Map([...run.history, ...run.epochs].filter((e) => e.val).map((e) => [e.epoch, e.val!.top1] as const));
+  const val = [...validated].sort(([a], [b]) => a - b).map(([epoch, top1]): [number, number] => [epoch, top1]);
   byId('train-curves').innerHTML =
     lineChartSvg('training loss', 'epoch', [{ name: 'loss', points: loss }], 560, 300) +
     lineChartSvg('accuracy (%)', 'epoch', [{ name: 'train top-1', points: top1 }, ...(val.length ? [{ name: 'val top-1', points: val }] : [])], 560, 300);
@@ -31,13 +34,21 @@ export function setupTrainTab(api: PageApi): void {
   let picked: File[] = [];
   const folder = byId<HTMLInputElement>('train-folder');
   const note = byId('train-data-note');
+  // the folder is read at once, so that a wrong layout is said before Train is pressed
   const pick = (files: File[]): void => {
     picked = imageFiles(files);
-    note.textContent = `${picked.length} image files picked`;
     (document.querySelector('input[name=train-data][value=folder]') as HTMLInputElement).checked = true;
+    try {
+      const data = folderData(picked);
+      note.textContent = `${picked.length} image files picked: ${data.classes.length} classes (${data.classes.join(', ')}), ${data.train.length} training${data.val ? `, ${data.val.length} validation` : ''} images`;
+      note.className = '';
+    } catch (err) {
+      note.textContent = `${picked.length} image files picked: ${errorText(err)}`;
+      note.className = 'error';
+    }
   };
   folder.addEventListener('change', () => pick(Array.from(folder.files ?? [])));
-  dropZone(byId('train-drop'), pick);
+  dropZone(byId('train-drop'), pick, (err) => { note.textContent = errorText(err); note.className = 'error'; });
 
   let run: PageTraining | null = null;
   const setButtons = (): void => {
@@ -54,6 +65,7 @@ export function setupTrainTab(api: PageApi): void {
     setButtons();
     try {
       const { model, stopped } = await task;
+      drawCurves(run);
       api.setModel(model);
       progress.textContent += stopped ? ' — stopped (Resume goes on from the last saved epoch)' : ' — done: the model is ready in Classify and Search';
     } catch (err) {
