@@ -180,7 +180,7 @@ try {
     for (const row of rows.slice(g ? -2 : -1)) console.log(JSON.stringify(row));
   }
   const evalRows = [];
-  for (const workers of workerCounts) {
+  for (const workers of evalImages > 0 ? workerCounts : []) {
     const p = withPeer ? runPeer(trainDir, evalDir, { evalWorkers: String(workers) }).eval[0] : undefined;
     const loader = new DataLoader({ dataset: evalSet, transform: { kind: 'val', mode: 'rect', size: 500 }, workers });
     const indices = Int32Array.from({ length: evalImages + 1 }, (_, i) => i % evalSet.length);
@@ -203,7 +203,7 @@ try {
     }
   };
   table(`training (${recipe} recipe, 224, batch ${batchSize}${upload ? ', upload included' : ''})`, rows);
-  table('evaluation (decode, longer side to 500, normalize; no embedding)', evalRows);
+  if (evalRows.length > 0) table('evaluation (decode, longer side to 500, normalize; no embedding)', evalRows);
   console.log('\nCPU ms per image and stage (one image at a time, one thread)');
   const cols = ['decode', 'crop_resize', 'flip', 'augment', 'to_tensor'];
   console.log(`${'path'.padEnd(26)} | ${cols.map((c) => c.padStart(11)).join(' | ')}`);
