@@ -94,6 +94,11 @@ test('bad input is named: a missing image, no checkpoint, no image', () => {
   const noImage = cli('--checkpoint', checkpoint);
   assert.is(noImage.status, 1);
   assert.match(noImage.stderr, /no image given/);
+  // a wide photo in rect mode at a small size: its short side falls below what the trunk takes
+  const tooSmall = cli(PHOTOS[0]!, '--checkpoint', checkpoint, '--input-crop', 'rect', '--input-size', '24');
+  assert.is(tooSmall.status, 1);
+  assert.match(tooSmall.stderr, /chelsea\.jpg: at rect 24 it becomes 24x\d+, which the model cannot take/);
+  assert.match(tooSmall.stderr, /--input-crop square/);
   const badTop = cli(PHOTOS[0]!, '--checkpoint', checkpoint, '--top', '0');
   assert.is(badTop.status, 1);
   assert.match(badTop.stderr, /--top/);

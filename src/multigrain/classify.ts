@@ -96,7 +96,13 @@ export async function classifyImages(model: ClassifyingModel, images: readonly C
     const pixels = isRgbImage(input)
       ? input
       : await decoder.decode(await readByteSource(input), { name, autoOrient: options.exifOrientation ?? false });
-    const logits = await forwardLogits(model, transform(pixels, new DataRng(0)));
+    const image = transform(pixels, new DataRng(0));
+    const logits = await forwardLogits(model, image).catch((e: Error) => {
+      // rect keeps the aspect ratio: a wide photo at a small size gets a short side the trunk can't take
+      throw new Error(
+        `${name}: at ${crop} ${size} it becomes ${image.width}x${image.height}, which the model cannot take (${e.message}); ` +
+          'use the square crop or a larger input size (--input-crop square, --input-size in the CLI)', { cause: e });
+    });
     if (options.classes && options.classes.length !== logits.length) {
       throw new Error(`classifyImages: ${options.classes.length} class names for a model with ${logits.length} outputs`);
     }
