@@ -51,6 +51,16 @@ abstract class NasCell extends Module {
     this.addModule('final_path_bn', fr.bn);
     return fr;
   }
+
+  /** `combs` of the cell's two prepared inputs, which it then releases. */
+  protected combined(left: Tensor, right: Tensor, combs: (left: Tensor, right: Tensor) => Tensor): Tensor {
+    try {
+      return combs(left, right);
+    } finally {
+      left.dispose();
+      right.dispose();
+    }
+  }
 }
 
 class CellStem0 extends NasCell {
@@ -119,12 +129,7 @@ class CellStem1 extends ReductionCombs {
     this.addCombs(nf, rng);
   }
   forward(xConv0: Tensor, xStem0: Tensor): Tensor {
-    const left = this.conv1x1.forward(xStem0);
-    const right = this.fr.forward(xConv0);
-    const out = this.combs(left, right);
-    left.dispose();
-    right.dispose();
-    return out;
+    return this.combined(this.conv1x1.forward(xStem0), this.fr.forward(xConv0), (left, right) => this.combs(left, right));
   }
 }
 
@@ -139,12 +144,7 @@ class ReductionCell extends ReductionCombs {
     this.addCombs(outRight, rng);
   }
   forward(x: Tensor, xPrev: Tensor): Tensor {
-    const left = this.convPrev.forward(xPrev);
-    const right = this.conv1x1.forward(x);
-    const out = this.combs(right, left);
-    left.dispose();
-    right.dispose();
-    return out;
+    return this.combined(this.convPrev.forward(xPrev), this.conv1x1.forward(x), (left, right) => this.combs(right, left));
   }
 }
 
@@ -188,12 +188,7 @@ class FirstCell extends NormalCombs {
     this.addCombs(2 * outLeft, outRight, rng);
   }
   forward(x: Tensor, xPrev: Tensor): Tensor {
-    const left = this.fr.forward(xPrev);
-    const right = this.conv1x1.forward(x);
-    const out = this.combs(left, right);
-    left.dispose();
-    right.dispose();
-    return out;
+    return this.combined(this.fr.forward(xPrev), this.conv1x1.forward(x), (left, right) => this.combs(left, right));
   }
 }
 
@@ -207,12 +202,7 @@ class NormalCell extends NormalCombs {
     this.addCombs(outLeft, outRight, rng);
   }
   forward(x: Tensor, xPrev: Tensor): Tensor {
-    const left = this.convPrev.forward(xPrev);
-    const right = this.conv1x1.forward(x);
-    const out = this.combs(left, right);
-    left.dispose();
-    right.dispose();
-    return out;
+    return this.combined(this.convPrev.forward(xPrev), this.conv1x1.forward(x), (left, right) => this.combs(left, right));
   }
 }
 
