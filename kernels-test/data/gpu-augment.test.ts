@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   init, tensor, augmentImages, packBytes, writeAugmentParams, AUGMENT_PARAMS_PER_IMAGE, DataRng, colorJitterParams,
-  jitterToNormalizedChw, lightingOffset, makeTrainPlan, type AugmentImageParams, type ColorJitterParams, type RgbImage,
+  jitterToNormalizedChw, flipImageHorizontal, lightingOffset, makeTrainPlan, type AugmentImageParams, type ColorJitterParams, type RgbImage,
 } from '../../src/index.js';
 import { assertThrowsWith } from '../helpers.js';
 import { makeImage } from './helpers.js';
@@ -44,7 +44,7 @@ async function both(cases: Case[], colour: Colour): Promise<{ gpu: Float32Array;
   cases.forEach((c, i) => {
     bytes.set(c.image.data, i * width * height * 3);
     writeAugmentParams(prm, i, c.params);
-    const chw = jitterToNormalizedChw(c.image, { order: [...c.params.order], factors: c.params.factors }, { ...colour, offset: c.params.offset });
+    const chw = jitterToNormalizedChw(c.params.flip ? flipImageHorizontal(c.image) : c.image, { order: [...c.params.order], factors: c.params.factors }, { ...colour, offset: c.params.offset });
     cpu.set(chw.data, i * width * height * 3);
   });
   const out = augmentImages(tensor(packBytes(bytes), undefined, 'u32'), tensor(prm, [cases.length, AUGMENT_PARAMS_PER_IMAGE]), height, width, colour);
@@ -64,13 +64,13 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): { max: number; exact: num
 
 const FULL: Colour = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], scale: 1 / 1.1, clamp: true };
 
-test('every jitter order, with lighting, equals the CPU path to 1e-5 (odd sizes: images straddle u32 words; 24x20: 4 pixels per invocation)', async () => {
-  for (const [w, h] of [[23, 17], [5, 3], [40, 31], [24, 20]] as const) {
+test('every jitter order, with lighting and the flip, equals the CPU path to 1e-5 (odd sizes: images straddle u32 words; 24x20: 4 pixels per invocation)', async () => {
+  for (const [w, h] of [[23, 17], [5, 3], [40, 31], [24, 20], [6, 2]] as const) {
     const cases: Case[] = [];
     let k = 0;
     for (const order of ORDERS) {
       for (const factors of FACTORS) {
-        cases.push({ image: noisy(w, h, 7 * w + k), params: { order, factors, offset: lightingOffset([0.13 - 0.02 * k, -0.2, 0.05 * (k % 3)]) } });
+        cases.push({ image: noisy(w, h, 7 * w + k), params: { order, factors, offset: lightingOffset([0.13 - 0.02 * k, -0.2, 0.05 * (k % 3)]), flip: k % 2 === 1 } });
         k++;
       }
     }

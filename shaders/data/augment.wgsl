@@ -4,12 +4,14 @@
 // normalisation, written as f32 NCHW. One workgroup per image, because contrast blends with
 // the mean luma of the image as it stands before contrast: a first loop sums the lumas (a tree
 // sum of u32, exact), a second writes the pixels.
-// QUAD (when H·W % 4 == 0): each invocation takes 4 neighbouring pixels, three u32 words of src,
-// and writes vec4f; V is vec4f there (U vec4u, W 4u), else f32 (U u32, W 1u). A pixel is its
-// three channels of V.
+// The drawn horizontal flip is applied here too: a flipped image's output pixel reads the mirrored
+// source pixel.
+// QUAD (when W % 4 == 0, so that a row's quads mirror onto quads): each invocation takes 4
+// neighbouring pixels, three u32 words of src, and writes vec4f; V is vec4f there (U vec4u,
+// W 4u), else f32 (U u32, W 1u). A pixel is its three channels of V.
 // Bindings: src (u32: the bytes of [N, H, W, 3] uint8 RGB, little-endian), prm (f32, 8 per
 // image: order code op0 + 4 op1 + 16 op2 with 0 none / 1 brightness / 2 contrast / 3
-// saturation, the three factors, the three lighting offsets, unused), out (f32 [N, 3, H, W]).
+// saturation, the three factors, the three lighting offsets, flip), out (f32 [N, 3, H, W]).
 
 var<workgroup> partial: array<u32, WORKGROUP_SIZE>;
 var<workgroup> meanLuma: f32;
@@ -52,6 +54,14 @@ fn pixel(n: u32, p: u32) -> Px {
 fn total(l: vec4f) -> u32 {
   return dot(vec4u(l), vec4u(1u));
 }
+
+// The source of output quad p of a flipped image: the mirrored quad, its pixels reversed.
+fn mirrored(n: u32, p: u32) -> Px {
+  let quads = params.width / 4u;
+  let row = p / quads;
+  let c = pixel(n, row * quads + quads - 1u - (p - row * quads));
+  return Px(c.r.wzyx, c.g.wzyx, c.b.wzyx);
+}
 #else
 fn byteAt(i: u32) -> f32 {
   return f32((src[i >> 2u] >> ((i & 3u) * 8u)) & 255u);
@@ -64,6 +74,11 @@ fn pixel(n: u32, p: u32) -> Px {
 
 fn total(l: f32) -> u32 {
   return u32(l);
+}
+
+fn mirrored(n: u32, p: u32) -> Px {
+  let row = p / params.width;
+  return pixel(n, row * params.width + params.width - 1u - (p - row * params.width));
 }
 #endif
 
@@ -103,8 +118,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   workgroupBarrier();
   let m = meanLuma;
   let base = n * 3u * units;
+  let flip = prm[q + 7u] != 0.0;
   for (var p = lid; p < units; p += WORKGROUP_SIZE) {
-    var c = pixel(n, p);
+    var c: Px;
+    if (flip) { c = mirrored(n, p); } else { c = pixel(n, p); }
     for (var k = 0u; k < 3u; k++) { c = jitterStep(ops[k], factor[k], c, m); }
     var r = (c.r / 255.0 + prm[q + 4u]) * params.scale;
     var g = (c.g / 255.0 + prm[q + 5u]) * params.scale;

@@ -22,6 +22,7 @@ import type { RASampler } from './sampler.js';
 import type { ImageTransform, TransformSpec } from './transforms/pipelines.js';
 import { makeTrainPlan, makeTransform, type TrainColourConstants } from './transforms/pipelines.js';
 import { AUGMENT_PARAMS_PER_IMAGE } from '../util/augment-params.js';
+import { uninitializedBuffer } from '../util/uninitialized.js';
 import { SampleWorkerPool } from './worker-pool.js';
 
 /**
@@ -355,7 +356,9 @@ function assemble(results: Sampled[], width: number, height: number, epoch: numb
   const per = 3 * width * height;
   const uint8 = colour !== null;
   const images = new Float32Array(uint8 ? 0 : n * per);
-  const pixels = new Uint32Array(uint8 ? Math.ceil((n * per) / 4) : 0);
+  const words = uint8 ? Math.ceil((n * per) / 4) : 0;
+  const pixels = new Uint32Array(uninitializedBuffer(4 * words));
+  if (words > 0) pixels[words - 1] = 0; // the padding of the last word; the crops fill the rest
   const bytes = new Uint8Array(pixels.buffer);
   const params = new Float32Array(uint8 ? n * AUGMENT_PARAMS_PER_IMAGE : 0);
   const instanceIds = new Int32Array(n);

@@ -1,7 +1,7 @@
 /**
  * The per-image parameter record of the GPU colour augmentation, shared by the data side that
  * fills it (from the sample's draws) and the engine kernel that reads it (data/augment):
- * 8 f32 per image, [order code, brightness, contrast, saturation, lighting offset R, G, B, 0].
+ * 8 f32 per image, [order code, brightness, contrast, saturation, lighting offset R, G, B, flip].
  * The order code is op0 + 4 op1 + 16 op2, each op 0 (none), 1 brightness, 2 contrast,
  * 3 saturation, in the order they apply.
  */
@@ -21,6 +21,8 @@ export interface AugmentImageParams {
   factors: { brightness?: number; contrast?: number; saturation?: number };
   /** Per-channel offset added after ToTensor (the lighting offset), default zeros. */
   offset?: readonly number[];
+  /** Mirror the image left-right first (the drawn horizontal flip), default false. */
+  flip?: boolean;
 }
 
 /** Writes image `index`'s record into `out` (a [N · AUGMENT_PARAMS_PER_IMAGE] array). */
@@ -38,5 +40,5 @@ export function writeAugmentParams(out: Float32Array, index: number, p: AugmentI
   out[q + 2] = p.factors.contrast ?? 1;
   out[q + 3] = p.factors.saturation ?? 1;
   for (let c = 0; c < 3; c++) out[q + 4 + c] = p.offset?.[c] ?? 0;
-  out[q + 7] = 0;
+  out[q + 7] = p.flip ? 1 : 0;
 }

@@ -4,6 +4,7 @@
  * images: a triangle filter whose support widens by the downscale factor).
  */
 import type { RgbImage } from '../image.js';
+import { uninitializedBuffer } from '../../util/uninitialized.js';
 
 /** Python 3 `round()`: half to even. */
 export function roundHalfEven(x: number): number {
@@ -143,6 +144,19 @@ function axisCoefficients(lo: number, size: number, outSize: number): AxisCoeffi
   return { start, count, taps, weights };
 }
 
+let scratchArray = new Float32Array(0);
+
+/**
+ * The resize's intermediate rows: one array per thread, grown as needed (every value is written
+ * before it is read), so that a loader's worker does not allocate and fault in half a megabyte
+ * per crop; above 16 MiB a fresh array, not kept.
+ */
+function scratch(length: number): Float32Array {
+  if (length > 4 << 20) return new Float32Array(length);
+  if (scratchArray.length < length) scratchArray = new Float32Array(Math.max(length, 2 * scratchArray.length));
+  return scratchArray.subarray(0, length);
+}
+
 /** Most values of a resized image: 2^30 float32 values are 4 GiB, at or above every GPU's
  * maxStorageBufferBindingSize, so a larger image could never become a tensor. */
 const MAX_IMAGE_VALUES = 2 ** 30;
@@ -173,7 +187,8 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
   // Horizontal pass over the rows of the box: tmp[(y - top) * outWidth * 3 + x * 3 + c].
   const rows = b.height;
   const rowLen = outWidth * 3;
-  const tmp = new Float32Array(rows * rowLen);
+  const tmp = scratch(rows * rowLen + rowLen);
+  const acc = tmp.subarray(rows * rowLen);
   const xStart = cx.start, xCount = cx.count, xW = cx.weights, xTaps = cx.taps;
   for (let y = 0; y < rows; y++) {
     const srow = (b.top + y) * srcStride;
@@ -198,8 +213,7 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
     }
   }
   // Vertical pass, accumulated row by row (contiguous memory), rounded to 8 bits.
-  const out = new Uint8Array(outWidth * outHeight * 3);
-  const acc = new Float32Array(rowLen);
+  const out = new Uint8Array(uninitializedBuffer(outWidth * outHeight * 3));
   const yStart = cy.start, yCount = cy.count, yW = cy.weights, yTaps = cy.taps;
   for (let y = 0; y < outHeight; y++) {
     const s0 = yStart[y]! - b.top;

@@ -87,7 +87,8 @@ export interface TrainPlan {
   finish(crop: RgbImage, rng: DataRng): ChwImage;
   /**
    * `finish` up to the colour stages, for the GPU augmentation: the same draws in the same
-   * order, the flipped (and AutoAugmented) uint8 crop and the jitter and lighting drawn for it.
+   * order, the uint8 crop and the flip, jitter and lighting drawn for it. The flip is left to the
+   * GPU (`params.flip`), except before AutoAugment, whose operations see the flipped crop.
    */
   finishUint8(crop: RgbImage, rng: DataRng): { image: RgbImage; params: AugmentImageParams };
   /** The batch-wide constants of the colour stages (the GPU augmentation's options). */
@@ -117,13 +118,13 @@ export function makeTrainPlan(
   const jitter = recipe === 'full' ? 0.3 : recipe === 'senet' ? 0.2 : 0;
   const colour: TrainColourConstants = jitter === 0 ? { mean, std, scale: 1, clamp: false } : { mean, std, scale: 1 / 1.1, clamp: true };
   const finishUint8 = (crop: RgbImage, rng: DataRng): { image: RgbImage; params: AugmentImageParams } => {
-    let image = randomHorizontalFlip(crop, rng);
-    if (recipe === 'AA') image = autoAugmentImageNet(image, rng);
-    if (jitter === 0) return { image, params: { order: [], factors: {} } };
+    if (recipe === 'AA') return { image: autoAugmentImageNet(randomHorizontalFlip(crop, rng), rng), params: { order: [], factors: {} } };
+    const flip = rng.random() < 0.5;
+    if (jitter === 0) return { image: crop, params: { order: [], factors: {}, flip } };
     const { order, factors } = colorJitterParams(rng, { brightness: jitter, contrast: jitter, saturation: jitter });
     // Lighting: alpha ~ N(0, 0.1), its offset, then / 1.1 and the clamp (the colour constants).
     const alpha = [rng.normal(0, 0.1), rng.normal(0, 0.1), rng.normal(0, 0.1)];
-    return { image, params: { order, factors, offset: lightingOffset(alpha) } };
+    return { image: crop, params: { order, factors, offset: lightingOffset(alpha), flip } };
   };
   return {
     size,
@@ -133,7 +134,7 @@ export function makeTrainPlan(
     finish: (crop, rng) => {
       const { image, params } = finishUint8(crop, rng);
       // ToTensor, lighting, clamp, normalize: one pass with the jitter.
-      return jitterToNormalizedChw(image, { order: [...params.order], factors: params.factors }, { ...colour, offset: params.offset });
+      return jitterToNormalizedChw(params.flip ? flipImageHorizontal(image) : image, { order: [...params.order], factors: params.factors }, { ...colour, offset: params.offset });
     },
   };
 }

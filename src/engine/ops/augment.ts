@@ -22,7 +22,7 @@ export interface AugmentImagesOptions {
 /**
  * f32 [N, 3, H, W] from `pixels`, u32 [ceil(N·H·W·3 / 4)] holding the bytes of a uint8
  * [N, H, W, 3] RGB batch (little-endian), and `params`, f32 [N, 8] (util/augment-params.ts:
- * jitter order and factors, lighting offset). Not differentiable (data, not parameters).
+ * jitter order and factors, lighting offset, horizontal flip). Not differentiable (data, not parameters).
  */
 export function augmentImages(pixels: Tensor, params: Tensor, height: number, width: number, options: AugmentImagesOptions): Tensor {
   checkDtype('augmentImages', pixels, ['u32']);
@@ -40,7 +40,7 @@ export function augmentImages(pixels: Tensor, params: Tensor, height: number, wi
   if (height * width > 8_000_000) throw new Error(`augmentImages: ${width}x${height} images are above the kernel's 8M pixels`);
   if (options.mean.length !== 3 || options.std.length !== 3) throw new Error('augmentImages: mean and std need 3 values each');
   const out = empty([n, 3, height, width]);
-  if (n > 0) dispatchAugment(pixels, params, out, n, { plane: height * width, scale: options.scale ?? 1, clamp: options.clamp ?? false, mean: options.mean, std: options.std });
+  if (n > 0) dispatchAugment(pixels, params, out, n, { plane: height * width, width, scale: options.scale ?? 1, clamp: options.clamp ?? false, mean: options.mean, std: options.std });
   return out;
 }
 

@@ -13,7 +13,7 @@ export const augmentKernel = defineKernel({
   name: 'data/augment',
   source,
   uniforms: {
-    plane: 'u32', clampUnit: 'u32', scale: 'f32',
+    plane: 'u32', width: 'u32', clampUnit: 'u32', scale: 'f32',
     mean0: 'f32', mean1: 'f32', mean2: 'f32', invStd0: 'f32', invStd1: 'f32', invStd2: 'f32',
   },
   bindings: [
@@ -28,6 +28,8 @@ export const augmentKernel = defineKernel({
 export interface AugmentConstants {
   /** Pixels per image (H · W). */
   plane: number;
+  /** Image width (W). */
+  width: number;
   /** Multiplier after the lighting offset. */
   scale: number;
   /** Clamp to [0, 1] before normalising. */
@@ -38,13 +40,14 @@ export interface AugmentConstants {
 
 /** Writes `out` [N, 3, H, W] from `src` (N·H·W·3 bytes in u32) and `prm` (N·8 f32), one workgroup per image. */
 export function dispatchAugment(src: Tensor, prm: Tensor, out: Tensor, images: number, c: AugmentConstants): void {
-  // 4 pixels per invocation where each image starts on a u32 word: 3 word loads and vec4 stores
-  // instead of 12 byte extractions and 12 scalar stores.
-  const quad = c.plane % 4 === 0;
+  // 4 pixels per invocation where rows hold whole quads (so images start on a u32 word and a
+  // flipped row's quads mirror onto quads): 3 word loads and vec4 stores instead of 12 byte
+  // extractions and 12 scalar stores.
+  const quad = c.width % 4 === 0;
   augmentKernel.dispatch({
     defines: { QUAD: quad, V: quad ? 'vec4f' : 'f32', U: quad ? 'vec4u' : 'u32', W: quad ? '4u' : '1u' },
     uniforms: {
-      plane: c.plane, clampUnit: c.clamp ? 1 : 0, scale: c.scale,
+      plane: c.plane, width: c.width, clampUnit: c.clamp ? 1 : 0, scale: c.scale,
       mean0: c.mean[0]!, mean1: c.mean[1]!, mean2: c.mean[2]!,
       invStd0: 1 / c.std[0]!, invStd1: 1 / c.std[1]!, invStd2: 1 / c.std[2]!,
     },
