@@ -1,7 +1,8 @@
 /**
  * Node image decoder on `sharp` (libvips: libjpeg-turbo/mozjpeg, libspng, libwebp), the
- * Node ecosystem's standard native image library. `sharp` is imported lazily, on first
- * use, so that the browser bundle never loads it.
+ * Node ecosystem's standard native image library, with TurboJPEG (turbo-jpeg.ts) for the
+ * loader's training crops of JPEGs where it is installed: the same pixels, a fraction of the
+ * CPU. Both are imported lazily, on first use, so that the browser bundle never loads them.
  */
 import type { RgbImage } from './image.js';
 import { toRgb } from './image.js';
@@ -10,6 +11,7 @@ import { ImageDecodeError, inputName } from './decode.js';
 import { headerImageSize } from './header-size.js';
 import type { CropBox } from './transforms/geometry.js';
 import { resizeImageBilinear } from './transforms/geometry.js';
+import { loadTurboJpeg, type TurboJpeg } from './turbo-jpeg.js';
 
 type SharpModule = typeof import('sharp');
 let sharpPromise: Promise<SharpModule> | null = null;
@@ -31,19 +33,31 @@ export interface NodeImageDecoderOptions {
    * For threads that do nothing else while a file is read: the loader's workers.
    */
   syncRead?: boolean;
+  /**
+   * Decode JPEGs whose orientation is not applied with TurboJPEG where it is installed (see
+   * turbo-jpeg.ts): the same pixels as sharp's; training crops into a buffer kept by the
+   * decoder, then cut and resized by the PIL-exact CPU resize. Default true.
+   */
+  turboJpeg?: boolean;
 }
 
 /** Decodes JPEG / PNG / WebP (and anything else libvips reads) with `sharp`. */
 export class NodeImageDecoder implements ImageDecoder {
   private readonly options: NodeImageDecoderOptions;
+  /** The whole-image pixels of TurboJPEG crops, reused from image to image. */
+  private turboScratch = new Uint8Array(0);
   constructor(options: NodeImageDecoderOptions = {}) {
     this.options = options;
   }
 
   async decode(input: Uint8Array | string, options: DecodeOptions = {}): Promise<RgbImage> {
     const name = inputName(input, options);
-    const sharp = await this.sharp();
     const bytes = await this.read(input, name);
+    // A JPEG without orientation to apply: TurboJPEG where installed (same pixels, less CPU).
+    const turbo = options.autoOrient === false && this.options.turboJpeg !== false && isJpeg(bytes) ? await loadTurboJpeg() : null;
+    const fast = turbo?.decode(bytes);
+    if (fast) return fast;
+    const sharp = await this.sharp();
     try {
       return await this.decodeWith(sharp, bytes, options, 'warning');
     } catch (e) {
@@ -68,18 +82,24 @@ export class NodeImageDecoder implements ImageDecoder {
   }
 
   /**
-   * Crop-while-decoding (see {@link ImageDecoder.decodeCropResized}): the size from the header,
-   * then libvips extracts the box and shrinks it (linear kernel) on demand, so libjpeg stops
-   * after the box's last row and only the box is resampled. Data that fails this strict path
-   * goes through {@link decode} (its damaged-file handling) and the CPU resize of the same box.
+   * Crop-while-decoding (see {@link ImageDecoder.decodeCropResized}). A JPEG without
+   * orientation to apply goes through TurboJPEG when it is installed: the whole image into the
+   * decoder's reused buffer, then the PIL-exact CPU resize of the box. Otherwise the size comes
+   * from the header, then libvips extracts the box and shrinks it (linear kernel) on demand, so
+   * libjpeg stops after the box's last row and only the box is resampled. Data that fails this
+   * strict path goes through {@link decode} (its damaged-file handling) and the CPU resize of
+   * the same box.
    */
   async decodeCropResized(
     input: Uint8Array | string, cropBox: (width: number, height: number) => CropBox, outWidth: number, outHeight: number, options: DecodeOptions = {},
   ): Promise<RgbImage> {
     const name = inputName(input, options);
-    const sharp = await this.sharp();
     const bytes = await this.read(input, name);
     const orient = options.autoOrient !== false;
+    const turbo = !orient && this.options.turboJpeg !== false && isJpeg(bytes) ? await loadTurboJpeg() : null;
+    const crop = turbo ? this.turboCrop(turbo, bytes, cropBox, outWidth, outHeight) : null;
+    if (crop) return crop;
+    const sharp = await this.sharp();
     let box: CropBox | undefined;
     try {
       const [width, height] = await this.orientedSize(sharp, bytes, orient);
@@ -99,6 +119,22 @@ export class NodeImageDecoder implements ImageDecoder {
       const img = await this.decode(bytes, { ...options, name });
       return resizeImageBilinear(img, outWidth, outHeight, box ?? cropBox(img.width, img.height));
     }
+  }
+
+  /**
+   * The resized box of a JPEG decoded by TurboJPEG into the reused buffer, or null where
+   * TurboJPEG does not decode the data cleanly (the box not drawn then). Synchronous from the
+   * decode to the resize, so that tasks running concurrently on this decoder never share the
+   * buffer.
+   */
+  private turboCrop(turbo: TurboJpeg, bytes: Uint8Array, cropBox: (width: number, height: number) => CropBox, outWidth: number, outHeight: number): RgbImage | null {
+    const size = turbo.size(bytes);
+    if (!size) return null;
+    const need = size[0] * size[1] * 3;
+    // grown to the largest image seen, up to 64 MiB; larger ones get their own buffer
+    if (this.turboScratch.length < need && need <= 64 << 20) this.turboScratch = new Uint8Array(need);
+    const whole = turbo.decode(bytes, this.turboScratch);
+    return whole && resizeImageBilinear(whole, outWidth, outHeight, cropBox(whole.width, whole.height));
   }
 
   /** The image's size after orientation (where `orient`), from the header. */
@@ -152,4 +188,9 @@ async function readInputSync(path: string, name: string): Promise<Uint8Array> {
   } catch (e) {
     throw new ImageDecodeError(name, `file not found or unreadable (${(e as Error).message})`, { cause: e });
   }
+}
+
+/** JPEG data starts with SOI and a marker. */
+function isJpeg(bytes: Uint8Array): boolean {
+  return bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
 }

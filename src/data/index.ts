@@ -8,6 +8,7 @@ export { ImageDecodeError } from './decode.js';
 export type { DecodeOptions, ImageDecoder } from './decode.js';
 export { NodeImageDecoder } from './decode-node.js';
 export type { NodeImageDecoderOptions } from './decode-node.js';
+export { loadTurboJpeg, type TurboJpeg } from './turbo-jpeg.js';
 export * from './decode-browser.js';
 export * from './decode-default.js';
 export * from './transforms/geometry.js';
