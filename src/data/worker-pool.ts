@@ -27,8 +27,13 @@ export class SampleWorkerPool {
 
   private constructor(private readonly perWorker: number) {}
 
-  /** Starts `size` workers building the pipeline `transform`. */
-  static async create(size: number, transform: TransformSpec, perWorker = 2): Promise<SampleWorkerPool> {
+  /**
+   * Starts `size` workers building the pipeline `transform`. `perWorker` tasks wait at each
+   * worker: the next task is only sent when the calling thread's event loop turns, which a batch
+   * assembly and upload hold for tens of milliseconds, so a short queue there leaves the worker
+   * idle.
+   */
+  static async create(size: number, transform: TransformSpec, perWorker = 8): Promise<SampleWorkerPool> {
     const { Worker } = await import('node:worker_threads');
     const { existsSync } = await import('node:fs');
     const { fileURLToPath } = await import('node:url');
