@@ -35,7 +35,7 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 
 /** Files that may import node: modules: src/io, the CLI, and Node backends behind interfaces. */
-const NODE_ALLOWED = [/^src\/io\//, /^src\/cli\//, /^src\/data\/decode-node\.ts$/, /^src\/data\/worker-(pool|entry)\.ts$/, /^src\/engine\/device\.ts$/];
+const NODE_ALLOWED = [/^src\/io\//, /^src\/cli\//, /^src\/data\/(decode-node|turbo-jpeg)\.ts$/, /^src\/data\/worker-(pool|entry)\.ts$/, /^src\/engine\/device\.ts$/];
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
