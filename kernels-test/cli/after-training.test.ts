@@ -88,7 +88,10 @@ test('train -> finetune-p -> whiten -> evaluate (classification unchanged by whi
   assert.is(count('#1f77b4'), 4);
   assert.is(count('#2ca02c') + count('#d62728'), 20);
   assert.is(svg.split('<image ').length - 1, 24);
-  assert.is(count('#2ca02c') === 8, summary.mAP === 1, 'all 8 relevant images first exactly when mAP = 1');
+  // 8 relevant images in all: every one is among its query's 5 best when mAP = 1 (a relevant one
+  // may also be there behind an irrelevant one, so not the converse)
+  assert.ok(count('#2ca02c') <= 8);
+  if (summary.mAP === 1) assert.is(count('#2ca02c'), 8, 'mAP = 1: all 8 relevant images shown');
 
   const few = cli('whiten', '--resume-from', join(dir, 'ft'), '--num-whiten-images', '10', '--expdir', join(dir, 'wh2'));
   assert.is(few.status, 1);

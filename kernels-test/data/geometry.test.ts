@@ -1,8 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import {
   DataRng, centerCropBox, centerCropImage, cropImage, flipImageHorizontal, flipImageVertical, randomResizedCrop,
-  randomResizedCropBox, resizeImageBilinear, rotateImageClockwise, roundHalfEven, validationRect, validationSquare,
+  randomResizedCropBox, resizeImageBilinear, rotateImageClockwise, roundHalfEven, validationRect, validationSquare, type CropBox,
 } from '../../src/index.js';
 import { gradient, makeImage, mean, near, px, std, throwsWith } from './helpers.js';
 
@@ -90,6 +94,21 @@ test('resize: 2x downscale averages 2x2 blocks (antialiased), upscale interpolat
   const up = resizeImageBilinear(ramp, 8, 1);
   const row = Array.from({ length: 8 }, (_, x) => px(up, x, 0)[0]);
   assert.equal(row, [0, 0, 10, 30, 50, 70, 80, 80]);
+});
+
+test('resize equals PIL to the byte (torchvision\'s crop + resize of PIL images): fixtures of tools/gen_resize_fixtures.py', async () => {
+  const fixture = JSON.parse(readFileSync(join(process.cwd(), 'kernels-test/data/fixtures/pil_resize.json'), 'utf8')) as {
+    source: string; cases: { box: CropBox; out: [number, number]; sha256: string; head: number[] }[];
+  };
+  // sharp decodes the JPEG to PIL's pixels exactly (pil-decode.test.ts)
+  const { data, info } = await sharp(join(process.cwd(), fixture.source)).raw().toBuffer({ resolveWithObject: true });
+  const img = { width: info.width, height: info.height, data: new Uint8Array(data) };
+  for (const c of fixture.cases) {
+    const got = resizeImageBilinear(img, c.out[0], c.out[1], c.box).data;
+    const what = `${JSON.stringify(c.box)} -> ${c.out.join('x')}`;
+    assert.equal(Array.from(got.subarray(0, 48)), c.head, what);
+    assert.is(createHash('sha256').update(got).digest('hex'), c.sha256, what);
+  }
 });
 
 test('resize of a box equals crop then resize (no pixels outside the box)', () => {

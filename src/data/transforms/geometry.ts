@@ -108,53 +108,137 @@ export function rotateImageClockwise(img: RgbImage, degrees: number): RgbImage {
   return { width: ow, height: oh, data: out };
 }
 
-/** Resampling weights along one axis: output k reads `taps` inputs from `start[k]`. */
+/** PIL's fixed-point precision of the 8-bit resampling (Resample.c: 32 - 8 - 2 bits). */
+const PRECISION_BITS = 22;
+
+/** Resampling weights along one axis: output k reads `count[k]` inputs from `start[k]`, with the fixed-point weights at `k · taps`. */
 interface AxisCoefficients {
   start: Int32Array;
   count: Int32Array;
   taps: number;
-  weights: Float32Array;
+  weights: Int32Array;
 }
 
-/** PIL `precompute_coeffs` for the bilinear (triangle) filter, restricted to [lo, lo+size). */
-function axisCoefficients(lo: number, size: number, outSize: number): AxisCoefficients {
+/**
+ * PIL's `precompute_coeffs` for the bilinear (triangle) filter over an input of `size`
+ * (support widened by the downscale factor: antialiasing), then `normalize_coeffs_8bpc`: the
+ * same double arithmetic, so the same weights to the bit.
+ */
+function axisCoefficients(size: number, outSize: number): AxisCoefficients {
   const scale = size / outSize;
   const filterScale = Math.max(scale, 1);
-  const support = filterScale; // bilinear support 1.0, widened when downscaling (antialias)
+  const support = filterScale;
   const taps = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
-  const weights = new Float32Array(outSize * taps);
-  const inv = 1 / filterScale;
+  const weights = new Int32Array(outSize * taps);
+  const w = new Float64Array(taps);
+  const ss = 1 / filterScale;
   for (let k = 0; k < outSize; k++) {
-    const center = lo + (k + 0.5) * scale;
-    const xmin = Math.max(Math.trunc(center - support + 0.5), lo);
-    const xmax = Math.min(Math.trunc(center + support + 0.5), lo + size);
+    const center = (k + 0.5) * scale;
+    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+    const n = Math.min(Math.trunc(center + support + 0.5), size) - xmin;
     let total = 0;
-    const n = Math.min(xmax - xmin, taps);
     for (let t = 0; t < n; t++) {
-      const w = Math.max(0, 1 - Math.abs((xmin + t - center + 0.5) * inv));
-      weights[k * taps + t] = w;
-      total += w;
+      const x = Math.abs((t + xmin - center + 0.5) * ss);
+      w[t] = x < 1 ? 1 - x : 0;
+      total += w[t]!;
     }
-    if (total > 0) for (let t = 0; t < n; t++) weights[k * taps + t]! /= total;
+    for (let t = 0; t < n; t++) {
+      const v = total !== 0 ? w[t]! / total : w[t]!;
+      weights[k * taps + t] = Math.trunc(v < 0 ? -0.5 + v * (1 << PRECISION_BITS) : 0.5 + v * (1 << PRECISION_BITS));
+    }
     start[k] = xmin;
     count[k] = n;
   }
   return { start, count, taps, weights };
 }
 
-let scratchArray = new Float32Array(0);
+let scratchArray = new Uint8Array(0);
 
 /**
  * The resize's intermediate rows: one array per thread, grown as needed (every value is written
- * before it is read), so that a loader's worker does not allocate and fault in half a megabyte
- * per crop; above 16 MiB a fresh array, not kept.
+ * before it is read), so that a loader's worker does not allocate and fault in memory per crop;
+ * above 16 MiB a fresh array, not kept.
  */
-function scratch(length: number): Float32Array {
-  if (length > 4 << 20) return new Float32Array(length);
-  if (scratchArray.length < length) scratchArray = new Float32Array(Math.max(length, 2 * scratchArray.length));
+function scratch(length: number): Uint8Array {
+  if (length > 16 << 20) return new Uint8Array(length);
+  if (scratchArray.length < length) scratchArray = new Uint8Array(Math.max(length, 2 * scratchArray.length));
   return scratchArray.subarray(0, length);
+}
+
+/** PIL's rounding of a fixed-point sum (which starts at one half) to 8 bits. */
+function clip8(sum: number): number {
+  const v = sum >> PRECISION_BITS;
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/**
+ * PIL's horizontal pass (ImagingResampleHorizontal_8bpc): `rows` rows of RGB bytes from byte
+ * `at` of `src` (row stride `stride`) to `outWidth` pixels each, into `dst` (packed rows).
+ */
+function horizontalPass(src: Uint8Array, stride: number, at: number, rows: number, cx: AxisCoefficients, outWidth: number, dst: Uint8Array): void {
+  const { start, count, taps, weights } = cx;
+  const half = 1 << (PRECISION_BITS - 1);
+  let d = 0;
+  for (let y = 0; y < rows; y++) {
+    const row = at + y * stride;
+    for (let x = 0; x < outWidth; x++, d += 3) {
+      let p = row + start[x]! * 3;
+      const n = count[x]!;
+      if (n === 2) { // the common counts unrolled: 2 (upscales), 3 (downscales below 1.5x)
+        const k = x * taps, w0 = weights[k]!, w1 = weights[k + 1]!;
+        dst[d] = clip8(half + src[p]! * w0 + src[p + 3]! * w1);
+        dst[d + 1] = clip8(half + src[p + 1]! * w0 + src[p + 4]! * w1);
+        dst[d + 2] = clip8(half + src[p + 2]! * w0 + src[p + 5]! * w1);
+        continue;
+      }
+      if (n === 3) {
+        const k = x * taps, w0 = weights[k]!, w1 = weights[k + 1]!, w2 = weights[k + 2]!;
+        dst[d] = clip8(half + src[p]! * w0 + src[p + 3]! * w1 + src[p + 6]! * w2);
+        dst[d + 1] = clip8(half + src[p + 1]! * w0 + src[p + 4]! * w1 + src[p + 7]! * w2);
+        dst[d + 2] = clip8(half + src[p + 2]! * w0 + src[p + 5]! * w1 + src[p + 8]! * w2);
+        continue;
+      }
+      let r = half, g = half, bl = half;
+      for (let t = 0, k = x * taps; t < n; t++, k++, p += 3) {
+        const w = weights[k]!;
+        r += src[p]! * w; g += src[p + 1]! * w; bl += src[p + 2]! * w;
+      }
+      dst[d] = clip8(r); dst[d + 1] = clip8(g); dst[d + 2] = clip8(bl);
+    }
+  }
+}
+
+/**
+ * PIL's vertical pass (ImagingResampleVertical_8bpc): output row y sums the rows from
+ * `start[y] - first` of `src` (from byte `at`, row stride `stride`; `outWidth` pixels used).
+ */
+function verticalPass(src: Uint8Array, stride: number, at: number, first: number, cy: AxisCoefficients, outWidth: number, outHeight: number, dst: Uint8Array): void {
+  const { start, count, taps, weights } = cy;
+  const half = 1 << (PRECISION_BITS - 1);
+  const rowLen = outWidth * 3;
+  for (let y = 0; y < outHeight; y++) {
+    const base = at + (start[y]! - first) * stride;
+    const n = count[y]!;
+    const k = y * taps;
+    const o = y * rowLen;
+    if (n === 2) { // every row of an upscale
+      const w0 = weights[k]!, w1 = weights[k + 1]!;
+      for (let i = 0; i < rowLen; i++) dst[o + i] = clip8(half + src[base + i]! * w0 + src[base + stride + i]! * w1);
+      continue;
+    }
+    if (n === 3) {
+      const w0 = weights[k]!, w1 = weights[k + 1]!, w2 = weights[k + 2]!, b1 = base + stride, b2 = b1 + stride;
+      for (let i = 0; i < rowLen; i++) dst[o + i] = clip8(half + src[base + i]! * w0 + src[b1 + i]! * w1 + src[b2 + i]! * w2);
+      continue;
+    }
+    for (let i = 0; i < rowLen; i++) {
+      let s = half;
+      for (let t = 0, p = base + i; t < n; t++, p += stride) s += src[p]! * weights[k + t]!;
+      dst[o + i] = clip8(s);
+    }
+  }
 }
 
 /** Most values of a resized image: 2^30 float32 values are 4 GiB, at or above every GPU's
@@ -163,9 +247,10 @@ const MAX_IMAGE_VALUES = 2 ** 30;
 
 /**
  * Resizes the region `box` of `img` (default: the whole image) to `outWidth` x `outHeight`
- * with PIL-style antialiased bilinear filtering (pixels outside the box are not read, so
- * this equals crop-then-resize). Separable: horizontal pass in float, vertical pass rounded
- * to 8 bits.
+ * with PIL's antialiased bilinear filtering, to the bit: torchvision's resize of a PIL image,
+ * and its RandomResizedCrop (pixels outside the box are not read, so this equals
+ * crop-then-resize). PIL's 8-bit algorithm: separable, horizontal pass first, each pass in
+ * 22-bit fixed point rounded to 8 bits.
  */
 export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: number, box?: CropBox): RgbImage {
   const b = box ?? { top: 0, left: 0, height: img.height, width: img.width };
@@ -180,69 +265,19 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
         'more than one GPU tensor can hold (4 GiB of float32): use a smaller --input-size',
     );
   }
-  const cx = axisCoefficients(b.left, b.width, outWidth);
-  const cy = axisCoefficients(b.top, b.height, outHeight);
-  const src = img.data;
-  const srcStride = img.width * 3;
-  // Horizontal pass over the rows of the box: tmp[(y - top) * outWidth * 3 + x * 3 + c].
-  const rows = b.height;
-  const rowLen = outWidth * 3;
-  const tmp = scratch(rows * rowLen + rowLen);
-  const acc = tmp.subarray(rows * rowLen);
-  const xStart = cx.start, xCount = cx.count, xW = cx.weights, xTaps = cx.taps;
-  for (let y = 0; y < rows; y++) {
-    const srow = (b.top + y) * srcStride;
-    let d = y * rowLen;
-    for (let x = 0; x < outWidth; x++, d += 3) {
-      const n = xCount[x]!;
-      let p = srow + xStart[x]! * 3;
-      let wo = x * xTaps;
-      if (n === 2) { // an upscale's taps, unrolled (same sums in the same order)
-        const w0 = xW[wo]!, w1 = xW[wo + 1]!;
-        tmp[d] = w0 * src[p]! + w1 * src[p + 3]!;
-        tmp[d + 1] = w0 * src[p + 1]! + w1 * src[p + 4]!;
-        tmp[d + 2] = w0 * src[p + 2]! + w1 * src[p + 5]!;
-        continue;
-      }
-      let r = 0, g = 0, bl = 0;
-      for (let t = 0; t < n; t++, p += 3, wo++) {
-        const w = xW[wo]!;
-        r += w * src[p]!; g += w * src[p + 1]!; bl += w * src[p + 2]!;
-      }
-      tmp[d] = r; tmp[d + 1] = g; tmp[d + 2] = bl;
-    }
-  }
-  // Vertical pass, accumulated row by row (contiguous memory), rounded to 8 bits.
+  const cx = axisCoefficients(b.width, outWidth);
+  const cy = axisCoefficients(b.height, outHeight);
   const out = new Uint8Array(uninitializedBuffer(outWidth * outHeight * 3));
-  const yStart = cy.start, yCount = cy.count, yW = cy.weights, yTaps = cy.taps;
-  for (let y = 0; y < outHeight; y++) {
-    const s0 = yStart[y]! - b.top;
-    const n = yCount[y]!;
-    const wo = y * yTaps;
-    const orow = y * rowLen;
-    if (n === 2) {
-      // The common tap count (every row of an upscale) in one loop, with the generic path's
-      // roundings: each product and sum rounded to f32 as its Float32Array accumulator does.
-      const w0 = yW[wo]!, w1 = yW[wo + 1]!;
-      const b0 = s0 * rowLen, b1 = b0 + rowLen;
-      for (let i = 0; i < rowLen; i++) {
-        const v = Math.fround(Math.fround(w0 * tmp[b0 + i]!) + w1 * tmp[b1 + i]!) + 0.5;
-        out[orow + i] = v <= 0 ? 0 : v >= 255 ? 255 : v | 0;
-      }
-      continue;
-    }
-    let w = yW[wo]!;
-    let base = s0 * rowLen;
-    for (let i = 0; i < rowLen; i++) acc[i] = w * tmp[base + i]!;
-    for (let t = 1; t < n; t++) {
-      w = yW[wo + t]!;
-      base = (s0 + t) * rowLen;
-      for (let i = 0; i < rowLen; i++) acc[i]! += w * tmp[base + i]!;
-    }
-    for (let i = 0; i < rowLen; i++) {
-      const v = acc[i]! + 0.5;
-      out[orow + i] = v <= 0 ? 0 : v >= 255 ? 255 : v | 0;
-    }
+  if (outWidth === b.width) { // no horizontal pass (PIL skips it too): the vertical one reads the box
+    verticalPass(img.data, img.width * 3, b.top * img.width * 3 + b.left * 3, 0, cy, outWidth, outHeight, out);
+    return { width: outWidth, height: outHeight, data: out };
   }
+  // PIL resamples only the rows the vertical pass reads.
+  const first = cy.start[0]!;
+  const rows = cy.start[outHeight - 1]! + cy.count[outHeight - 1]! - first;
+  const rowLen = outWidth * 3;
+  const tmp = outHeight === b.height ? out : scratch(rows * rowLen);
+  horizontalPass(img.data, img.width * 3, (b.top + first) * img.width * 3 + b.left * 3, rows, cx, outWidth, tmp);
+  if (outHeight !== b.height) verticalPass(tmp, rowLen, 0, first, cy, outWidth, outHeight, out);
   return { width: outWidth, height: outHeight, data: out };
 }
