@@ -427,12 +427,16 @@ function trainStep(state: TrainState, o: TrainOptions, batch: HostBatch, metrics
   });
 }
 
-/** A host batch's NCHW f32 images: its float pixels uploaded, or its uint8 crops (a quarter of the upload) colour-augmented on the GPU. */
+/**
+ * A host batch's NCHW f32 images: its float pixels uploaded, or its uint8 crops (a quarter of the
+ * upload) colour-augmented on the GPU. The uploaded crops and draws are released here, also
+ * outside a `tidy` (otherwise each batch would leave two buffers behind).
+ */
 export function batchImages(batch: HostBatch): Tensor {
   const g = batch.gpu;
   if (!g) return tensor(batch.images, batch.shape as Shape);
   const [n, , h, w] = batch.shape;
-  return augmentImages(tensor(g.pixels, [g.pixels.length], 'u32'), tensor(g.params, [n, AUGMENT_PARAMS_PER_IMAGE]), h, w, g.colour);
+  return tidy(() => augmentImages(tensor(g.pixels, [g.pixels.length], 'u32'), tensor(g.params, [n, AUGMENT_PARAMS_PER_IMAGE]), h, w, g.colour));
 }
 
 /** A 32-bit seed for the triplet sampling of one step. */
