@@ -198,8 +198,20 @@ export class Runtime {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     // writeBuffer needs a multiple of 4 bytes.
     const padded = bytes.byteLength % 4 === 0 ? bytes : padTo4(bytes);
-    this.device.queue.writeBuffer(buffer, 0, padded);
+    this.write(buffer, padded);
     return buffer;
+  }
+
+  /**
+   * `queue.writeBuffer` of `bytes` (a multiple of 4) from offset 0, in pieces of at most 1 MiB:
+   * Dawn stages a write through its 4 MiB ring buffer, and allocates (and faults in) a staging
+   * buffer of its own for every larger one, such as each batch of images.
+   */
+  write(buffer: GPUBuffer, bytes: Uint8Array<ArrayBuffer>): void {
+    const piece = 1 << 20;
+    for (let at = 0; at < bytes.byteLength; at += piece) {
+      this.device.queue.writeBuffer(buffer, at, bytes.buffer, bytes.byteOffset + at, Math.min(piece, bytes.byteLength - at));
+    }
   }
 
   /** Reads `bytes` from a buffer: submits pending work and waits for it. */

@@ -150,7 +150,7 @@ export class Tensor {
       rt.device.queue.writeBuffer(this.buffer, 0, padTo4Bytes(toHalfBits(data)));
       return;
     }
-    rt.device.queue.writeBuffer(this.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    rt.write(this.buffer, new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength));
   }
 
   /** Copies the values to the CPU (waits for the GPU). */
