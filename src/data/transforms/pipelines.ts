@@ -35,11 +35,13 @@ export type TransformSpec =
       /** RandomResizedCrop's range of the crop area as a fraction of the image (default [0.08, 1]). */
       cropScale?: readonly [number, number];
       /**
-       * Let a decoder that can (sharp) crop and resize while decoding: the crop box comes from
-       * the header's size before any pixel is decoded, libjpeg stops after the box's last row
-       * and only the box is resampled (libvips' linear reduce, not PIL's bilinear: the same box
-       * and parameters, pixels within about one level on average). Default true; false keeps
-       * the PIL-exact CPU resize everywhere.
+       * Let a decoder that can (the Node one) crop and resize while decoding, through
+       * `decodeCropResized`: JPEGs go through TurboJPEG where it is installed (into a reused
+       * buffer, then the PIL-exact resize: the same pixels as without this); other images
+       * through libvips, whose crop box comes from the header's size before any pixel is
+       * decoded, libjpeg stopping after the box's last row, and whose linear reduce of the box
+       * is within about one level of PIL's on average. Default true; false keeps the
+       * whole-image decode and the PIL-exact CPU resize everywhere.
        */
       cropOnDecode?: boolean;
     }
