@@ -8,7 +8,11 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { DataRng, NodeImageDecoder, loadTurboJpeg, randomResizedCropBox, resizeImageBilinear, type CropBox } from '../../src/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import {
+  DataLoader, DataRng, ImageListDataset, NodeImageDecoder, RASampler, loadTurboJpeg, randomResizedCropBox, resizeImageBilinear, type CropBox, type HostBatch,
+} from '../../src/index.js';
 
 const fixtures = join(process.cwd(), 'kernels-test/fixtures/images');
 const chelsea = new Uint8Array(readFileSync(join(fixtures, 'chelsea.jpg')));
@@ -72,6 +76,41 @@ test('the decoder: crops through TurboJPEG are the CPU resize of sharp\'s pixels
   const cut = await decoder.decode(chelsea.subarray(0, Math.floor(chelsea.length * 0.7)), { autoOrient: false, allowTruncated: true, onWarning: (m) => warnings.push(m) });
   assert.equal([cut.width, cut.height], [451, 300]);
   assert.is(warnings.length, 1);
+});
+
+test('the loader: with TurboJPEG, crop on decode gives the whole-image path\'s batches exactly (workers and the calling thread alike)', async () => {
+  if (!(await loadTurboJpeg())) return;
+  const dir = mkdtempSync(join(tmpdir(), 'mg-turbo-'));
+  try {
+    writeFileSync(join(dir, 'a.jpg'), chelsea);
+    writeFileSync(join(dir, 'b.jpg'), rocket);
+    writeFileSync(join(dir, 'c.jpg'), await sharp(chelsea).resize(200, 301).jpeg({ progressive: true }).toBuffer());
+    const ds = ImageListDataset.fromNames(dir, ['a.jpg', 'b.jpg', 'c.jpg']);
+    const run = async (cropOnDecode: boolean, workers: number, gpuAugment: boolean): Promise<HostBatch[]> => {
+      const loader = new DataLoader({ dataset: ds, transform: { kind: 'train', recipe: 'full', size: 40, cropOnDecode }, workers, seed: 4, gpuAugment });
+      const sampler = new RASampler(ds.length, { batchSize: 4, repetitions: 2, lengthFactor: 3, seed: 2 });
+      const out: HostBatch[] = [];
+      try {
+        for await (const b of loader.trainEpoch(sampler, 0)) out.push(b);
+      } finally {
+        await loader.close();
+      }
+      return out;
+    };
+    for (const gpuAugment of [false, true]) {
+      const want = await run(false, 0, gpuAugment);
+      for (const workers of [0, 2]) {
+        const got = await run(true, workers, gpuAugment);
+        assert.is(got.length, want.length);
+        got.forEach((b, k) => {
+          if (gpuAugment) assert.equal(b.gpu!.pixels, want[k]!.gpu!.pixels, `gpuAugment batch ${k}, ${workers} workers`);
+          else assert.equal(b.images, want[k]!.images, `batch ${k}, ${workers} workers`);
+        });
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
