@@ -10,7 +10,8 @@ import { tempDir } from './helpers.js';
 
 const fixtures = join(process.cwd(), 'kernels-test/fixtures/images');
 const chelsea = join(fixtures, 'chelsea.jpg'); // 451 x 300
-const decoder = new NodeImageDecoder();
+// libvips' crop path (TurboJPEG, which JPEGs take by default, is tested in turbo-jpeg.test.ts)
+const decoder = new NodeImageDecoder({ turboJpeg: false });
 const tmp = tempDir();
 
 /** Mean |a - b| and mean (a - b) over two byte arrays. */
