@@ -167,11 +167,9 @@ function scratch(length: number): Uint8Array {
   return scratchArray.subarray(0, length);
 }
 
-/** PIL's rounding of a fixed-point sum (which starts at one half) to 8 bits. */
-function clip8(sum: number): number {
-  const v = sum >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
+// The passes store `sum >> PRECISION_BITS` without PIL's clip to [0, 255]: the bilinear weights
+// are >= 0 and each output's fixed-point weights add up to at most 2^22 + taps / 2, so a sum of
+// one half plus weighted bytes never leaves [0, 256 · 2^22).
 
 /**
  * PIL's horizontal pass (ImagingResampleHorizontal_8bpc): `rows` rows of RGB bytes from byte
@@ -186,26 +184,30 @@ function horizontalPass(src: Uint8Array, stride: number, at: number, rows: numbe
     for (let x = 0; x < outWidth; x++, d += 3) {
       let p = row + start[x]! * 3;
       const n = count[x]!;
-      if (n === 2) { // the common counts unrolled: 2 (upscales), 3 (downscales below 1.5x)
-        const k = x * taps, w0 = weights[k]!, w1 = weights[k + 1]!;
-        dst[d] = clip8(half + src[p]! * w0 + src[p + 3]! * w1);
-        dst[d + 1] = clip8(half + src[p + 1]! * w0 + src[p + 4]! * w1);
-        dst[d + 2] = clip8(half + src[p + 2]! * w0 + src[p + 5]! * w1);
-        continue;
+      const k = x * taps;
+      if (n === 2) { // the common counts unrolled: 2 (upscales), 3 and 4 (downscales up to 2x)
+        const w0 = weights[k]!, w1 = weights[k + 1]!;
+        dst[d] = (half + src[p]! * w0 + src[p + 3]! * w1) >> PRECISION_BITS;
+        dst[d + 1] = (half + src[p + 1]! * w0 + src[p + 4]! * w1) >> PRECISION_BITS;
+        dst[d + 2] = (half + src[p + 2]! * w0 + src[p + 5]! * w1) >> PRECISION_BITS;
+      } else if (n === 3) {
+        const w0 = weights[k]!, w1 = weights[k + 1]!, w2 = weights[k + 2]!;
+        dst[d] = (half + src[p]! * w0 + src[p + 3]! * w1 + src[p + 6]! * w2) >> PRECISION_BITS;
+        dst[d + 1] = (half + src[p + 1]! * w0 + src[p + 4]! * w1 + src[p + 7]! * w2) >> PRECISION_BITS;
+        dst[d + 2] = (half + src[p + 2]! * w0 + src[p + 5]! * w1 + src[p + 8]! * w2) >> PRECISION_BITS;
+      } else if (n === 4) {
+        const w0 = weights[k]!, w1 = weights[k + 1]!, w2 = weights[k + 2]!, w3 = weights[k + 3]!;
+        dst[d] = (half + src[p]! * w0 + src[p + 3]! * w1 + src[p + 6]! * w2 + src[p + 9]! * w3) >> PRECISION_BITS;
+        dst[d + 1] = (half + src[p + 1]! * w0 + src[p + 4]! * w1 + src[p + 7]! * w2 + src[p + 10]! * w3) >> PRECISION_BITS;
+        dst[d + 2] = (half + src[p + 2]! * w0 + src[p + 5]! * w1 + src[p + 8]! * w2 + src[p + 11]! * w3) >> PRECISION_BITS;
+      } else {
+        let r = half, g = half, bl = half;
+        for (let t = 0; t < n; t++, p += 3) {
+          const w = weights[k + t]!;
+          r += src[p]! * w; g += src[p + 1]! * w; bl += src[p + 2]! * w;
+        }
+        dst[d] = r >> PRECISION_BITS; dst[d + 1] = g >> PRECISION_BITS; dst[d + 2] = bl >> PRECISION_BITS;
       }
-      if (n === 3) {
-        const k = x * taps, w0 = weights[k]!, w1 = weights[k + 1]!, w2 = weights[k + 2]!;
-        dst[d] = clip8(half + src[p]! * w0 + src[p + 3]! * w1 + src[p + 6]! * w2);
-        dst[d + 1] = clip8(half + src[p + 1]! * w0 + src[p + 4]! * w1 + src[p + 7]! * w2);
-        dst[d + 2] = clip8(half + src[p + 2]! * w0 + src[p + 5]! * w1 + src[p + 8]! * w2);
-        continue;
-      }
-      let r = half, g = half, bl = half;
-      for (let t = 0, k = x * taps; t < n; t++, k++, p += 3) {
-        const w = weights[k]!;
-        r += src[p]! * w; g += src[p + 1]! * w; bl += src[p + 2]! * w;
-      }
-      dst[d] = clip8(r); dst[d + 1] = clip8(g); dst[d + 2] = clip8(bl);
     }
   }
 }
@@ -219,24 +221,23 @@ function verticalPass(src: Uint8Array, stride: number, at: number, first: number
   const half = 1 << (PRECISION_BITS - 1);
   const rowLen = outWidth * 3;
   for (let y = 0; y < outHeight; y++) {
-    const base = at + (start[y]! - first) * stride;
+    const b0 = at + (start[y]! - first) * stride, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride;
     const n = count[y]!;
     const k = y * taps;
     const o = y * rowLen;
-    if (n === 2) { // every row of an upscale
-      const w0 = weights[k]!, w1 = weights[k + 1]!;
-      for (let i = 0; i < rowLen; i++) dst[o + i] = clip8(half + src[base + i]! * w0 + src[base + stride + i]! * w1);
-      continue;
-    }
-    if (n === 3) {
-      const w0 = weights[k]!, w1 = weights[k + 1]!, w2 = weights[k + 2]!, b1 = base + stride, b2 = b1 + stride;
-      for (let i = 0; i < rowLen; i++) dst[o + i] = clip8(half + src[base + i]! * w0 + src[b1 + i]! * w1 + src[b2 + i]! * w2);
-      continue;
-    }
-    for (let i = 0; i < rowLen; i++) {
-      let s = half;
-      for (let t = 0, p = base + i; t < n; t++, p += stride) s += src[p]! * weights[k + t]!;
-      dst[o + i] = clip8(s);
+    const w0 = weights[k]!, w1 = weights[k + 1]!, w2 = weights[k + 2]!, w3 = weights[k + 3] ?? 0;
+    if (n === 2) {
+      for (let i = 0; i < rowLen; i++) dst[o + i] = (half + src[b0 + i]! * w0 + src[b1 + i]! * w1) >> PRECISION_BITS;
+    } else if (n === 3) {
+      for (let i = 0; i < rowLen; i++) dst[o + i] = (half + src[b0 + i]! * w0 + src[b1 + i]! * w1 + src[b2 + i]! * w2) >> PRECISION_BITS;
+    } else if (n === 4) {
+      for (let i = 0; i < rowLen; i++) dst[o + i] = (half + src[b0 + i]! * w0 + src[b1 + i]! * w1 + src[b2 + i]! * w2 + src[b3 + i]! * w3) >> PRECISION_BITS;
+    } else {
+      for (let i = 0; i < rowLen; i++) {
+        let s = half;
+        for (let t = 0, p = b0 + i; t < n; t++, p += stride) s += src[p]! * weights[k + t]!;
+        dst[o + i] = s >> PRECISION_BITS;
+      }
     }
   }
 }
