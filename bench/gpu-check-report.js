@@ -53,6 +53,7 @@ const report = {
   resnet,
   train: readJson('train.json'),
   knn: readJson('knn.json'),
+  data: readJson('data.json'),
   torch,
   side_by_side: sideBySide(resnet, torch),
   goals: GOALS,

@@ -5,7 +5,8 @@
 #      (bench/gpu-info.js: conv algorithm per ResNet-50 layer shape, matmul and f16 variants,
 #      subgroups, the kernels one inference and one training step dispatch);
 #   2. the kernel tests (node tools/test.mjs);
-#   3. bench/resnet.js (the standard set, f32 and f16 inference rows), bench/train.js, bench/knn.js;
+#   3. bench/resnet.js (the standard set, f32 and f16 inference rows), bench/train.js, bench/knn.js,
+#      bench/data.js (the loader against torchvision's where it imports, with the machine's cores);
 #   4. where PyTorch with CUDA is importable, the PyTorch peer (tools/torch_resnet.py, fp32,
 #      TF32 off) on the same cases, and the side-by-side ratios against the design goals
 #      (training >= 50% of PyTorch's images/s, inference >= 70%; docs/performance.md).
@@ -78,6 +79,7 @@ if [ "$QUICK" = 1 ]; then
   step resnet 420 node bench/resnet.js --quick --no-tfjs --json "$WORK/resnet.json"
   step train 300 node bench/train.js --quick --steps 2 --json "$WORK/train.json"
   step knn 300 node bench/knn.js --db 5000 --queries 50 --cpu-queries 20 --no-hnsw --json "$WORK/knn.json"
+  step data 120 node bench/data.js --workers 2 --eval-images 0 --stage-images 0 --json "$WORK/data.json"
   CASES=quick
 else
   step info 120 node bench/gpu-info.js --json "$WORK/info.json"
@@ -85,6 +87,7 @@ else
   step resnet 150 node bench/resnet.js --json "$WORK/resnet.json"
   step train 60 node bench/train.js --json "$WORK/train.json"
   step knn 60 node bench/knn.js --db 100000 --queries 1000 --cpu-queries 10 --no-hnsw --json "$WORK/knn.json"
+  step data 60 node bench/data.js --workers 4,8 --eval-images 0 --stage-images 0 --json "$WORK/data.json"
   CASES=standard
 fi
 
