@@ -31,8 +31,6 @@ interface KoffiLib {
 }
 interface Koffi {
   load(path: string): KoffiLib;
-  alloc(type: string, count: number): unknown;
-  decode(value: unknown, type: string, count?: number): unknown;
 }
 
 const TJPF_RGB = 0;
@@ -45,15 +43,16 @@ export function loadTurboJpeg(): Promise<TurboJpeg | null> {
 }
 
 async function open(): Promise<TurboJpeg | null> {
-  const koffi = ((await import('koffi')) as unknown as { default?: Koffi }).default ?? ((await import('koffi')) as unknown as Koffi);
+  const module = (await import('koffi')) as unknown as Koffi & { default?: Koffi };
+  const koffi = module.default ?? module;
   for (const path of await libraryCandidates()) {
     let lib: KoffiLib;
     try {
       lib = koffi.load(path);
     } catch {
-      continue;
+      continue; // not there, or not loadable on this platform: the next candidate
     }
-    return bind(koffi, lib);
+    return bind(lib);
   }
   return null;
 }
@@ -78,7 +77,7 @@ async function libraryCandidates(): Promise<string[]> {
 }
 
 /** The TurboJPEG 2 API (also in TurboJPEG 3), flags 0: accurate DCT, fancy upsampling. */
-function bind(koffi: Koffi, lib: KoffiLib): TurboJpeg {
+function bind(lib: KoffiLib): TurboJpeg {
   const init = lib.func('void* tjInitDecompress()');
   const header = lib.func('int tjDecompressHeader3(void* handle, const uint8_t* jpegBuf, unsigned long jpegSize, _Out_ int* width, _Out_ int* height, _Out_ int* subsamp, _Out_ int* colorspace)');
   const decompress = lib.func('int tjDecompress2(void* handle, const uint8_t* jpegBuf, unsigned long jpegSize, uint8_t* dstBuf, int width, int pitch, int height, int pixelFormat, int flags)');
