@@ -173,40 +173,63 @@ function scratch(length: number): Uint8Array {
 
 /**
  * PIL's horizontal pass (ImagingResampleHorizontal_8bpc): `rows` rows of RGB bytes from byte
- * `at` of `src` (row stride `stride`) to `outWidth` pixels each, into `dst` (packed rows).
+ * `at` of `src` (row stride `stride`, `width` pixels readable) to `outWidth` pixels each, into
+ * `dst` (packed rows). Every column takes the same number of taps, the largest, the others padded
+ * with zero weights (which add exact zeros): the common counts (2: upscales; 3, 4, 5: downscales
+ * up to 2x) then run unrolled, without a branch per pixel that a mix of counts would mispredict.
  */
-function horizontalPass(src: Uint8Array, stride: number, at: number, rows: number, cx: AxisCoefficients, outWidth: number, dst: Uint8Array): void {
-  const { start, count, taps, weights } = cx;
+function horizontalPass(src: Uint8Array, stride: number, at: number, width: number, rows: number, cx: AxisCoefficients, outWidth: number, dst: Uint8Array): void {
+  let n = 0;
+  for (let x = 0; x < outWidth; x++) n = Math.max(n, cx.count[x]!);
+  if (n > width) n = width; // a box narrower than the taps: counts are at most its width already
+  // Per column: the first tap's byte offset in a row and the n weights.
+  const offs = new Int32Array(outWidth);
+  const w = new Int32Array(outWidth * n);
+  for (let x = 0; x < outWidth; x++) {
+    const first = Math.min(cx.start[x]!, width - n);
+    offs[x] = first * 3;
+    for (let t = 0; t < cx.count[x]!; t++) w[x * n + cx.start[x]! - first + t] = cx.weights[x * cx.taps + t]!;
+  }
   const half = 1 << (PRECISION_BITS - 1);
   let d = 0;
   for (let y = 0; y < rows; y++) {
     const row = at + y * stride;
-    for (let x = 0; x < outWidth; x++, d += 3) {
-      let p = row + start[x]! * 3;
-      const n = count[x]!;
-      const k = x * taps;
-      if (n === 2) { // the common counts unrolled: 2 (upscales), 3 and 4 (downscales up to 2x)
-        const w0 = weights[k]!, w1 = weights[k + 1]!;
+    if (n === 2) {
+      for (let x = 0, k = 0; x < outWidth; x++, d += 3, k += 2) {
+        const p = row + offs[x]!, w0 = w[k]!, w1 = w[k + 1]!;
         dst[d] = (half + src[p]! * w0 + src[p + 3]! * w1) >> PRECISION_BITS;
         dst[d + 1] = (half + src[p + 1]! * w0 + src[p + 4]! * w1) >> PRECISION_BITS;
         dst[d + 2] = (half + src[p + 2]! * w0 + src[p + 5]! * w1) >> PRECISION_BITS;
-      } else if (n === 3) {
-        const w0 = weights[k]!, w1 = weights[k + 1]!, w2 = weights[k + 2]!;
+      }
+    } else if (n === 3) {
+      for (let x = 0, k = 0; x < outWidth; x++, d += 3, k += 3) {
+        const p = row + offs[x]!, w0 = w[k]!, w1 = w[k + 1]!, w2 = w[k + 2]!;
         dst[d] = (half + src[p]! * w0 + src[p + 3]! * w1 + src[p + 6]! * w2) >> PRECISION_BITS;
         dst[d + 1] = (half + src[p + 1]! * w0 + src[p + 4]! * w1 + src[p + 7]! * w2) >> PRECISION_BITS;
         dst[d + 2] = (half + src[p + 2]! * w0 + src[p + 5]! * w1 + src[p + 8]! * w2) >> PRECISION_BITS;
-      } else if (n === 4) {
-        const w0 = weights[k]!, w1 = weights[k + 1]!, w2 = weights[k + 2]!, w3 = weights[k + 3]!;
+      }
+    } else if (n === 4) {
+      for (let x = 0, k = 0; x < outWidth; x++, d += 3, k += 4) {
+        const p = row + offs[x]!, w0 = w[k]!, w1 = w[k + 1]!, w2 = w[k + 2]!, w3 = w[k + 3]!;
         dst[d] = (half + src[p]! * w0 + src[p + 3]! * w1 + src[p + 6]! * w2 + src[p + 9]! * w3) >> PRECISION_BITS;
         dst[d + 1] = (half + src[p + 1]! * w0 + src[p + 4]! * w1 + src[p + 7]! * w2 + src[p + 10]! * w3) >> PRECISION_BITS;
         dst[d + 2] = (half + src[p + 2]! * w0 + src[p + 5]! * w1 + src[p + 8]! * w2 + src[p + 11]! * w3) >> PRECISION_BITS;
-      } else {
-        let r = half, g = half, bl = half;
-        for (let t = 0; t < n; t++, p += 3) {
-          const w = weights[k + t]!;
-          r += src[p]! * w; g += src[p + 1]! * w; bl += src[p + 2]! * w;
+      }
+    } else if (n === 5) {
+      for (let x = 0, k = 0; x < outWidth; x++, d += 3, k += 5) {
+        const p = row + offs[x]!, w0 = w[k]!, w1 = w[k + 1]!, w2 = w[k + 2]!, w3 = w[k + 3]!, w4 = w[k + 4]!;
+        dst[d] = (half + src[p]! * w0 + src[p + 3]! * w1 + src[p + 6]! * w2 + src[p + 9]! * w3 + src[p + 12]! * w4) >> PRECISION_BITS;
+        dst[d + 1] = (half + src[p + 1]! * w0 + src[p + 4]! * w1 + src[p + 7]! * w2 + src[p + 10]! * w3 + src[p + 13]! * w4) >> PRECISION_BITS;
+        dst[d + 2] = (half + src[p + 2]! * w0 + src[p + 5]! * w1 + src[p + 8]! * w2 + src[p + 11]! * w3 + src[p + 14]! * w4) >> PRECISION_BITS;
+      }
+    } else {
+      for (let x = 0, k = 0; x < outWidth; x++, d += 3, k += n) {
+        let r = half, g = half, b = half;
+        for (let t = 0, p = row + offs[x]!; t < n; t++, p += 3) {
+          const wt = w[k + t]!;
+          r += src[p]! * wt; g += src[p + 1]! * wt; b += src[p + 2]! * wt;
         }
-        dst[d] = r >> PRECISION_BITS; dst[d + 1] = g >> PRECISION_BITS; dst[d + 2] = bl >> PRECISION_BITS;
+        dst[d] = r >> PRECISION_BITS; dst[d + 1] = g >> PRECISION_BITS; dst[d + 2] = b >> PRECISION_BITS;
       }
     }
   }
@@ -278,7 +301,7 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
   const rows = cy.start[outHeight - 1]! + cy.count[outHeight - 1]! - first;
   const rowLen = outWidth * 3;
   const tmp = outHeight === b.height ? out : scratch(rows * rowLen);
-  horizontalPass(img.data, img.width * 3, (b.top + first) * img.width * 3 + b.left * 3, rows, cx, outWidth, tmp);
+  horizontalPass(img.data, img.width * 3, (b.top + first) * img.width * 3 + b.left * 3, b.width, rows, cx, outWidth, tmp);
   if (outHeight !== b.height) verticalPass(tmp, rowLen, 0, first, cy, outWidth, outHeight, out);
   return { width: outWidth, height: outHeight, data: out };
 }
