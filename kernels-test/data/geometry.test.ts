@@ -104,10 +104,25 @@ test('resize equals PIL to the byte (torchvision\'s crop + resize of PIL images)
   const { data, info } = await sharp(join(process.cwd(), fixture.source)).raw().toBuffer({ resolveWithObject: true });
   const img = { width: info.width, height: info.height, data: new Uint8Array(data) };
   for (const c of fixture.cases) {
-    const got = resizeImageBilinear(img, c.out[0], c.out[1], c.box).data;
-    const what = `${JSON.stringify(c.box)} -> ${c.out.join('x')}`;
-    assert.equal(Array.from(got.subarray(0, 48)), c.head, what);
-    assert.is(createHash('sha256').update(got).digest('hex'), c.sha256, what);
+    for (const simd of [true, false]) {
+      const got = resizeImageBilinear(img, c.out[0], c.out[1], c.box, { simd }).data;
+      const what = `${JSON.stringify(c.box)} -> ${c.out.join('x')}, simd ${simd}`;
+      assert.equal(Array.from(got.subarray(0, 48)), c.head, what);
+      assert.is(createHash('sha256').update(got).digest('hex'), c.sha256, what);
+    }
+  }
+});
+
+test('resize: the WebAssembly SIMD passes and the JS passes give the same bytes (random boxes, up- and downscales, 1-pixel sides, identity axes)', () => {
+  const rng = new DataRng(12);
+  for (let k = 0; k < 200; k++) {
+    const w = rng.intInclusive(1, 300), h = rng.intInclusive(1, 200);
+    const img = makeImage(w, h, (x, y) => [(x * 7 + y * 3 + k) % 256, (x * y + 11 * k) % 256, rng.intInclusive(0, 255)]);
+    const bw = rng.intInclusive(1, w), bh = rng.intInclusive(1, h);
+    const box = { left: rng.intInclusive(0, w - bw), top: rng.intInclusive(0, h - bh), width: bw, height: bh };
+    const ow = k % 7 === 0 ? bw : rng.intInclusive(1, 160), oh = k % 11 === 0 ? bh : rng.intInclusive(1, 160);
+    const what = `${JSON.stringify(box)} of ${w}x${h} -> ${ow}x${oh}`;
+    assert.equal(resizeImageBilinear(img, ow, oh, box).data, resizeImageBilinear(img, ow, oh, box, { simd: false }).data, what);
   }
 });
 

@@ -5,6 +5,8 @@
  */
 import type { RgbImage } from '../image.js';
 import { uninitializedBuffer } from '../../util/uninitialized.js';
+import { PRECISION_BITS, axisCoefficients, uniformTaps, type AxisCoefficients } from './resample-coefficients.js';
+import { simdResize } from './resize-simd.js';
 
 /** Python 3 `round()`: half to even. */
 export function roundHalfEven(x: number): number {
@@ -108,52 +110,6 @@ export function rotateImageClockwise(img: RgbImage, degrees: number): RgbImage {
   return { width: ow, height: oh, data: out };
 }
 
-/** PIL's fixed-point precision of the 8-bit resampling (Resample.c: 32 - 8 - 2 bits). */
-const PRECISION_BITS = 22;
-
-/** Resampling weights along one axis: output k reads `count[k]` inputs from `start[k]`, with the fixed-point weights at `k · taps`. */
-interface AxisCoefficients {
-  start: Int32Array;
-  count: Int32Array;
-  taps: number;
-  weights: Int32Array;
-}
-
-/**
- * PIL's `precompute_coeffs` for the bilinear (triangle) filter over an input of `size`
- * (support widened by the downscale factor: antialiasing), then `normalize_coeffs_8bpc`: the
- * same double arithmetic, so the same weights to the bit.
- */
-function axisCoefficients(size: number, outSize: number): AxisCoefficients {
-  const scale = size / outSize;
-  const filterScale = Math.max(scale, 1);
-  const support = filterScale;
-  const taps = Math.ceil(support) * 2 + 1;
-  const start = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * taps);
-  const w = new Float64Array(taps);
-  const ss = 1 / filterScale;
-  for (let k = 0; k < outSize; k++) {
-    const center = (k + 0.5) * scale;
-    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
-    const n = Math.min(Math.trunc(center + support + 0.5), size) - xmin;
-    let total = 0;
-    for (let t = 0; t < n; t++) {
-      const x = Math.abs((t + xmin - center + 0.5) * ss);
-      w[t] = x < 1 ? 1 - x : 0;
-      total += w[t]!;
-    }
-    for (let t = 0; t < n; t++) {
-      const v = total !== 0 ? w[t]! / total : w[t]!;
-      weights[k * taps + t] = Math.trunc(v < 0 ? -0.5 + v * (1 << PRECISION_BITS) : 0.5 + v * (1 << PRECISION_BITS));
-    }
-    start[k] = xmin;
-    count[k] = n;
-  }
-  return { start, count, taps, weights };
-}
-
 let scratchArray = new Uint8Array(0);
 
 /**
@@ -174,22 +130,13 @@ function scratch(length: number): Uint8Array {
 /**
  * PIL's horizontal pass (ImagingResampleHorizontal_8bpc): `rows` rows of RGB bytes from byte
  * `at` of `src` (row stride `stride`, `width` pixels readable) to `outWidth` pixels each, into
- * `dst` (packed rows). Every column takes the same number of taps, the largest, the others padded
- * with zero weights (which add exact zeros): the common counts (2: upscales; 3, 4, 5: downscales
- * up to 2x) then run unrolled, without a branch per pixel that a mix of counts would mispredict.
+ * `dst` (packed rows). Every column takes the same number of taps ({@link uniformTaps}): the
+ * common counts (2: upscales; 3, 4, 5: downscales up to 2x) run unrolled, without a branch per
+ * pixel that a mix of counts would mispredict.
  */
 function horizontalPass(src: Uint8Array, stride: number, at: number, width: number, rows: number, cx: AxisCoefficients, outWidth: number, dst: Uint8Array): void {
-  let n = 0;
-  for (let x = 0; x < outWidth; x++) n = Math.max(n, cx.count[x]!);
-  if (n > width) n = width; // a box narrower than the taps: counts are at most its width already
-  // Per column: the first tap's byte offset in a row and the n weights.
-  const offs = new Int32Array(outWidth);
-  const w = new Int32Array(outWidth * n);
-  for (let x = 0; x < outWidth; x++) {
-    const first = Math.min(cx.start[x]!, width - n);
-    offs[x] = first * 3;
-    for (let t = 0; t < cx.count[x]!; t++) w[x * n + cx.start[x]! - first + t] = cx.weights[x * cx.taps + t]!;
-  }
+  const { n, first, weights: w } = uniformTaps(cx, outWidth, width);
+  const offs = first.map((f) => f * 3);
   const half = 1 << (PRECISION_BITS - 1);
   let d = 0;
   for (let y = 0; y < rows; y++) {
@@ -236,19 +183,19 @@ function horizontalPass(src: Uint8Array, stride: number, at: number, width: numb
 }
 
 /**
- * PIL's vertical pass (ImagingResampleVertical_8bpc): output row y sums the rows from
- * `start[y] - first` of `src` (from byte `at`, row stride `stride`; `outWidth` pixels used).
+ * PIL's vertical pass (ImagingResampleVertical_8bpc): output row y sums rows of `src` (from byte
+ * `at`, row stride `stride`, `rows` rows readable; `outWidth` pixels used) from `start[y] - first`,
+ * with {@link uniformTaps}.
  */
-function verticalPass(src: Uint8Array, stride: number, at: number, first: number, cy: AxisCoefficients, outWidth: number, outHeight: number, dst: Uint8Array): void {
-  const { start, count, taps, weights } = cy;
+function verticalPass(src: Uint8Array, stride: number, at: number, rows: number, first: number, cy: AxisCoefficients, outWidth: number, outHeight: number, dst: Uint8Array): void {
+  const { n, first: starts, weights } = uniformTaps(cy, outHeight, rows, first);
   const half = 1 << (PRECISION_BITS - 1);
   const rowLen = outWidth * 3;
   for (let y = 0; y < outHeight; y++) {
-    const b0 = at + (start[y]! - first) * stride, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride;
-    const n = count[y]!;
-    const k = y * taps;
+    const b0 = at + starts[y]! * stride, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride;
+    const k = y * n;
     const o = y * rowLen;
-    const w0 = weights[k]!, w1 = weights[k + 1]!, w2 = weights[k + 2]!, w3 = weights[k + 3] ?? 0;
+    const w0 = weights[k]!, w1 = weights[k + 1] ?? 0, w2 = weights[k + 2] ?? 0, w3 = weights[k + 3] ?? 0;
     if (n === 2) {
       for (let i = 0; i < rowLen; i++) dst[o + i] = (half + src[b0 + i]! * w0 + src[b1 + i]! * w1) >> PRECISION_BITS;
     } else if (n === 3) {
@@ -257,9 +204,9 @@ function verticalPass(src: Uint8Array, stride: number, at: number, first: number
       for (let i = 0; i < rowLen; i++) dst[o + i] = (half + src[b0 + i]! * w0 + src[b1 + i]! * w1 + src[b2 + i]! * w2 + src[b3 + i]! * w3) >> PRECISION_BITS;
     } else {
       for (let i = 0; i < rowLen; i++) {
-        let s = half;
-        for (let t = 0, p = b0 + i; t < n; t++, p += stride) s += src[p]! * weights[k + t]!;
-        dst[o + i] = s >> PRECISION_BITS;
+        let acc = half;
+        for (let t = 0, p = b0 + i; t < n; t++, p += stride) acc += src[p]! * weights[k + t]!;
+        dst[o + i] = acc >> PRECISION_BITS;
       }
     }
   }
@@ -269,14 +216,23 @@ function verticalPass(src: Uint8Array, stride: number, at: number, first: number
  * maxStorageBufferBindingSize, so a larger image could never become a tensor. */
 const MAX_IMAGE_VALUES = 2 ** 30;
 
+/** Options of {@link resizeImageBilinear}. */
+export interface ResizeOptions {
+  /**
+   * Run the passes in WebAssembly SIMD (resize-simd.ts) where the engine has it (default true);
+   * false: the JS passes. Both give the same bytes.
+   */
+  simd?: boolean;
+}
+
 /**
  * Resizes the region `box` of `img` (default: the whole image) to `outWidth` x `outHeight`
  * with PIL's antialiased bilinear filtering, to the bit: torchvision's resize of a PIL image,
  * and its RandomResizedCrop (pixels outside the box are not read, so this equals
  * crop-then-resize). PIL's 8-bit algorithm: separable, horizontal pass first, each pass in
- * 22-bit fixed point rounded to 8 bits.
+ * 22-bit fixed point rounded to 8 bits; in WebAssembly SIMD where the engine has it.
  */
-export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: number, box?: CropBox): RgbImage {
+export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: number, box?: CropBox, options: ResizeOptions = {}): RgbImage {
   const b = box ?? { top: 0, left: 0, height: img.height, width: img.width };
   checkBox(img, b, 'resizeImageBilinear');
   if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth <= 0 || outHeight <= 0) {
@@ -292,8 +248,9 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
   const cx = axisCoefficients(b.width, outWidth);
   const cy = axisCoefficients(b.height, outHeight);
   const out = new Uint8Array(uninitializedBuffer(outWidth * outHeight * 3));
+  if (options.simd !== false && simdResize(img, b, cx, cy, outWidth, outHeight, out)) return { width: outWidth, height: outHeight, data: out };
   if (outWidth === b.width) { // no horizontal pass (PIL skips it too): the vertical one reads the box
-    verticalPass(img.data, img.width * 3, b.top * img.width * 3 + b.left * 3, 0, cy, outWidth, outHeight, out);
+    verticalPass(img.data, img.width * 3, b.top * img.width * 3 + b.left * 3, b.height, 0, cy, outWidth, outHeight, out);
     return { width: outWidth, height: outHeight, data: out };
   }
   // PIL resamples only the rows the vertical pass reads.
@@ -302,6 +259,6 @@ export function resizeImageBilinear(img: RgbImage, outWidth: number, outHeight: 
   const rowLen = outWidth * 3;
   const tmp = outHeight === b.height ? out : scratch(rows * rowLen);
   horizontalPass(img.data, img.width * 3, (b.top + first) * img.width * 3 + b.left * 3, b.width, rows, cx, outWidth, tmp);
-  if (outHeight !== b.height) verticalPass(tmp, rowLen, 0, first, cy, outWidth, outHeight, out);
+  if (outHeight !== b.height) verticalPass(tmp, rowLen, 0, rows, first, cy, outWidth, outHeight, out);
   return { width: outWidth, height: outHeight, data: out };
 }
