@@ -35,8 +35,8 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-// 768: each worker thread's JIT warms up over its first hundred or so images (a 192-image run
-// measured 0.99x where 768 measure 1.3-1.7x); training runs are steady state.
+// Long enough that each worker thread's JIT warm-up (its first hundred or so images) does not
+// weigh on the figure: training runs are steady state (docs/performance.md).
 const images = Number(opt('images', 768));
 const batchSize = Number(opt('batch', 32));
 const workerCounts = opt('workers', '1,2').split(',').map(Number);

@@ -53,8 +53,7 @@ export class NodeImageDecoder implements ImageDecoder {
   async decode(input: Uint8Array | string, options: DecodeOptions = {}): Promise<RgbImage> {
     const name = inputName(input, options);
     const bytes = await this.read(input, name);
-    // A JPEG without orientation to apply: TurboJPEG where installed (same pixels, less CPU).
-    const turbo = options.autoOrient === false && this.options.turboJpeg !== false && isJpeg(bytes) ? await loadTurboJpeg() : null;
+    const turbo = await this.turboFor(bytes, options.autoOrient !== false);
     const fast = turbo?.decode(bytes);
     if (fast) return fast;
     const sharp = await this.sharp();
@@ -96,7 +95,7 @@ export class NodeImageDecoder implements ImageDecoder {
     const name = inputName(input, options);
     const bytes = await this.read(input, name);
     const orient = options.autoOrient !== false;
-    const turbo = !orient && this.options.turboJpeg !== false && isJpeg(bytes) ? await loadTurboJpeg() : null;
+    const turbo = await this.turboFor(bytes, orient);
     const crop = turbo ? this.turboCrop(turbo, bytes, cropBox, outWidth, outHeight) : null;
     if (crop) return crop;
     const sharp = await this.sharp();
@@ -128,13 +127,17 @@ export class NodeImageDecoder implements ImageDecoder {
    * buffer.
    */
   private turboCrop(turbo: TurboJpeg, bytes: Uint8Array, cropBox: (width: number, height: number) => CropBox, outWidth: number, outHeight: number): RgbImage | null {
-    const size = turbo.size(bytes);
-    if (!size) return null;
-    const need = size[0] * size[1] * 3;
-    // grown to the largest image seen, up to 64 MiB; larger ones get their own buffer
-    if (this.turboScratch.length < need && need <= 64 << 20) this.turboScratch = new Uint8Array(need);
-    const whole = turbo.decode(bytes, this.turboScratch);
+    const whole = turbo.decode(bytes, (need) => {
+      // grown to the largest image seen, up to 64 MiB; larger ones get their own buffer
+      if (this.turboScratch.length < need && need <= 64 << 20) this.turboScratch = new Uint8Array(need);
+      return this.turboScratch;
+    });
     return whole && resizeImageBilinear(whole, outWidth, outHeight, cropBox(whole.width, whole.height));
+  }
+
+  /** TurboJPEG for JPEG `bytes` whose orientation is not to be applied, where installed and not turned off; else null (sharp). */
+  private async turboFor(bytes: Uint8Array, orient: boolean): Promise<TurboJpeg | null> {
+    return !orient && this.options.turboJpeg !== false && isJpeg(bytes) ? loadTurboJpeg() : null;
   }
 
   /** The image's size after orientation (where `orient`), from the header. */

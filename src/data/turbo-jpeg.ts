@@ -1,8 +1,8 @@
 /**
- * JPEG decoding straight through libjpeg-turbo's TurboJPEG API, for the loader's hot path: a
- * 500x375 photo decodes in about a quarter of sharp's time (no libvips pipeline to build, no
- * thread hand-offs, the output written into a buffer that is reused), with the accurate
- * integer IDCT and fancy upsampling, so the pixels are PIL's and sharp's to the bit.
+ * JPEG decoding straight through libjpeg-turbo's TurboJPEG API, for the loader's hot path: no
+ * libvips pipeline to build and no thread hand-offs per image, the output written into a buffer
+ * the caller may reuse (figures in docs/performance.md), with the accurate integer IDCT and
+ * fancy upsampling, so the pixels are PIL's and sharp's to the bit.
  *
  * Optional and Node-only: the library is called through `koffi` (an FFI), from the
  * libturbojpeg that `@julusian/jpeg-turbo` ships prebuilt (its own binding forces the fast,
@@ -19,10 +19,11 @@ export interface TurboJpeg {
   /** The stored size of a JPEG from its header, or null. */
   size(jpeg: Uint8Array): [number, number] | null;
   /**
-   * The RGB pixels of a JPEG (orientation tags not applied), in `into` when it is large
-   * enough, else in a new buffer; null where TurboJPEG does not decode the data cleanly.
+   * The RGB pixels of a JPEG (orientation tags not applied), in the buffer `into(bytes)` gives
+   * when that is large enough, else in a new one; null where TurboJPEG does not decode the data
+   * cleanly.
    */
-  decode(jpeg: Uint8Array, into?: Uint8Array): RgbImage | null;
+  decode(jpeg: Uint8Array, into?: (bytes: number) => Uint8Array): RgbImage | null;
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -98,7 +99,8 @@ function bind(lib: KoffiLib): TurboJpeg {
       if (!dims) return null;
       const [width, height] = dims;
       const bytes = width * height * 3;
-      const data = into && into.length >= bytes ? into.subarray(0, bytes) : new Uint8Array(uninitializedBuffer(bytes));
+      const given = into?.(bytes);
+      const data = given && given.length >= bytes ? given.subarray(0, bytes) : new Uint8Array(uninitializedBuffer(bytes));
       if (decompress(handle, jpeg, jpeg.length, data, width, 0, height, TJPF_RGB, 0) !== 0) return null;
       return { width, height, data };
     },
