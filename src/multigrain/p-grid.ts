@@ -5,10 +5,10 @@
  * batch and its feature maps are pooled at every p of the grid (the cost of one evaluation,
  * not one per p).
  */
-import { tensor, add, noGrad, tidy, keep, concat, type Tensor, type Shape } from '../engine/index.js';
+import { tensor, concat, type Shape } from '../engine/index.js';
 import type { DataLoader } from '../data/index.js';
 import type { MultiGrain } from './model.js';
-import { ProgressBar } from './training/progress.js';
+import { sumOverEvaluation } from './training/evaluation-sums.js';
 import { classificationSums } from './training/metrics.js';
 
 /** The most values a grid may hold: each p costs a pooling and a classifier pass per batch. */
@@ -85,32 +85,21 @@ export async function crossValidateP(model: MultiGrain, loader: DataLoader, opti
   if (total === 0) throw new Error('crossValidateP: no held-out images');
   model.eval();
   const ps = grid.map((p) => tensor([p], [1]));
-  let totals: Tensor | null = null; // per p: [CE sum, top-1 hits, top-5 hits], on the GPU
-  let n = 0;
-  const bar = options.progress ? new ProgressBar(options.progress, total, 'img') : null;
+  let result: { sums: number[]; images: number } | null;
   try {
-    for await (const batch of loader.evaluation({ batchSize, ...(options.indices ? { indices: options.indices } : {}) })) {
+    // per batch and p: [CE sum, top-1 hits, top-5 hits]
+    result = await sumOverEvaluation(loader, { batchSize, ...(options.indices ? { indices: options.indices } : {}) }, (batch) => {
       const bad = batch.labels.find((l) => !(l >= 0 && l < model.options.numClasses));
       if (bad !== undefined) throw new Error(`crossValidateP: label ${bad} is not a class of the model (0..${model.options.numClasses - 1}); the p grid needs a labelled set`);
-      const next: Tensor = tidy(() => noGrad(() => {
-        const labels = tensor(batch.labels, [batch.labels.length], 'i32');
-        const f = model.features.features(tensor(batch.images, batch.shape as Shape));
-        const rows = ps.map((p) => classificationSums(model.head(f, p).logits, labels));
-        const all = concat(rows, 0);
-        return totals ? add(totals, all) : all;
-      }));
-      totals?.dispose();
-      totals = keep(next);
-      n += batch.labels.length;
-      bar?.update(n);
-    }
-    bar?.finish();
+      const labels = tensor(batch.labels, [batch.labels.length], 'i32');
+      const f = model.features.features(tensor(batch.images, batch.shape as Shape));
+      return concat(ps.map((p) => classificationSums(model.head(f, p).logits, labels)), 0);
+    }, options.progress ? { label: options.progress, total } : undefined);
   } finally {
     ps.forEach((t) => t.dispose());
   }
-  if (!totals) throw new Error('crossValidateP: the loader gave no images (all unreadable?)');
-  const sums = Array.from(await (totals as Tensor).toArray());
-  (totals as Tensor).dispose();
+  if (!result) throw new Error('crossValidateP: the loader gave no images (all unreadable?)');
+  const { sums, images: n } = result;
   return grid.map((p, i) => ({ p, crossEntropy: sums[3 * i]! / n, top1: (100 * sums[3 * i + 1]!) / n, top5: (100 * sums[3 * i + 2]!) / n }));
 }
 

@@ -26,6 +26,7 @@ import { checkInputFits } from '../input-size.js';
 import { TRAIN_DEFAULTS, changedTrainOptions, validateTrainOptions, type TrainOptions } from './options.js';
 import { GpuMetrics, classificationSums, type StepMetric } from './metrics.js';
 import { ProgressBar } from './progress.js';
+import { sumOverEvaluation } from './evaluation-sums.js';
 import { baseLearningRate, stepLrFactor, warmupFactor } from './schedule.js';
 import { samplingLine, samplingReplicas } from './sampling.js';
 import { GradientAccumulation } from './accumulation.js';
@@ -451,29 +452,19 @@ function hashSeed(seed: number, step: number): number {
 /** Top-1/top-5 and mean CE on a validation loader (eval mode, no autograd); `progress`: a progress bar label. */
 export async function validate(model: Pick<TrainableModel, 'forward' | 'eval' | 'train'>, loader: DataLoader, batchSize: number, progress?: string): Promise<{ cross_entropy: number; top1: number; top5: number }> {
   model.eval();
-  let totals: Tensor | null = null; // [CE sum, top-1 hits, top-5 hits], on the GPU
-  let n = 0;
-  const bar = progress ? new ProgressBar(progress, loader.dataset.length, 'img') : null;
+  let result: { sums: number[]; images: number } | null;
   try {
-    for await (const batch of loader.evaluation({ batchSize })) {
-      const next: Tensor = tidy(() => noGrad(() => {
-        const x = tensor(batch.images, batch.shape as Shape);
-        const labels = tensor(batch.labels, [batch.labels.length], 'i32');
-        const row = classificationSums(model.forward(x).logits, labels);
-        return totals ? add(totals, row) : row;
-      }));
-      totals?.dispose();
-      totals = keep(next);
-      n += batch.labels.length;
-      bar?.update(n);
-    }
-    bar?.finish();
+    // per batch: [CE sum, top-1 hits, top-5 hits]
+    result = await sumOverEvaluation(loader, { batchSize }, (batch) => {
+      const labels = tensor(batch.labels, [batch.labels.length], 'i32');
+      return classificationSums(model.forward(tensor(batch.images, batch.shape as Shape)).logits, labels);
+    }, progress ? { label: progress, total: loader.dataset.length } : undefined);
   } finally {
     model.train();
   }
-  if (!totals) return { cross_entropy: NaN, top1: NaN, top5: NaN };
-  const [ce, top1, top5] = Array.from(await (totals as Tensor).toArray());
-  (totals as Tensor).dispose();
+  if (!result) return { cross_entropy: NaN, top1: NaN, top5: NaN };
+  const [ce, top1, top5] = result.sums as [number, number, number];
+  const n = result.images;
   return { cross_entropy: ce / n, top1: (100 * top1) / n, top5: (100 * top5) / n };
 }
 
